@@ -1,0 +1,34 @@
+"""Wiring: settings -> content, languages, store -> engine."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+from dialogs.content import Content, ContentError, load_content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages, available_languages
+from storage.migrate import upgrade
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def load_checked_content(settings: Settings) -> Content:
+    content = load_content(settings.content_file)
+    missing = [code for code in content.languages if code not in available_languages()]
+    if missing:
+        raise ContentError(
+            f"{settings.content_file}: field 'languages': no catalog for {missing} "
+            f"(expected locales/<code>/LC_MESSAGES/messages.po for each language)"
+        )
+    return content
+
+
+def build_engine(settings: Settings) -> Engine:
+    content = load_checked_content(settings)
+    if settings.db_auto_upgrade:
+        upgrade(settings.database_url)
+    store = Store(settings.database_url)
+    log.info("store ready (%s), content %s", store.dialect, settings.content_file.name)
+    return Engine(content, Languages(content.languages), store)

@@ -1,0 +1,94 @@
+"""Command line: ``python -m bot run | console | db upgrade | content check PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import build_engine, load_checked_content
+from bot.config import ConfigError, Settings, load_settings
+from dialogs.content import ContentError
+from dialogs.i18n import CatalogError
+from storage.database import DatabaseUrlError
+from storage.migrate import upgrade
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Mitmach-Bot for Aalen and Heidenheim")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot on every configured platform")
+    console = commands.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--user", default=None, help="which resident you are (default: your login name)")
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all schema migrations")
+    content = commands.add_parser("content", help="content file tasks")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    check = content_commands.add_parser("check", help="validate a content file")
+    check.add_argument("path", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # transitions logs every callback at INFO: far too chatty for operators.
+        logging.getLogger("transitions").setLevel(logging.WARNING)
+        return _dispatch(args, settings)
+    except (ConfigError, ContentError, CatalogError, DatabaseUrlError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "content":
+        settings.content_file = args.path
+        content = load_checked_content(settings)
+        print(
+            f"{args.path}: ok ({len(content.cities)} cities, {len(content.leitziele)} Leitziele, "
+            f"{len(content.zielbilder)} Zielbilder, {len(content.handlungsfelder)} Handlungsfelder, "
+            f"languages {', '.join(content.languages)})"
+        )
+        return 0
+    if args.command == "db":
+        upgrade(settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.command == "console":
+        return asyncio.run(_console(settings, args.user or _login_name()))
+    return asyncio.run(_run(settings))
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "resident"
+
+
+async def _console(settings: Settings, user: str) -> int:
+    engine = build_engine(settings)
+    try:
+        await ConsoleAdapter(engine, user).run()
+    finally:
+        engine.close()
+        engine.store.dispose()
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    for name, configured in (("Telegram", settings.telegram_token), ("Matrix", settings.matrix_homeserver)):
+        if configured:
+            log.warning("%s is configured, but this version has no %s adapter yet; ignoring it", name, name)
+    return await _console(settings, _login_name())

@@ -1,0 +1,79 @@
+"""Configuration from environment variables; every setting has a default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialogs.messages import Identity
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting has a value the bot cannot use; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'data' / 'mitmach.sqlite3'}", validation_alias="DATABASE_URL"
+    )
+    content_file: Path = Field(
+        default=PROJECT_ROOT / "content" / "aalen-heidenheim.yaml", validation_alias="CONTENT_FILE"
+    )
+    db_auto_upgrade: bool = Field(default=True, validation_alias="DB_AUTO_UPGRADE")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
+    web_port: int = Field(default=8080, ge=1, le=65535, validation_alias="WEB_PORT")
+    public_url: str | None = Field(default=None, validation_alias="PUBLIC_URL")
+
+    telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+
+    matrix_homeserver: str | None = Field(default=None, validation_alias="MATRIX_HOMESERVER")
+    matrix_user: str | None = Field(default=None, validation_alias="MATRIX_USER")
+    matrix_password: SecretStr | None = Field(default=None, validation_alias="MATRIX_PASSWORD")
+    matrix_access_token: SecretStr | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
+
+    bot_admins: str = Field(default="", validation_alias="BOT_ADMINS")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("bot_admins")
+    @classmethod
+    def _identities(cls, value: str) -> str:
+        for item in _split(value):
+            Identity.parse(item)
+        return value
+
+    @property
+    def admins(self) -> list[Identity]:
+        """BOT_ADMINS as identities, e.g. ``telegram:12345, matrix:@anna:example.org``."""
+        return [Identity.parse(item) for item in _split(self.bot_admins)]
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = []
+        for problem in err.errors():
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
+            problems.append(f"  - {name}: {problem['msg']}")
+        raise ConfigError("The configuration has problems:\n" + "\n".join(problems)) from err

@@ -1,0 +1,159 @@
+"""The content file: cities, vision, Leitziele, Zielbilder and Handlungsfelder.
+
+Another town runs the bot with its own file; the file is validated at start-up and
+every mistake is reported with the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+SHORT_MAX = 300
+LONG_MAX = 2000
+TITLE_MAX = 80
+
+
+class ContentError(Exception):
+    """A content file that cannot be used; the message is meant for the operator."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Localized = dict[LanguageCode, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]]
+
+
+class City(_Strict):
+    id: Slug
+    name: Localized
+
+
+class Topic(_Strict):
+    """A titled piece of content with a short and a longer text."""
+
+    id: Slug
+    title: Localized
+    short: Localized
+    long: Localized
+    working_title: bool = False
+
+
+class Leitziel(Topic):
+    charta: list[Localized] = Field(min_length=1)
+
+
+class Vision(_Strict):
+    title: Localized
+    short: Localized
+    long: Localized
+
+
+class Content(_Strict):
+    languages: list[LanguageCode] = Field(min_length=1)
+    name: Localized
+    cities: list[City] = Field(min_length=1, max_length=10)
+    vision: Vision
+    leitziele: list[Leitziel] = Field(min_length=1, max_length=12)
+    zielbilder: list[Topic] = Field(min_length=1, max_length=12)
+    handlungsfelder: list[Topic] = Field(min_length=1, max_length=12)
+
+    @model_validator(mode="after")
+    def _check_texts_and_ids(self) -> Content:
+        problems: list[str] = []
+        for path, value in _localized_fields(self.model_dump()):
+            problems.extend(_check_localized(path, value, self.languages))
+        for section in ("cities", "leitziele", "zielbilder", "handlungsfelder"):
+            ids = [item.id for item in getattr(self, section)]
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                problems.append(f"{section}: the id {duplicates[0]!r} is used twice (expected unique ids)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def city(self, city_id: str) -> City | None:
+        return next((c for c in self.cities if c.id == city_id), None)
+
+    def field(self, field_id: str) -> Topic | None:
+        return next((f for f in self.handlungsfelder if f.id == field_id), None)
+
+    def field_number(self, field_id: str) -> int:
+        """1-based position of a Handlungsfeld, as used in deep links (``field_3``)."""
+        ids = [f.id for f in self.handlungsfelder]
+        return ids.index(field_id) + 1
+
+
+def _localized_fields(data: object, path: str = "") -> list[tuple[str, dict[str, str]]]:
+    found: list[tuple[str, dict[str, str]]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key in ("title", "short", "long", "name"):
+                found.append((sub, value))
+            elif key == "charta":
+                found.extend((f"{sub}.{i}", v) for i, v in enumerate(value))
+            else:
+                found.extend(_localized_fields(value, sub))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.extend(_localized_fields(value, f"{path}.{index}"))
+    return found
+
+
+def _check_localized(path: str, value: dict[str, str], languages: list[str]) -> list[str]:
+    problems = []
+    limit = {"short": SHORT_MAX, "long": LONG_MAX}.get(path.rsplit(".", 1)[-1], TITLE_MAX)
+    for lang in languages:
+        if lang not in value:
+            problems.append(f"{path}: no text for language {lang!r} (expected one text for each of {languages})")
+    for lang, text in value.items():
+        if lang not in languages:
+            problems.append(f"{path}.{lang}: language {lang!r} is not listed under 'languages'")
+        elif len(text) > limit:
+            problems.append(f"{path}.{lang}: {len(text)} characters (expected at most {limit})")
+    return problems
+
+
+def load_content(path: Path) -> Content:
+    """Read and validate a content file, or raise ContentError naming file, field and fix."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ContentError(f"{path}: file not found (set CONTENT_FILE to an existing YAML file)") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ContentError(f"{path}: cannot be read ({err})") from err
+    except yaml.YAMLError as err:
+        raise ContentError(f"{path}: not valid YAML ({err})") from err
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: expected a YAML mapping with the keys of the content file")
+    try:
+        return Content.model_validate(raw)
+    except ValidationError as err:
+        raise ContentError(_describe(path, err)) from err
+
+
+def _describe(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: {err.error_count()} problem(s) in the content file"]
+    for problem in err.errors():
+        location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+            lines.extend(f"  - {part}" for part in message.split("; "))
+            continue
+        if problem["type"] == "missing":
+            message = "this field is required"
+        elif problem["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling)"
+        elif problem["type"] == "string_pattern_mismatch":
+            message = f"expected lowercase letters, digits and hyphens, like 'mobilitaet' (got {problem['input']!r})"
+        lines.append(f"  - field '{location}': {message}")
+    return "\n".join(lines)

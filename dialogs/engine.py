@@ -1,0 +1,192 @@
+"""The dialogue engine: one entry for every platform.
+
+Per event: claim the event id, load the resident's conversation, fire one trigger on
+the shared state machine, render the screen of the state reached, save — all in one
+transaction — and return the replies. The machine is built once; each event gets a
+light `Turn` as its model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+from transitions import EventData, Machine
+
+from dialogs import screens
+from dialogs.content import Content
+from dialogs.i18n import Languages
+from dialogs.messages import Block, Button, Inbound, InboundKind, Outbound, Reply, Span
+from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
+from dialogs.turn import Turn
+from storage.store import Store, Tx
+
+log = logging.getLogger(__name__)
+
+CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
+MAX_COMMAND_ARG = 64
+
+
+def _adapt(func: Callable[[Turn, str | None], Any]) -> Callable[[EventData], Any]:
+    """Let table functions take (turn, arg) instead of transitions' EventData."""
+
+    def call(event: EventData) -> Any:
+        return func(cast(Turn, event.model), event.kwargs.get("arg"))
+
+    call.__name__ = getattr(func, "__name__", "callback")
+    return call
+
+
+def build_machine() -> Machine:
+    rows = []
+    for row in TRANSITIONS:
+        adapted = dict(row)
+        for key in CALLBACK_KEYS:
+            if key in adapted:
+                adapted[key] = [_adapt(f) for f in adapted[key]]
+        rows.append(adapted)
+    return Machine(
+        model=None,
+        states=STATES,
+        transitions=rows,
+        initial="new",
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+
+
+class Engine:
+    """Platform-neutral: adapters call `handle` and send what it returns."""
+
+    def __init__(self, content: Content, languages: Languages, store: Store, *, workers: int | None = None) -> None:
+        self.content = content
+        self.languages = languages
+        self.store = store
+        self.machine = build_machine()
+        self._triggers = {state: set(self.machine.get_triggers(state)) for state in STATES}
+        # SQLite takes one writer at a time: more threads would only queue on its lock.
+        count = workers or (1 if store.dialect == "sqlite" else 4)
+        self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="dialogue")
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.handle_blocking, inbound)
+
+    def handle_blocking(self, inbound: Inbound) -> list[Outbound]:
+        try:
+            return self.store.run(lambda tx: self._handle_in(tx, inbound))
+        except Exception:
+            log.exception("event %s from %s failed", inbound.event_id, inbound.identity.platform)
+            return [self._apology(inbound)]
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    # -- one event ------------------------------------------------------------------------
+
+    def _handle_in(self, tx: Tx, inbound: Inbound) -> list[Outbound]:
+        now = self.store.now()
+        identity = inbound.identity
+        if not tx.claim_event(identity.platform, inbound.event_id, now):
+            return []
+        resident = tx.load_or_create_resident(identity.platform, identity.user_id, inbound.chat_id, "new", now)
+        turn = Turn(resident, tx, self.content, self.languages, inbound, now)
+        self._dispatch(turn)
+        if turn.deleted:
+            reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
+            return [Outbound(identity, inbound.chat_id, reply)]
+        reply = self._reply(turn, screens.SCREENS[turn.state](turn))
+        tx.save_resident(resident, now)
+        return [Outbound(identity, inbound.chat_id, reply), *turn.others]
+
+    def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        _ = turn.lang.gettext
+        if inbound.kind is InboundKind.BUTTON:
+            action = self._action_for(turn, inbound.text)
+            if action is None or not self._fire_action(turn, action):
+                turn.note(_("This menu is out of date. Here is the current one."))
+            return
+        text = inbound.text.strip()
+        if inbound.kind is InboundKind.COMMAND or text.startswith("/"):
+            self._command(turn, text)
+            return
+        if turn.state == "new":
+            self._fire(turn, "start", None)
+            return
+        if "text" in self._triggers[turn.state]:
+            self._fire(turn, "text", None)
+            return
+        action = self._action_by_label(turn, text)
+        if action is None or not self._fire_action(turn, action):
+            turn.note(_("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
+
+    def _command(self, turn: Turn, text: str) -> None:
+        _ = turn.lang.gettext
+        head, _sep, rest = text.lstrip("/").partition(" ")
+        name = head.split("@", 1)[0].lower()
+        arg = rest.strip()[:MAX_COMMAND_ARG] or None
+        if name in GLOBAL_COMMANDS:
+            self._fire(turn, name, arg)
+        else:
+            turn.note(_("I do not know this command. Send /help to see what I can do."))
+
+    def _fire(self, turn: Turn, trigger: str, arg: str | None) -> bool:
+        if trigger not in self._triggers[turn.state]:
+            return False
+        return bool(self.machine.events[trigger].trigger(turn, arg=arg))
+
+    def _fire_action(self, turn: Turn, action: str) -> bool:
+        trigger, _sep, arg = action.partition(":")
+        return self._fire(turn, trigger, arg or None)
+
+    @staticmethod
+    def _action_for(turn: Turn, payload: str) -> str | None:
+        """The action behind a button payload, if it belongs to the menu on screen now."""
+        generation, _sep, index = payload.partition(".")
+        menu = turn.ctx.get("m", [])
+        if generation != str(turn.ctx.get("g")) or not index.isdigit() or int(index) >= len(menu):
+            return None
+        return str(menu[int(index)])
+
+    @staticmethod
+    def _action_by_label(turn: Turn, text: str) -> str | None:
+        wanted = text.casefold()
+        labels = turn.ctx.get("l", [])
+        menu = turn.ctx.get("m", [])
+        for label, action in zip(labels, menu, strict=False):
+            if str(label).casefold() == wanted:
+                return str(action)
+        return None
+
+    # -- replies ------------------------------------------------------------------------------
+
+    def _reply(self, turn: Turn, screen: screens.Screen, *, assign_tokens: bool = True) -> Reply:
+        rows: list[tuple[Button, ...]] = []
+        if assign_tokens:
+            generation = (int(turn.ctx.get("g", 0)) + 1) % 100_000
+            actions: list[str] = []
+            labels: list[str] = []
+            for row in screen.rows:
+                buttons = []
+                for label, action in row:
+                    buttons.append(Button(label, f"{generation}.{len(actions)}"))
+                    actions.append(action)
+                    labels.append(label)
+                rows.append(tuple(buttons))
+            turn.ctx.update(g=generation, m=actions, l=labels)
+        return Reply(
+            blocks=(*turn.notes, *screen.blocks),
+            buttons=tuple(rows),
+            replaces_menu=turn.inbound.kind is InboundKind.BUTTON,
+            attachment=turn.attachment,
+        )
+
+    def _apology(self, inbound: Inbound) -> Outbound:
+        lang = self.languages.get(inbound.language_hint)
+        text = lang.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
+        return Outbound(inbound.identity, inbound.chat_id, Reply(blocks=(Block((Span(text),)),)))

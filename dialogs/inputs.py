@@ -1,0 +1,73 @@
+"""Cleaning and checking what residents type, before anything is stored."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+
+TITLE_MIN, TITLE_MAX = 5, 100
+DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 1000
+MIN_LETTERS = 3
+
+
+class Problem(Enum):
+    EMPTY = "empty"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    NO_WORDS = "no_words"
+
+
+@dataclass(frozen=True)
+class Checked:
+    value: str
+    problem: Problem | None = None
+    length: int = 0
+
+
+def clean(text: str, *, single_line: bool) -> str:
+    """Normalise Unicode, drop control and format characters, tidy whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    kept = []
+    for char in text:
+        if char in "\n\r":
+            kept.append(" " if single_line else "\n")
+        elif char == "\t":
+            kept.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in "\u202a\u202b\u202c\u202d\u202e":
+            continue
+        else:
+            kept.append(char)
+    lines = [" ".join(line.split()) for line in "".join(kept).split("\n")]
+    result = "\n".join(lines).strip()
+    while "\n\n\n" in result:
+        result = result.replace("\n\n\n", "\n\n")
+    return result
+
+
+def _letters(text: str) -> int:
+    return sum(1 for char in text if char.isalnum())
+
+
+def check(text: str, *, minimum: int, maximum: int, single_line: bool) -> Checked:
+    if len(text) > 4 * maximum:  # far too long: say so without cleaning it all first
+        return Checked("", Problem.TOO_LONG, len(text))
+    value = clean(text, single_line=single_line)
+    length = len(value)
+    if not value:
+        return Checked(value, Problem.EMPTY, 0)
+    if length > maximum:
+        return Checked(value, Problem.TOO_LONG, length)
+    if _letters(value) < MIN_LETTERS:
+        return Checked(value, Problem.NO_WORDS, length)
+    if length < minimum:
+        return Checked(value, Problem.TOO_SHORT, length)
+    return Checked(value, None, length)
+
+
+def check_title(text: str) -> Checked:
+    return check(text, minimum=TITLE_MIN, maximum=TITLE_MAX, single_line=True)
+
+
+def check_description(text: str) -> Checked:
+    return check(text, minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX, single_line=False)

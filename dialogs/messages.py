@@ -1,0 +1,140 @@
+"""The contracts between adapters and the engine: what comes in, what goes out.
+
+Adapters translate platform events into `Inbound` and render `Outbound` for their
+platform. Nothing here knows about a platform library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A resident's identity on one platform, e.g. ``telegram:12345``."""
+
+    platform: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        platform, sep, user_id = text.strip().partition(":")
+        if not sep or not platform or not user_id:
+            raise ValueError(f"not a platform identity (expected 'platform:user'): {text!r}")
+        return cls(platform, user_id)
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One event from a resident: a text, a command (``/start idea_42``) or a button press."""
+
+    identity: Identity
+    chat_id: str
+    event_id: str
+    kind: InboundKind
+    text: str = ""
+    language_hint: str | None = None
+
+
+SpanStyle = Literal["plain", "bold", "italic", "link"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    text: str
+    style: SpanStyle = "plain"
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph, or one item of a bulleted list."""
+
+    spans: tuple[Span, ...]
+    item: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(span.text for span in self.spans)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the resident sees: text blocks in a small markup subset, plus buttons.
+
+    Resident-provided strings only ever appear inside a span's text, so each adapter
+    can escape them for its platform.
+    """
+
+    blocks: tuple[Block, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    replaces_menu: bool = False
+    attachment: Attachment | None = None
+
+    @property
+    def plain_text(self) -> str:
+        lines = [("• " if block.item else "") + block.text for block in self.blocks]
+        return "\n".join(lines)
+
+    def all_buttons(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A reply addressed to one identity in one chat."""
+
+    recipient: Identity
+    chat_id: str
+    reply: Reply
+
+
+@dataclass(slots=True)
+class ReplyBuilder:
+    """Collects blocks for a reply; screens and effects use it to compose text."""
+
+    blocks: list[Block] = field(default_factory=list)
+
+    def para(self, *spans: Span | str) -> ReplyBuilder:
+        self.blocks.append(Block(tuple(_span(s) for s in spans)))
+        return self
+
+    def item(self, *spans: Span | str) -> ReplyBuilder:
+        self.blocks.append(Block(tuple(_span(s) for s in spans), item=True))
+        return self
+
+
+def _span(value: Span | str) -> Span:
+    return value if isinstance(value, Span) else Span(value)
+
+
+def bold(text: str) -> Span:
+    return Span(text, "bold")
+
+
+def italic(text: str) -> Span:
+    return Span(text, "italic")

@@ -1,0 +1,59 @@
+"""The light model the shared state machine works on, one per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dialogs.content import Content
+from dialogs.i18n import Language, Languages
+from dialogs.messages import Attachment, Block, Inbound, Outbound, Span
+from storage.store import ResidentRecord, Tx
+
+
+@dataclass(slots=True)
+class Turn:
+    """One resident event being handled: the resident, the open transaction, what to say.
+
+    The `transitions` machine reads and writes `state`; conditions and effects read the
+    rest. Nothing here outlives the event.
+    """
+
+    resident: ResidentRecord
+    tx: Tx
+    content: Content
+    languages: Languages
+    inbound: Inbound
+    now: datetime
+    notes: list[Block] = field(default_factory=list)
+    attachment: Attachment | None = None
+    deleted: bool = False
+    others: list[Outbound] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.resident.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.resident.state = value
+
+    @property
+    def ctx(self) -> dict[str, Any]:
+        return self.resident.context
+
+    @property
+    def lang(self) -> Language:
+        code = self.resident.language
+        if code is None and self.languages.supports(self.inbound.language_hint):
+            code = self.inbound.language_hint
+        return self.languages.get(code)
+
+    def note(self, *spans: Span | str) -> None:
+        """Say something before the screen of the state the resident ends up in."""
+        self.notes.append(Block(tuple(s if isinstance(s, Span) else Span(s) for s in spans)))
+
+    @property
+    def onboarded(self) -> bool:
+        return self.resident.language is not None and self.resident.city is not None

@@ -1,0 +1,105 @@
+"""Tables of the shared store. Every change to them comes with an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IdeaStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    HIDDEN = "hidden"
+    MERGED = "merged"
+
+
+ALL_CITIES = "all"
+"""The city value of an idea that concerns every city of the content file."""
+
+
+class Resident(SQLModel, table=True):
+    """One person on one platform. Holds only what the dialogue needs."""
+
+    __tablename__ = "resident"
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_resident_identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=255)
+    chat_id: str = Field(max_length=255)
+    language: str | None = Field(default=None, max_length=8)
+    city: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Conversation(SQLModel, table=True):
+    """Where a resident is in the dialogue, and the little it remembers."""
+
+    __tablename__ = "conversation"
+
+    resident_id: int = Field(sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True))
+    state: str = Field(max_length=40)
+    context: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    version: int = Field(default=0)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Idea(SQLModel, table=True):
+    __tablename__ = "idea"
+    __table_args__ = (
+        Index("ix_idea_listing", "field_id", "status", "support_count"),
+        Index("ix_idea_author", "author_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    field_id: str = Field(max_length=40)
+    city: str = Field(max_length=40)
+    status: str = Field(default=IdeaStatus.PENDING.value, max_length=16)
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("resident.id", ondelete="SET NULL"), nullable=True),
+    )
+    source: str | None = Field(default=None, max_length=120)
+    external_id: str | None = Field(default=None, sa_column=Column(String(120), unique=True, nullable=True))
+    support_count: int = Field(default=0)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Vote(SQLModel, table=True):
+    """One resident's support for one idea: the primary key makes a second one impossible."""
+
+    __tablename__ = "vote"
+    __table_args__ = (Index("ix_vote_idea", "idea_id"),)
+
+    resident_id: int = Field(sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True))
+    idea_id: int = Field(sa_column=Column(Integer, ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Platform event ids already handled, so a redelivered event is answered at most once."""
+
+    __tablename__ = "processed_event"
+
+    platform: str = Field(sa_column=Column(String(32), primary_key=True))
+    event_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    processed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+metadata = SQLModel.metadata
+resident_table = Resident.__table__  # type: ignore[attr-defined]
+conversation_table = Conversation.__table__  # type: ignore[attr-defined]
+idea_table = Idea.__table__  # type: ignore[attr-defined]
+vote_table = Vote.__table__  # type: ignore[attr-defined]
+processed_event_table = ProcessedEvent.__table__  # type: ignore[attr-defined]

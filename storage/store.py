@@ -1,0 +1,405 @@
+"""The shared store: one transaction per resident event, plain queries on the tables.
+
+The dialogue engine runs each event as one unit of work (`Store.transaction`): claim
+the event id, lock the resident's conversation, read and write, commit. On SQLite the
+transaction begins IMMEDIATE; on PostgreSQL the conversation row is locked with
+SELECT … FOR UPDATE. Either way two events of one resident are serialised.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from storage.database import create_db_engine
+from storage.models import (
+    ALL_CITIES,
+    IdeaStatus,
+    conversation_table,
+    idea_table,
+    processed_event_table,
+    resident_table,
+    utcnow,
+    vote_table,
+)
+
+T = TypeVar("T")
+
+R = resident_table.c
+C = conversation_table.c
+I = idea_table.c  # noqa: E741 - reads like the table it stands for
+V = vote_table.c
+
+
+class ConcurrentUpdateError(RuntimeError):
+    """The conversation changed under us; the caller retries the whole event."""
+
+
+@dataclass(slots=True)
+class ResidentRecord:
+    id: int
+    platform: str
+    user_id: str
+    chat_id: str
+    language: str | None
+    city: str | None
+    state: str
+    context: dict[str, Any]
+    version: int
+    created_at: datetime
+    is_new: bool = False
+    _saved_profile: tuple[str, str | None, str | None] = field(default=("", None, None), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaRecord:
+    id: int
+    title: str
+    description: str
+    field_id: str
+    city: str
+    status: str
+    author_id: int | None
+    source: str | None
+    support_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+_IDEA_COLUMNS = (
+    I.id,
+    I.title,
+    I.description,
+    I.field_id,
+    I.city,
+    I.status,
+    I.author_id,
+    I.source,
+    I.support_count,
+    I.created_at,
+    I.updated_at,
+)
+
+_SELECT_RESIDENT = (
+    select(
+        R.id,
+        R.platform,
+        R.user_id,
+        R.chat_id,
+        R.language,
+        R.city,
+        C.state,
+        C.context,
+        C.version,
+        R.created_at,
+    )
+    .join(conversation_table, C.resident_id == R.id)
+    .where(R.platform == bindparam("platform"), R.user_id == bindparam("user_id"))
+)
+_SELECT_RESIDENT_FOR_UPDATE = _SELECT_RESIDENT.with_for_update(of=conversation_table)
+_UPDATE_CONVERSATION = (
+    update(conversation_table)
+    .where(C.resident_id == bindparam("rid"), C.version == bindparam("old_version"))
+    .values(
+        state=bindparam("state"),
+        context=bindparam("context"),
+        version=bindparam("new_version"),
+        updated_at=bindparam("now"),
+    )
+)
+_UPDATE_PROFILE = (
+    update(resident_table)
+    .where(R.id == bindparam("rid"))
+    .values(chat_id=bindparam("chat_id"), language=bindparam("language"), city=bindparam("city"))
+)
+_SELECT_IDEA = select(*_IDEA_COLUMNS).where(I.id == bindparam("idea_id"))
+_HAS_VOTE = select(V.idea_id).where(V.resident_id == bindparam("rid"), V.idea_id == bindparam("idea_id"))
+_BUMP_SUPPORT = (
+    update(idea_table).where(I.id == bindparam("idea_id")).values(support_count=I.support_count + bindparam("delta"))
+)
+
+
+def _visible_in(city_param: str = "city") -> Any:
+    return or_(I.city == bindparam(city_param), I.city == ALL_CITIES)
+
+
+_LIST_IDEAS = (
+    select(*_IDEA_COLUMNS)
+    .where(I.field_id == bindparam("field_id"), I.status == IdeaStatus.APPROVED.value, _visible_in())
+    .order_by(I.support_count.desc(), I.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_COUNT_IDEAS = select(func.count()).where(
+    I.field_id == bindparam("field_id"), I.status == IdeaStatus.APPROVED.value, _visible_in()
+)
+
+
+class Tx:
+    """The queries of one transaction. Created by `Store.transaction`."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def _insert_ignore(self, table: Any) -> Any:
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        return module.insert(table).on_conflict_do_nothing()
+
+    # -- events and conversations ------------------------------------------------
+
+    def claim_event(self, platform: str, event_id: str, now: datetime) -> bool:
+        """Record an event id; False when it was handled before."""
+        # RETURNING tells whether a row was written; rowcount is not reliable for INSERT on every driver.
+        stmt = self._insert_ignore(processed_event_table).returning(processed_event_table.c.event_id)
+        row = self.conn.execute(stmt, {"platform": platform, "event_id": event_id, "processed_at": now}).first()
+        return row is not None
+
+    def load_resident(self, platform: str, user_id: str) -> ResidentRecord | None:
+        query = _SELECT_RESIDENT_FOR_UPDATE if self.dialect == "postgresql" else _SELECT_RESIDENT
+        row = self.conn.execute(query, {"platform": platform, "user_id": user_id}).first()
+        if row is None:
+            return None
+        record = ResidentRecord(
+            id=row.id,
+            platform=row.platform,
+            user_id=row.user_id,
+            chat_id=row.chat_id,
+            language=row.language,
+            city=row.city,
+            state=row.state,
+            context=json.loads(row.context),
+            version=row.version,
+            created_at=row.created_at,
+        )
+        record._saved_profile = (row.chat_id, row.language, row.city)
+        return record
+
+    def load_or_create_resident(
+        self, platform: str, user_id: str, chat_id: str, initial_state: str, now: datetime
+    ) -> ResidentRecord:
+        record = self.load_resident(platform, user_id)
+        if record is not None:
+            if record.chat_id != chat_id:
+                record.chat_id = chat_id
+            return record
+        values = {"platform": platform, "user_id": user_id, "chat_id": chat_id, "created_at": now}
+        inserted = self.conn.execute(self._insert_ignore(resident_table).returning(R.id), values).first()
+        if inserted is not None:
+            self.conn.execute(
+                insert(conversation_table),
+                {"resident_id": inserted.id, "state": initial_state, "context": "{}", "version": 0, "updated_at": now},
+            )
+        record = self.load_resident(platform, user_id)
+        if record is None:  # pragma: no cover - the row was just written in this transaction
+            raise ConcurrentUpdateError("resident vanished while being created")
+        record.is_new = inserted is not None
+        return record
+
+    def save_resident(self, record: ResidentRecord, now: datetime) -> None:
+        result = self.conn.execute(
+            _UPDATE_CONVERSATION,
+            {
+                "rid": record.id,
+                "old_version": record.version,
+                "new_version": record.version + 1,
+                "state": record.state,
+                "context": json.dumps(record.context, ensure_ascii=False, separators=(",", ":")),
+                "now": now,
+            },
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdateError(f"conversation {record.id} changed concurrently")
+        record.version += 1
+        profile = (record.chat_id, record.language, record.city)
+        if profile != record._saved_profile:
+            self.conn.execute(
+                _UPDATE_PROFILE,
+                {"rid": record.id, "chat_id": record.chat_id, "language": record.language, "city": record.city},
+            )
+            record._saved_profile = profile
+
+    # -- ideas and votes ---------------------------------------------------------------
+
+    def get_idea(self, idea_id: int) -> IdeaRecord | None:
+        row = self.conn.execute(_SELECT_IDEA, {"idea_id": idea_id}).first()
+        return IdeaRecord(*row) if row is not None else None
+
+    def count_ideas(self, field_id: str, city: str) -> int:
+        return int(self.conn.execute(_COUNT_IDEAS, {"field_id": field_id, "city": city}).scalar_one())
+
+    def list_ideas(self, field_id: str, city: str, offset: int, limit: int) -> list[IdeaRecord]:
+        params = {"field_id": field_id, "city": city, "offset": offset, "limit": limit}
+        return [IdeaRecord(*row) for row in self.conn.execute(_LIST_IDEAS, params)]
+
+    def ideas_of_author(self, resident_id: int) -> list[IdeaRecord]:
+        query = select(*_IDEA_COLUMNS).where(I.author_id == resident_id).order_by(I.id.desc())
+        return [IdeaRecord(*row) for row in self.conn.execute(query)]
+
+    def has_vote(self, resident_id: int, idea_id: int) -> bool:
+        return self.conn.execute(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}).first() is not None
+
+    def add_vote(self, resident_id: int, idea_id: int, now: datetime) -> bool:
+        """Support an idea; False if this resident already supports it."""
+        stmt = self._insert_ignore(vote_table).returning(V.idea_id)
+        row = self.conn.execute(stmt, {"resident_id": resident_id, "idea_id": idea_id, "created_at": now}).first()
+        if row is None:
+            return False
+        self.conn.execute(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": 1})
+        return True
+
+    def remove_vote(self, resident_id: int, idea_id: int) -> bool:
+        stmt = delete(vote_table).where(V.resident_id == resident_id, V.idea_id == idea_id)
+        if not self.conn.execute(stmt).rowcount:
+            return False
+        self.conn.execute(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": -1})
+        return True
+
+    def create_idea(
+        self,
+        *,
+        title: str,
+        description: str,
+        field_id: str,
+        city: str,
+        author_id: int | None,
+        now: datetime,
+        status: IdeaStatus = IdeaStatus.PENDING,
+        source: str | None = None,
+    ) -> int:
+        stmt = insert(idea_table).returning(I.id)
+        values = {
+            "title": title,
+            "description": description,
+            "field_id": field_id,
+            "city": city,
+            "status": status.value,
+            "author_id": author_id,
+            "source": source,
+            "support_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return int(self.conn.execute(stmt, values).scalar_one())
+
+    def set_idea_status(self, idea_id: int, status: IdeaStatus, now: datetime) -> bool:
+        stmt = update(idea_table).where(I.id == idea_id).values(status=status.value, updated_at=now)
+        return bool(self.conn.execute(stmt).rowcount)
+
+    # -- privacy ---------------------------------------------------------------------
+
+    def export_resident(self, resident_id: int) -> dict[str, Any]:
+        """Everything stored about one resident, as plain JSON-ready data."""
+        resident = self.conn.execute(select(resident_table).where(R.id == resident_id)).mappings().one()
+        conversation = (
+            self.conn.execute(select(conversation_table).where(C.resident_id == resident_id)).mappings().first()
+        )
+        votes = self.conn.execute(
+            select(V.idea_id, I.title, V.created_at)
+            .join(idea_table, I.id == V.idea_id)
+            .where(V.resident_id == resident_id)
+            .order_by(V.created_at)
+        ).all()
+        return {
+            "resident": _jsonable(dict(resident)),
+            "conversation": _jsonable(dict(conversation)) if conversation else None,
+            "supported_ideas": [
+                {"idea_id": v.idea_id, "title": v.title, "supported_at": v.created_at.isoformat()} for v in votes
+            ],
+            "submitted_ideas": [_jsonable(_idea_dict(i)) for i in self.ideas_of_author(resident_id)],
+        }
+
+    def delete_resident(self, resident_id: int) -> None:
+        """Remove identity, votes and conversation; the resident's ideas stay, without author."""
+        supported = select(V.idea_id).where(V.resident_id == resident_id).scalar_subquery()
+        self.conn.execute(update(idea_table).where(I.id.in_(supported)).values(support_count=I.support_count - 1))
+        self.conn.execute(delete(vote_table).where(V.resident_id == resident_id))
+        self.conn.execute(update(idea_table).where(I.author_id == resident_id).values(author_id=None))
+        self.conn.execute(delete(conversation_table).where(C.resident_id == resident_id))
+        self.conn.execute(delete(resident_table).where(R.id == resident_id))
+
+    # -- checks ------------------------------------------------------------------------
+
+    def support_mismatches(self) -> list[tuple[int, int, int]]:
+        """Ideas whose stored tally differs from their votes: (idea, tally, votes)."""
+        counted = select(V.idea_id, func.count().label("n")).group_by(V.idea_id).subquery()
+        rows = self.conn.execute(
+            select(I.id, I.support_count, func.coalesce(counted.c.n, 0))
+            .outerjoin(counted, counted.c.idea_id == I.id)
+            .where(I.support_count != func.coalesce(counted.c.n, 0))
+        ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _idea_dict(idea: IdeaRecord) -> dict[str, Any]:
+    return {
+        "id": idea.id,
+        "title": idea.title,
+        "description": idea.description,
+        "field_id": idea.field_id,
+        "city": idea.city,
+        "status": idea.status,
+        "support_count": idea.support_count,
+        "created_at": idea.created_at,
+        "updated_at": idea.updated_at,
+    }
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif key == "context" and isinstance(value, str):
+            value = json.loads(value)
+        result[key] = value
+    return result
+
+
+class Store:
+    """Owns the database engine; hands out transactions."""
+
+    RETRIES = 5
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_db_engine(url)
+        self.dialect = self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.engine.begin() as conn:
+            yield Tx(conn, self.dialect)
+
+    def run(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in one transaction, retrying when a concurrent writer got in the way."""
+        for attempt in range(self.RETRIES):
+            try:
+                with self.transaction() as tx:
+                    return work(tx)
+            except (ConcurrentUpdateError, OperationalError) as err:
+                if attempt == self.RETRIES - 1 or not _is_retryable(err):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def now(self) -> datetime:
+        return utcnow()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_retryable(err: Exception) -> bool:
+    if isinstance(err, ConcurrentUpdateError):
+        return True
+    text = str(err).lower()
+    return any(marker in text for marker in ("database is locked", "deadlock", "could not serialize"))

@@ -1,0 +1,117 @@
+"""Shared fixtures: content, a migrated store on SQLite (and on PostgreSQL when reachable), an engine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dialogs.content import Content, load_content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from storage.migrate import upgrade
+from storage.models import metadata
+from storage.store import Store
+from tests.chat import Chat
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_FILE = ROOT / "content" / "aalen-heidenheim.yaml"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return load_content(CONTENT_FILE)
+
+
+@pytest.fixture(scope="session")
+def languages(content: Content) -> Languages:
+    return Languages(content.languages)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, migrated_sqlite_template: Path) -> str:
+    path = tmp_path / "bot.sqlite3"
+    shutil.copy(migrated_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _postgres_reason() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=2):
+            return None
+    except Exception as err:  # any failure means: no server to test against here
+        return f"PostgreSQL not reachable at {POSTGRES_URL} ({type(err).__name__}); set TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    reason = _postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"mitmach_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_schema_url: str) -> str:
+    import psycopg
+
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    schema = postgres_schema_url.rsplit("%3D", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return postgres_schema_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Each store test runs on both engines; PostgreSQL skips where it is not reachable."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    store = Store(sqlite_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def engine(content: Content, languages: Languages, store: Store) -> Iterator[Engine]:
+    engine = Engine(content, languages, store)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def erika(engine: Engine) -> Chat:
+    return Chat(engine, "erika")
+
+
+@pytest.fixture
+def max_(engine: Engine) -> Chat:
+    return Chat(engine, "max")

@@ -1,0 +1,140 @@
+"""Bad input gets a polite answer and leaves nothing half-stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from dialogs.engine import Engine
+from dialogs.messages import InboundKind
+from storage.models import idea_table
+from storage.store import Store
+from tests.chat import Chat
+from tests.helpers import resident
+
+
+def idea_count(store: Store) -> int:
+    return int(store.run(lambda tx: tx.conn.execute(select(func.count()).select_from(idea_table)).scalar_one()))
+
+
+async def at_title(chat: Chat) -> None:
+    await chat.onboard()
+    await chat.presses("Idee einreichen")
+    await chat.presses("Einverstanden")
+
+
+def draft(store: Store, chat: Chat) -> dict[str, object]:
+    record = resident(store, chat.identity)
+    assert record is not None
+    return dict(record.context.get("draft", {}))
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("", "Ich habe keinen Text erhalten"),
+        ("   \n\t ", "Ich habe keinen Text erhalten"),
+        ("x" * 10_000, "Ihr Text hat 10.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 100."),
+        ("🎉🎉🎉🎉🎉🎉", "Bitte beschreiben Sie Ihre Idee in Worten."),
+        ("\x00\x07\x1b\u202e", "Ich habe keinen Text erhalten"),
+        ("Bus", "Ihr Text hat 3 Zeichen. Bitte schreiben Sie mindestens 5."),
+    ],
+)
+async def test_bad_title_is_explained_and_nothing_stored(erika: Chat, store: Store, text: str, answer: str) -> None:
+    await at_title(erika)
+    await erika.says(text)
+    assert erika.sees(answer)
+    assert erika.sees("Bitte tippen Sie einen kurzen Titel")
+    assert resident(store, erika.identity).state == "submit_title"  # type: ignore[union-attr]
+    assert "title" not in draft(store, erika)
+    assert idea_count(store) == 0
+
+
+async def test_overlong_description_is_refused_and_title_kept(erika: Chat, store: Store) -> None:
+    await at_title(erika)
+    await erika.says("Mehr Trinkbrunnen")
+    await erika.says("Wasser " * 2000)
+    assert erika.sees("Ihr Text hat 14.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 1.000.")
+    assert draft(store, erika) == {"title": "Mehr Trinkbrunnen"}
+    await erika.says("Trinkbrunnen in der Innenstadt, damit im Sommer alle Wasser haben.")
+    assert erika.sees("Zu welchem Thema gehört Ihre Idee?")
+
+
+async def test_control_characters_are_removed_before_storing(erika: Chat, store: Store) -> None:
+    await at_title(erika)
+    await erika.says("Bus\x00fahren\x07 \u202ekostenlos\x1b")
+    assert draft(store, erika)["title"] == "Busfahren kostenlos"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "<script>alert('x')</script> Idee",
+        "<b>fett</b> & <a href='https://example.org'>Link</a>",
+        "**fett** _kursiv_ [Link](https://example.org)",
+    ],
+)
+async def test_markup_in_resident_text_stays_plain_text(erika: Chat, store: Store, title: str) -> None:
+    await at_title(erika)
+    await erika.says(title)
+    await erika.says("Eine Beschreibung, die lang genug ist, damit sie passt.")
+    await erika.presses("Mobilität")
+    await erika.presses("Aalen")
+    spans = [span for block in erika.reply.blocks for span in block.spans if title in span.text]
+    assert spans, "the title is shown in the preview"
+    assert all(span.style in ("plain", "bold") and span.url is None for span in spans)
+    assert draft(store, erika)["title"] == title
+
+
+async def test_stale_button_from_an_older_menu(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    old_submit = erika.button("Idee einreichen")
+    await erika.presses("Einstellungen")
+    await erika.press_payload(old_submit)
+    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
+    assert erika.sees("Einstellungen")
+    assert resident(store, erika.identity).state == "settings"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("payload", ["", "abc", "999.0", "1.99", "-1.-1", "x" * 5000, "field:mobilitaet", "0.0"])
+async def test_forged_payload_changes_nothing(erika: Chat, store: Store, payload: str) -> None:
+    await erika.onboard()
+    before = resident(store, erika.identity)
+    await erika.press_payload(payload)
+    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
+    after = resident(store, erika.identity)
+    assert before is not None and after is not None
+    assert after.state == before.state == "menu"
+    assert after.language == "de" and after.city == "aalen"
+
+
+async def test_payload_from_another_state_is_refused(erika: Chat, store: Store) -> None:
+    await at_title(erika)
+    generation, _sep, _index = erika.button("Abbrechen").partition(".")
+    await erika.press_payload(f"{generation}.5")
+    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
+    assert resident(store, erika.identity).state == "submit_title"  # type: ignore[union-attr]
+
+
+async def test_text_where_buttons_are_expected(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.says("Was kann ich hier machen?")
+    assert erika.sees("Das habe ich leider nicht verstanden")
+    assert erika.sees_button("Idee einreichen")
+
+
+async def test_typing_a_button_label_presses_it(erika: Chat) -> None:
+    await erika.onboard()
+    await erika.says("einstellungen")
+    assert erika.sees("Sprache: Deutsch")
+
+
+async def test_redelivered_event_is_answered_once(engine: Engine, store: Store) -> None:
+    chat = Chat(engine, "paula")
+    await chat.onboard()
+    inbound = chat.inbound(InboundKind.BUTTON, chat.button("Einstellungen"), event_id="telegram-update-77")
+    first = await engine.handle(inbound)
+    second = await engine.handle(inbound)
+    assert first and first[0].reply.plain_text.startswith("Einstellungen")
+    assert second == []
+    assert resident(store, chat.identity).state == "settings"  # type: ignore[union-attr]

@@ -1,0 +1,143 @@
+"""Every global command works from every state of the dialogue."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from dialogs.engine import Engine
+from dialogs.table import GLOBAL_COMMANDS, STATES
+from storage.store import Store
+from tests.chat import Chat
+from tests.helpers import seed_idea, state_of
+
+Step = Callable[[Chat], Awaitable[object]]
+
+
+def press(label: str) -> Step:
+    return lambda chat: chat.presses(label)
+
+
+def say(text: str) -> Step:
+    return lambda chat: chat.says(text)
+
+
+ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
+SUBMIT = [*ONBOARD, press("Idee einreichen")]
+TOUR = [*ONBOARD, press("Die Vision entdecken")]
+FIELD = [*ONBOARD, press("Ideen nach Thema"), press("1. Mobilität")]
+
+PATHS: dict[str, list[Step]] = {
+    "new": [],
+    "language": [say("/start")],
+    "city": [say("/start"), press("Deutsch")],
+    "menu": ONBOARD,
+    "tour_vision": TOUR,
+    "tour_leitziel": [*TOUR, press("Weiter")],
+    "tour_zielbilder": [*TOUR, press("Weiter"), *[press("Nächstes Leitziel")] * 4, press("Weiter")],
+    "fields": [*ONBOARD, press("Ideen nach Thema")],
+    "field": FIELD,
+    "ideas": [*FIELD, press("Ideen anzeigen")],
+    "idea": [*FIELD, press("Ideen anzeigen"), press("Echtzeit")],
+    "my_ideas": [*ONBOARD, press("Meine Ideen")],
+    "submit_consent": SUBMIT,
+    "submit_title": [*SUBMIT, press("Einverstanden")],
+    "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
+    "submit_field": [
+        *SUBMIT,
+        press("Einverstanden"),
+        say("Mehr Bänke im Park"),
+        say("Im Stadtgarten fehlen Sitzplätze."),
+    ],
+    "submit_city": [
+        *SUBMIT,
+        press("Einverstanden"),
+        say("Mehr Bänke im Park"),
+        say("Im Stadtgarten fehlen Sitzplätze."),
+        press("Klima"),
+    ],
+    "submit_preview": [
+        *SUBMIT,
+        press("Einverstanden"),
+        say("Mehr Bänke im Park"),
+        say("Im Stadtgarten fehlen Sitzplätze."),
+        press("Klima"),
+        press("Aalen"),
+    ],
+    "settings": [*ONBOARD, press("Einstellungen")],
+    "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
+    "privacy": [*ONBOARD, press("Datenschutz")],
+    "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
+}
+
+ONBOARDED_STATES = set(STATES) - {"new", "language", "city"}
+
+
+def test_every_state_has_a_path() -> None:
+    assert set(PATHS) == set(STATES)
+
+
+async def reach(engine: Engine, store: Store, state: str) -> Chat:
+    seed_idea(store)
+    chat = Chat(engine, f"resident-{state}")
+    for step in PATHS[state]:
+        await step(chat)
+    assert (state_of(store, chat.identity) or "new") == state
+    return chat
+
+
+EXPECTED = {
+    "start": ("menu", "language"),
+    "menu": ("menu", "language"),
+    "cancel": ("menu", "language"),
+    "language": ("language", "language"),
+    "privacy": ("privacy", "privacy"),
+}
+SEEN = {
+    "start": "Was möchten Sie tun?",
+    "menu": "Was möchten Sie tun?",
+    "cancel": "Abgebrochen",
+    "language": "Bitte wählen Sie Ihre Sprache",
+    "privacy": "Wir speichern nur, was der Bot braucht",
+    "help": "So funktioniert es",
+}
+
+
+@pytest.mark.parametrize("command", GLOBAL_COMMANDS)
+@pytest.mark.parametrize("state", STATES)
+async def test_global_command_from_every_state(engine: Engine, store: Store, state: str, command: str) -> None:
+    """German is the default, so a resident who has not chosen a language yet reads German too."""
+    chat = await reach(engine, store, state)
+    onboarded = state in ONBOARDED_STATES
+    await chat.says(f"/{command}")
+    seen = SEEN[command]
+    if command in ("start", "menu") and not onboarded:
+        seen = "Bitte wählen Sie Ihre Sprache"
+    assert chat.sees(seen), chat.reply.plain_text
+    if command == "help":
+        assert (state_of(store, chat.identity) or "new") in (state, "new")
+    else:
+        assert state_of(store, chat.identity) == EXPECTED[command][0 if onboarded else 1]
+    assert chat.reply.buttons, "after every command the resident has buttons to go on with"
+
+
+async def test_cancel_drops_the_draft(engine: Engine, store: Store) -> None:
+    chat = await reach(engine, store, "submit_preview")
+    await chat.says("/cancel")
+    assert chat.sees("Abgebrochen. Ihr Entwurf wurde nicht gespeichert.")
+    await chat.presses("Meine Ideen")
+    assert chat.sees("Sie haben noch keine Idee eingereicht.")
+
+
+async def test_unknown_command_is_answered(engine: Engine, store: Store) -> None:
+    chat = await reach(engine, store, "fields")
+    await chat.says("/foo")
+    assert chat.sees("Diesen Befehl kenne ich nicht")
+    assert state_of(store, chat.identity) == "fields"
+
+
+async def test_command_with_bot_suffix(engine: Engine, store: Store) -> None:
+    chat = await reach(engine, store, "fields")
+    await chat.says("/menu@MitmachBot")
+    assert state_of(store, chat.identity) == "menu"

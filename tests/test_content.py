@@ -1,0 +1,173 @@
+"""The content file: validated with clear messages; another town runs on its own file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dialogs.content import ContentError, load_content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from storage.store import Store
+from tests.chat import Chat
+from tests.conftest import CONTENT_FILE, ROOT
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "content.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def original() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(CONTENT_FILE.read_text(encoding="utf-8"))
+
+
+def test_shipped_content_is_complete() -> None:
+    content = load_content(CONTENT_FILE)
+    assert [c.id for c in content.cities] == ["aalen", "heidenheim"]
+    assert len(content.leitziele) == 5
+    assert all(goal.charta for goal in content.leitziele)
+    assert len(content.zielbilder) == 3
+    assert [f.title["de"] for f in content.handlungsfelder] == [
+        "Mobilität",
+        "Klima, Umwelt und Energie",
+        "Innenstadt und Erlebnisraum Stadt",
+        "Digitale Verwaltung und Bürgerservice",
+        "Bildung und digitale Teilhabe",
+        "Gesundheit, Pflege und Soziales",
+        "Wirtschaft, Handel und Arbeit",
+        "Digitale Infrastruktur und Daten",
+    ]
+    assert all(f.working_title for f in content.handlungsfelder)
+    assert all(z.working_title for z in content.zielbilder)
+
+
+def test_missing_translation_names_file_field_and_fix(tmp_path: Path) -> None:
+    data = original()
+    del data["handlungsfelder"][2]["title"]["en"]
+    path = write(tmp_path, data)
+    with pytest.raises(ContentError) as caught:
+        load_content(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "handlungsfelder.2.title" in message
+    assert "no text for language 'en'" in message
+
+
+def test_missing_section_and_unknown_field(tmp_path: Path) -> None:
+    data = original()
+    del data["vision"]
+    data["cities"][0]["population"] = 68000
+    with pytest.raises(ContentError) as caught:
+        load_content(write(tmp_path, data))
+    message = str(caught.value)
+    assert "field 'vision': this field is required" in message
+    assert "field 'cities.0.population': unknown field" in message
+
+
+def test_duplicate_ids(tmp_path: Path) -> None:
+    data = original()
+    data["handlungsfelder"][1]["id"] = data["handlungsfelder"][0]["id"]
+    with pytest.raises(ContentError, match="handlungsfelder: the id 'mobilitaet' is used twice"):
+        load_content(write(tmp_path, data))
+
+
+def test_bad_id(tmp_path: Path) -> None:
+    data = original()
+    data["cities"][1]["id"] = "Heidenheim an der Brenz"
+    with pytest.raises(ContentError) as caught:
+        load_content(write(tmp_path, data))
+    assert "field 'cities.1.id': expected lowercase letters, digits and hyphens" in str(caught.value)
+
+
+def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("cities: [unclosed", encoding="utf-8")
+    with pytest.raises(ContentError, match="not valid YAML"):
+        load_content(broken)
+    with pytest.raises(ContentError, match="file not found"):
+        load_content(tmp_path / "nowhere.yaml")
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_content_check_command(tmp_path: Path) -> None:
+    ok = _cli("content", "check", str(CONTENT_FILE))
+    assert ok.returncode == 0
+    assert "8 Handlungsfelder" in ok.stdout
+    data = original()
+    data["leitziele"][0]["charta"] = []
+    bad = _cli("content", "check", str(write(tmp_path, data)))
+    assert bad.returncode == 2
+    assert "leitziele.0.charta" in bad.stderr
+
+
+def test_bot_refuses_to_start_with_a_wrong_content_file(tmp_path: Path) -> None:
+    data = original()
+    data["languages"] = ["de", "fr"]
+    path = write(tmp_path, data)
+    result = _cli("run", env={"CONTENT_FILE": str(path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert "no text for language 'fr'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+MUSTERSTADT = {
+    "languages": ["de"],
+    "name": {"de": "Digitale Musterstadt"},
+    "cities": [{"id": "musterstadt", "name": {"de": "Musterstadt"}}],
+    "vision": {"title": {"de": "Vision"}, "short": {"de": "Kurz."}, "long": {"de": "Lang."}},
+    "leitziele": [
+        {
+            "id": "offen",
+            "title": {"de": "Offen"},
+            "short": {"de": "k"},
+            "long": {"de": "l"},
+            "charta": [{"de": "aufgeschlossen und innovativ"}],
+        },
+    ],
+    "zielbilder": [{"id": "gruen", "title": {"de": "Grüne Stadt"}, "short": {"de": "k"}, "long": {"de": "l"}}],
+    "handlungsfelder": [
+        {"id": "wasser", "title": {"de": "Wasser"}, "short": {"de": "k"}, "long": {"de": "l"}},
+        {"id": "licht", "title": {"de": "Licht"}, "short": {"de": "k"}, "long": {"de": "l"}},
+    ],
+}
+
+
+async def test_another_town_runs_on_its_own_file(tmp_path: Path, store: Store) -> None:
+    content = load_content(write(tmp_path, MUSTERSTADT))
+    engine = Engine(content, Languages(content.languages), store)
+    try:
+        chat = Chat(engine, "bürgerin")
+        await chat.says("/start")
+        assert chat.labels() == ["Deutsch"]
+        await chat.presses("Deutsch")
+        await chat.presses("Musterstadt")
+        assert chat.sees("Digitale Musterstadt")
+        await chat.presses("Ideen nach Thema")
+        assert chat.labels() == ["1. Wasser", "2. Licht", "Zurück"]
+        await chat.presses("2. Licht")
+        await chat.presses("Idee zu diesem Thema")
+        await chat.presses("Einverstanden")
+        await chat.says("Laternen mit Bewegungsmelder")
+        await chat.says("Straßenlaternen leuchten nur, wenn jemand vorbeikommt.")
+        assert chat.labels() == ["Musterstadt", "Abbrechen"], "one city: no 'all cities' choice"
+    finally:
+        engine.close()

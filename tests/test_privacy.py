@@ -1,0 +1,97 @@
+"""Residents can export everything stored about them, and delete it."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from storage.models import idea_table, metadata
+from storage.store import Store
+from tests.chat import Chat
+from tests.helpers import resident, seed_idea, support_count
+from tests.test_journey import submit_idea
+
+
+def every_value_in_store(store: Store) -> list[str]:
+    values: list[str] = []
+    with store.transaction() as tx:
+        for table in metadata.sorted_tables:
+            for row in tx.conn.execute(select(table)):
+                values.extend(str(value) for value in row)
+    return values
+
+
+async def test_export_holds_everything_stored_about_the_resident(erika: Chat, store: Store) -> None:
+    idea_id = seed_idea(store, "Öffentliches WLAN am Marktplatz")
+    await erika.onboard(city="Aalen")
+    await submit_idea(erika, "Mehr Fahrradbügel", "Am Bahnhof fehlen sichere Abstellplätze für Räder.")
+    await erika.presses("Ideen nach Thema")
+    await erika.presses("1. Mobilität")
+    await erika.presses("Ideen anzeigen")
+    await erika.presses("Öffentliches WLAN")
+    await erika.presses("👍 Idee unterstützen")
+    await erika.says("/privacy")
+    await erika.presses("Meine Daten exportieren")
+    assert erika.sees("Hier ist alles, was wir über Sie gespeichert haben")
+    attachment = erika.reply.attachment
+    assert attachment is not None and attachment.mime_type == "application/json"
+    data = json.loads(attachment.content)
+
+    record = resident(store, erika.identity)
+    assert record is not None
+    assert data["resident"]["platform"] == "test"
+    assert data["resident"]["user_id"] == "erika"
+    assert data["resident"]["chat_id"] == "chat-erika"
+    assert data["resident"]["language"] == "de"
+    assert data["resident"]["city"] == "aalen"
+    assert data["conversation"]["state"] == "privacy"
+    assert [v["idea_id"] for v in data["supported_ideas"]] == [idea_id]
+    assert [i["title"] for i in data["submitted_ideas"]] == ["Mehr Fahrradbügel"]
+    assert data["submitted_ideas"][0]["status"] == "pending"
+    # Every stored value that mentions the resident appears in the export.
+    exported = json.dumps(data, ensure_ascii=False)
+    for value in ("erika", "chat-erika", "Mehr Fahrradbügel", "Am Bahnhof fehlen sichere Abstellplätze"):
+        assert value in exported
+
+
+async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_: Chat, store: Store) -> None:
+    idea_id = seed_idea(store, "Digitale Bürgersprechstunde", field_id="verwaltung")
+    await max_.onboard()
+    await erika.onboard()
+    await submit_idea(erika, "Sensoren für Glatteis", "Eine Warnung vor Glatteis auf Radwegen im Winter.")
+    for chat in (erika, max_):
+        await chat.says("/menu")
+        await chat.presses("Ideen nach Thema")
+        await chat.presses("4. Digitale Verwaltung")
+        await chat.presses("Ideen anzeigen")
+        await chat.presses("Digitale Bürgersprechstunde")
+        await chat.presses("👍 Idee unterstützen")
+    assert support_count(store, idea_id) == 2
+
+    await erika.says("/privacy")
+    await erika.presses("Meine Daten löschen")
+    assert erika.sees("Ihre Daten wirklich löschen?")
+    await erika.presses("Ja, meine Daten löschen")
+    assert erika.sees("Ihre Daten wurden gelöscht")
+    assert erika.reply.buttons == ()
+
+    assert resident(store, erika.identity) is None
+    assert support_count(store, idea_id) == 1
+    values = every_value_in_store(store)
+    assert not any("erika" in value for value in values), "nothing identifying remains"
+    with store.transaction() as tx:
+        kept = tx.conn.execute(select(idea_table.c.author_id).where(idea_table.c.title == "Sensoren für Glatteis"))
+        assert kept.all() == [(None,)], "the idea stays, without its author"
+
+    await erika.says("Hallo")
+    assert erika.sees("Bitte wählen Sie Ihre Sprache"), "a deleted resident starts afresh"
+
+
+async def test_delete_can_be_called_off(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.says("/privacy")
+    await erika.presses("Meine Daten löschen")
+    await erika.presses("Nein, zurück")
+    assert erika.sees("Ihre Daten")
+    assert resident(store, erika.identity) is not None

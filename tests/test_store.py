@@ -1,0 +1,136 @@
+"""The store under concurrency, on SQLite and (where reachable) PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dialogs.content import Content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from dialogs.messages import Identity, InboundKind
+from storage.store import Store
+from tests.chat import Chat
+from tests.helpers import resident, seed_idea, support_count
+
+WORKERS = 8
+
+
+@pytest.fixture
+def shared_store(store_url: str) -> Iterator[Store]:
+    store = Store(store_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def busy_engine(content: Content, languages: Languages, shared_store: Store) -> Iterator[Engine]:
+    """An engine that really runs events in parallel threads, as several webhook workers would."""
+    engine = Engine(content, languages, shared_store, workers=WORKERS)
+    yield engine
+    engine.close()
+
+
+def test_read_modify_write_loses_no_update(shared_store: Store) -> None:
+    """Each transaction reads a counter, waits, writes it back plus one: none may be lost."""
+    shared_store.run(lambda tx: tx.load_or_create_resident("test", "counter", "c", "menu", shared_store.now()))
+    barrier = threading.Barrier(WORKERS)
+
+    def increment(tx) -> None:  # type: ignore[no-untyped-def]
+        record = tx.load_resident("test", "counter")
+        record.context["n"] = record.context.get("n", 0) + 1
+        time.sleep(0.002)  # widen the window in which another writer could interleave
+        tx.save_resident(record, shared_store.now())
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(5):
+            shared_store.run(increment)
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    record = resident(shared_store, Identity("test", "counter"))
+    assert record is not None
+    assert record.context["n"] == WORKERS * 5
+    assert record.version == WORKERS * 5
+
+
+async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_store: Store) -> None:
+    idea_id = seed_idea(shared_store)
+    chat = Chat(busy_engine, "doppelt")
+    await chat.onboard()
+    await chat.presses("Ideen nach Thema")
+    await chat.presses("1. Mobilität")
+    await chat.presses("Ideen anzeigen")
+    await chat.presses("Echtzeit")
+    payload = chat.button("👍 Idee unterstützen")
+    inbounds = [chat.inbound(InboundKind.BUTTON, payload) for _ in range(WORKERS)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(busy_engine.handle_blocking, inbounds))
+    texts = [r[0].reply.plain_text for r in results]
+    assert sum("Danke! Sie unterstützen jetzt diese Idee." in t for t in texts) == 1
+    assert sum("nicht mehr aktuell" in t for t in texts) == WORKERS - 1
+    assert support_count(shared_store, idea_id) == 1
+    assert shared_store.run(lambda tx: tx.support_mismatches()) == []
+
+
+async def test_concurrent_events_of_one_resident_lose_no_transition(busy_engine: Engine, shared_store: Store) -> None:
+    chat = Chat(busy_engine, "schnell")
+    await chat.onboard()
+    before = resident(shared_store, chat.identity)
+    assert before is not None
+    inbounds = [chat.inbound(InboundKind.COMMAND, "/help") for _ in range(WORKERS * 3)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(busy_engine.handle_blocking, inbounds))
+    assert all("So funktioniert es" in r[0].reply.plain_text for r in results)
+    after = resident(shared_store, chat.identity)
+    assert after is not None
+    assert after.version == before.version + WORKERS * 3
+    generations = sorted(int(r[0].reply.all_buttons()[0].payload.split(".")[0]) for r in results)
+    assert len(set(generations)) == WORKERS * 3, "every event saw the state the previous one left"
+
+
+async def test_same_event_delivered_concurrently_is_processed_once(busy_engine: Engine, shared_store: Store) -> None:
+    chat = Chat(busy_engine, "wiederholt")
+    await chat.onboard()
+    inbound = chat.inbound(InboundKind.BUTTON, chat.button("Einstellungen"), event_id="update-4711")
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(busy_engine.handle_blocking, [inbound] * WORKERS))
+    answered = [r for r in results if r]
+    assert len(answered) == 1
+    assert answered[0][0].reply.plain_text.startswith("Einstellungen")
+
+
+async def test_first_contact_twice_at_once_creates_one_resident(busy_engine: Engine, shared_store: Store) -> None:
+    chat = Chat(busy_engine, "neu")
+    inbounds = [chat.inbound(InboundKind.TEXT, "Hallo") for _ in range(WORKERS)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(busy_engine.handle_blocking, inbounds))
+    assert all("Bitte wählen Sie Ihre Sprache" in r[0].reply.plain_text for r in results)
+    record = resident(shared_store, chat.identity)
+    assert record is not None and record.state == "language"
+
+
+def test_votes_of_many_residents_add_up(shared_store: Store) -> None:
+    idea_id = seed_idea(shared_store)
+    now = shared_store.now()
+
+    def vote(name: str) -> None:
+        def work(tx) -> None:  # type: ignore[no-untyped-def]
+            record = tx.load_or_create_resident("test", name, name, "menu", now)
+            tx.add_vote(record.id, idea_id, now)
+            tx.add_vote(record.id, idea_id, now)
+
+        shared_store.run(work)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(vote, [f"r{i}" for i in range(40)]))
+    assert support_count(shared_store, idea_id) == 40
+    assert shared_store.run(lambda tx: tx.support_mismatches()) == []
