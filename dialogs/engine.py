@@ -68,11 +68,15 @@ class Engine:
         self.store = store
         self.machine = build_machine()
         self._triggers = {state: set(self.machine.get_triggers(state)) for state in STATES}
-        # SQLite takes one writer at a time: more threads would only queue on its lock.
-        count = workers or (1 if store.dialect == "sqlite" else 4)
-        self._executor = ThreadPoolExecutor(max_workers=count, thread_name_prefix="dialogue")
+        # An embedded SQLite event takes a fraction of a millisecond and SQLite admits one
+        # writer at a time, so a thread hop would cost more than it frees: run it inline.
+        # A database server answers over the network: run those events in worker threads.
+        self._inline = workers is None and store.dialect == "sqlite"
+        self._executor = ThreadPoolExecutor(max_workers=workers or 4, thread_name_prefix="dialogue")
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
+        if self._inline:
+            return self.handle_blocking(inbound)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.handle_blocking, inbound)
 

@@ -6,6 +6,7 @@ always what the catalog says: there is no compiled file that could go stale.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,10 +48,16 @@ class Language:
         return (self.locale.get_display_name(self.code) or self.code).capitalize()
 
     def number(self, value: int) -> str:
-        return format_decimal(value, locale=self.locale)
+        return _format_number(value, self.code)
 
     def date(self, value: datetime) -> str:
         return format_date(value, format="medium", locale=self.locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_number(value: int, code: str) -> str:
+    """Babel's formatting is exact but slow; every screen shows a few small counts."""
+    return format_decimal(value, locale=code)
 
 
 class CatalogError(Exception):

@@ -22,7 +22,8 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
+def create_db_engine(url: str, *, pool_size: int = 5, **connect_args: Any) -> Engine:
+    """An engine for DATABASE_URL; `connect_args` go to the driver (e.g. a sqlite3 factory)."""
     url = normalise_url(url)
     try:
         parsed = make_url(url)
@@ -31,16 +32,18 @@ def create_db_engine(url: str, *, pool_size: int = 5) -> Engine:
             f"DATABASE_URL {url!r} is not a database URL (expected sqlite:///path or postgresql://…)"
         ) from err
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return _sqlite_engine(url, parsed.database, connect_args)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+        )
     raise DatabaseUrlError(f"DATABASE_URL uses {parsed.get_backend_name()!r}; expected sqlite or postgresql")
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
+def _sqlite_engine(url: str, database: str | None, connect_args: dict[str, Any]) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, **connect_args})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

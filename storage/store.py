@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -31,6 +31,7 @@ from storage.models import (
     utcnow,
     vote_table,
 )
+from storage.prepared import Prepared, PreparedSet
 
 T = TypeVar("T")
 
@@ -144,44 +145,110 @@ _COUNT_IDEAS = select(func.count()).where(
 )
 
 
+_SELECT_AUTHOR_IDEAS = select(*_IDEA_COLUMNS).where(I.author_id == bindparam("rid")).order_by(I.id.desc())
+_DELETE_VOTE = delete(vote_table).where(V.resident_id == bindparam("rid"), V.idea_id == bindparam("idea_id"))
+_INSERT_CONVERSATION = insert(conversation_table).values(
+    resident_id=bindparam("rid"), state=bindparam("state"), context="{}", version=0, updated_at=bindparam("now")
+)
+_INSERT_IDEA = (
+    insert(idea_table)
+    .values(
+        {
+            column: bindparam(column)
+            for column in (
+                "title",
+                "description",
+                "field_id",
+                "city",
+                "status",
+                "author_id",
+                "source",
+                "support_count",
+                "created_at",
+                "updated_at",
+            )
+        }
+    )
+    .returning(I.id)
+)
+
+
+def _insert_ignore(dialect: str, table: Any, returning: Any, columns: tuple[str, ...]) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    values: dict[str, Any] = {column: bindparam(column) for column in columns}
+    return module.insert(table).values(values).on_conflict_do_nothing().returning(returning)
+
+
+_CLAIM_EVENT = {
+    d: _insert_ignore(
+        d, processed_event_table, processed_event_table.c.event_id, ("platform", "event_id", "processed_at")
+    )
+    for d in ("sqlite", "postgresql")
+}
+_INSERT_RESIDENT = {
+    d: _insert_ignore(d, resident_table, R.id, ("platform", "user_id", "chat_id", "created_at"))
+    for d in ("sqlite", "postgresql")
+}
+_INSERT_VOTE = {
+    d: _insert_ignore(d, vote_table, V.idea_id, ("resident_id", "idea_id", "created_at"))
+    for d in ("sqlite", "postgresql")
+}
+
+
 class Tx:
-    """The queries of one transaction. Created by `Store.transaction`."""
+    """The queries of one transaction. Created by `Store.transaction`.
 
-    def __init__(self, conn: Connection, dialect: str) -> None:
-        self.conn = conn
+    The statements of every dialogue step run through `prepared` (see storage/prepared.py);
+    the rarer ones (export, delete, checks) through the SQLAlchemy connection `conn`.
+    Both share one transaction.
+    """
+
+    def __init__(self, connection: Any, dialect: str, prepared: PreparedSet) -> None:
+        self.connection = connection
         self.dialect = dialect
+        self.prepared = prepared
+        self.cursor = connection.cursor()
 
-    def _insert_ignore(self, table: Any) -> Any:
-        module = postgresql if self.dialect == "postgresql" else sqlite
-        return module.insert(table).on_conflict_do_nothing()
+    # -- running statements -------------------------------------------------------------
+
+    def rows(self, statement: Any) -> list[tuple[Any, ...]]:
+        """Run a one-off SQLAlchemy Core query (not cached); for the rarer paths and for checks."""
+        return Prepared(statement, self.prepared.dialect).all(self.cursor, {})
+
+    def mappings(self, statement: Any) -> list[dict[str, Any]]:
+        names = [column.name for column in statement.selected_columns]
+        return [dict(zip(names, row, strict=True)) for row in self.rows(statement)]
+
+    def execute(self, statement: Any) -> int:
+        """Run a one-off INSERT, UPDATE or DELETE; returns the number of rows changed."""
+        return Prepared(statement, self.prepared.dialect).rowcount(self.cursor, {})
+
+    def _first(self, statement: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        return self.prepared(statement).first(self.cursor, params)
+
+    def _all(self, statement: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self.prepared(statement).all(self.cursor, params)
+
+    def _count(self, statement: Any, params: dict[str, Any]) -> int:
+        return self.prepared(statement).rowcount(self.cursor, params)
 
     # -- events and conversations ------------------------------------------------
 
     def claim_event(self, platform: str, event_id: str, now: datetime) -> bool:
         """Record an event id; False when it was handled before."""
-        # RETURNING tells whether a row was written; rowcount is not reliable for INSERT on every driver.
-        stmt = self._insert_ignore(processed_event_table).returning(processed_event_table.c.event_id)
-        row = self.conn.execute(stmt, {"platform": platform, "event_id": event_id, "processed_at": now}).first()
-        return row is not None
+        params = {"platform": platform, "event_id": event_id, "processed_at": now}
+        return self._first(_CLAIM_EVENT[self.dialect], params) is not None
 
     def load_resident(self, platform: str, user_id: str) -> ResidentRecord | None:
         query = _SELECT_RESIDENT_FOR_UPDATE if self.dialect == "postgresql" else _SELECT_RESIDENT
-        row = self.conn.execute(query, {"platform": platform, "user_id": user_id}).first()
+        row = self._first(query, {"platform": platform, "user_id": user_id})
         if row is None:
             return None
+        rid, platform, user_id, chat_id, language, city, state, context, version, created_at = row
         record = ResidentRecord(
-            id=row.id,
-            platform=row.platform,
-            user_id=row.user_id,
-            chat_id=row.chat_id,
-            language=row.language,
-            city=row.city,
-            state=row.state,
-            context=json.loads(row.context),
-            version=row.version,
-            created_at=row.created_at,
+            rid, platform, user_id, chat_id, language, city, state, json.loads(context), version, created_at
         )
-        record._saved_profile = (row.chat_id, row.language, row.city)
+        record._saved_profile = (chat_id, language, city)
         return record
 
     def load_or_create_resident(
@@ -189,16 +256,12 @@ class Tx:
     ) -> ResidentRecord:
         record = self.load_resident(platform, user_id)
         if record is not None:
-            if record.chat_id != chat_id:
-                record.chat_id = chat_id
+            record.chat_id = chat_id
             return record
         values = {"platform": platform, "user_id": user_id, "chat_id": chat_id, "created_at": now}
-        inserted = self.conn.execute(self._insert_ignore(resident_table).returning(R.id), values).first()
+        inserted = self._first(_INSERT_RESIDENT[self.dialect], values)
         if inserted is not None:
-            self.conn.execute(
-                insert(conversation_table),
-                {"resident_id": inserted.id, "state": initial_state, "context": "{}", "version": 0, "updated_at": now},
-            )
+            self._count(_INSERT_CONVERSATION, {"rid": inserted[0], "state": initial_state, "now": now})
         record = self.load_resident(platform, user_id)
         if record is None:  # pragma: no cover - the row was just written in this transaction
             raise ConcurrentUpdateError("resident vanished while being created")
@@ -206,7 +269,7 @@ class Tx:
         return record
 
     def save_resident(self, record: ResidentRecord, now: datetime) -> None:
-        result = self.conn.execute(
+        changed = self._count(
             _UPDATE_CONVERSATION,
             {
                 "rid": record.id,
@@ -217,51 +280,47 @@ class Tx:
                 "now": now,
             },
         )
-        if result.rowcount != 1:
+        if changed != 1:
             raise ConcurrentUpdateError(f"conversation {record.id} changed concurrently")
         record.version += 1
         profile = (record.chat_id, record.language, record.city)
         if profile != record._saved_profile:
-            self.conn.execute(
-                _UPDATE_PROFILE,
-                {"rid": record.id, "chat_id": record.chat_id, "language": record.language, "city": record.city},
-            )
+            params = {"rid": record.id, "chat_id": record.chat_id, "language": record.language, "city": record.city}
+            self._count(_UPDATE_PROFILE, params)
             record._saved_profile = profile
 
     # -- ideas and votes ---------------------------------------------------------------
 
     def get_idea(self, idea_id: int) -> IdeaRecord | None:
-        row = self.conn.execute(_SELECT_IDEA, {"idea_id": idea_id}).first()
+        row = self._first(_SELECT_IDEA, {"idea_id": idea_id})
         return IdeaRecord(*row) if row is not None else None
 
     def count_ideas(self, field_id: str, city: str) -> int:
-        return int(self.conn.execute(_COUNT_IDEAS, {"field_id": field_id, "city": city}).scalar_one())
+        row = self._first(_COUNT_IDEAS, {"field_id": field_id, "city": city})
+        return int(row[0]) if row else 0
 
     def list_ideas(self, field_id: str, city: str, offset: int, limit: int) -> list[IdeaRecord]:
         params = {"field_id": field_id, "city": city, "offset": offset, "limit": limit}
-        return [IdeaRecord(*row) for row in self.conn.execute(_LIST_IDEAS, params)]
+        return [IdeaRecord(*row) for row in self._all(_LIST_IDEAS, params)]
 
     def ideas_of_author(self, resident_id: int) -> list[IdeaRecord]:
-        query = select(*_IDEA_COLUMNS).where(I.author_id == resident_id).order_by(I.id.desc())
-        return [IdeaRecord(*row) for row in self.conn.execute(query)]
+        return [IdeaRecord(*row) for row in self._all(_SELECT_AUTHOR_IDEAS, {"rid": resident_id})]
 
     def has_vote(self, resident_id: int, idea_id: int) -> bool:
-        return self.conn.execute(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}).first() is not None
+        return self._first(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}) is not None
 
     def add_vote(self, resident_id: int, idea_id: int, now: datetime) -> bool:
         """Support an idea; False if this resident already supports it."""
-        stmt = self._insert_ignore(vote_table).returning(V.idea_id)
-        row = self.conn.execute(stmt, {"resident_id": resident_id, "idea_id": idea_id, "created_at": now}).first()
-        if row is None:
+        params = {"resident_id": resident_id, "idea_id": idea_id, "created_at": now}
+        if self._first(_INSERT_VOTE[self.dialect], params) is None:
             return False
-        self.conn.execute(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": 1})
+        self._count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": 1})
         return True
 
     def remove_vote(self, resident_id: int, idea_id: int) -> bool:
-        stmt = delete(vote_table).where(V.resident_id == resident_id, V.idea_id == idea_id)
-        if not self.conn.execute(stmt).rowcount:
+        if not self._count(_DELETE_VOTE, {"rid": resident_id, "idea_id": idea_id}):
             return False
-        self.conn.execute(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": -1})
+        self._count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": -1})
         return True
 
     def create_idea(
@@ -276,7 +335,6 @@ class Tx:
         status: IdeaStatus = IdeaStatus.PENDING,
         source: str | None = None,
     ) -> int:
-        stmt = insert(idea_table).returning(I.id)
         values = {
             "title": title,
             "description": description,
@@ -289,31 +347,31 @@ class Tx:
             "created_at": now,
             "updated_at": now,
         }
-        return int(self.conn.execute(stmt, values).scalar_one())
+        row = self._first(_INSERT_IDEA, values)
+        assert row is not None
+        return int(row[0])
 
     def set_idea_status(self, idea_id: int, status: IdeaStatus, now: datetime) -> bool:
         stmt = update(idea_table).where(I.id == idea_id).values(status=status.value, updated_at=now)
-        return bool(self.conn.execute(stmt).rowcount)
+        return bool(self.execute(stmt))
 
     # -- privacy ---------------------------------------------------------------------
 
     def export_resident(self, resident_id: int) -> dict[str, Any]:
         """Everything stored about one resident, as plain JSON-ready data."""
-        resident = self.conn.execute(select(resident_table).where(R.id == resident_id)).mappings().one()
-        conversation = (
-            self.conn.execute(select(conversation_table).where(C.resident_id == resident_id)).mappings().first()
-        )
-        votes = self.conn.execute(
+        resident = self.mappings(select(resident_table).where(R.id == resident_id))[0]
+        conversations = self.mappings(select(conversation_table).where(C.resident_id == resident_id))
+        votes = self.rows(
             select(V.idea_id, I.title, V.created_at)
             .join(idea_table, I.id == V.idea_id)
             .where(V.resident_id == resident_id)
             .order_by(V.created_at)
-        ).all()
+        )
         return {
-            "resident": _jsonable(dict(resident)),
-            "conversation": _jsonable(dict(conversation)) if conversation else None,
+            "resident": _jsonable(resident),
+            "conversation": _jsonable(conversations[0]) if conversations else None,
             "supported_ideas": [
-                {"idea_id": v.idea_id, "title": v.title, "supported_at": v.created_at.isoformat()} for v in votes
+                {"idea_id": idea_id, "title": title, "supported_at": at.isoformat()} for idea_id, title, at in votes
             ],
             "submitted_ideas": [_jsonable(_idea_dict(i)) for i in self.ideas_of_author(resident_id)],
         }
@@ -321,22 +379,22 @@ class Tx:
     def delete_resident(self, resident_id: int) -> None:
         """Remove identity, votes and conversation; the resident's ideas stay, without author."""
         supported = select(V.idea_id).where(V.resident_id == resident_id).scalar_subquery()
-        self.conn.execute(update(idea_table).where(I.id.in_(supported)).values(support_count=I.support_count - 1))
-        self.conn.execute(delete(vote_table).where(V.resident_id == resident_id))
-        self.conn.execute(update(idea_table).where(I.author_id == resident_id).values(author_id=None))
-        self.conn.execute(delete(conversation_table).where(C.resident_id == resident_id))
-        self.conn.execute(delete(resident_table).where(R.id == resident_id))
+        self.execute(update(idea_table).where(I.id.in_(supported)).values(support_count=I.support_count - 1))
+        self.execute(delete(vote_table).where(V.resident_id == resident_id))
+        self.execute(update(idea_table).where(I.author_id == resident_id).values(author_id=None))
+        self.execute(delete(conversation_table).where(C.resident_id == resident_id))
+        self.execute(delete(resident_table).where(R.id == resident_id))
 
     # -- checks ------------------------------------------------------------------------
 
     def support_mismatches(self) -> list[tuple[int, int, int]]:
         """Ideas whose stored tally differs from their votes: (idea, tally, votes)."""
         counted = select(V.idea_id, func.count().label("n")).group_by(V.idea_id).subquery()
-        rows = self.conn.execute(
+        rows = self.rows(
             select(I.id, I.support_count, func.coalesce(counted.c.n, 0))
             .outerjoin(counted, counted.c.idea_id == I.id)
             .where(I.support_count != func.coalesce(counted.c.n, 0))
-        ).all()
+        )
         return [(r[0], r[1], r[2]) for r in rows]
 
 
@@ -370,14 +428,30 @@ class Store:
 
     RETRIES = 5
 
-    def __init__(self, url: str) -> None:
-        self.engine: Engine = create_db_engine(url)
+    def __init__(self, url: str, **connect_args: Any) -> None:
+        self.engine: Engine = create_db_engine(url, **connect_args)
         self.dialect = self.engine.dialect.name
+        self.prepared = PreparedSet(self.engine.dialect)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.engine.begin() as conn:
-            yield Tx(conn, self.dialect)
+        """One transaction on a pooled driver connection: committed on success, rolled back on error.
+
+        SQLite: BEGIN IMMEDIATE takes the write lock up front (see storage/database.py).
+        PostgreSQL: the driver opens the transaction with the first statement.
+        """
+        pooled = self.engine.raw_connection()
+        connection = pooled.driver_connection
+        try:
+            if self.dialect == "sqlite":
+                connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+            yield Tx(connection, self.dialect, self.prepared)
+            connection.commit()  # type: ignore[union-attr]
+        except BaseException:
+            connection.rollback()  # type: ignore[union-attr]
+            raise
+        finally:
+            pooled.close()
 
     def run(self, work: Callable[[Tx], T]) -> T:
         """Run `work` in one transaction, retrying when a concurrent writer got in the way."""

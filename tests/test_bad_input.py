@@ -14,7 +14,7 @@ from tests.helpers import resident
 
 
 def idea_count(store: Store) -> int:
-    return int(store.run(lambda tx: tx.conn.execute(select(func.count()).select_from(idea_table)).scalar_one()))
+    return int(store.run(lambda tx: tx.rows(select(func.count()).select_from(idea_table))[0][0]))
 
 
 async def at_title(chat: Chat) -> None:

@@ -17,7 +17,7 @@ def every_value_in_store(store: Store) -> list[str]:
     values: list[str] = []
     with store.transaction() as tx:
         for table in metadata.sorted_tables:
-            for row in tx.conn.execute(select(table)):
+            for row in tx.rows(select(table)):
                 values.extend(str(value) for value in row)
     return values
 
@@ -81,8 +81,8 @@ async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_:
     values = every_value_in_store(store)
     assert not any("erika" in value for value in values), "nothing identifying remains"
     with store.transaction() as tx:
-        kept = tx.conn.execute(select(idea_table.c.author_id).where(idea_table.c.title == "Sensoren für Glatteis"))
-        assert kept.all() == [(None,)], "the idea stays, without its author"
+        kept = tx.rows(select(idea_table.c.author_id).where(idea_table.c.title == "Sensoren für Glatteis"))
+        assert kept == [(None,)], "the idea stays, without its author"
 
     await erika.says("Hallo")
     assert erika.sees("Bitte wählen Sie Ihre Sprache"), "a deleted resident starts afresh"

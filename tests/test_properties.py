@@ -114,17 +114,17 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
         @invariant()
         def states_are_valid(self) -> None:
             with self.store.transaction() as tx:
-                states = {row[0] for row in tx.conn.execute(select(conversation_table.c.state))}
+                states = {row[0] for row in tx.rows(select(conversation_table.c.state))}
             assert states <= set(STATES)
 
         @invariant()
         def one_vote_per_resident_and_idea_and_tallies_match(self) -> None:
             with self.store.transaction() as tx:
-                duplicates = tx.conn.execute(
+                duplicates = tx.rows(
                     select(vote_table.c.resident_id, vote_table.c.idea_id)
                     .group_by(vote_table.c.resident_id, vote_table.c.idea_id)
                     .having(func.count() > 1)
-                ).all()
+                )
                 assert duplicates == []
                 assert tx.support_mismatches() == []
 
