@@ -16,7 +16,7 @@ from dialogs.i18n import N_
 from dialogs.messages import Block, ReplyBuilder, bold, italic
 from dialogs.turn import Turn
 from storage.models import ALL_CITIES, IdeaStatus
-from storage.store import IdeaRecord
+from storage.store import IdeaSummary
 
 PAGE_SIZE = 5
 LABEL_MAX = 48
@@ -196,7 +196,7 @@ def field_menu(turn: Turn) -> Screen:
     return screen
 
 
-def _support_label(turn: Turn, idea: IdeaRecord) -> str:
+def _support_label(turn: Turn, idea: IdeaSummary) -> str:
     return f"{_short(idea.title)} (👍 {turn.lang.number(idea.support_count)})"
 
 

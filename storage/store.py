@@ -62,6 +62,15 @@ class ResidentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class IdeaSummary:
+    """What a list of ideas shows: enough to label a button."""
+
+    id: int
+    title: str
+    support_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class IdeaRecord:
     id: int
     title: str
@@ -134,7 +143,7 @@ def _visible_in(city_param: str = "city") -> Any:
 
 
 _LIST_IDEAS = (
-    select(*_IDEA_COLUMNS)
+    select(I.id, I.title, I.support_count)
     .where(I.field_id == bindparam("field_id"), I.status == IdeaStatus.APPROVED.value, _visible_in())
     .order_by(I.support_count.desc(), I.id)
     .limit(bindparam("limit"))
@@ -299,9 +308,10 @@ class Tx:
         row = self._first(_COUNT_IDEAS, {"field_id": field_id, "city": city})
         return int(row[0]) if row else 0
 
-    def list_ideas(self, field_id: str, city: str, offset: int, limit: int) -> list[IdeaRecord]:
+    def list_ideas(self, field_id: str, city: str, offset: int, limit: int) -> list[IdeaSummary]:
+        """Approved ideas of a field for a city, most supported first."""
         params = {"field_id": field_id, "city": city, "offset": offset, "limit": limit}
-        return [IdeaRecord(*row) for row in self._all(_LIST_IDEAS, params)]
+        return [IdeaSummary(*row) for row in self._all(_LIST_IDEAS, params)]
 
     def ideas_of_author(self, resident_id: int) -> list[IdeaRecord]:
         return [IdeaRecord(*row) for row in self._all(_SELECT_AUTHOR_IDEAS, {"rid": resident_id})]
