@@ -171,3 +171,10 @@ async def test_another_town_runs_on_its_own_file(tmp_path: Path, store: Store) -
         assert chat.labels() == ["Musterstadt", "Abbrechen"], "one city: no 'all cities' choice"
     finally:
         engine.close()
+
+
+def test_readme_shows_the_current_dialogue_diagram() -> None:
+    from dialogs.diagram import mermaid
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert mermaid() in readme, "regenerate with: python -m dialogs.diagram"
