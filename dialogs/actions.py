@@ -161,6 +161,15 @@ def clear_flow(turn: Turn, arg: Arg) -> None:
         turn.ctx.pop(key, None)
 
 
+def leave_flow(turn: Turn, arg: Arg) -> None:
+    """Leave for another part of the dialogue; say so if that drops an unsent draft."""
+    had_draft = DRAFT in turn.ctx
+    clear_flow(turn, arg)
+    if had_draft:
+        _ = turn.lang.gettext
+        turn.note(_("Your unsent idea was discarded."))
+
+
 def say_cancelled(turn: Turn, arg: Arg) -> None:
     had_draft = DRAFT in turn.ctx
     clear_flow(turn, arg)
