@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.config import Settings
 from dialogs.content import Content, ContentError, load_content
@@ -12,6 +13,9 @@ from storage.migrate import upgrade
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+EVENT_RETENTION = timedelta(days=14)
+"""How long processed event ids are kept to recognise a redelivered event."""
 
 
 def load_checked_content(settings: Settings) -> Content:
@@ -30,5 +34,6 @@ def build_engine(settings: Settings) -> Engine:
     if settings.db_auto_upgrade:
         upgrade(settings.database_url)
     store = Store(settings.database_url)
-    log.info("store ready (%s), content %s", store.dialect, settings.content_file.name)
+    pruned = store.run(lambda tx: tx.prune_events(store.now() - EVENT_RETENTION))
+    log.info("store ready (%s), content %s, %d old event ids pruned", store.dialect, settings.content_file.name, pruned)
     return Engine(content, Languages(content.languages), store)

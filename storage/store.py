@@ -248,6 +248,11 @@ class Tx:
         params = {"platform": platform, "event_id": event_id, "processed_at": now}
         return self._first(_CLAIM_EVENT[self.dialect], params) is not None
 
+    def prune_events(self, before: datetime) -> int:
+        """Forget event ids older than `before`; platforms redeliver within hours, not weeks."""
+        table = processed_event_table
+        return self.execute(delete(table).where(table.c.processed_at < before))
+
     def load_resident(self, platform: str, user_id: str) -> ResidentRecord | None:
         query = _SELECT_RESIDENT_FOR_UPDATE if self.dialect == "postgresql" else _SELECT_RESIDENT
         row = self._first(query, {"platform": platform, "user_id": user_id})

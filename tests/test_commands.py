@@ -141,3 +141,11 @@ async def test_command_with_bot_suffix(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "fields")
     await chat.says("/menu@MitmachBot")
     assert state_of(store, chat.identity) == "menu"
+
+
+async def test_leaving_a_draft_by_command_says_so(engine: Engine, store: Store) -> None:
+    chat = await reach(engine, store, "submit_description")
+    await chat.says("/menu")
+    assert chat.sees("Ihre nicht abgeschickte Idee wurde verworfen.")
+    await chat.says("/privacy")
+    assert not chat.sees("verworfen"), "said once, when the draft was dropped"

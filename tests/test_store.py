@@ -134,3 +134,14 @@ def test_votes_of_many_residents_add_up(shared_store: Store) -> None:
         list(pool.map(vote, [f"r{i}" for i in range(40)]))
     assert support_count(shared_store, idea_id) == 40
     assert shared_store.run(lambda tx: tx.support_mismatches()) == []
+
+
+def test_old_event_ids_are_pruned(shared_store: Store) -> None:
+    from datetime import timedelta
+
+    now = shared_store.now()
+    shared_store.run(lambda tx: tx.claim_event("test", "old", now - timedelta(days=30)))
+    shared_store.run(lambda tx: tx.claim_event("test", "new", now))
+    assert shared_store.run(lambda tx: tx.prune_events(now - timedelta(days=14))) == 1
+    assert shared_store.run(lambda tx: tx.claim_event("test", "new", now)) is False
+    assert shared_store.run(lambda tx: tx.claim_event("test", "old", now)) is True
