@@ -21,23 +21,20 @@ import asyncio
 import itertools
 import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from dialogs.content import load_content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from dialogs.messages import Identity, Inbound, InboundKind, Reply
+from storage.migrate import upgrade
+from storage.models import IdeaStatus
+from storage.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from dialogs.content import load_content  # noqa: E402
-from dialogs.engine import Engine  # noqa: E402
-from dialogs.i18n import Languages  # noqa: E402
-from dialogs.messages import Identity, Inbound, InboundKind, Reply  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import IdeaStatus  # noqa: E402
-from storage.store import Store  # noqa: E402
-
 CONTENT = load_content(ROOT / "content" / "aalen-heidenheim.yaml")
 LANGUAGES = Languages(CONTENT.languages)
 IDEAS_PER_FIELD = 20

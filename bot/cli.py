@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         # transitions logs every callback at INFO: far too chatty for operators.
         logging.getLogger("transitions").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         return _dispatch(args, settings)
     except (ConfigError, ContentError, CatalogError, DatabaseUrlError) as err:
         print(f"error: {err}", file=sys.stderr)
