@@ -6,12 +6,16 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from pathlib import Path
+
+from aiohttp import web
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_engine, load_checked_content
 from bot.config import ConfigError, Settings, load_settings
+from bot.web.server import create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
 from storage.database import DatabaseUrlError
@@ -23,7 +27,7 @@ log = logging.getLogger("bot")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Mitmach-Bot for Aalen and Heidenheim")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot on every configured platform")
+    commands.add_parser("run", help="run the bot on every configured platform (always the web chat)")
     console = commands.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--user", default=None, help="which resident you are (default: your login name)")
     db = commands.add_parser("db", help="database tasks")
@@ -89,7 +93,32 @@ async def _console(settings: Settings, user: str) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    """Every configured platform on one engine; the web chat always, on WEB_HOST:WEB_PORT."""
     for name, configured in (("Telegram", settings.telegram_token), ("Matrix", settings.matrix_homeserver)):
         if configured:
             log.warning("%s is configured, but this version has no %s adapter yet; ignoring it", name, name)
-    return await _console(settings, _login_name())
+    engine = build_engine(settings)
+    runner = web.AppRunner(create_app(engine, public_url=settings.public_url), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+    except OSError as err:
+        await runner.cleanup()
+        raise ConfigError(
+            f"cannot listen on {settings.web_host}:{settings.web_port} ({err.strerror}); "
+            "set WEB_HOST / WEB_PORT to a free address"
+        ) from err
+    address = settings.public_url or f"http://{settings.web_host}:{settings.web_port}/"
+    print(f"Mitmach-Bot is running. Web chat: {address}  (Ctrl-C to stop)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        engine.close()
+        engine.store.dispose()
+    print("Mitmach-Bot stopped.")
+    return 0

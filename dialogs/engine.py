@@ -110,6 +110,10 @@ class Engine:
     def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
         _ = turn.lang.gettext
+        if inbound.kind is InboundKind.RESUME:
+            if turn.state == "new":
+                self._fire(turn, "start", None)
+            return
         if inbound.kind is InboundKind.BUTTON:
             action = self._action_for(turn, inbound.text)
             if action is None or not self._fire_action(turn, action):
@@ -188,6 +192,8 @@ class Engine:
             buttons=tuple(rows),
             replaces_menu=turn.inbound.kind is InboundKind.BUTTON,
             attachment=turn.attachment,
+            language=turn.lang.code,
+            expects_text=assign_tokens and "text" in self._triggers[turn.state],
         )
 
     def _apology(self, inbound: Inbound) -> Outbound:

@@ -33,6 +33,8 @@ class InboundKind(StrEnum):
     TEXT = "text"
     COMMAND = "command"
     BUTTON = "button"
+    RESUME = "resume"
+    """The resident came back (a reloaded page): show where they are, change nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,9 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     replaces_menu: bool = False
     attachment: Attachment | None = None
+    language: str | None = None
+    expects_text: bool = False
+    """The resident is asked to type (a title, a description), not to choose."""
 
     @property
     def plain_text(self) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -482,6 +482,10 @@ class Store:
 
     def now(self) -> datetime:
         return utcnow()
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        self.run(lambda tx: tx.rows(select(literal(1))))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -187,3 +187,19 @@ async def test_deep_link_opens_idea_after_onboarding(engine, store: Store) -> No
     assert lena.sees_button("👍 Idee unterstützen")
     await lena.says("/start field_2")
     assert lena.sees("Klima, Umwelt und Energie")
+
+
+async def test_resume_shows_where_the_resident_is_without_changing_it(erika: Chat, store: Store) -> None:
+    from dialogs.messages import InboundKind
+
+    await erika.send(erika.inbound(InboundKind.RESUME, ""))
+    assert erika.sees("Bitte wählen Sie Ihre Sprache"), "a new resident is greeted"
+    await erika.presses("Deutsch")
+    await erika.presses("Aalen")
+    await erika.presses("Idee einreichen")
+    await erika.presses("Einverstanden")
+    assert erika.reply.expects_text
+    await erika.send(erika.inbound(InboundKind.RESUME, ""))
+    assert erika.sees("Bitte tippen Sie einen kurzen Titel")
+    assert erika.reply.language == "de"
+    assert state_of(store, erika.identity) == "submit_title"

@@ -1,0 +1,84 @@
+"""The chat page: static HTML in the resident's language; chat.js does the rest."""
+
+from __future__ import annotations
+
+from html import escape
+
+from dialogs.content import Content
+from dialogs.i18n import Language, Languages
+
+
+def ui_strings(lang: Language) -> dict[str, str]:
+    """Texts the page itself shows; sent again when the resident changes language."""
+    _ = lang.gettext
+    return {
+        "log": _("Conversation"),
+        "you": _("You:"),
+        "bot": _("Mitmach-Bot:"),
+        "options": _("Options"),
+        "input": _("Your message"),
+        "send": _("Send"),
+        "download": _("Download {filename}"),
+        "offline": _("The connection was lost. Reconnecting …"),
+        "online": _("Connected."),
+    }
+
+
+def negotiate(accept_language: str, languages: Languages) -> Language:
+    """The first language of the browser's Accept-Language that the bot speaks."""
+    weighted = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        weighted.append((-quality, position, tag.strip()[:2].lower()))
+    for _quality, _position, code in sorted(weighted):
+        if languages.supports(code):
+            return languages.get(code)
+    return languages.get(None)
+
+
+def render_page(content: Content, lang: Language) -> str:
+    _ = lang.gettext
+    ui = ui_strings(lang)
+    name = content.name.get(lang.code) or next(iter(content.name.values()))
+    data = " ".join(f'data-{key}="{escape(value)}"' for key, value in ui.items())
+    title = escape(_("Mitmach-Bot – {name}").format(name=name))
+    intro = escape(
+        _("Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own.")
+    )
+    return f"""<!doctype html>
+<html lang="{lang.code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="/static/chat.css">
+<script src="/static/chat.js" defer></script>
+</head>
+<body>
+<header>
+<h1>{escape(name)}</h1>
+<p>{intro}</p>
+</header>
+<main id="chat" {data}>
+<h2 class="visually-hidden" id="log-heading">{escape(ui["log"])}</h2>
+<div id="log" role="log" aria-live="polite" aria-labelledby="log-heading" tabindex="-1"></div>
+<div id="menu" role="group" aria-label="{escape(ui["options"])}"></div>
+<p id="status" role="status" class="status"></p>
+<form id="composer" autocomplete="off">
+<label for="message" id="message-label">{escape(ui["input"])}</label>
+<div class="row">
+<textarea id="message" name="message" rows="2" maxlength="4000" required></textarea>
+<button type="submit" id="send">{escape(ui["send"])}</button>
+</div>
+</form>
+<noscript><p>{escape(_("This chat needs JavaScript. You can also use the bot on Telegram or Matrix."))}</p></noscript>
+</main>
+</body>
+</html>
+"""

@@ -1,0 +1,198 @@
+"""The bot's aiohttp server: the web chat over a WebSocket, and a health endpoint.
+
+The web adapter translates only: a WebSocket frame becomes an `Inbound`, each
+`Outbound` a JSON frame. It also guards the transport: session cookie, Origin,
+message size and pace.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from bot.web import session
+from bot.web.page import negotiate, render_page, ui_strings
+from bot.web.ratelimit import RateLimiter
+from dialogs.engine import Engine
+from dialogs.messages import Identity, Inbound, InboundKind, Reply
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+MAX_TEXT = 4000
+MAX_FRAME = 64 * 1024
+ENGINE_KEY = web.AppKey("engine", Engine)
+CONFIG_KEY = web.AppKey("web_config", dict)
+LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def create_app(engine: Engine, *, public_url: str | None = None, limiter: RateLimiter | None = None) -> web.Application:
+    app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
+    app[ENGINE_KEY] = engine
+    app[CONFIG_KEY] = {"public_url": public_url.rstrip("/") if public_url else None}
+    app[LIMITER_KEY] = limiter or RateLimiter()
+    app.router.add_get("/", chat_page)
+    app.router.add_get("/ws", chat_socket)
+    app.router.add_get("/healthz", health)
+    app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
+    return app
+
+
+def _secure(request: web.Request) -> bool:
+    public_url = request.app[CONFIG_KEY]["public_url"]
+    return bool(public_url and public_url.startswith("https://")) or request.secure
+
+
+def _expected_origin(request: web.Request) -> str:
+    public_url = request.app[CONFIG_KEY]["public_url"]
+    if public_url:
+        parts = urlsplit(public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"{request.scheme}://{request.host}"
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE_KEY]
+    lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+    response = web.Response(text=render_page(engine.content, lang), content_type="text/html", charset="utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    token = request.cookies.get(session.COOKIE)
+    if not session.is_valid(token):
+        response.set_cookie(
+            session.COOKIE,
+            session.new_token(),
+            max_age=session.MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=_secure(request),
+            path="/",
+        )
+    return response
+
+
+async def health(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE_KEY]
+    try:
+        engine.store.ping()
+    except Exception:
+        log.exception("health check: store not reachable")
+        return web.json_response({"status": "unavailable"}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def chat_socket(request: web.Request) -> web.StreamResponse:
+    if request.headers.get("Origin") != _expected_origin(request):
+        raise web.HTTPForbidden(text="wrong origin")
+    token = request.cookies.get(session.COOKIE)
+    if token is None or not session.is_valid(token):
+        raise web.HTTPForbidden(text="no valid session: load the chat page first")
+    identity = session.identity_for(token)
+    socket = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)
+    await socket.prepare(request)
+    chat = _Chat(request.app, socket, identity, request.headers.get("Accept-Language", ""))
+    await chat.receive(InboundKind.RESUME, "")
+    async for frame in socket:
+        if frame.type is WSMsgType.TEXT:
+            await chat.on_frame(frame.data)
+        elif frame.type is WSMsgType.ERROR:
+            log.info("web chat socket closed with an error")
+    return socket
+
+
+class _Chat:
+    """One open page: turns frames into events and replies into frames."""
+
+    def __init__(self, app: web.Application, socket: web.WebSocketResponse, identity: Identity, accept: str) -> None:
+        self.engine = app[ENGINE_KEY]
+        self.limiter = app[LIMITER_KEY]
+        self.socket = socket
+        self.identity = identity
+        self.lang = negotiate(accept, self.engine.languages)
+
+    async def on_frame(self, raw: str) -> None:
+        _ = self.lang.gettext
+        if not self.limiter.allow(self.identity.user_id):
+            await self.notice(_("You are sending messages very quickly. Please wait a moment and try again."))
+            return
+        try:
+            message = json.loads(raw)
+            kind = InboundKind(message["type"])
+            text = message.get("text" if kind is InboundKind.TEXT else "payload", "")
+            if not isinstance(text, str):
+                raise ValueError("text must be a string")
+        except (ValueError, KeyError, TypeError):
+            await self.notice(_("This message could not be read. Please use the text field or the buttons."))
+            return
+        if kind is InboundKind.TEXT and len(text) > MAX_TEXT:
+            limit = self.lang.number(MAX_TEXT)
+            await self.notice(
+                _("Your message is too long. Please write at most {limit} characters.").format(limit=limit)
+            )
+            return
+        if kind is InboundKind.TEXT and text.strip().startswith("/"):
+            kind = InboundKind.COMMAND
+        await self.receive(kind, text)
+
+    async def receive(self, kind: InboundKind, text: str) -> None:
+        inbound = Inbound(self.identity, self.identity.user_id, uuid.uuid4().hex, kind, text, self.lang.code)
+        for outbound in await self.engine.handle(inbound):
+            if outbound.recipient == self.identity:
+                await self.send_reply(outbound.reply)
+
+    async def send_reply(self, reply: Reply) -> None:
+        if reply.language and self.engine.languages.supports(reply.language):
+            self.lang = self.engine.languages.get(reply.language)
+        await self.socket.send_json(reply_frame(reply, self.lang.code, ui_strings(self.lang)))
+
+    async def notice(self, text: str) -> None:
+        await self.socket.send_json({"type": "notice", "text": text})
+
+
+def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "reply",
+        "language": language,
+        "ui": ui,
+        "blocks": [
+            {
+                "item": block.item,
+                "spans": [{"text": s.text, "style": s.style, "url": s.url} for s in block.spans],
+            }
+            for block in reply.blocks
+        ],
+        "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in reply.buttons],
+        "expectsText": reply.expects_text,
+    }
+    if reply.attachment is not None:
+        frame["attachment"] = {
+            "filename": reply.attachment.filename,
+            "mimeType": reply.attachment.mime_type,
+            "data": base64.b64encode(reply.attachment.content).decode("ascii"),
+        }
+    return frame

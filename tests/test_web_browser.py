@@ -1,0 +1,188 @@
+"""The web chat in a real browser: a whole journey with the keyboard alone, and axe-core.
+
+Runs Debian's Chromium (installed by .ci/run) through Playwright, against the bot's own
+server on a free loopback port. Skips, saying why, where Chromium, Playwright or
+axe-core (npm, tests/browser) is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.web.server import create_app
+from dialogs.engine import Engine
+from storage.store import Store
+from tests.conftest import ROOT
+from tests.helpers import approve
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+DOCS = ROOT / "docs"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _why_not() -> str | None:
+    if not CHROMIUM:
+        return "no Chromium found (apt-get install chromium, or set CHROMIUM=/path/to/chromium)"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -e '.[dev]')"
+    if not AXE.exists():
+        return "axe-core is not installed (npm ci --prefix tests/browser)"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")
+
+
+@pytest.fixture
+async def server_url(engine: Engine) -> AsyncIterator[str]:
+    runner = web.AppRunner(create_app(engine), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}/"
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        await instance.close()
+
+
+async def focused_text(page: Any) -> str:
+    return str(await page.evaluate("document.activeElement ? document.activeElement.textContent : ''"))
+
+
+async def choose(page: Any, label: str) -> None:
+    """Tab to the button that starts with `label` and press Enter: the keyboard alone."""
+    for _ in range(25):
+        if (await focused_text(page)).startswith(label):
+            await page.keyboard.press("Enter")
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"could not reach {label!r} with Tab")
+
+
+async def type_answer(page: Any, text: str) -> None:
+    assert await page.evaluate("document.activeElement.id") == "message", "the text field has the focus"
+    await page.keyboard.type(text)
+    await page.keyboard.press("Enter")
+
+
+async def wait_for(page: Any, text: str) -> None:
+    await page.locator("#log .message.bot").filter(has_text=text).last.wait_for(timeout=10_000)
+
+
+async def axe_violations(page: Any) -> list[dict[str, Any]]:
+    await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in result["violations"]
+    ]
+
+
+async def test_keyboard_journey_tour_field_submit_pending(browser: Any, server_url: str) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await choose(page, "Deutsch")
+    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await choose(page, "Aalen")
+    await wait_for(page, "Was möchten Sie tun?")
+    await choose(page, "Die Vision entdecken")
+    await wait_for(page, "Unsere gemeinsame Vision")
+    await choose(page, "Weiter: die Leitziele")
+    await wait_for(page, "Leitziel 1 von 5")
+    await choose(page, "Rundgang überspringen")
+    await wait_for(page, "Was möchten Sie tun?")
+    await choose(page, "Ideen nach Thema")
+    await wait_for(page, "Themen (Handlungsfelder)")
+    await choose(page, "1. Mobilität")
+    await wait_for(page, "Bus, Rad, Auto")
+    await choose(page, "Idee zu diesem Thema einreichen")
+    await wait_for(page, "Wir fragen Sie nach")
+    await choose(page, "Einverstanden")
+    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await type_answer(page, "Freie Parkplätze in Echtzeit")
+    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await type_answer(page, "Eine Anzeige am Ortseingang zeigt, wo gerade Parkplätze frei sind.")
+    await wait_for(page, "Welche Stadt betrifft Ihre Idee?")
+    await choose(page, "Aalen")
+    await wait_for(page, "Bitte prüfen Sie Ihre Idee")
+    await choose(page, "✅ Absenden")
+    await wait_for(page, "Ihre Idee ist eingegangen")
+    await choose(page, "Meine Ideen")
+    await wait_for(page, "wird geprüft")
+    mine = await page.locator("#log .message.bot").last.inner_text()
+    assert "„Freie Parkplätze in Echtzeit“" in mine
+
+    await page.reload()
+    await wait_for(page, "„Freie Parkplätze in Echtzeit“")
+    await page.close()
+
+
+async def test_resident_text_is_shown_as_text(browser: Any, server_url: str) -> None:
+    page = await browser.new_page(locale="de-DE")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await page.locator("#message").fill("<img src=x onerror=alert(1)><b>fett</b>")
+    await page.keyboard.press("Enter")
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    assert await page.locator("#log img").count() == 0
+    assert await page.locator("#log b").count() == 0
+    assert "<img src=x onerror=alert(1)><b>fett</b>" in await page.locator("#log").inner_text()
+    assert dialogs == []
+    await page.close()
+
+
+async def test_no_wcag_violations_and_screenshots(browser: Any, server_url: str, engine: Engine, store: Store) -> None:
+    from tests.helpers import seed_idea
+
+    for title in ("Echtzeit-Fahrgastinformation an Haltestellen", "Freie Parkplätze in Echtzeit anzeigen"):
+        approve(store, seed_idea(store, title))
+    DOCS.mkdir(exist_ok=True)
+    for name, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
+        page = await browser.new_page(viewport=viewport, locale="de-DE")
+        await page.goto(server_url)
+        await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+        assert await axe_violations(page) == []
+        await choose(page, "Deutsch")
+        await wait_for(page, "In welcher Stadt wohnen Sie")
+        await choose(page, "Aalen")
+        await wait_for(page, "Was möchten Sie tun?")
+        await choose(page, "Ideen nach Thema")
+        await wait_for(page, "Themen (Handlungsfelder)")
+        await choose(page, "1. Mobilität")
+        await wait_for(page, "Bus, Rad, Auto")
+        await choose(page, "Ideen anzeigen")
+        await wait_for(page, "sortiert nach Unterstützung")
+        assert await axe_violations(page) == []
+        await page.screenshot(path=str(DOCS / f"web-chat-{name}.png"), full_page=False)
+        await page.close()
+    assert (DOCS / "web-chat-desktop.png").stat().st_size > 10_000
