@@ -94,11 +94,18 @@ async def _console(settings: Settings, user: str) -> int:
 
 async def _run(settings: Settings) -> int:
     """Every configured platform on one engine; the web chat always, on WEB_HOST:WEB_PORT."""
-    for name, configured in (("Telegram", settings.telegram_token), ("Matrix", settings.matrix_homeserver)):
-        if configured:
-            log.warning("%s is configured, but this version has no %s adapter yet; ignoring it", name, name)
+    if settings.matrix_homeserver:
+        log.warning("Matrix is configured, but this version has no Matrix adapter yet; ignoring it")
     engine = build_engine(settings)
-    runner = web.AppRunner(create_app(engine, public_url=settings.public_url), access_log=None)
+    app = create_app(engine, public_url=settings.public_url)
+    telegram = None
+    if settings.telegram_token:
+        # aiogram takes seconds to import: only when Telegram is configured.
+        from bot.adapters.telegram import TelegramAdapter, adapter_kwargs
+
+        telegram = TelegramAdapter(engine, **adapter_kwargs(settings))
+        telegram.add_routes(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
@@ -108,8 +115,17 @@ async def _run(settings: Settings) -> int:
             f"cannot listen on {settings.web_host}:{settings.web_port} ({err.strerror}); "
             "set WEB_HOST / WEB_PORT to a free address"
         ) from err
+    if telegram is not None:
+        try:
+            await telegram.start()
+        except Exception as err:
+            await runner.cleanup()
+            raise ConfigError(
+                f"Telegram did not accept the bot ({type(err).__name__}); check TELEGRAM_TOKEN and TELEGRAM_API_URL"
+            ) from err
     address = settings.public_url or f"http://{settings.web_host}:{settings.web_port}/"
-    print(f"Mitmach-Bot is running. Web chat: {address}  (Ctrl-C to stop)", flush=True)
+    platforms = "web chat" + (f", Telegram @{telegram.username}" if telegram else "")
+    print(f"Mitmach-Bot is running ({platforms}). Web chat: {address}  (Ctrl-C to stop)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -117,6 +133,8 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        if telegram is not None:
+            await telegram.stop()
         await runner.cleanup()
         engine.close()
         engine.store.dispose()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, cast
 
 from transitions import EventData, Machine
@@ -25,6 +26,11 @@ from dialogs.turn import Turn
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
+
+
+class EngineUnavailable(RuntimeError):
+    """An event could not be processed and nothing of it was stored; it may be retried."""
+
 
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
 MAX_COMMAND_ARG = 64
@@ -74,17 +80,24 @@ class Engine:
         self._inline = workers is None and store.dialect == "sqlite"
         self._executor = ThreadPoolExecutor(max_workers=workers or 4, thread_name_prefix="dialogue")
 
-    async def handle(self, inbound: Inbound) -> list[Outbound]:
-        if self._inline:
-            return self.handle_blocking(inbound)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.handle_blocking, inbound)
+    async def handle(self, inbound: Inbound, *, strict: bool = False) -> list[Outbound]:
+        """Handle one event; returns the replies. An event id seen before returns none.
 
-    def handle_blocking(self, inbound: Inbound) -> list[Outbound]:
+        If the event cannot be stored, the resident gets an apology; with `strict`, the
+        error is raised instead (as `EngineUnavailable`), for platforms that redeliver.
+        """
+        if self._inline:
+            return self.handle_blocking(inbound, strict=strict)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(self.handle_blocking, inbound, strict=strict))
+
+    def handle_blocking(self, inbound: Inbound, *, strict: bool = False) -> list[Outbound]:
         try:
             return self.store.run(lambda tx: self._handle_in(tx, inbound))
-        except Exception:
+        except Exception as err:
             log.exception("event %s from %s failed", inbound.event_id, inbound.identity.platform)
+            if strict:
+                raise EngineUnavailable(str(err)) from err
             return [self._apology(inbound)]
 
     def close(self) -> None:

@@ -38,6 +38,8 @@ class Resident(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     city: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    unreachable_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    """Set when the platform says the resident blocked the bot; cleared when they write again."""
 
 
 class Conversation(SQLModel, table=True):

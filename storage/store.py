@@ -57,6 +57,7 @@ class ResidentRecord:
     context: dict[str, Any]
     version: int
     created_at: datetime
+    unreachable_since: datetime | None = None
     is_new: bool = False
     _saved_profile: tuple[str, str | None, str | None] = field(default=("", None, None), repr=False)
 
@@ -111,6 +112,7 @@ _SELECT_RESIDENT = (
         C.context,
         C.version,
         R.created_at,
+        R.unreachable_since,
     )
     .join(conversation_table, C.resident_id == R.id)
     .where(R.platform == bindparam("platform"), R.user_id == bindparam("user_id"))
@@ -258,9 +260,19 @@ class Tx:
         row = self._first(query, {"platform": platform, "user_id": user_id})
         if row is None:
             return None
-        rid, platform, user_id, chat_id, language, city, state, context, version, created_at = row
+        rid, platform, user_id, chat_id, language, city, state, context, version, created_at, unreachable = row
         record = ResidentRecord(
-            rid, platform, user_id, chat_id, language, city, state, json.loads(context), version, created_at
+            rid,
+            platform,
+            user_id,
+            chat_id,
+            language,
+            city,
+            state,
+            json.loads(context),
+            version,
+            created_at,
+            unreachable,
         )
         record._saved_profile = (chat_id, language, city)
         return record
@@ -271,6 +283,9 @@ class Tx:
         record = self.load_resident(platform, user_id)
         if record is not None:
             record.chat_id = chat_id
+            if record.unreachable_since is not None:  # they wrote again, so they can be reached
+                self.set_reachable(platform, user_id, None)
+                record.unreachable_since = None
             return record
         values = {"platform": platform, "user_id": user_id, "chat_id": chat_id, "created_at": now}
         inserted = self._first(_INSERT_RESIDENT[self.dialect], values)
@@ -302,6 +317,15 @@ class Tx:
             params = {"rid": record.id, "chat_id": record.chat_id, "language": record.language, "city": record.city}
             self._count(_UPDATE_PROFILE, params)
             record._saved_profile = profile
+
+    def set_reachable(self, platform: str, user_id: str, unreachable_since: datetime | None) -> bool:
+        """Record that a platform refused delivery (a blocked bot), or that it works again."""
+        stmt = (
+            update(resident_table)
+            .where(R.platform == platform, R.user_id == user_id)
+            .values(unreachable_since=unreachable_since)
+        )
+        return bool(self.execute(stmt))
 
     # -- ideas and votes ---------------------------------------------------------------
 

@@ -178,3 +178,10 @@ def test_readme_shows_the_current_dialogue_diagram() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert mermaid() in readme, "regenerate with: python -m dialogs.diagram"
+
+
+def test_a_wrong_setting_names_the_variable(tmp_path: Path) -> None:
+    result = _cli("run", env={"TELEGRAM_WEBHOOK_SECRET": "not allowed!", "WEB_PORT": "99999"})
+    assert result.returncode == 2
+    assert "TELEGRAM_WEBHOOK_SECRET" in result.stderr and "WEB_PORT" in result.stderr
+    assert "not allowed!" not in result.stderr, "a secret is not echoed back"

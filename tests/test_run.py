@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
+import aiohttp
+
 from tests.conftest import ROOT
+from tests.fake_telegram import FakeTelegram
 
 
 def free_port() -> int:
@@ -20,37 +22,52 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_run_serves_the_web_chat_and_stops_cleanly(tmp_path: Path) -> None:
+async def test_run_serves_the_web_chat_and_telegram_and_stops_cleanly(tmp_path: Path) -> None:
+    """The README's first command: web chat on localhost, Telegram beside it once a token is set."""
+    telegram = FakeTelegram(token="123456:secret-token-never-logged", per_chat_rate=20, overall_rate=200)
+    await telegram.start()
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/fresh/bot.sqlite3",
         "WEB_PORT": str(port),
-        "TELEGRAM_TOKEN": "123456:secret-token-never-logged",
+        "TELEGRAM_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.url,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
         assert f"http://127.0.0.1:{port}/" in line, line
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
-            assert json.load(response) == {"status": "ok"}
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
-            assert "Smart Cities Aalen und Heidenheim" in response.read().decode("utf-8")
+        assert "Telegram @MitmachTestBot" in line
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert await response.json() == {"status": "ok"}
+            async with session.get(f"http://127.0.0.1:{port}/") as response:
+                assert "Smart Cities Aalen und Heidenheim" in await response.text()
         assert (tmp_path / "fresh" / "bot.sqlite3").exists(), "the database is created and migrated"
+        await telegram.push(telegram.message_update(12345, "/start"))
+        for _ in range(500):
+            if "12345" in telegram.chats:
+                break
+            await asyncio.sleep(0.02)
+        assert "Bitte wählen Sie Ihre Sprache" in telegram.last_message(12345).text
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+        await telegram.stop()
     assert process.returncode == 0
-    assert "secret-token-never-logged" not in out + err
+    assert "secret-token-never-logged" not in (out + err).decode(), "the token never appears in logs"
 
 
 def test_port_in_use_is_explained(tmp_path: Path) -> None:

@@ -1,0 +1,398 @@
+"""Telegram adapter: aiogram as Bot API client and update parser, nothing more.
+
+Updates become `Inbound` events for the engine; replies become HTML messages with
+inline keyboards, edited in place where a button was pressed. Long polling by
+default; webhook mode on the bot's aiohttp server when TELEGRAM_WEBHOOK_SECRET and
+PUBLIC_URL are set. Sends stay within Telegram's limits (per chat and overall),
+honour retry_after, retry network errors, and mark residents who blocked the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.adapters.telegram_render import to_messages
+from dialogs.engine import Engine, EngineUnavailable
+from dialogs.i18n import Language
+from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+RETRIES = 5
+T = TypeVar("T")
+
+
+class Pacer:
+    """Spaces out sends: at most `per_chat` a second to one chat, `overall` a second in all."""
+
+    def __init__(self, per_chat: float, overall: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.chat_gap = 1.0 / per_chat
+        self.overall_gap = 1.0 / overall
+        self.clock = clock
+        self._chat_next: dict[str, float] = {}
+        self._overall_next = 0.0
+
+    async def wait(self, chat_id: str) -> None:
+        now = self.clock()
+        slot = max(now, self._chat_next.get(chat_id, 0.0), self._overall_next)
+        self._chat_next[chat_id] = slot + self.chat_gap
+        self._overall_next = slot + self.overall_gap
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+@dataclass
+class _Origin:
+    """Where an update came from, to answer its callback and edit its menu."""
+
+    chat_id: str
+    callback: CallbackQuery | None = None
+    menu_message_id: int | None = None
+
+
+class TelegramAdapter:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        token: str,
+        api_url: str,
+        webhook_secret: str | None = None,
+        public_url: str | None = None,
+        per_chat_rate: float = 1.0,
+        overall_rate: float = 30.0,
+        poll_timeout: int = 25,
+    ) -> None:
+        self.engine = engine
+        self.bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
+        self.webhook_secret = webhook_secret
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.pacer = Pacer(per_chat_rate, overall_rate)
+        self.poll_timeout = poll_timeout
+        self.username = ""
+        self._poller: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_secret and self.public_url)
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self._webhook)
+
+    async def start(self) -> None:
+        me = await self._retrying(self.bot.get_me)
+        self.username = me.username or ""
+        await self._set_commands()
+        if self.webhook_mode:
+            await self._retrying(
+                lambda: self.bot.set_webhook(
+                    url=f"{self.public_url}{WEBHOOK_PATH}",
+                    secret_token=self.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            )
+            log.info("Telegram bot @%s: webhook mode", self.username)
+        else:
+            await self._retrying(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+            self._poller = asyncio.create_task(self._poll())
+            log.info("Telegram bot @%s: long polling", self.username)
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bot.session.close()
+
+    async def _set_commands(self) -> None:
+        for lang in self.engine.languages.all():
+            _ = lang.gettext
+            resident = [
+                BotCommand(command="start", description=_("Start from the beginning")),
+                BotCommand(command="menu", description=_("Main menu")),
+                BotCommand(command="help", description=_("Help")),
+                BotCommand(command="cancel", description=_("Cancel what you are doing")),
+                BotCommand(command="language", description=_("Change the language")),
+                BotCommand(command="privacy", description=_("Your data: see, export, delete")),
+            ]
+            group = [resident[0], resident[2]]
+            codes = (lang.code, None) if lang.code == self.engine.languages.default else (lang.code,)
+            for code in codes:
+                private_scope, group_scope = BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()
+                await self._retrying(partial(self.bot.set_my_commands, resident, private_scope, code))
+                await self._retrying(partial(self.bot.set_my_commands, group, group_scope, code))
+
+    # -- receiving ------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except TelegramRetryAfter as err:
+                await asyncio.sleep(err.retry_after)
+                continue
+            except (TimeoutError, TelegramNetworkError, TelegramServerError) as err:
+                log.warning("Telegram getUpdates failed (%s); retrying in %.0f s", type(err).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            for update in updates:
+                await self._handle_until_stored(update)
+                offset = update.update_id + 1
+
+    async def _handle_until_stored(self, update: Update) -> None:
+        """Polling acknowledges an update by asking past it: only once it is stored."""
+        backoff = 1.0
+        while True:
+            try:
+                await self.handle_update(update)
+                return
+            except EngineUnavailable:
+                log.warning("update %s not stored; retrying in %.0f s", update.update_id, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        expected = self.webhook_secret or ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.Response(status=401, text="wrong secret token")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except (ValueError, ValidationError):
+            return web.Response(status=400, text="not a Telegram update")
+        try:
+            await self.handle_update(update)
+        except EngineUnavailable:
+            return web.Response(status=503, text="not stored, please redeliver")
+        return web.Response(status=200)
+
+    async def handle_update(self, update: Update) -> None:
+        """Store the event through the engine, then deliver the replies in the background."""
+        translated = self._translate(update)
+        if translated is None:
+            return
+        inbound, origin = translated
+        outbounds = await self.engine.handle(inbound, strict=True)
+        if origin.callback is not None:
+            self._spawn(self._answer_callback(origin.callback))
+        self._spawn(self._deliver(outbounds, origin))
+
+    def _translate(self, update: Update) -> tuple[Inbound, _Origin] | None:
+        event_id = str(update.update_id)
+        if update.callback_query is not None:
+            query = update.callback_query
+            message = query.message if isinstance(query.message, Message) else None
+            if message is None or message.chat.type != "private":
+                self._spawn(self._answer_callback(query))
+                return None
+            chat_id = str(message.chat.id)
+            inbound = Inbound(
+                Identity(PLATFORM, str(query.from_user.id)),
+                chat_id,
+                event_id,
+                InboundKind.BUTTON,
+                query.data or "",
+                query.from_user.language_code,
+            )
+            return inbound, _Origin(chat_id, query, message.message_id)
+        message = update.message
+        if message is None or message.from_user is None:
+            return None
+        chat_id = str(message.chat.id)
+        text = message.text or ""
+        if message.chat.type != "private":
+            if self._addressed_command(text):
+                lang = self.engine.languages.get(message.from_user.language_code)
+                self._spawn(self._point_to_private_chat(chat_id, lang))
+            return None
+        kind = InboundKind.COMMAND if text.startswith("/") else InboundKind.TEXT
+        identity = Identity(PLATFORM, str(message.from_user.id))
+        inbound = Inbound(identity, chat_id, event_id, kind, text, message.from_user.language_code)
+        return inbound, _Origin(chat_id)
+
+    def _addressed_command(self, text: str) -> bool:
+        if not text.startswith("/"):
+            return False
+        command = text.split(maxsplit=1)[0]
+        return "@" not in command or command.split("@", 1)[1].lower() == self.username.lower()
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer_callback(self, query: CallbackQuery) -> None:
+        try:
+            await self._retrying(lambda: self.bot.answer_callback_query(query.id))
+        except (TelegramBadRequest, TelegramForbiddenError) as err:
+            log.info("callback query not answered: %s", err.message)
+
+    async def _point_to_private_chat(self, chat_id: str, lang: Language) -> None:
+        text = lang.gettext("I answer in a private chat, so that everyone's ideas stay tidy: {link}")
+        link = f"https://t.me/{self.username}?start=group"
+        await self._send_text(chat_id, text.format(link=link))
+
+    async def _deliver(self, outbounds: list[Outbound], origin: _Origin) -> None:
+        for outbound in outbounds:
+            if outbound.recipient.platform != PLATFORM:
+                continue
+            lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
+            async with lock:
+                try:
+                    await self.send(outbound, origin)
+                except TelegramForbiddenError:
+                    await self._mark_unreachable(outbound.recipient)
+                except (TelegramBadRequest, TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as err:
+                    log.warning("reply to a Telegram chat was not delivered: %s", type(err).__name__)
+
+    async def send(self, outbound: Outbound, origin: _Origin | None = None) -> None:
+        """Render one reply: edit the menu it answers where possible, else send it (split if long)."""
+        origin = origin or _Origin(outbound.chat_id)
+        reply = outbound.reply
+        chat_id = outbound.chat_id
+        messages = to_messages(reply)
+        markup = _keyboard(reply)
+        edit = reply.replaces_menu and origin.menu_message_id is not None and origin.chat_id == chat_id
+        if edit and len(messages) == 1 and reply.attachment is None:
+            try:
+                await self._paced(
+                    chat_id,
+                    lambda: self.bot.edit_message_text(
+                        text=messages[0],
+                        chat_id=chat_id,
+                        message_id=origin.menu_message_id,
+                        parse_mode="HTML",
+                        reply_markup=markup,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    ),
+                )
+                return
+            except TelegramBadRequest as err:
+                if "not modified" in err.message:
+                    return
+                log.info("menu could not be edited (%s); sending it anew", err.message)
+        for index, text in enumerate(messages):
+            last = index == len(messages) - 1
+            await self._send_text(chat_id, text, markup if last and reply.attachment is None else None)
+        if reply.attachment is not None:
+            attachment = reply.attachment
+            await self._paced(
+                chat_id,
+                lambda: self.bot.send_document(
+                    chat_id,
+                    BufferedInputFile(attachment.content, attachment.filename),
+                    reply_markup=markup,
+                ),
+            )
+
+    async def _send_text(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        await self._paced(
+            chat_id,
+            lambda: self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode="HTML",
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            ),
+        )
+
+    async def _paced(self, chat_id: str, call: Callable[[], Awaitable[T]]) -> T:
+        return await self._retrying(call, before=lambda: self.pacer.wait(chat_id))
+
+    async def _retrying(
+        self, call: Callable[[], Awaitable[T]], before: Callable[[], Awaitable[None]] | None = None
+    ) -> T:
+        """429: wait as told; network and server errors: back off. Other errors are final."""
+        backoff = 0.5
+        for attempt in range(RETRIES):
+            if before is not None:
+                await before()
+            try:
+                return await call()
+            except TelegramRetryAfter as err:
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(err.retry_after)
+            except (TelegramNetworkError, TelegramServerError):
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(backoff)
+                backoff *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _mark_unreachable(self, identity: Identity) -> None:
+        store = self.engine.store
+        await asyncio.to_thread(
+            store.run, lambda tx: tx.set_reachable(identity.platform, identity.user_id, store.now())
+        )
+        log.info("a Telegram resident blocked the bot; marked unreachable")
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    rows = [[InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row] for row in reply.buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def adapter_kwargs(settings: Any) -> dict[str, Any]:
+    """The adapter's settings from the bot's configuration; secrets are unwrapped only here."""
+    secret = settings.telegram_webhook_secret
+    return {
+        "token": settings.telegram_token.get_secret_value(),
+        "api_url": settings.telegram_api_url,
+        "webhook_secret": secret.get_secret_value() if secret else None,
+        "public_url": settings.public_url,
+    }

@@ -1,0 +1,76 @@
+"""A `Reply` as Telegram HTML: every text escaped, split under the 4,096-character limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from dialogs.messages import Block, Reply, Span
+
+MAX_MESSAGE = 4096
+"""Telegram counts characters after entity parsing, so markup does not count."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    html: str
+    visible: int
+
+
+def _span(span: Span) -> str:
+    text = escape(span.text, quote=False)
+    if span.style == "bold":
+        return f"<b>{text}</b>"
+    if span.style == "italic":
+        return f"<i>{text}</i>"
+    if span.style == "link" and span.url and span.url.startswith(("https://", "http://")):
+        return f'<a href="{escape(span.url, quote=True)}">{text}</a>'
+    return text
+
+
+def _block(block: Block) -> Chunk:
+    prefix = "• " if block.item else ""
+    html = prefix + "".join(_span(s) for s in block.spans)
+    return Chunk(html, len(prefix) + sum(len(s.text) for s in block.spans))
+
+
+def _split_long(block: Block, limit: int) -> list[Chunk]:
+    """A single block longer than a message: cut its plain text at spaces."""
+    text = ("• " if block.item else "") + block.text
+    pieces = []
+    while text:
+        cut = text.rfind(" ", 0, limit) if len(text) > limit else len(text)
+        cut = cut if cut > 0 else limit
+        pieces.append(Chunk(escape(text[:cut], quote=False), len(text[:cut])))
+        text = text[cut:].lstrip(" ")
+    return pieces
+
+
+def to_messages(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
+    """The reply's text as one or more HTML messages, split between paragraphs."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    previous_item = False
+    for block in reply.blocks:
+        chunk = _block(block)
+        separator = "\n" if (block.item and previous_item) else "\n\n"
+        needed = chunk.visible + (len(separator) if current else 0)
+        if chunk.visible > limit:
+            if current:
+                messages.append("".join(current))
+                current, size = [], 0
+            messages.extend(piece.html for piece in _split_long(block, limit))
+            previous_item = block.item
+            continue
+        if current and size + needed > limit:
+            messages.append("".join(current))
+            current, size, needed = [], 0, chunk.visible
+        if current:
+            current.append(separator)
+        current.append(chunk.html)
+        size += needed
+        previous_item = block.item
+    if current:
+        messages.append("".join(current))
+    return messages or ["…"]

@@ -1,0 +1,28 @@
+"""resident reachability
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-28 15:45:20.527935
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel  # noqa: F401 - autogenerate writes sqlmodel column types
+from alembic import op
+
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unreachable_since", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.drop_column("unreachable_since")
