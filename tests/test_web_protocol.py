@@ -223,3 +223,61 @@ async def test_a_flood_is_slowed_down_per_session(engine: Engine) -> None:
         await socket.send_json({"type": "text", "text": "/help"})
         assert "So funktioniert es" in text_of(await next_reply(socket)), "after a pause it answers again"
         await socket.close()
+
+
+async def at_title(socket: Any) -> None:
+    frame = await next_reply(socket)
+    for label in ("Deutsch", "Aalen", "Idee einreichen", "Einverstanden"):
+        await socket.send_json({"type": "button", "payload": payload(frame, label)})
+        frame = await next_reply(socket)
+    assert frame["expectsText"]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("🎉🎉🎉🎉🎉🎉", "Bitte beschreiben Sie Ihre Idee in Worten."),
+        ("\x00\x07\x1b\u202e", "Ich habe keinen Text erhalten"),
+        ("x" * 3000, "Ihr Text hat 3.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 100."),
+        ("**fett** [Link](https://example.org)", "Bitte beschreiben Sie Ihre Idee:"),
+    ],
+)
+async def test_core_bad_inputs_over_the_socket(engine: Engine, store: Store, text: str, answer: str) -> None:
+    async with web_client(engine) as client:
+        socket = await open_chat(client)
+        await at_title(socket)
+        await socket.send_json({"type": "text", "text": text})
+        frame = await next_reply(socket)
+        assert answer in text_of(frame)
+        for block in frame["blocks"]:
+            for span in block["spans"]:
+                assert span["style"] != "link", "resident Markdown never becomes a link"
+        await socket.close()
+
+
+async def test_payload_of_another_state_over_the_socket(engine: Engine) -> None:
+    async with web_client(engine) as client:
+        socket = await open_chat(client)
+        frame = await next_reply(socket)
+        language_payload = payload(frame, "Deutsch")
+        await socket.send_json({"type": "button", "payload": language_payload})
+        await next_reply(socket)
+        await socket.send_json({"type": "button", "payload": language_payload})
+        assert "Dieses Menü ist nicht mehr aktuell" in text_of(await next_reply(socket))
+        await socket.close()
+
+
+async def test_delete_over_the_socket(engine: Engine, store: Store) -> None:
+    async with web_client(engine) as client:
+        socket = await open_chat(client)
+        await next_reply(socket)
+        await socket.send_json({"type": "text", "text": "/privacy"})
+        frame = await next_reply(socket)
+        await socket.send_json({"type": "button", "payload": payload(frame, "Meine Daten löschen")})
+        frame = await next_reply(socket)
+        await socket.send_json({"type": "button", "payload": payload(frame, "Ja, meine Daten löschen")})
+        frame = await next_reply(socket)
+        assert "Ihre Daten wurden gelöscht" in text_of(frame)
+        await socket.close()
+        token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
+        assert resident(store, session.identity_for(token)) is None
