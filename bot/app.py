@@ -36,4 +36,4 @@ def build_engine(settings: Settings) -> Engine:
     store = Store(settings.database_url)
     pruned = store.run(lambda tx: tx.prune_events(store.now() - EVENT_RETENTION))
     log.info("store ready (%s), content %s, %d old event ids pruned", store.dialect, settings.content_file.name, pruned)
-    return Engine(content, Languages(content.languages), store)
+    return Engine(content, Languages(content.languages), store, admins=settings.admins)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dialogs import inputs
 from dialogs.messages import Attachment, Block, Span, bold
 from dialogs.turn import Turn
+from storage import moderation as moderation_db
 from storage.models import ALL_CITIES, IdeaStatus
 
 Arg = str | None
@@ -322,6 +323,7 @@ def save_idea(turn: Turn, arg: Arg) -> None:
         now=turn.now,
     )
     clear_flow(turn, arg)
+    turn.submitted_idea = idea_id
     _ = turn.lang.gettext
     turn.note(bold(_("Thank you! Your idea has been received (no. {number}).").format(number=idea_id)))
     turn.note(
@@ -343,6 +345,10 @@ def draft_complete(turn: Turn, arg: Arg) -> bool:
 
 def export_data(turn: Turn, arg: Arg) -> None:
     data = turn.tx.export_resident(turn.resident.id)
+    identity = turn.inbound.identity
+    data["audit_log"] = [
+        {**entry, "at": str(entry["at"])} for entry in moderation_db.audit_entries(turn.tx, str(identity))
+    ]
     data["exported_at"] = turn.now.isoformat()
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     turn.attachment = Attachment("mitmach-bot-meine-daten.json", "application/json", content)

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, cast
 
 from transitions import EventData, Machine
 
-from dialogs import screens
+from dialogs import moderation, screens
 from dialogs.content import Content
 from dialogs.i18n import Languages
-from dialogs.messages import Block, Button, Inbound, InboundKind, Outbound, Reply, Span
+from dialogs.messages import Block, Button, Identity, Inbound, InboundKind, Outbound, Reply, Span
 from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
 from dialogs.turn import Turn
+from storage import moderation as moderation_db
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,17 @@ def build_machine() -> Machine:
 class Engine:
     """Platform-neutral: adapters call `handle` and send what it returns."""
 
-    def __init__(self, content: Content, languages: Languages, store: Store, *, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        content: Content,
+        languages: Languages,
+        store: Store,
+        *,
+        workers: int | None = None,
+        admins: Iterable[Identity] = (),
+    ) -> None:
         self.content = content
+        self.admins = frozenset(admins)
         self.languages = languages
         self.store = store
         self.machine = build_machine()
@@ -111,12 +121,15 @@ class Engine:
         if not tx.claim_event(identity.platform, inbound.event_id, now):
             return []
         resident = tx.load_or_create_resident(identity.platform, identity.user_id, inbound.chat_id, "new", now)
-        turn = Turn(resident, tx, self.content, self.languages, inbound, now)
+        turn = Turn(resident, tx, self.content, self.languages, inbound, now, admins=self.admins)
         self._dispatch(turn)
         if turn.deleted:
+            moderation_db.forget_actor(tx, identity.platform, identity.user_id)
             reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
             return [Outbound(identity, inbound.chat_id, reply)]
-        reply = self._reply(turn, screens.SCREENS[turn.state](turn))
+        if turn.submitted_idea is not None:
+            moderation.notify_moderators(turn, turn.submitted_idea)
+        reply = self._reply(turn, turn.screen_override or screens.SCREENS[turn.state](turn))
         tx.save_resident(resident, now)
         return [Outbound(identity, inbound.chat_id, reply), *turn.others]
 
@@ -126,6 +139,12 @@ class Engine:
         if inbound.kind is InboundKind.RESUME:
             if turn.state == "new":
                 self._fire(turn, "start", None)
+            return
+        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("a."):
+            identity = inbound.identity
+            found = moderation_db.action_for_token(turn.tx, inbound.text[2:64], identity.platform, identity.user_id)
+            if found is None or not self._fire_action(turn, found):
+                turn.note(_("This menu is out of date. Here is the current one."))
             return
         if inbound.kind is InboundKind.BUTTON:
             action = self._action_for(turn, inbound.text)
@@ -153,6 +172,8 @@ class Engine:
         arg = rest.strip()[:MAX_COMMAND_ARG] or None
         if name in GLOBAL_COMMANDS:
             self._fire(turn, name, arg)
+        elif name in moderation.COMMANDS:
+            turn.screen_override = moderation.run_command(turn, name, arg)
         else:
             turn.note(_("I do not know this command. Send /help to see what I can do."))
 
@@ -162,6 +183,9 @@ class Engine:
         return bool(self.machine.events[trigger].trigger(turn, arg=arg))
 
     def _fire_action(self, turn: Turn, action: str) -> bool:
+        if action.startswith("mod:"):
+            turn.screen_override = moderation.run_action(turn, action)
+            return True
         trigger, _sep, arg = action.partition(":")
         return self._fire(turn, trigger, arg or None)
 
@@ -206,7 +230,7 @@ class Engine:
             replaces_menu=turn.inbound.kind is InboundKind.BUTTON,
             attachment=turn.attachment,
             language=turn.lang.code,
-            expects_text=assign_tokens and "text" in self._triggers[turn.state],
+            expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],
         )
 
     def _apology(self, inbound: Inbound) -> Outbound:

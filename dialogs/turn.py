@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dialogs.content import Content
 from dialogs.i18n import Language, Languages
-from dialogs.messages import Attachment, Block, Inbound, Outbound, Span
+from dialogs.messages import Attachment, Block, Identity, Inbound, Outbound, Span
 from storage.store import ResidentRecord, Tx
+
+if TYPE_CHECKING:
+    from dialogs.screens import Screen
 
 
 @dataclass(slots=True)
@@ -30,6 +33,10 @@ class Turn:
     attachment: Attachment | None = None
     deleted: bool = False
     others: list[Outbound] = field(default_factory=list)
+    admins: frozenset[Identity] = frozenset()
+    screen_override: Screen | None = None
+    """A reply of its own (a moderation command) instead of the state's screen."""
+    submitted_idea: int | None = None
 
     @property
     def state(self) -> str:

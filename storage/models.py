@@ -76,6 +76,61 @@ class Idea(SQLModel, table=True):
     support_count: int = Field(default=0)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    decided_by: str | None = Field(default=None, max_length=300)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Role(StrEnum):
+    MODERATOR = "moderator"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role for one platform identity, for one city (or all cities)."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("platform", "user_id", "role", "city", name="uq_role_grant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    city: str = Field(max_length=40)
+    granted_by: str = Field(max_length=300)
+    granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every privileged action, done or refused: who, what, on which object, when, why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_actor", "actor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor: str = Field(max_length=300)
+    action: str = Field(max_length=40)
+    object: str = Field(max_length=300)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outcome: str = Field(max_length=16)
+
+
+class ActionToken(SQLModel, table=True):
+    """A button sent outside the conversation's menu (a notification to a moderator).
+
+    The payload carries only the random token; the action stays here, bound to the one
+    identity it was sent to, and is checked against that identity's role when pressed.
+    """
+
+    __tablename__ = "action_token"
+
+    token: str = Field(sa_column=Column(String(24), primary_key=True))
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=255)
+    action: str = Field(max_length=120)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class Vote(SQLModel, table=True):
@@ -105,3 +160,6 @@ conversation_table = Conversation.__table__  # type: ignore[attr-defined]
 idea_table = Idea.__table__  # type: ignore[attr-defined]
 vote_table = Vote.__table__  # type: ignore[attr-defined]
 processed_event_table = ProcessedEvent.__table__  # type: ignore[attr-defined]
+role_grant_table = RoleGrant.__table__  # type: ignore[attr-defined]
+audit_table = AuditEntry.__table__  # type: ignore[attr-defined]
+action_token_table = ActionToken.__table__  # type: ignore[attr-defined]

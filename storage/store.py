@@ -86,7 +86,7 @@ class IdeaRecord:
     updated_at: datetime
 
 
-_IDEA_COLUMNS = (
+IDEA_COLUMNS = (
     I.id,
     I.title,
     I.description,
@@ -133,7 +133,7 @@ _UPDATE_PROFILE = (
     .where(R.id == bindparam("rid"))
     .values(chat_id=bindparam("chat_id"), language=bindparam("language"), city=bindparam("city"))
 )
-_SELECT_IDEA = select(*_IDEA_COLUMNS).where(I.id == bindparam("idea_id"))
+_SELECT_IDEA = select(*IDEA_COLUMNS).where(I.id == bindparam("idea_id"))
 _HAS_VOTE = select(V.idea_id).where(V.resident_id == bindparam("rid"), V.idea_id == bindparam("idea_id"))
 _BUMP_SUPPORT = (
     update(idea_table).where(I.id == bindparam("idea_id")).values(support_count=I.support_count + bindparam("delta"))
@@ -156,7 +156,7 @@ _COUNT_IDEAS = select(func.count()).where(
 )
 
 
-_SELECT_AUTHOR_IDEAS = select(*_IDEA_COLUMNS).where(I.author_id == bindparam("rid")).order_by(I.id.desc())
+_SELECT_AUTHOR_IDEAS = select(*IDEA_COLUMNS).where(I.author_id == bindparam("rid")).order_by(I.id.desc())
 _DELETE_VOTE = delete(vote_table).where(V.resident_id == bindparam("rid"), V.idea_id == bindparam("idea_id"))
 _INSERT_CONVERSATION = insert(conversation_table).values(
     resident_id=bindparam("rid"), state=bindparam("state"), context="{}", version=0, updated_at=bindparam("now")

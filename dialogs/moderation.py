@@ -1,0 +1,270 @@
+"""Roles and moderation through bot commands and buttons.
+
+Every privileged action checks the actor's role when it is executed — not when a
+button was shown — and is written to the audit log, done or refused. Decisions on
+ideas are first-come: the second moderator is told who decided.
+"""
+
+from __future__ import annotations
+
+from dialogs.i18n import N_, Language
+from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
+from dialogs.screens import Screen
+from dialogs.turn import Turn
+from storage import moderation as db
+from storage.models import ALL_CITIES, IdeaStatus, Role
+from storage.store import IdeaRecord
+
+COMMANDS = ("whoami", "grant", "revoke", "queue", "approve", "reject", "hide")
+REASONS = {
+    "duplicate": N_("a similar idea already exists"),
+    "off_topic": N_("it does not fit the smart-city strategy"),
+    "not_responsible": N_("it is not the cities' responsibility"),
+    "rules": N_("it breaks the rules of participation"),
+}
+DECISIONS = {"approve": IdeaStatus.APPROVED, "reject": IdeaStatus.REJECTED, "hide": IdeaStatus.HIDDEN}
+
+
+def _actor(turn: Turn) -> str:
+    return str(turn.inbound.identity)
+
+
+def grants(turn: Turn) -> list[db.Grant]:
+    identity = turn.inbound.identity
+    found = db.roles_of(turn.tx, identity.platform, identity.user_id)
+    if identity in turn.admins:
+        found.insert(0, db.Grant(Role.ADMIN, ALL_CITIES))
+    return found
+
+
+def is_admin(turn: Turn) -> bool:
+    return any(g.role is Role.ADMIN for g in grants(turn))
+
+
+def may_moderate(turn: Turn, idea: IdeaRecord) -> bool:
+    """Admins everywhere; moderators for their city, for ideas of all cities, or everywhere."""
+    for grant in grants(turn):
+        if grant.role is Role.ADMIN:
+            return True
+        if grant.role is Role.MODERATOR and (grant.city in (ALL_CITIES, idea.city) or idea.city == ALL_CITIES):
+            return True
+    return False
+
+
+def _screen(*lines: str) -> Screen:
+    screen = Screen()
+    for line in lines:
+        screen.text.para(line)
+    return screen
+
+
+def _done(turn: Turn, screen: Screen) -> Screen:
+    _ = turn.lang.gettext
+    return screen.button(_("Main menu"), "menu")
+
+
+def _refuse(turn: Turn, action: str, obj: str) -> Screen:
+    db.audit(turn.tx, _actor(turn), action, obj, "refused", turn.now)
+    _ = turn.lang.gettext
+    return _done(turn, _screen(_("Sorry, you are not allowed to do that.")))
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
+    words = (arg or "").split()
+    if name == "whoami":
+        return whoami(turn)
+    if name in ("grant", "revoke"):
+        return change_role(turn, name, words)
+    if name == "queue":
+        return queue(turn)
+    if not words or not words[0].isdigit():
+        _ = turn.lang.gettext
+        return _done(turn, _screen(_("Please add the idea's number, for example: /{command} 42").format(command=name)))
+    reason = " ".join((arg or "").split(maxsplit=1)[1:]).strip() or None
+    return decide(turn, name, int(words[0]), reason)
+
+
+def run_action(turn: Turn, action: str) -> Screen:
+    """A moderation button: ``mod:approve:42``, ``mod:reject:42:duplicate``."""
+    parts = action.split(":")
+    if len(parts) < 3 or parts[1] not in DECISIONS or not parts[2].isdigit():
+        _ = turn.lang.gettext
+        return _done(turn, _screen(_("This menu is out of date. Here is the current one.")))
+    reason = REASONS.get(parts[3]) if len(parts) > 3 else None
+    return decide(turn, parts[1], int(parts[2]), turn.lang.gettext(reason) if reason else None)
+
+
+def whoami(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    lines = [_("You are {identity}.").format(identity=_actor(turn))]
+    found = grants(turn)
+    if not found:
+        lines.append(_("You take part as a resident, without special roles."))
+    for grant in found:
+        lines.append(_("Role: {role} ({city})").format(role=_(ROLE_NAMES[grant.role]), city=_city(turn, grant.city)))
+    return _done(turn, _screen(*lines))
+
+
+ROLE_NAMES = {Role.MODERATOR: N_("moderator"), Role.STAFF: N_("staff"), Role.ADMIN: N_("admin")}
+
+
+def _city(turn: Turn, city_id: str) -> str:
+    if city_id == ALL_CITIES:
+        return turn.lang.gettext("all cities")
+    city = turn.content.city(city_id)
+    return city.name.get(turn.lang.code, city_id) if city else city_id
+
+
+def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
+    _ = turn.lang.gettext
+    target = words[0] if words else ""
+    if not is_admin(turn):
+        return _refuse(turn, command, target or "-")
+    usage = _("Please write it like this: /{command} telegram:12345 moderator aalen").format(command=command)
+    try:
+        identity = Identity.parse(target)
+        role = Role(words[1])
+    except (ValueError, IndexError):
+        return _done(turn, _screen(usage))
+    city = words[2] if len(words) > 2 else ALL_CITIES
+    if city != ALL_CITIES and turn.content.city(city) is None:
+        return _done(turn, _screen(usage))
+    if command == "grant":
+        changed = db.grant(turn.tx, identity.platform, identity.user_id, role, city, _actor(turn), turn.now)
+        done = _("{identity} is now {role} for {city}.")
+    else:
+        changed = db.revoke(turn.tx, identity.platform, identity.user_id, role, city)
+        done = _("{identity} is no longer {role} for {city}.")
+    db.audit(
+        turn.tx, _actor(turn), command, f"{identity}:{role.value}:{city}", "done" if changed else "unchanged", turn.now
+    )
+    text = done if changed else _("Nothing changed: that was already so.")
+    return _done(turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=_city(turn, city))))
+
+
+def queue(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    cities = [ALL_CITIES] if is_admin(turn) else [g.city for g in grants(turn) if g.role is Role.MODERATOR]
+    if not cities:
+        return _refuse(turn, "queue", "-")
+    pending = db.pending_ideas(turn.tx, cities)
+    screen = Screen()
+    if not pending:
+        screen.text.para(_("Nothing is waiting for a decision."))
+    for idea in pending:
+        _describe(turn, screen, idea)
+        screen.pair(*(_decision_buttons(turn.lang, idea.id)))
+    return _done(turn, screen)
+
+
+def _describe(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
+    _ = turn.lang.gettext
+    screen.text.para(Span(_("No. {number}: {title}").format(number=idea.id, title=idea.title), "bold"))
+    screen.text.para(idea.description)
+    screen.text.item(_("City: {city}").format(city=_city(turn, idea.city)))
+    screen.text.item(_("Submitted on {date}").format(date=turn.lang.date(idea.created_at)))
+
+
+def _decision_buttons(lang: Language, idea_id: int) -> list[tuple[str, str]]:
+    _ = lang.gettext
+    return [
+        (_("✅ Approve {number}").format(number=idea_id), f"mod:approve:{idea_id}"),
+        (_("Reject {number}").format(number=idea_id), f"mod:reject:{idea_id}"),
+        (_("Hide {number}").format(number=idea_id), f"mod:hide:{idea_id}"),
+    ]
+
+
+# -- decisions ------------------------------------------------------------------------------
+
+
+def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen:
+    _ = turn.lang.gettext
+    obj = f"idea:{idea_id}"
+    idea = turn.tx.get_idea(idea_id)
+    if idea is None:
+        db.audit(turn.tx, _actor(turn), command, obj, "refused", turn.now)
+        return _done(turn, _screen(_("There is no idea with the number {number}.").format(number=idea_id)))
+    if not may_moderate(turn, idea):
+        return _refuse(turn, command, obj)
+    if command == "reject" and not reason:
+        return _ask_reason(turn, idea)
+    if not db.decide(turn.tx, idea_id, DECISIONS[command], _actor(turn), reason, turn.now):
+        who, _when = db.decision_of(turn.tx, idea_id)
+        db.audit(turn.tx, _actor(turn), command, obj, "conflict", turn.now, reason)
+        status = _(STATUS_DONE.get(idea.status, DECIDED))
+        text = _("Idea no. {number} was already {status} by {who}.").format(number=idea_id, status=status, who=who)
+        return _done(turn, _screen(text))
+    db.audit(turn.tx, _actor(turn), command, obj, "done", turn.now, reason)
+    _tell_author(turn, idea, DECISIONS[command], reason)
+    if idea.status == IdeaStatus.APPROVED:
+        _tell_supporters(turn, idea, DECISIONS[command])
+    done = _(STATUS_DONE[DECISIONS[command].value])
+    return _done(turn, _screen(_("Idea no. {number} has been {status}.").format(number=idea_id, status=done)))
+
+
+DECIDED = N_("decided")
+STATUS_DONE = {
+    IdeaStatus.APPROVED.value: N_("approved"),
+    IdeaStatus.REJECTED.value: N_("rejected"),
+    IdeaStatus.HIDDEN.value: N_("hidden"),
+}
+
+
+def _ask_reason(turn: Turn, idea: IdeaRecord) -> Screen:
+    _ = turn.lang.gettext
+    screen = _screen(
+        _("Why is idea no. {number} not published? The author will read the reason.").format(number=idea.id),
+        _("Choose a reason, or type your own: /reject {number} your reason").format(number=idea.id),
+    )
+    for code, text in REASONS.items():
+        screen.button(_(text), f"mod:reject:{idea.id}:{code}")
+    return _done(turn, screen)
+
+
+def _notice(contact: db.Contact, text: str) -> Outbound:
+    return Outbound(Identity(contact.platform, contact.user_id), contact.chat_id, Reply(blocks=(Block((Span(text),)),)))
+
+
+def _tell_author(turn: Turn, idea: IdeaRecord, status: IdeaStatus, reason: str | None) -> None:
+    author = db.author_of(turn.tx, idea)
+    if author is None:
+        return
+    _ = turn.languages.get(author.language).gettext
+    if status is IdeaStatus.APPROVED:
+        text = _("Good news: your idea “{title}” has been published. Others can now support it.")
+    elif status is IdeaStatus.REJECTED:
+        text = _("Your idea “{title}” was not published. The reason: {reason}")
+    else:
+        text = _("Your idea “{title}” has been hidden by the moderation team.")
+    turn.others.append(_notice(author, text.format(title=idea.title, reason=reason or "")))
+
+
+def _tell_supporters(turn: Turn, idea: IdeaRecord, status: IdeaStatus) -> None:
+    for supporter in db.supporters_of(turn.tx, idea.id):
+        _ = turn.languages.get(supporter.language).gettext
+        text = _("An idea you support, “{title}”, has been hidden by the moderation team.")
+        turn.others.append(_notice(supporter, text.format(title=idea.title)))
+
+
+def notify_moderators(turn: Turn, idea_id: int) -> None:
+    """A new idea: every moderator of its city hears of it, with buttons to decide."""
+    idea = turn.tx.get_idea(idea_id)
+    if idea is None:
+        return
+    for moderator in db.moderators_for(turn.tx, idea.city):
+        lang = turn.languages.get(moderator.language)
+        _ = lang.gettext
+        buttons = []
+        for label, action in _decision_buttons(lang, idea.id):
+            token = db.new_action_token(turn.tx, moderator.platform, moderator.user_id, action, turn.now)
+            buttons.append(Button(label, f"a.{token}"))
+        blocks = (
+            Block((Span(_("New idea no. {number} is waiting for a decision:").format(number=idea.id)),)),
+            Block((Span(idea.title, "bold"),)),
+            Block((Span(idea.description),)),
+        )
+        reply = Reply(blocks=blocks, buttons=(tuple(buttons),), language=lang.code)
+        turn.others.append(Outbound(Identity(moderator.platform, moderator.user_id), moderator.chat_id, reply))

@@ -1,0 +1,158 @@
+"""Queries for roles, the audit log, moderation decisions and notification buttons."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+
+from storage.models import (
+    ALL_CITIES,
+    IdeaStatus,
+    Role,
+    action_token_table,
+    audit_table,
+    idea_table,
+    resident_table,
+    role_grant_table,
+    vote_table,
+)
+from storage.store import IDEA_COLUMNS, IdeaRecord, Tx
+
+G = role_grant_table.c
+A = audit_table.c
+I = idea_table.c  # noqa: E741 - reads like the table it stands for
+R = resident_table.c
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    city: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where to reach someone, and in which language."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    language: str | None
+
+
+def roles_of(tx: Tx, platform: str, user_id: str) -> list[Grant]:
+    rows = tx.rows(select(G.role, G.city).where(G.platform == platform, G.user_id == user_id).order_by(G.id))
+    return [Grant(Role(role), city) for role, city in rows]
+
+
+def grant(tx: Tx, platform: str, user_id: str, role: Role, city: str, by: str, now: datetime) -> bool:
+    if Grant(role, city) in roles_of(tx, platform, user_id):
+        return False
+    values = {
+        "platform": platform,
+        "user_id": user_id,
+        "role": role.value,
+        "city": city,
+        "granted_by": by,
+        "granted_at": now,
+    }
+    tx.execute(insert(role_grant_table).values(values))
+    return True
+
+
+def revoke(tx: Tx, platform: str, user_id: str, role: Role, city: str) -> bool:
+    stmt = delete(role_grant_table).where(
+        G.platform == platform, G.user_id == user_id, G.role == role.value, G.city == city
+    )
+    return tx.execute(stmt) > 0
+
+
+def audit(tx: Tx, actor: str, action: str, obj: str, outcome: str, now: datetime, reason: str | None = None) -> None:
+    values = {"at": now, "actor": actor, "action": action, "object": obj, "reason": reason, "outcome": outcome}
+    tx.execute(insert(audit_table).values(values))
+
+
+def audit_entries(tx: Tx, actor: str | None = None) -> list[dict[str, object]]:
+    query = select(A.at, A.actor, A.action, A.object, A.reason, A.outcome).order_by(A.id)
+    if actor is not None:
+        query = query.where(A.actor == actor)
+    return tx.mappings(query)
+
+
+def forget_actor(tx: Tx, platform: str, user_id: str) -> None:
+    """Someone deleted their data: the log keeps what was done, no longer who did it."""
+    tx.execute(update(audit_table).where(A.actor == f"{platform}:{user_id}").values(actor="(deleted)"))
+    T = action_token_table.c
+    tx.execute(delete(action_token_table).where(T.platform == platform, T.user_id == user_id))
+
+
+def pending_ideas(tx: Tx, cities: list[str], limit: int = 10) -> list[IdeaRecord]:
+    """Oldest first; `cities` are those a moderator covers (ALL_CITIES covers every one)."""
+    query = select(*IDEA_COLUMNS).where(I.status == IdeaStatus.PENDING.value).order_by(I.created_at, I.id)
+    if ALL_CITIES not in cities:
+        query = query.where(or_(I.city.in_(cities), I.city == ALL_CITIES))
+    return [IdeaRecord(*row) for row in tx.rows(query.limit(limit))]
+
+
+def decide(tx: Tx, idea_id: int, status: IdeaStatus, actor: str, reason: str | None, now: datetime) -> bool:
+    """Record a decision on a pending idea; False if someone decided first."""
+    stmt = (
+        update(idea_table)
+        .where(I.id == idea_id, I.status == IdeaStatus.PENDING.value)
+        .values(status=status.value, decided_by=actor, decided_at=now, decision_reason=reason, updated_at=now)
+    )
+    return tx.execute(stmt) == 1
+
+
+def decision_of(tx: Tx, idea_id: int) -> tuple[str | None, datetime | None]:
+    rows = tx.rows(select(I.decided_by, I.decided_at).where(I.id == idea_id))
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+def moderators_for(tx: Tx, city: str) -> list[Contact]:
+    """Moderators who cover `city` and have talked to the bot (so there is a chat to reach)."""
+    covers = or_(G.city == ALL_CITIES, G.city == city) if city != ALL_CITIES else G.city.is_not(None)
+    query = (
+        select(R.platform, R.user_id, R.chat_id, R.language)
+        .join(role_grant_table, and_(G.platform == R.platform, G.user_id == R.user_id))
+        .where(G.role == Role.MODERATOR.value, covers, R.unreachable_since.is_(None))
+        .distinct()
+    )
+    return [Contact(*row) for row in tx.rows(query)]
+
+
+def author_of(tx: Tx, idea: IdeaRecord) -> Contact | None:
+    if idea.author_id is None:
+        return None
+    rows = tx.rows(
+        select(R.platform, R.user_id, R.chat_id, R.language).where(
+            R.id == idea.author_id, R.unreachable_since.is_(None)
+        )
+    )
+    return Contact(*rows[0]) if rows else None
+
+
+def supporters_of(tx: Tx, idea_id: int) -> list[Contact]:
+    query = (
+        select(R.platform, R.user_id, R.chat_id, R.language)
+        .join(vote_table, vote_table.c.resident_id == R.id)
+        .where(vote_table.c.idea_id == idea_id, R.unreachable_since.is_(None))
+    )
+    return [Contact(*row) for row in tx.rows(query)]
+
+
+def new_action_token(tx: Tx, platform: str, user_id: str, action: str, now: datetime) -> str:
+    token = secrets.token_urlsafe(12)
+    values = {"token": token, "platform": platform, "user_id": user_id, "action": action, "created_at": now}
+    tx.execute(insert(action_token_table).values(values))
+    return token
+
+
+def action_for_token(tx: Tx, token: str, platform: str, user_id: str) -> str | None:
+    """The action behind a notification button, only for the identity it was sent to."""
+    T = action_token_table.c
+    rows = tx.rows(select(T.action).where(T.token == token, T.platform == platform, T.user_id == user_id))
+    return str(rows[0][0]) if rows else None
