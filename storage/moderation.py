@@ -93,15 +93,22 @@ def pending_ideas(tx: Tx, cities: list[str], limit: int = 10) -> list[IdeaRecord
     """Oldest first; `cities` are those a moderator covers (ALL_CITIES covers every one)."""
     query = select(*IDEA_COLUMNS).where(I.status == IdeaStatus.PENDING.value).order_by(I.created_at, I.id)
     if ALL_CITIES not in cities:
-        query = query.where(or_(I.city.in_(cities), I.city == ALL_CITIES))
+        # Equalities rather than IN: the statement runs through storage/prepared.py.
+        query = query.where(or_(I.city == ALL_CITIES, *(I.city == city for city in cities)))
     return [IdeaRecord(*row) for row in tx.rows(query.limit(limit))]
 
 
 def decide(tx: Tx, idea_id: int, status: IdeaStatus, actor: str, reason: str | None, now: datetime) -> bool:
-    """Record a decision on a pending idea; False if someone decided first."""
+    """Record a decision; False if someone decided first.
+
+    Approving and rejecting need a pending idea; hiding works on a published one too.
+    """
+    allowed = [IdeaStatus.PENDING.value]
+    if status is IdeaStatus.HIDDEN:
+        allowed.append(IdeaStatus.APPROVED.value)
     stmt = (
         update(idea_table)
-        .where(I.id == idea_id, I.status == IdeaStatus.PENDING.value)
+        .where(I.id == idea_id, or_(*(I.status == value for value in allowed)))
         .values(status=status.value, decided_by=actor, decided_at=now, decision_reason=reason, updated_at=now)
     )
     return tx.execute(stmt) == 1

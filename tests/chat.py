@@ -17,6 +17,8 @@ class Chat:
         self.language_hint = language_hint
         self.last: Reply | None = None
         self.received: list[Outbound] = []
+        self.last_outbounds: list[Outbound] = []
+        """Everything the engine sent for this resident's last event, to anyone."""
 
     def inbound(self, kind: InboundKind, text: str, event_id: str | None = None) -> Inbound:
         return Inbound(
@@ -30,7 +32,8 @@ class Chat:
 
     async def send(self, inbound: Inbound) -> list[Outbound]:
         outbounds = await self.engine.handle(inbound)
-        self.received.extend(outbounds)
+        self.last_outbounds = outbounds
+        self.received.extend(o for o in outbounds if o.recipient == self.identity)
         mine = [o for o in outbounds if o.recipient == self.identity]
         if mine:
             self.last = mine[-1].reply

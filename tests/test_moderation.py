@@ -1,0 +1,235 @@
+"""Moderation and roles through the engine: commands, buttons, the audit log, closing the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dialogs.content import Content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from dialogs.messages import Identity, InboundKind, Outbound
+from storage import moderation as db
+from storage.models import IdeaStatus
+from storage.store import Store
+from tests.chat import Chat
+from tests.helpers import resident, seed_idea
+from tests.test_journey import _idea_number, submit_idea
+
+ADMIN = Identity("test", "admin")
+
+
+@pytest.fixture
+def mod_engine(content: Content, languages: Languages, store: Store) -> Iterator[Engine]:
+    engine = Engine(content, languages, store, admins=[ADMIN])
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+async def admin(mod_engine: Engine) -> Chat:
+    chat = Chat(mod_engine, "admin")
+    await chat.onboard()
+    return chat
+
+
+async def make_moderator(admin: Chat, engine: Engine, name: str, city: str = "aalen") -> Chat:
+    chat = Chat(engine, name)
+    await chat.onboard()
+    await admin.says(f"/grant test:{name} moderator {city}")
+    assert admin.sees(f"test:{name} hat jetzt die Rolle Moderation für")
+    return chat
+
+
+def to(outbounds: list[Outbound], chat: Chat) -> list[Outbound]:
+    return [o for o in outbounds if o.recipient == chat.identity]
+
+
+def audit(store: Store) -> list[dict[str, object]]:
+    return store.run(lambda tx: db.audit_entries(tx))
+
+
+async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
+    await admin.says("/whoami")
+    assert admin.sees("Sie sind test:admin.")
+    assert admin.sees("Rolle: Administration (alle Städte)")
+    anna = Chat(mod_engine, "anna")
+    await anna.onboard()
+    await anna.says("/whoami")
+    assert anna.sees("ohne besondere Rolle")
+
+
+async def test_admin_grants_and_revokes_roles(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    await moritz.says("/whoami")
+    assert moritz.sees("Rolle: Moderation (Aalen)")
+    await admin.says("/grant test:moritz moderator aalen")
+    assert admin.sees("Nichts geändert")
+    await admin.says("/revoke test:moritz moderator aalen")
+    assert admin.sees("hat die Rolle Moderation für Aalen nicht mehr")
+    await moritz.says("/whoami")
+    assert moritz.sees("ohne besondere Rolle")
+    for bad in ("/grant", "/grant moritz moderator", "/grant test:moritz king", "/grant test:moritz moderator rom"):
+        await admin.says(bad)
+        assert admin.sees("Bitte schreiben Sie es so: /grant telegram:12345 moderator aalen")
+    actions = [(e["actor"], e["action"], e["object"], e["outcome"]) for e in audit(store)]
+    assert ("test:admin", "grant", "test:moritz:moderator:aalen", "done") in actions
+    assert ("test:admin", "revoke", "test:moritz:moderator:aalen", "done") in actions
+
+
+async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    helga = await make_moderator(admin, mod_engine, "helga", "heidenheim")
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Digitale Parkplatzsuche", "Sensoren zeigen freie Parkplätze in der Innenstadt an.")
+    idea_id = _idea_number(erika)
+    notices = to(erika.last_outbounds, moritz)
+    assert len(notices) == 1, "the moderator of the idea's city is notified"
+    notice = notices[0].reply
+    assert "Neue Idee Nr." in notice.plain_text and "Digitale Parkplatzsuche" in notice.plain_text
+    assert [b.label for b in notice.all_buttons()] == [
+        f"✅ {idea_id} freigeben",
+        f"{idea_id} ablehnen",
+        f"{idea_id} ausblenden",
+    ]
+    assert not to(erika.last_outbounds, helga), "a moderator of another city is not"
+
+    approve = notice.all_buttons()[0].payload
+    outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, approve))
+    assert moritz.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
+    told = to(outbounds, erika)
+    assert told and "Gute Nachricht" in told[0].reply.plain_text
+    assert told[0].chat_id == "chat-erika", "in the chat where the idea was submitted"
+
+    max_ = Chat(mod_engine, "max")
+    await max_.onboard()
+    await max_.presses("Ideen nach Thema")
+    await max_.presses("1. Mobilität")
+    await max_.presses("Ideen anzeigen")
+    await max_.presses("Digitale Parkplatzsuche")
+    await max_.presses("👍")
+    outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/hide {idea_id}"))
+    assert moritz.sees(f"Idee Nr. {idea_id} wurde ausgeblendet."), moritz.reply.plain_text
+    assert "wurde vom Moderationsteam ausgeblendet" in to(outbounds, max_)[0].reply.plain_text
+    assert "Ihre Idee „Digitale Parkplatzsuche“ wurde vom Moderationsteam ausgeblendet." in (
+        to(outbounds, erika)[0].reply.plain_text
+    )
+
+
+async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Seilbahn zum Schloss", "Eine Seilbahn vom Bahnhof hinauf zum Schloss Hellenstein.")
+    first = _idea_number(erika)
+    await moritz.says(f"/reject {first}")
+    assert moritz.sees("Warum wird Idee Nr.")
+    assert resident(store, erika.identity) is not None
+    assert store.run(lambda tx: tx.get_idea(first)).status == "pending"  # type: ignore[union-attr]
+    outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, moritz.button("dafür sind die Städte")))
+    assert moritz.sees("wurde abgelehnt")
+    assert "Der Grund: dafür sind die Städte nicht zuständig" in to(outbounds, erika)[0].reply.plain_text
+
+    await submit_idea(erika, "Mehr Mülleimer", "Im Park fehlen Mülleimer, besonders an den Bänken am See.")
+    second = _idea_number(erika)
+    outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/reject {second} Bitte beim Bauhof melden"))
+    assert "Der Grund: Bitte beim Bauhof melden" in to(outbounds, erika)[0].reply.plain_text
+    idea = store.run(lambda tx: tx.get_idea(second))
+    assert idea is not None and idea.status == IdeaStatus.REJECTED
+
+
+async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    older = seed_idea(store, "Ältere Idee", status=IdeaStatus.PENDING)
+    newer = seed_idea(store, "Neuere Idee", status=IdeaStatus.PENDING)
+    seed_idea(store, "Heidenheimer Idee", city="heidenheim", status=IdeaStatus.PENDING)
+    await moritz.says("/queue")
+    text = moritz.reply.plain_text
+    assert text.index("Ältere Idee") < text.index("Neuere Idee")
+    assert "Heidenheimer Idee" not in text
+    await moritz.presses(f"✅ {older} freigeben")
+    assert moritz.sees(f"Idee Nr. {older} wurde freigegeben.")
+    await moritz.says("/queue")
+    assert not moritz.sees("Ältere Idee") and moritz.sees("Neuere Idee")
+    assert newer
+
+
+async def test_two_moderators_at_once_first_wins(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    helga = await make_moderator(admin, mod_engine, "helga")
+    idea_id = seed_idea(store, "Gleichzeitig entschieden", status=IdeaStatus.PENDING)
+    inbounds = [
+        moritz.inbound(InboundKind.COMMAND, f"/approve {idea_id}"),
+        helga.inbound(InboundKind.COMMAND, f"/reject {idea_id} doppelt"),
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(mod_engine.handle_blocking, inbounds))
+    texts = [r[0].reply.plain_text for r in results]
+    winners = [t for t in texts if "wurde freigegeben." in t or "wurde abgelehnt." in t]
+    losers = [t for t in texts if "wurde bereits von test:" in t]
+    assert len(winners) == 1 and len(losers) == 1
+    idea = store.run(lambda tx: tx.get_idea(idea_id))
+    assert idea is not None and idea.status in ("approved", "rejected")
+
+
+PRIVILEGED = [
+    "/grant test:x moderator aalen",
+    "/revoke test:x moderator aalen",
+    "/queue",
+    "/approve {id}",
+    "/reject {id} weil",
+    "/hide {id}",
+]
+
+
+@pytest.mark.parametrize("command", PRIVILEGED)
+async def test_residents_cannot_use_privileged_commands(mod_engine: Engine, store: Store, command: str) -> None:
+    idea_id = seed_idea(store, "Bleibt wie sie ist", status=IdeaStatus.PENDING)
+    mallory = Chat(mod_engine, "mallory")
+    await mallory.onboard()
+    await mallory.says(command.format(id=idea_id))
+    assert mallory.sees("Das dürfen Sie leider nicht.")
+    idea = store.run(lambda tx: tx.get_idea(idea_id))
+    assert idea is not None and idea.status == "pending"
+    assert store.run(lambda tx: db.roles_of(tx, "test", "x")) == []
+    refused = [e for e in audit(store) if e["actor"] == "test:mallory"]
+    assert refused and refused[-1]["outcome"] == "refused"
+
+
+async def test_forged_moderation_payloads(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Nachtbus am Wochenende", "Ein Nachtbus zwischen Aalen und Heidenheim am Samstag.")
+    idea_id = _idea_number(erika)
+    approve = to(erika.last_outbounds, moritz)[0].reply.all_buttons()[0].payload
+    mallory = Chat(mod_engine, "mallory")
+    await mallory.onboard()
+    for payload in (approve, "a.forged-token", f"mod:approve:{idea_id}", "a." + "x" * 80):
+        await mallory.press_payload(payload)
+        assert mallory.sees("Dieses Menü ist nicht mehr aktuell")
+    await admin.says("/revoke test:moritz moderator aalen")
+    await moritz.press_payload(approve)
+    assert moritz.sees("Das dürfen Sie leider nicht."), "the role is checked when the button is pressed"
+    idea = store.run(lambda tx: tx.get_idea(idea_id))
+    assert idea is not None and idea.status == "pending"
+
+
+async def test_moderators_data_export_and_delete_cover_the_audit_log(
+    admin: Chat, mod_engine: Engine, store: Store
+) -> None:
+    mallory = Chat(mod_engine, "mallory")
+    await mallory.onboard()
+    await mallory.says("/queue")
+    await mallory.says("/privacy")
+    await mallory.presses("Meine Daten exportieren")
+    import json
+
+    exported = json.loads(mallory.reply.attachment.content)  # type: ignore[union-attr]
+    assert [e["action"] for e in exported["audit_log"]] == ["queue"]
+    await mallory.presses("Meine Daten löschen")
+    await mallory.presses("Ja, meine Daten löschen")
+    assert all(e["actor"] != "test:mallory" for e in audit(store))
