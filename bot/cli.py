@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_engine, load_checked_content
 from bot.config import ConfigError, Settings, load_settings
+from bot.delivery import Delivery
 from bot.web.server import create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
@@ -97,13 +98,14 @@ async def _run(settings: Settings) -> int:
     if settings.matrix_homeserver:
         log.warning("Matrix is configured, but this version has no Matrix adapter yet; ignoring it")
     engine = build_engine(settings)
-    app = create_app(engine, public_url=settings.public_url)
+    delivery = Delivery()
+    app = create_app(engine, public_url=settings.public_url, delivery=delivery)
     telegram = None
     if settings.telegram_token:
         # aiogram takes seconds to import: only when Telegram is configured.
         from bot.adapters.telegram import TelegramAdapter, adapter_kwargs
 
-        telegram = TelegramAdapter(engine, **adapter_kwargs(settings))
+        telegram = TelegramAdapter(engine, delivery=delivery, **adapter_kwargs(settings))
         telegram.add_routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

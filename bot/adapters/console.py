@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable
 
+from bot.delivery import Delivery
 from dialogs.engine import Engine
 from dialogs.messages import Identity, Inbound, InboundKind, Reply
 
@@ -39,8 +40,11 @@ def language_from_environment() -> str | None:
 class ConsoleAdapter:
     """One simulated resident talking to the engine, as every platform does."""
 
-    def __init__(self, engine: Engine, user: str, write: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, engine: Engine, user: str, write: Callable[[str], None] = print, delivery: Delivery | None = None
+    ) -> None:
         self.engine = engine
+        self.delivery = delivery or Delivery()
         self.identity = Identity(PLATFORM, user)
         self.write = write
         self.language_hint = language_from_environment()
@@ -71,7 +75,8 @@ class ConsoleAdapter:
         for outbound in outputs:
             if outbound.recipient == self.identity:
                 self._payloads = [button.payload for button in outbound.reply.all_buttons()]
-            printed.append(render(outbound.reply))
+                printed.append(render(outbound.reply))
+        await self.delivery.deliver(o for o in outputs if o.recipient != self.identity)
         text = "\n\n".join(printed)
         self.write(text)
         return text

@@ -44,6 +44,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.adapters.telegram_render import to_messages
+from bot.delivery import Delivery
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
@@ -100,8 +101,11 @@ class TelegramAdapter:
         per_chat_rate: float = 1.0,
         overall_rate: float = 30.0,
         poll_timeout: int = 25,
+        delivery: Delivery | None = None,
     ) -> None:
         self.engine = engine
+        self.delivery = delivery or Delivery()
+        self.delivery.register(PLATFORM, self.send)
         self.bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
         self.webhook_secret = webhook_secret
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -224,7 +228,9 @@ class TelegramAdapter:
         outbounds = await self.engine.handle(inbound, strict=True)
         if origin.callback is not None:
             self._spawn(self._answer_callback(origin.callback))
-        self._spawn(self._deliver(outbounds, origin))
+        own = [o for o in outbounds if o.recipient == inbound.identity]
+        self._spawn(self._deliver(own, origin))
+        self._spawn(self.delivery.deliver(o for o in outbounds if o.recipient != inbound.identity))
 
     def _translate(self, update: Update) -> tuple[Inbound, _Origin] | None:
         event_id = str(update.update_id)
@@ -290,7 +296,7 @@ class TelegramAdapter:
             lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
             async with lock:
                 try:
-                    await self.send(outbound, origin)
+                    await self._render(outbound, origin)
                 except TelegramForbiddenError:
                     await self._mark_unreachable(outbound.recipient)
                 except (TelegramBadRequest, TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as err:
@@ -298,7 +304,17 @@ class TelegramAdapter:
 
     async def send(self, outbound: Outbound, origin: _Origin | None = None) -> None:
         """Render one reply: edit the menu it answers where possible, else send it (split if long)."""
-        origin = origin or _Origin(outbound.chat_id)
+        if origin is None:  # a notification: one chat at a time, in order
+            lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
+            async with lock:
+                try:
+                    await self._render(outbound, _Origin(outbound.chat_id))
+                except TelegramForbiddenError:
+                    await self._mark_unreachable(outbound.recipient)
+            return
+        await self._render(outbound, origin)
+
+    async def _render(self, outbound: Outbound, origin: _Origin) -> None:
         reply = outbound.reply
         chat_id = outbound.chat_id
         messages = to_messages(reply)

@@ -11,17 +11,19 @@ import base64
 import json
 import logging
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from bot.delivery import Delivery
 from bot.web import session
 from bot.web.page import negotiate, render_page, ui_strings
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
-from dialogs.messages import Identity, Inbound, InboundKind, Reply
+from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ STATIC = Path(__file__).parent / "static"
 MAX_TEXT = 4000
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
+DELIVERY_KEY = web.AppKey("delivery", Delivery)
+OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
 
@@ -52,9 +56,18 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     return response
 
 
-def create_app(engine: Engine, *, public_url: str | None = None, limiter: RateLimiter | None = None) -> web.Application:
+def create_app(
+    engine: Engine,
+    *,
+    public_url: str | None = None,
+    limiter: RateLimiter | None = None,
+    delivery: Delivery | None = None,
+) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
     app[ENGINE_KEY] = engine
+    app[DELIVERY_KEY] = delivery or Delivery()
+    app[OPEN_CHATS_KEY] = {}
+    app[DELIVERY_KEY].register(session.PLATFORM, partial(_send_to_open_pages, app))
     app[CONFIG_KEY] = {"public_url": public_url.rstrip("/") if public_url else None}
     app[LIMITER_KEY] = limiter or RateLimiter()
     app.router.add_get("/", chat_page)
@@ -116,13 +129,26 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     socket = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
     chat = _Chat(request.app, socket, identity, request.headers.get("Accept-Language", ""))
-    await chat.receive(InboundKind.RESUME, "")
-    async for frame in socket:
-        if frame.type is WSMsgType.TEXT:
-            await chat.on_frame(frame.data)
-        elif frame.type is WSMsgType.ERROR:
-            log.info("web chat socket closed with an error")
+    open_chats: dict[Identity, set[_Chat]] = request.app[OPEN_CHATS_KEY]
+    open_chats.setdefault(identity, set()).add(chat)
+    try:
+        await chat.receive(InboundKind.RESUME, "")
+        async for frame in socket:
+            if frame.type is WSMsgType.TEXT:
+                await chat.on_frame(frame.data)
+            elif frame.type is WSMsgType.ERROR:
+                log.info("web chat socket closed with an error")
+    finally:
+        open_chats[identity].discard(chat)
+        if not open_chats[identity]:
+            del open_chats[identity]
     return socket
+
+
+async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> None:
+    """A notification for a web resident reaches every page they have open right now."""
+    for chat in list(app[OPEN_CHATS_KEY].get(outbound.recipient, ())):
+        await chat.send_reply(outbound.reply)
 
 
 class _Chat:
@@ -130,6 +156,7 @@ class _Chat:
 
     def __init__(self, app: web.Application, socket: web.WebSocketResponse, identity: Identity, accept: str) -> None:
         self.engine = app[ENGINE_KEY]
+        self.delivery = app[DELIVERY_KEY]
         self.limiter = app[LIMITER_KEY]
         self.socket = socket
         self.identity = identity
@@ -161,9 +188,13 @@ class _Chat:
 
     async def receive(self, kind: InboundKind, text: str) -> None:
         inbound = Inbound(self.identity, self.identity.user_id, uuid.uuid4().hex, kind, text, self.lang.code)
+        others = []
         for outbound in await self.engine.handle(inbound):
             if outbound.recipient == self.identity:
                 await self.send_reply(outbound.reply)
+            else:
+                others.append(outbound)
+        await self.delivery.deliver(others)
 
     async def send_reply(self, reply: Reply) -> None:
         if reply.language and self.engine.languages.supports(reply.language):
