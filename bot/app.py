@@ -36,4 +36,10 @@ def build_engine(settings: Settings) -> Engine:
     store = Store(settings.database_url)
     pruned = store.run(lambda tx: tx.prune_events(store.now() - EVENT_RETENTION))
     log.info("store ready (%s), content %s, %d old event ids pruned", store.dialect, settings.content_file.name, pruned)
-    return Engine(content, Languages(content.languages), store, admins=settings.admins)
+    return Engine(
+        content,
+        Languages(content.languages),
+        store,
+        admins=settings.admins,
+        submission_limit=settings.submissions_per_day,
+    )

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     matrix_access_token: SecretStr | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
 
     bot_admins: str = Field(default="", validation_alias="BOT_ADMINS")
+    submissions_per_day: int = Field(default=5, ge=1, le=1000, validation_alias="SUBMISSIONS_PER_DAY")
 
     @field_validator("log_level")
     @classmethod

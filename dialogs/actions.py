@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 from dialogs import inputs
 from dialogs.messages import Attachment, Block, Span, bold
@@ -332,6 +333,34 @@ def save_idea(turn: Turn, arg: Arg) -> None:
             "within a few working days. Once it is published, others can support it. You can "
             "follow its status under “My ideas”."
         )
+    )
+
+
+def may_not_submit(turn: Turn, arg: Arg) -> bool:
+    """Barred by a moderator, or today's submissions used up."""
+    if moderation_db.barred_reason(turn.tx, turn.resident.id) is not None:
+        return True
+    since = turn.now - timedelta(days=1)
+    return moderation_db.submissions_since(turn.tx, turn.resident.id, since) >= turn.submission_limit
+
+
+def explain_no_submit(turn: Turn, arg: Arg) -> None:
+    _ = turn.lang.gettext
+    reason = moderation_db.barred_reason(turn.tx, turn.resident.id)
+    if reason is not None:
+        turn.note(
+            _("You cannot submit ideas at the moment. The moderation team gave this reason: {reason}").format(
+                reason=reason
+            )
+        )
+        return
+    limit = turn.submission_limit
+    turn.note(
+        turn.lang.ngettext(
+            "You have submitted {count} idea in the last 24 hours, the most we accept. Please try again later.",
+            "You have submitted {count} ideas in the last 24 hours, the most we accept. Please try again later.",
+            limit,
+        ).format(count=turn.lang.number(limit))
     )
 
 

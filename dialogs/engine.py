@@ -77,9 +77,11 @@ class Engine:
         *,
         workers: int | None = None,
         admins: Iterable[Identity] = (),
+        submission_limit: int = 5,
     ) -> None:
         self.content = content
         self.admins = frozenset(admins)
+        self.submission_limit = submission_limit
         self.languages = languages
         self.store = store
         self.machine = build_machine()
@@ -121,7 +123,16 @@ class Engine:
         if not tx.claim_event(identity.platform, inbound.event_id, now):
             return []
         resident = tx.load_or_create_resident(identity.platform, identity.user_id, inbound.chat_id, "new", now)
-        turn = Turn(resident, tx, self.content, self.languages, inbound, now, admins=self.admins)
+        turn = Turn(
+            resident,
+            tx,
+            self.content,
+            self.languages,
+            inbound,
+            now,
+            admins=self.admins,
+            submission_limit=self.submission_limit,
+        )
         self._dispatch(turn)
         if turn.deleted:
             moderation_db.forget_actor(tx, identity.platform, identity.user_id)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
-from dialogs.screens import Screen
+from dialogs.screens import PROGRESS_NAMES, Screen
 from dialogs.turn import Turn
 from storage import moderation as db
-from storage.models import ALL_CITIES, IdeaStatus, Role
+from storage.models import ALL_CITIES, IdeaStatus, Progress, Role
 from storage.store import IdeaRecord
 
-COMMANDS = ("whoami", "grant", "revoke", "queue", "approve", "reject", "hide")
+COMMANDS = ("whoami", "grant", "revoke", "queue", "approve", "reject", "hide", "merge", "progress", "bar", "unbar")
 REASONS = {
     "duplicate": N_("a similar idea already exists"),
     "off_topic": N_("it does not fit the smart-city strategy"),
@@ -41,12 +41,12 @@ def is_admin(turn: Turn) -> bool:
     return any(g.role is Role.ADMIN for g in grants(turn))
 
 
-def may_moderate(turn: Turn, idea: IdeaRecord) -> bool:
-    """Admins everywhere; moderators for their city, for ideas of all cities, or everywhere."""
+def may_moderate(turn: Turn, idea: IdeaRecord, role: Role = Role.MODERATOR) -> bool:
+    """Admins everywhere; moderators (or staff) for their city, for ideas of all cities, or everywhere."""
     for grant in grants(turn):
         if grant.role is Role.ADMIN:
             return True
-        if grant.role is Role.MODERATOR and (grant.city in (ALL_CITIES, idea.city) or idea.city == ALL_CITIES):
+        if grant.role is role and (grant.city in (ALL_CITIES, idea.city) or idea.city == ALL_CITIES):
             return True
     return False
 
@@ -80,10 +80,16 @@ def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
         return change_role(turn, name, words)
     if name == "queue":
         return queue(turn)
+    if name in ("bar", "unbar"):
+        return bar(turn, name, words)
     if not words or not words[0].isdigit():
         _ = turn.lang.gettext
         return _done(turn, _screen(_("Please add the idea's number, for example: /{command} 42").format(command=name)))
     reason = " ".join((arg or "").split(maxsplit=1)[1:]).strip() or None
+    if name == "merge":
+        return merge(turn, int(words[0]), words[1] if len(words) > 1 else "")
+    if name == "progress":
+        return progress(turn, int(words[0]), words[1:])
     return decide(turn, name, int(words[0]), reason)
 
 
@@ -268,3 +274,106 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
         )
         reply = Reply(blocks=blocks, buttons=(tuple(buttons),), language=lang.code)
         turn.others.append(Outbound(Identity(moderator.platform, moderator.user_id), moderator.chat_id, reply))
+
+
+# -- merging, progress, barring ----------------------------------------------------------------
+
+
+def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
+    _ = turn.lang.gettext
+    obj = f"idea:{duplicate_id}"
+    usage = _("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34.")
+    if not target_word.isdigit() or int(target_word) == duplicate_id:
+        return _done(turn, _screen(usage))
+    duplicate, target = turn.tx.get_idea(duplicate_id), turn.tx.get_idea(int(target_word))
+    if duplicate is None or target is None:
+        return _done(turn, _screen(usage))
+    if not (may_moderate(turn, duplicate) and may_moderate(turn, target)):
+        return _refuse(turn, "merge", obj)
+    if target.status != IdeaStatus.APPROVED:
+        return _done(turn, _screen(usage))
+    told = _author_list(turn, duplicate) + db.supporters_of(turn.tx, duplicate.id)
+    if not db.merge(turn.tx, duplicate.id, target.id, _actor(turn), turn.now):
+        db.audit(turn.tx, _actor(turn), "merge", obj, "conflict", turn.now)
+        who, _when = db.decision_of(turn.tx, duplicate.id)
+        text = _("Idea no. {number} was already {status} by {who}.")
+        return _done(turn, _screen(text.format(number=duplicate.id, status=_(DECIDED), who=who)))
+    db.audit(turn.tx, _actor(turn), "merge", obj, "done", turn.now, f"idea:{target.id}")
+    for contact in told:
+        lang = turn.languages.get(contact.language)
+        text = lang.gettext("“{title}” was merged with the similar idea “{target}”. Support counts there now.")
+        turn.others.append(_notice(contact, text.format(title=duplicate.title, target=target.title)))
+    merged = turn.tx.get_idea(target.id)
+    count = merged.support_count if merged else 0
+    text = _("Idea no. {number} is now part of idea no. {target}, which has {count} supporters.")
+    return _done(turn, _screen(text.format(number=duplicate.id, target=target.id, count=turn.lang.number(count))))
+
+
+def _author_list(turn: Turn, idea: IdeaRecord) -> list[db.Contact]:
+    author = db.author_of(turn.tx, idea)
+    return [author] if author else []
+
+
+PROGRESS_WORDS = {
+    "reviewed": Progress.REVIEWED,
+    "geprüft": Progress.REVIEWED,
+    "in_progress": Progress.IN_PROGRESS,
+    "umsetzung": Progress.IN_PROGRESS,
+    "done": Progress.DONE,
+    "umgesetzt": Progress.DONE,
+    "not_feasible": Progress.NOT_FEASIBLE,
+    "nicht_umsetzbar": Progress.NOT_FEASIBLE,
+}
+
+
+def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
+    """Staff tell what became of a published idea; author and supporters hear of it."""
+    _ = turn.lang.gettext
+    obj = f"idea:{idea_id}"
+    idea = turn.tx.get_idea(idea_id)
+    usage = _(
+        "Please write it like this: /progress 42 umsetzung — or geprüft, umgesetzt, nicht_umsetzbar with a reason."
+    )
+    if idea is None:
+        return _done(turn, _screen(usage))
+    if not may_moderate(turn, idea, Role.STAFF):
+        return _refuse(turn, "progress", obj)
+    state = PROGRESS_WORDS.get(words[0].lower()) if words else None
+    reason = " ".join(words[1:]).strip() or None
+    if state is None or (state is Progress.NOT_FEASIBLE and reason is None) or idea.status != IdeaStatus.APPROVED:
+        return _done(turn, _screen(usage))
+    db.set_progress(turn.tx, idea.id, state, reason, turn.now)
+    db.audit(turn.tx, _actor(turn), "progress", obj, "done", turn.now, f"{state.value}: {reason or ''}")
+    for contact in _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
+        lang = turn.languages.get(contact.language)
+        text = lang.gettext("News about “{title}”: {progress}.").format(
+            title=idea.title, progress=lang.gettext(PROGRESS_NAMES[state])
+        )
+        if reason:
+            text += " " + lang.gettext("The reason: {reason}").format(reason=reason)
+        turn.others.append(_notice(contact, text))
+    text = _("Idea no. {number} is now: {progress}.").format(number=idea.id, progress=_(PROGRESS_NAMES[state]))
+    return _done(turn, _screen(text))
+
+
+def bar(turn: Turn, command: str, words: list[str]) -> Screen:
+    """Bar a resident from submitting ideas (with a reason), or lift it."""
+    _ = turn.lang.gettext
+    target = words[0] if words else "-"
+    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+        return _refuse(turn, command, target)
+    reason = " ".join(words[1:]).strip() or None
+    usage = _("Please write it like this: /bar telegram:12345 reason — and /unbar telegram:12345 to lift it.")
+    try:
+        identity = Identity.parse(target)
+    except ValueError:
+        return _done(turn, _screen(usage))
+    if command == "bar" and reason is None:
+        return _done(turn, _screen(usage))
+    now = turn.now if command == "bar" else None
+    if not db.set_barred(turn.tx, identity.platform, identity.user_id, reason, now):
+        return _done(turn, _screen(_("Nobody with this identity has used the bot.")))
+    db.audit(turn.tx, _actor(turn), command, f"{identity}", "done", turn.now, reason)
+    if command == "bar":
+        return _done(turn, _screen(_("{identity} can no longer submit ideas.").format(identity=identity)))
+    return _done(turn, _screen(_("{identity} can submit ideas again.").format(identity=identity)))

@@ -15,7 +15,8 @@ from dialogs.actions import DRAFT
 from dialogs.i18n import N_
 from dialogs.messages import Block, ReplyBuilder, bold, italic
 from dialogs.turn import Turn
-from storage.models import ALL_CITIES, IdeaStatus
+from storage import moderation as moderation_db
+from storage.models import ALL_CITIES, IdeaStatus, Progress
 from storage.store import IdeaSummary
 
 PAGE_SIZE = 5
@@ -41,6 +42,13 @@ class Screen:
     def blocks(self) -> list[Block]:
         return self.text.blocks
 
+
+PROGRESS_NAMES = {
+    Progress.REVIEWED: N_("reviewed"),
+    Progress.IN_PROGRESS: N_("being put into practice"),
+    Progress.DONE: N_("put into practice"),
+    Progress.NOT_FEASIBLE: N_("not feasible"),
+}
 
 STATUS_NAMES = {
     IdeaStatus.PENDING: N_("being reviewed"),
@@ -248,6 +256,10 @@ def idea(turn: Turn) -> Screen:
     screen.text.item(_("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)])))
     if record.source:
         screen.text.item(_("Source: {source}").format(source=record.source))
+    progress, reason = moderation_db.progress_of(turn.tx, record.id)
+    if progress is not None:
+        line = _("Progress: {progress}").format(progress=_(PROGRESS_NAMES[Progress(progress)]))
+        screen.text.item(line + (f" ({reason})" if reason else ""))
     count = record.support_count
     screen.text.item(
         turn.lang.ngettext("{count} person supports it.", "{count} people support it.", count).format(

@@ -104,6 +104,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     # -- main menu ----------------------------------------------------------------------
     {"trigger": "tour", "source": "menu", "dest": "tour_vision"},
     {"trigger": "fields", "source": ["menu", "tour_zielbilder"], "dest": "fields"},
+    {
+        "trigger": "submit",
+        "source": ["menu", "my_ideas", "field", "ideas"],
+        "dest": None,
+        "conditions": [a.may_not_submit],
+        "before": [a.explain_no_submit],
+    },
     {"trigger": "submit", "source": ["menu", "my_ideas"], "dest": "submit_consent", "before": [a.start_draft]},
     {"trigger": "my_ideas", "source": "menu", "dest": "my_ideas"},
     {"trigger": "settings", "source": "menu", "dest": "settings"},

@@ -37,6 +37,8 @@ class Turn:
     screen_override: Screen | None = None
     """A reply of its own (a moderation command) instead of the state's screen."""
     submitted_idea: int | None = None
+    submission_limit: int = 5
+    """Ideas one resident may submit in 24 hours."""
 
     @property
     def state(self) -> str:

@@ -40,6 +40,9 @@ class Resident(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     unreachable_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     """Set when the platform says the resident blocked the bot; cleared when they write again."""
+    barred_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    barred_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """A moderator barred this resident from submitting ideas, with this reason."""
 
 
 class Conversation(SQLModel, table=True):
@@ -79,6 +82,20 @@ class Idea(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=300)
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    merged_into: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("idea.id", name="fk_idea_merged_into"), nullable=True)
+    )
+    progress: str | None = Field(default=None, max_length=16)
+    progress_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Progress(StrEnum):
+    """What became of an approved idea, set by the Smart-City offices."""
+
+    REVIEWED = "reviewed"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_FEASIBLE = "not_feasible"
 
 
 class Role(StrEnum):

@@ -6,11 +6,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 
 from storage.models import (
     ALL_CITIES,
     IdeaStatus,
+    Progress,
     Role,
     action_token_table,
     audit_table,
@@ -163,3 +164,70 @@ def action_for_token(tx: Tx, token: str, platform: str, user_id: str) -> str | N
     T = action_token_table.c
     rows = tx.rows(select(T.action).where(T.token == token, T.platform == platform, T.user_id == user_id))
     return str(rows[0][0]) if rows else None
+
+
+def merge(tx: Tx, duplicate: int, target: int, actor: str, now: datetime) -> bool:
+    """Move the duplicate's supporters to the target, counting each person once.
+
+    False if the duplicate was no longer pending or published (someone decided first).
+    """
+    V = vote_table.c
+    stmt = (
+        update(idea_table)
+        .where(
+            I.id == duplicate,
+            or_(I.status == IdeaStatus.PENDING.value, I.status == IdeaStatus.APPROVED.value),
+        )
+        .values(
+            status=IdeaStatus.MERGED.value,
+            merged_into=target,
+            decided_by=actor,
+            decided_at=now,
+            updated_at=now,
+            support_count=0,
+        )
+    )
+    if tx.execute(stmt) != 1:
+        return False
+    already = select(V.resident_id).where(V.idea_id == target)
+    moved = select(V.resident_id, literal(target), V.created_at).where(
+        V.idea_id == duplicate, V.resident_id.not_in(already)
+    )
+    tx.execute(insert(vote_table).from_select(["resident_id", "idea_id", "created_at"], moved))
+    tx.execute(delete(vote_table).where(V.idea_id == duplicate))
+    count = select(func.count()).select_from(vote_table).where(V.idea_id == target).scalar_subquery()
+    tx.execute(update(idea_table).where(I.id == target).values(support_count=count, updated_at=now))
+    return True
+
+
+def set_progress(tx: Tx, idea_id: int, progress: Progress, reason: str | None, now: datetime) -> bool:
+    stmt = (
+        update(idea_table)
+        .where(I.id == idea_id, I.status == IdeaStatus.APPROVED.value)
+        .values(progress=progress.value, progress_reason=reason, updated_at=now)
+    )
+    return tx.execute(stmt) == 1
+
+
+def progress_of(tx: Tx, idea_id: int) -> tuple[str | None, str | None]:
+    rows = tx.rows(select(I.progress, I.progress_reason).where(I.id == idea_id))
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+
+def submissions_since(tx: Tx, resident_id: int, since: datetime) -> int:
+    rows = tx.rows(select(func.count()).where(I.author_id == resident_id, I.created_at >= since))
+    return int(rows[0][0])
+
+
+def set_barred(tx: Tx, platform: str, user_id: str, reason: str | None, now: datetime | None) -> bool:
+    stmt = (
+        update(resident_table)
+        .where(R.platform == platform, R.user_id == user_id)
+        .values(barred_at=now, barred_reason=reason)
+    )
+    return tx.execute(stmt) == 1
+
+
+def barred_reason(tx: Tx, resident_id: int) -> str | None:
+    rows = tx.rows(select(R.barred_at, R.barred_reason).where(R.id == resident_id))
+    return str(rows[0][1] or "") if rows and rows[0][0] is not None else None

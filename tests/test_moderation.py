@@ -188,9 +188,10 @@ PRIVILEGED = [
 @pytest.mark.parametrize("command", PRIVILEGED)
 async def test_residents_cannot_use_privileged_commands(mod_engine: Engine, store: Store, command: str) -> None:
     idea_id = seed_idea(store, "Bleibt wie sie ist", status=IdeaStatus.PENDING)
+    published = seed_idea(store, "Schon veröffentlicht")
     mallory = Chat(mod_engine, "mallory")
     await mallory.onboard()
-    await mallory.says(command.format(id=idea_id))
+    await mallory.says(command.format(id=idea_id, id2=published))
     assert mallory.sees("Das dürfen Sie leider nicht.")
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
@@ -233,3 +234,108 @@ async def test_moderators_data_export_and_delete_cover_the_audit_log(
     await mallory.presses("Meine Daten löschen")
     await mallory.presses("Ja, meine Daten löschen")
     assert all(e["actor"] != "test:mallory" for e in audit(store))
+
+
+async def supporters(engine: Engine, store: Store, idea_id: int, names: list[str]) -> list[Chat]:
+    chats = []
+    for name in names:
+        chat = Chat(engine, name)
+        if resident(store, chat.identity) is None:
+            await chat.onboard()
+        record = resident(store, chat.identity)
+        assert record is not None
+        store.run(lambda tx, rid=record.id: tx.add_vote(rid, idea_id, store.now()))
+        chats.append(chat)
+    return chats
+
+
+async def test_merge_moves_supporters_and_counts_nobody_twice(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    duplicate = seed_idea(store, "WLAN im Bus")
+    target = seed_idea(store, "Kostenloses WLAN in Bussen und Bahnen")
+    await supporters(mod_engine, store, duplicate, ["a", "b", "c"])
+    await supporters(mod_engine, store, target, ["c", "d"])
+    outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/merge {duplicate} {target}"))
+    assert moritz.sees(f"Idee Nr. {duplicate} gehört jetzt zu Idee Nr. {target}. Diese hat 4 Unterstützende.")
+    merged = store.run(lambda tx: tx.get_idea(duplicate))
+    kept = store.run(lambda tx: tx.get_idea(target))
+    assert merged is not None and merged.status == "merged" and merged.support_count == 0
+    assert kept is not None and kept.support_count == 4, "a, b, c, d — c only once"
+    assert store.run(lambda tx: tx.support_mismatches()) == []
+    told = sorted(o.recipient.user_id for o in outbounds if o.recipient != moritz.identity)
+    assert told == ["a", "b", "c"], "the duplicate's supporters hear where their support went"
+    for bad in (f"/merge {duplicate}", f"/merge {target} {target}", f"/merge {target} 9999"):
+        await moritz.says(bad)
+        assert moritz.sees("Bitte schreiben Sie es so: /merge 12 34")
+    await moritz.says(f"/merge {duplicate} {target}")
+    assert moritz.sees("wurde bereits von test:moritz entschieden")
+
+
+async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Sensoren für Luftqualität", "Sensoren an Schulen messen Feinstaub und CO2 in der Luft.")
+    idea_id = _idea_number(erika)
+    await admin.says(f"/approve {idea_id}")
+    fans = await supporters(mod_engine, store, idea_id, ["f1", "f2"])
+    stefan = Chat(mod_engine, "stefan")
+    await stefan.onboard()
+    await stefan.says(f"/progress {idea_id} umsetzung")
+    assert stefan.sees("Das dürfen Sie leider nicht.")
+    await admin.says("/grant test:stefan staff aalen")
+    outbounds = await stefan.send(stefan.inbound(InboundKind.COMMAND, f"/progress {idea_id} umsetzung"))
+    assert stefan.sees(f"Stand von Idee Nr. {idea_id}: in Umsetzung.")
+    told = {o.recipient.user_id: o.reply.plain_text for o in outbounds if o.recipient != stefan.identity}
+    assert set(told) == {"erika", "f1", "f2"}
+    assert told["f1"] == "Neues zu „Sensoren für Luftqualität“: in Umsetzung."
+    await stefan.says(f"/progress {idea_id} nicht_umsetzbar")
+    assert stefan.sees("Bitte schreiben Sie es so: /progress"), "not feasible needs a reason"
+    await stefan.says(f"/progress {idea_id} nicht_umsetzbar Kein Strom an den Standorten")
+    await fans[0].says("/menu")
+    await fans[0].presses("Ideen nach Thema")
+    await fans[0].presses("1. Mobilität")
+    await fans[0].presses("Ideen anzeigen")
+    await fans[0].presses("Sensoren für Luftqualität")
+    assert fans[0].sees("Stand: nicht umsetzbar (Kein Strom an den Standorten)")
+
+
+async def test_daily_submission_limit(content: Content, languages: Languages, store: Store) -> None:
+    engine = Engine(content, languages, store, submission_limit=2)
+    try:
+        erika = Chat(engine, "erika")
+        await erika.onboard()
+        for n in range(2):
+            await submit_idea(erika, f"Idee Nummer {n}", "Eine Beschreibung, die lang genug ist, um zu passen.")
+        await erika.presses("Idee einreichen")
+        assert erika.sees("Sie haben in den letzten 24 Stunden 2 Ideen eingereicht")
+        assert erika.sees("Was möchten Sie tun?")
+        record = resident(store, erika.identity)
+        assert record is not None
+        assert len(store.run(lambda tx: tx.ideas_of_author(record.id))) == 2
+    finally:
+        engine.close()
+
+
+async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    troll = Chat(mod_engine, "troll")
+    await troll.onboard()
+    await troll.says("/bar test:moritz weil")
+    assert troll.sees("Das dürfen Sie leider nicht.")
+    await troll.says("/menu")
+    await moritz.says("/bar test:troll")
+    assert moritz.sees("Bitte schreiben Sie es so: /bar")
+    await moritz.says("/bar test:niemand Spam")
+    assert moritz.sees("Unter dieser Kennung hat niemand den Bot genutzt.")
+    await moritz.says("/bar test:troll Wiederholt beleidigende Beiträge")
+    assert moritz.sees("test:troll kann keine Ideen mehr einreichen.")
+    await troll.presses("Idee einreichen")
+    assert troll.sees("Das Moderationsteam nennt diesen Grund: Wiederholt beleidigende Beiträge")
+    await moritz.says("/unbar test:troll")
+    assert moritz.sees("test:troll kann wieder Ideen einreichen.")
+    await troll.says("/menu")
+    await troll.presses("Idee einreichen")
+    assert troll.sees("Wir fragen Sie nach")
+    outcomes = [(e["actor"], e["action"], e["outcome"]) for e in audit(store)]
+    assert ("test:troll", "bar", "refused") in outcomes
+    assert ("test:moritz", "bar", "done") in outcomes and ("test:moritz", "unbar", "done") in outcomes

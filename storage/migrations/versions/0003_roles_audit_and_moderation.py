@@ -1,8 +1,8 @@
-"""roles audit and moderation decisions
+"""roles audit and moderation
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 15:54:37.370373
+Create Date: 2026-11-28 16:02:14.780390
 """
 
 from collections.abc import Sequence
@@ -58,10 +58,26 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
         batch_op.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("decision_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("merged_into", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("progress", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
+        batch_op.add_column(sa.Column("progress_reason", sa.Text(), nullable=True))
+        batch_op.create_foreign_key("fk_idea_merged_into", "idea", ["merged_into"], ["id"])
+
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("barred_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("barred_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.drop_column("barred_reason")
+        batch_op.drop_column("barred_at")
+
     with op.batch_alter_table("idea", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_idea_merged_into", type_="foreignkey")
+        batch_op.drop_column("progress_reason")
+        batch_op.drop_column("progress")
+        batch_op.drop_column("merged_into")
         batch_op.drop_column("decision_reason")
         batch_op.drop_column("decided_at")
         batch_op.drop_column("decided_by")
