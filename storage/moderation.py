@@ -231,3 +231,21 @@ def set_barred(tx: Tx, platform: str, user_id: str, reason: str | None, now: dat
 def barred_reason(tx: Tx, resident_id: int) -> str | None:
     rows = tx.rows(select(R.barred_at, R.barred_reason).where(R.id == resident_id))
     return str(rows[0][1] or "") if rows and rows[0][0] is not None else None
+
+
+def role_holders(tx: Tx, platform: str) -> list[tuple[Contact, Role]]:
+    """Everyone on a platform with a role, with the chat where they talk to the bot."""
+    query = (
+        select(R.platform, R.user_id, R.chat_id, R.language, G.role)
+        .join(role_grant_table, and_(G.platform == R.platform, G.user_id == R.user_id))
+        .where(R.platform == platform)
+        .order_by(R.id)
+    )
+    return [(Contact(*row[:4]), Role(row[4])) for row in tx.rows(query)]
+
+
+def contact_of(tx: Tx, platform: str, user_id: str) -> Contact | None:
+    rows = tx.rows(
+        select(R.platform, R.user_id, R.chat_id, R.language).where(R.platform == platform, R.user_id == user_id)
+    )
+    return Contact(*rows[0]) if rows else None

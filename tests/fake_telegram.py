@@ -329,8 +329,11 @@ class FakeTelegram:
         return True
 
     async def _m_setmycommands(self, params: dict[str, Any]) -> bool:
-        scope = (params.get("scope") or {}).get("type", "default")
-        self.commands[(scope, params.get("language_code"))] = [c["command"] for c in params["commands"]]
+        scope = params.get("scope") or {}
+        name = scope.get("type", "default")
+        if name == "chat":
+            name = f"chat:{scope['chat_id']}"
+        self.commands[(name, params.get("language_code"))] = [c["command"] for c in params["commands"]]
         return True
 
     async def _m_setwebhook(self, params: dict[str, Any]) -> bool:

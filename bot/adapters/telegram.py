@@ -32,6 +32,7 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -48,6 +49,9 @@ from bot.delivery import Delivery
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
+from storage.models import Role
+from storage.moderation import Contact, contact_of, role_holders
+from storage.store import Tx
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,8 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 RETRIES = 5
+ROLE_COMMANDS_INTERVAL = 300.0
+"""Seconds between updates of moderators' and staff's command menus (roles change by command)."""
 T = TypeVar("T")
 
 
@@ -113,6 +119,7 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.username = ""
         self._poller: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._chat_locks: dict[str, asyncio.Lock] = {}
 
@@ -129,6 +136,7 @@ class TelegramAdapter:
         me = await self._retrying(self.bot.get_me)
         self.username = me.username or ""
         await self._set_commands()
+        self._refresher = asyncio.create_task(self._refresh_role_commands_regularly())
         if self.webhook_mode:
             await self._retrying(
                 lambda: self.bot.set_webhook(
@@ -147,21 +155,79 @@ class TelegramAdapter:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bot.session.close()
 
+    def _resident_commands(self, lang: Language) -> list[BotCommand]:
+        _ = lang.gettext
+        return [
+            BotCommand(command="start", description=_("Start from the beginning")),
+            BotCommand(command="menu", description=_("Main menu")),
+            BotCommand(command="help", description=_("Help")),
+            BotCommand(command="cancel", description=_("Cancel what you are doing")),
+            BotCommand(command="language", description=_("Change the language")),
+            BotCommand(command="privacy", description=_("Your data: see, export, delete")),
+        ]
+
+    def _role_commands(self, lang: Language, roles: set[Role]) -> list[BotCommand]:
+        _ = lang.gettext
+        commands = [BotCommand(command="whoami", description=_("Your identity and roles"))]
+        if roles & {Role.MODERATOR, Role.ADMIN}:
+            commands += [
+                BotCommand(command="queue", description=_("Ideas waiting for a decision")),
+                BotCommand(command="approve", description=_("Publish an idea: /approve 42")),
+                BotCommand(command="reject", description=_("Reject with a reason: /reject 42")),
+                BotCommand(command="hide", description=_("Hide an idea: /hide 42")),
+                BotCommand(command="merge", description=_("Merge a duplicate: /merge 42 17")),
+                BotCommand(command="bar", description=_("Bar from submitting: /bar telegram:123 reason")),
+                BotCommand(command="unbar", description=_("Lift a bar: /unbar telegram:123")),
+            ]
+        if roles & {Role.STAFF, Role.ADMIN}:
+            commands.append(BotCommand(command="progress", description=_("Report progress: /progress 42 umsetzung")))
+        if Role.ADMIN in roles:
+            commands += [
+                BotCommand(command="grant", description=_("Give a role: /grant telegram:123 moderator aalen")),
+                BotCommand(command="revoke", description=_("Take a role away")),
+            ]
+        return commands
+
+    async def refresh_role_commands(self) -> None:
+        """Moderators, staff and admins see their commands in their own chat with the bot."""
+        store = self.engine.store
+        admins = [i.user_id for i in self.engine.admins if i.platform == PLATFORM]
+
+        def collect(tx: Tx) -> list[tuple[Contact, Role]]:
+            found = role_holders(tx, PLATFORM)
+            for user_id in admins:
+                contact = contact_of(tx, PLATFORM, user_id)
+                if contact is not None:
+                    found.append((contact, Role.ADMIN))
+            return found
+
+        roles: dict[str, tuple[Contact, set[Role]]] = {}
+        for contact, role in await asyncio.to_thread(store.run, collect):
+            roles.setdefault(contact.user_id, (contact, set()))[1].add(role)
+        for contact, held in roles.values():
+            lang = self.engine.languages.get(contact.language)
+            commands = self._resident_commands(lang) + self._role_commands(lang, held)
+            scope = BotCommandScopeChat(chat_id=int(contact.chat_id))
+            await self._retrying(partial(self.bot.set_my_commands, commands, scope))
+
+    async def _refresh_role_commands_regularly(self) -> None:
+        while True:
+            try:
+                await self.refresh_role_commands()
+            except Exception:
+                log.exception("the command menus of moderators and staff could not be updated")
+            await asyncio.sleep(ROLE_COMMANDS_INTERVAL)
+
     async def _set_commands(self) -> None:
         for lang in self.engine.languages.all():
-            _ = lang.gettext
-            resident = [
-                BotCommand(command="start", description=_("Start from the beginning")),
-                BotCommand(command="menu", description=_("Main menu")),
-                BotCommand(command="help", description=_("Help")),
-                BotCommand(command="cancel", description=_("Cancel what you are doing")),
-                BotCommand(command="language", description=_("Change the language")),
-                BotCommand(command="privacy", description=_("Your data: see, export, delete")),
-            ]
+            resident = self._resident_commands(lang)
             group = [resident[0], resident[2]]
             codes = (lang.code, None) if lang.code == self.engine.languages.default else (lang.code,)
             for code in codes:

@@ -1,0 +1,206 @@
+"""Moderation through every adapter: Telegram, the web chat and the console, across platforms."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from yarl import URL
+
+from bot.adapters.console import ConsoleAdapter
+from bot.adapters.telegram import TelegramAdapter
+from bot.delivery import Delivery
+from bot.web import session
+from bot.web.server import create_app
+from dialogs.content import Content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from dialogs.messages import Identity
+from storage import moderation as db
+from storage.models import IdeaStatus, Role
+from storage.store import Store
+from tests.fake_telegram import FakeTelegram
+from tests.helpers import seed_idea
+from tests.test_console import number_of
+from tests.test_telegram import TelegramResident
+from tests.test_web_protocol import next_reply, payload, text_of
+
+TELEGRAM_ADMIN = Identity("telegram", "1")
+
+
+@pytest.fixture
+def engine_with_admin(content: Content, languages: Languages, store: Store) -> Any:
+    engine = Engine(content, languages, store, admins=[TELEGRAM_ADMIN])
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+async def platforms(engine_with_admin: Engine) -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter, str]]:
+    """Telegram (polling, against the fake server) and the web chat, sharing one delivery."""
+    fake = FakeTelegram(per_chat_rate=20, overall_rate=200)
+    await fake.start()
+    delivery = Delivery()
+    runner = web.AppRunner(create_app(engine_with_admin, delivery=delivery), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    adapter = TelegramAdapter(
+        engine_with_admin,
+        token=fake.token,
+        api_url=fake.url,
+        per_chat_rate=10,
+        overall_rate=100,
+        poll_timeout=1,
+        delivery=delivery,
+    )
+    await adapter.start()
+    yield fake, adapter, f"http://127.0.0.1:{port}"
+    await adapter.stop()
+    await runner.cleanup()
+    await fake.stop()
+
+
+class WebResident:
+    """A browser tab, speaking the page's WebSocket protocol."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.socket: Any = None
+        self.frame: dict[str, Any] = {}
+
+    async def open(self) -> None:
+        await (await self.http.get(self.base + "/")).text()
+        self.socket = await self.http.ws_connect(self.base + "/ws", headers={"Origin": self.base})
+        self.frame = await next_reply(self.socket)
+
+    @property
+    def identity(self) -> Identity:
+        token = self.http.cookie_jar.filter_cookies(URL(self.base))[session.COOKIE].value
+        return session.identity_for(token)
+
+    async def presses(self, label: str) -> None:
+        await self.socket.send_json({"type": "button", "payload": payload(self.frame, label)})
+        self.frame = await next_reply(self.socket)
+
+    async def says(self, text: str) -> None:
+        await self.socket.send_json({"type": "text", "text": text})
+        self.frame = await next_reply(self.socket)
+
+    async def close(self) -> None:
+        await self.socket.close()
+        await self.http.close()
+
+
+async def test_telegram_moderator_approves_a_web_residents_idea(
+    platforms: tuple[FakeTelegram, TelegramAdapter, str], store: Store
+) -> None:
+    fake, adapter, base = platforms
+    admin = TelegramResident(fake, 1)
+    moderator = TelegramResident(fake, 2)
+    for person in (admin, moderator):
+        await person.says("/start")
+        await person.presses("Deutsch")
+        await person.presses("Aalen")
+    await admin.says("/grant telegram:2 moderator aalen")
+    assert admin.sees("telegram:2 hat jetzt die Rolle Moderation für Aalen.")
+    await adapter.refresh_role_commands()
+    assert "queue" in fake.commands[("chat:2", None)], "the moderator sees moderator commands in their chat"
+    assert "grant" in fake.commands[("chat:1", None)]
+
+    author = WebResident(base)
+    await author.open()
+    for label in ("Deutsch", "Aalen", "Idee einreichen", "Einverstanden"):
+        await author.presses(label)
+    await author.says("Trinkbrunnen am Marktplatz")
+    await author.says("Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
+    await author.presses("Mobilität")
+    await author.presses("Aalen")
+    await author.presses("✅ Absenden")
+    assert "Ihre Idee ist eingegangen" in text_of(author.frame)
+
+    deadline = time.monotonic() + 10
+    while "Neue Idee Nr." not in fake.last_message(2).text:
+        assert time.monotonic() < deadline, "the moderator was not notified on Telegram"
+        await asyncio.sleep(0.02)
+    assert "Trinkbrunnen am Marktplatz" in fake.last_message(2).text
+    await moderator.presses("✅")
+    assert moderator.sees("wurde freigegeben")
+    told = await next_reply(author.socket)
+    assert "Gute Nachricht: Ihre Idee „Trinkbrunnen am Marktplatz“ ist veröffentlicht." in text_of(told)
+
+    resident = TelegramResident(fake, 3)
+    await resident.says("/start")
+    await resident.says("/hide 1")
+    assert resident.sees("Das dürfen Sie leider nicht.")
+    assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
+    await author.close()
+
+
+async def test_web_moderator_rejects_with_a_reason_button(
+    platforms: tuple[FakeTelegram, TelegramAdapter, str], store: Store
+) -> None:
+    fake, _adapter, base = platforms
+    author = TelegramResident(fake, 7)
+    await author.says("/start")
+    await author.presses("Deutsch")
+    await author.presses("Heidenheim")
+    moderator = WebResident(base)
+    await moderator.open()
+    await moderator.presses("Deutsch")
+    await moderator.presses("Heidenheim")
+    identity = moderator.identity
+    store.run(
+        lambda tx: db.grant(tx, identity.platform, identity.user_id, Role.MODERATOR, "heidenheim", "test", store.now())
+    )
+    await author.presses("Idee einreichen")
+    await author.presses("Einverstanden")
+    await author.says("Parkhaus-Ampel mit freien Plätzen")
+    await author.says("Am Ortseingang zeigt eine Tafel, wie viele Plätze frei sind.")
+    await author.presses("Mobilität")
+    await author.presses("Heidenheim")
+    await author.presses("✅")
+    notice = await next_reply(moderator.socket)
+    assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in text_of(notice)
+    moderator.frame = notice
+    await moderator.presses("1 ablehnen")
+    assert "Warum wird Idee Nr. 1 nicht veröffentlicht?" in text_of(moderator.frame)
+    await moderator.presses("es gibt schon eine ähnliche Idee")
+    assert "Idee Nr. 1 wurde abgelehnt." in text_of(moderator.frame)
+    deadline = time.monotonic() + 10
+    while "nicht veröffentlicht" not in fake.last_message(7).text:
+        assert time.monotonic() < deadline, "the author was not told on Telegram"
+        await asyncio.sleep(0.02)
+    assert "Der Grund: es gibt schon eine ähnliche Idee" in fake.last_message(7).text
+    await moderator.close()
+
+
+async def test_console_moderator(content: Content, languages: Languages, store: Store) -> None:
+    engine = Engine(content, languages, store, admins=[Identity("console", "chefin")])
+    try:
+        seed_idea(store, "Bänke mit Solarstrom", status=IdeaStatus.PENDING)
+        resident = ConsoleAdapter(engine, "bürger", write=lambda _text: None)
+        await resident.say("/start")
+        out = await resident.say("/approve 1")
+        assert "Das dürfen Sie leider nicht." in out
+        chefin = ConsoleAdapter(engine, "chefin", write=lambda _text: None)
+        await chefin.say("/start")
+        out = await chefin.say("/queue")
+        assert "Nr. 1: Bänke mit Solarstrom" in out
+        out = await chefin.say(number_of(out, "✅ 1 freigeben"))
+        assert "Idee Nr. 1 wurde freigegeben." in out
+        assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
+        entries = store.run(lambda tx: db.audit_entries(tx))
+        assert [(e["actor"], e["outcome"]) for e in entries] == [
+            ("console:bürger", "refused"),
+            ("console:chefin", "done"),
+        ]
+    finally:
+        engine.close()
