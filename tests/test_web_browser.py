@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.delivery import Delivery
 from bot.web.server import create_app
 from dialogs.engine import Engine
+from dialogs.messages import InboundKind
 from storage.store import Store
+from tests.chat import Chat
 from tests.conftest import ROOT
 from tests.helpers import approve
 
@@ -51,8 +54,13 @@ pytestmark = pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")
 
 
 @pytest.fixture
-async def server_url(engine: Engine) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_app(engine), access_log=None)
+def delivery() -> Delivery:
+    return Delivery()
+
+
+@pytest.fixture
+async def server_url(engine: Engine, delivery: Delivery) -> AsyncIterator[str]:
+    runner = web.AppRunner(create_app(engine, delivery=delivery), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -186,3 +194,42 @@ async def test_no_wcag_violations_and_screenshots(browser: Any, server_url: str,
         await page.screenshot(path=str(DOCS / f"web-chat-{name}.png"), full_page=False)
         await page.close()
     assert (DOCS / "web-chat-desktop.png").stat().st_size > 10_000
+
+
+async def test_a_notification_keeps_the_menu(
+    browser: Any, server_url: str, engine: Engine, store: Store, delivery: Delivery
+) -> None:
+    from storage import moderation as db
+    from storage.models import Role
+
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await choose(page, "Deutsch")
+    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await choose(page, "Aalen")
+    await wait_for(page, "Was möchten Sie tun?")
+    await choose(page, "Idee einreichen")
+    await wait_for(page, "Wir fragen Sie nach")
+    await choose(page, "Einverstanden")
+    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await type_answer(page, "Schattenplätze am Spielplatz")
+    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await type_answer(page, "Sonnensegel über dem Sandkasten, damit Kinder im Sommer spielen können.")
+    await wait_for(page, "Zu welchem Thema")
+    await choose(page, "Klima")
+    await wait_for(page, "Welche Stadt betrifft Ihre Idee?")
+    await choose(page, "Aalen")
+    await wait_for(page, "Bitte prüfen Sie Ihre Idee")
+    await choose(page, "✅ Absenden")
+    await wait_for(page, "Ihre Idee ist eingegangen")
+
+    moderator = Chat(engine, "moderatorin")
+    await moderator.onboard()
+    store.run(lambda tx: db.grant(tx, "test", "moderatorin", Role.MODERATOR, "aalen", "test", store.now()))
+    outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, "/approve 1"))
+    assert moderator.sees("wurde freigegeben")
+    await delivery.deliver(o for o in outbounds if o.recipient != moderator.identity)
+    await wait_for(page, "Gute Nachricht")
+    assert await page.locator("#menu button").count() > 0, "the resident's menu is still there"
+    await page.close()

@@ -148,7 +148,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
 async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> None:
     """A notification for a web resident reaches every page they have open right now."""
     for chat in list(app[OPEN_CHATS_KEY].get(outbound.recipient, ())):
-        await chat.send_reply(outbound.reply)
+        await chat.send_reply(outbound.reply, notification=True)
 
 
 class _Chat:
@@ -196,10 +196,12 @@ class _Chat:
                 others.append(outbound)
         await self.delivery.deliver(others)
 
-    async def send_reply(self, reply: Reply) -> None:
+    async def send_reply(self, reply: Reply, *, notification: bool = False) -> None:
         if reply.language and self.engine.languages.supports(reply.language):
             self.lang = self.engine.languages.get(reply.language)
-        await self.socket.send_json(reply_frame(reply, self.lang.code, ui_strings(self.lang)))
+        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang))
+        frame["notification"] = notification
+        await self.socket.send_json(frame)
 
     async def notice(self, text: str) -> None:
         await self.socket.send_json({"type": "notice", "text": text})

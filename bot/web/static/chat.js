@@ -120,9 +120,12 @@
       menu.querySelectorAll("button").forEach((b) => (b.disabled = false));
       return;
     }
-    applyLanguage(frame);
     const entry = say("bot", blocks(frame.blocks));
     if (frame.attachment) entry.appendChild(attachment(frame.attachment));
+    // A notification about something else (a decision on an idea) leaves the menu alone,
+    // unless it brings buttons of its own (a moderator's Approve / Reject / Hide).
+    if (frame.notification && frame.buttons.length === 0) return;
+    applyLanguage(frame);
     showMenu(frame.buttons, frame.expectsText);
   }
 
