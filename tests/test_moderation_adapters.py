@@ -204,3 +204,53 @@ async def test_console_moderator(content: Content, languages: Languages, store: 
         ]
     finally:
         engine.close()
+
+
+PRIVILEGED = [
+    "/grant telegram:9 moderator aalen",
+    "/revoke telegram:9 moderator aalen",
+    "/queue",
+    "/approve 1",
+    "/reject 1 weil",
+    "/hide 2",
+    "/merge 1 2",
+    "/progress 2 umgesetzt",
+    "/bar telegram:9 Spam",
+    "/unbar telegram:9",
+]
+
+
+def assert_nothing_changed(store: Store, actor: str) -> None:
+    assert store.run(lambda tx: tx.get_idea(1)).status == "pending"  # type: ignore[union-attr]
+    second = store.run(lambda tx: tx.get_idea(2))
+    assert second is not None and second.status == "approved" and second.support_count == 0
+    assert store.run(lambda tx: db.roles_of(tx, "telegram", "9")) == []
+    refused = [e for e in store.run(lambda tx: db.audit_entries(tx)) if e["actor"] == actor]
+    assert [e["outcome"] for e in refused] == ["refused"] * len(PRIVILEGED), "every attempt is logged"
+
+
+async def test_residents_are_refused_on_every_adapter(
+    platforms: tuple[FakeTelegram, TelegramAdapter, str], engine_with_admin: Engine, store: Store
+) -> None:
+    fake, _adapter, base = platforms
+    seed_idea(store, "Wartet noch", status=IdeaStatus.PENDING)
+    seed_idea(store, "Schon veröffentlicht")
+
+    console = ConsoleAdapter(engine_with_admin, "neugierig", write=lambda _text: None)
+    for command in PRIVILEGED:
+        assert "Das dürfen Sie leider nicht." in await console.say(command)
+    assert_nothing_changed(store, "console:neugierig")
+
+    browser = WebResident(base)
+    await browser.open()
+    for command in PRIVILEGED:
+        await browser.says(command)
+        assert "Das dürfen Sie leider nicht." in text_of(browser.frame)
+    assert_nothing_changed(store, str(browser.identity))
+    await browser.close()
+
+    telegram = TelegramResident(fake, 8)
+    for command in PRIVILEGED:
+        await telegram.says(command)
+        assert telegram.sees("Das dürfen Sie leider nicht.")
+    assert_nothing_changed(store, "telegram:8")
