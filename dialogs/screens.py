@@ -15,7 +15,6 @@ from dialogs.actions import DRAFT
 from dialogs.i18n import N_
 from dialogs.messages import Block, ReplyBuilder, bold, italic
 from dialogs.turn import Turn
-from storage import moderation as moderation_db
 from storage.models import ALL_CITIES, IdeaStatus, Progress
 from storage.store import IdeaSummary
 
@@ -256,10 +255,9 @@ def idea(turn: Turn) -> Screen:
     screen.text.item(_("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)])))
     if record.source:
         screen.text.item(_("Source: {source}").format(source=record.source))
-    progress, reason = moderation_db.progress_of(turn.tx, record.id)
-    if progress is not None:
-        line = _("Progress: {progress}").format(progress=_(PROGRESS_NAMES[Progress(progress)]))
-        screen.text.item(line + (f" ({reason})" if reason else ""))
+    if record.progress is not None:
+        line = _("Progress: {progress}").format(progress=_(PROGRESS_NAMES[Progress(record.progress)]))
+        screen.text.item(line + (f" ({record.progress_reason})" if record.progress_reason else ""))
     count = record.support_count
     screen.text.item(
         turn.lang.ngettext("{count} person supports it.", "{count} people support it.", count).format(

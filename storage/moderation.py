@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
 
 from storage.models import (
     ALL_CITIES,
@@ -120,16 +120,20 @@ def decision_of(tx: Tx, idea_id: int) -> tuple[str | None, datetime | None]:
     return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
+_MODERATORS = (
+    select(R.platform, R.user_id, R.chat_id, R.language)
+    .join(role_grant_table, and_(G.platform == R.platform, G.user_id == R.user_id))
+    .where(G.role == Role.MODERATOR.value, R.unreachable_since.is_(None))
+    .distinct()
+)
+_MODERATORS_OF_CITY = _MODERATORS.where(or_(G.city == ALL_CITIES, G.city == bindparam("city")))
+
+
 def moderators_for(tx: Tx, city: str) -> list[Contact]:
     """Moderators who cover `city` and have talked to the bot (so there is a chat to reach)."""
-    covers = or_(G.city == ALL_CITIES, G.city == city) if city != ALL_CITIES else G.city.is_not(None)
-    query = (
-        select(R.platform, R.user_id, R.chat_id, R.language)
-        .join(role_grant_table, and_(G.platform == R.platform, G.user_id == R.user_id))
-        .where(G.role == Role.MODERATOR.value, covers, R.unreachable_since.is_(None))
-        .distinct()
-    )
-    return [Contact(*row) for row in tx.rows(query)]
+    if city == ALL_CITIES:
+        return [Contact(*row) for row in tx.all(_MODERATORS, {})]
+    return [Contact(*row) for row in tx.all(_MODERATORS_OF_CITY, {"city": city})]
 
 
 def author_of(tx: Tx, idea: IdeaRecord) -> Contact | None:
@@ -152,10 +156,15 @@ def supporters_of(tx: Tx, idea_id: int) -> list[Contact]:
     return [Contact(*row) for row in tx.rows(query)]
 
 
+_INSERT_TOKEN = insert(action_token_table).values(
+    {column: bindparam(column) for column in ("token", "platform", "user_id", "action", "created_at")}
+)
+
+
 def new_action_token(tx: Tx, platform: str, user_id: str, action: str, now: datetime) -> str:
     token = secrets.token_urlsafe(12)
     values = {"token": token, "platform": platform, "user_id": user_id, "action": action, "created_at": now}
-    tx.execute(insert(action_token_table).values(values))
+    tx.count(_INSERT_TOKEN, values)
     return token
 
 
@@ -209,14 +218,13 @@ def set_progress(tx: Tx, idea_id: int, progress: Progress, reason: str | None, n
     return tx.execute(stmt) == 1
 
 
-def progress_of(tx: Tx, idea_id: int) -> tuple[str | None, str | None]:
-    rows = tx.rows(select(I.progress, I.progress_reason).where(I.id == idea_id))
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
+_SUBMISSIONS_SINCE = select(func.count()).where(I.author_id == bindparam("rid"), I.created_at >= bindparam("since"))
+_BARRED = select(R.barred_at, R.barred_reason).where(R.id == bindparam("rid"))
 
 
 def submissions_since(tx: Tx, resident_id: int, since: datetime) -> int:
-    rows = tx.rows(select(func.count()).where(I.author_id == resident_id, I.created_at >= since))
-    return int(rows[0][0])
+    row = tx.first(_SUBMISSIONS_SINCE, {"rid": resident_id, "since": since})
+    return int(row[0]) if row else 0
 
 
 def set_barred(tx: Tx, platform: str, user_id: str, reason: str | None, now: datetime | None) -> bool:
@@ -229,8 +237,8 @@ def set_barred(tx: Tx, platform: str, user_id: str, reason: str | None, now: dat
 
 
 def barred_reason(tx: Tx, resident_id: int) -> str | None:
-    rows = tx.rows(select(R.barred_at, R.barred_reason).where(R.id == resident_id))
-    return str(rows[0][1] or "") if rows and rows[0][0] is not None else None
+    row = tx.first(_BARRED, {"rid": resident_id})
+    return str(row[1] or "") if row and row[0] is not None else None
 
 
 def role_holders(tx: Tx, platform: str) -> list[tuple[Contact, Role]]:

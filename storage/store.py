@@ -84,6 +84,8 @@ class IdeaRecord:
     support_count: int
     created_at: datetime
     updated_at: datetime
+    progress: str | None = None
+    progress_reason: str | None = None
 
 
 IDEA_COLUMNS = (
@@ -98,6 +100,8 @@ IDEA_COLUMNS = (
     I.support_count,
     I.created_at,
     I.updated_at,
+    I.progress,
+    I.progress_reason,
 )
 
 _SELECT_RESIDENT = (
@@ -234,13 +238,15 @@ class Tx:
         """Run a one-off INSERT, UPDATE or DELETE; returns the number of rows changed."""
         return Prepared(statement, self.prepared.dialect).rowcount(self.cursor, {})
 
-    def _first(self, statement: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    def first(self, statement: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run a module-level statement with bind parameters, compiled once (storage/prepared.py)."""
         return self.prepared(statement).first(self.cursor, params)
 
-    def _all(self, statement: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def all(self, statement: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self.prepared(statement).all(self.cursor, params)
 
-    def _count(self, statement: Any, params: dict[str, Any]) -> int:
+    def count(self, statement: Any, params: dict[str, Any]) -> int:
+        """Run a module-level INSERT, UPDATE or DELETE compiled once; the number of rows changed."""
         return self.prepared(statement).rowcount(self.cursor, params)
 
     # -- events and conversations ------------------------------------------------
@@ -248,7 +254,7 @@ class Tx:
     def claim_event(self, platform: str, event_id: str, now: datetime) -> bool:
         """Record an event id; False when it was handled before."""
         params = {"platform": platform, "event_id": event_id, "processed_at": now}
-        return self._first(_CLAIM_EVENT[self.dialect], params) is not None
+        return self.first(_CLAIM_EVENT[self.dialect], params) is not None
 
     def prune_events(self, before: datetime) -> int:
         """Forget event ids older than `before`; platforms redeliver within hours, not weeks."""
@@ -257,7 +263,7 @@ class Tx:
 
     def load_resident(self, platform: str, user_id: str) -> ResidentRecord | None:
         query = _SELECT_RESIDENT_FOR_UPDATE if self.dialect == "postgresql" else _SELECT_RESIDENT
-        row = self._first(query, {"platform": platform, "user_id": user_id})
+        row = self.first(query, {"platform": platform, "user_id": user_id})
         if row is None:
             return None
         rid, platform, user_id, chat_id, language, city, state, context, version, created_at, unreachable = row
@@ -288,9 +294,9 @@ class Tx:
                 record.unreachable_since = None
             return record
         values = {"platform": platform, "user_id": user_id, "chat_id": chat_id, "created_at": now}
-        inserted = self._first(_INSERT_RESIDENT[self.dialect], values)
+        inserted = self.first(_INSERT_RESIDENT[self.dialect], values)
         if inserted is not None:
-            self._count(_INSERT_CONVERSATION, {"rid": inserted[0], "state": initial_state, "now": now})
+            self.count(_INSERT_CONVERSATION, {"rid": inserted[0], "state": initial_state, "now": now})
         record = self.load_resident(platform, user_id)
         if record is None:  # pragma: no cover - the row was just written in this transaction
             raise ConcurrentUpdateError("resident vanished while being created")
@@ -298,7 +304,7 @@ class Tx:
         return record
 
     def save_resident(self, record: ResidentRecord, now: datetime) -> None:
-        changed = self._count(
+        changed = self.count(
             _UPDATE_CONVERSATION,
             {
                 "rid": record.id,
@@ -315,7 +321,7 @@ class Tx:
         profile = (record.chat_id, record.language, record.city)
         if profile != record._saved_profile:
             params = {"rid": record.id, "chat_id": record.chat_id, "language": record.language, "city": record.city}
-            self._count(_UPDATE_PROFILE, params)
+            self.count(_UPDATE_PROFILE, params)
             record._saved_profile = profile
 
     def set_reachable(self, platform: str, user_id: str, unreachable_since: datetime | None) -> bool:
@@ -330,36 +336,36 @@ class Tx:
     # -- ideas and votes ---------------------------------------------------------------
 
     def get_idea(self, idea_id: int) -> IdeaRecord | None:
-        row = self._first(_SELECT_IDEA, {"idea_id": idea_id})
+        row = self.first(_SELECT_IDEA, {"idea_id": idea_id})
         return IdeaRecord(*row) if row is not None else None
 
     def count_ideas(self, field_id: str, city: str) -> int:
-        row = self._first(_COUNT_IDEAS, {"field_id": field_id, "city": city})
+        row = self.first(_COUNT_IDEAS, {"field_id": field_id, "city": city})
         return int(row[0]) if row else 0
 
     def list_ideas(self, field_id: str, city: str, offset: int, limit: int) -> list[IdeaSummary]:
         """Approved ideas of a field for a city, most supported first."""
         params = {"field_id": field_id, "city": city, "offset": offset, "limit": limit}
-        return [IdeaSummary(*row) for row in self._all(_LIST_IDEAS, params)]
+        return [IdeaSummary(*row) for row in self.all(_LIST_IDEAS, params)]
 
     def ideas_of_author(self, resident_id: int) -> list[IdeaRecord]:
-        return [IdeaRecord(*row) for row in self._all(_SELECT_AUTHOR_IDEAS, {"rid": resident_id})]
+        return [IdeaRecord(*row) for row in self.all(_SELECT_AUTHOR_IDEAS, {"rid": resident_id})]
 
     def has_vote(self, resident_id: int, idea_id: int) -> bool:
-        return self._first(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}) is not None
+        return self.first(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}) is not None
 
     def add_vote(self, resident_id: int, idea_id: int, now: datetime) -> bool:
         """Support an idea; False if this resident already supports it."""
         params = {"resident_id": resident_id, "idea_id": idea_id, "created_at": now}
-        if self._first(_INSERT_VOTE[self.dialect], params) is None:
+        if self.first(_INSERT_VOTE[self.dialect], params) is None:
             return False
-        self._count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": 1})
+        self.count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": 1})
         return True
 
     def remove_vote(self, resident_id: int, idea_id: int) -> bool:
-        if not self._count(_DELETE_VOTE, {"rid": resident_id, "idea_id": idea_id}):
+        if not self.count(_DELETE_VOTE, {"rid": resident_id, "idea_id": idea_id}):
             return False
-        self._count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": -1})
+        self.count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": -1})
         return True
 
     def create_idea(
@@ -386,7 +392,7 @@ class Tx:
             "created_at": now,
             "updated_at": now,
         }
-        row = self._first(_INSERT_IDEA, values)
+        row = self.first(_INSERT_IDEA, values)
         assert row is not None
         return int(row[0])
 
