@@ -16,6 +16,8 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import build_engine, load_checked_content
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import Delivery
+from bot.idea_commands import ideas_command, load_demo
+from bot.ideas import ImportFileError
 from bot.web.server import create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
@@ -28,7 +30,16 @@ log = logging.getLogger("bot")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Mitmach-Bot for Aalen and Heidenheim")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot on every configured platform (always the web chat)")
+    run = commands.add_parser("run", help="run the bot on every configured platform (always the web chat)")
+    run.add_argument("--demo", action="store_true", help="load the example ideas into an empty store first")
+    ideas = commands.add_parser("ideas", help="the Ideenspeicher: import and open-data export")
+    idea_commands = ideas.add_subparsers(dest="ideas_command", required=True)
+    importing = idea_commands.add_parser("import", help="import ideas from CSV or XLSX")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    exporting = idea_commands.add_parser("export", help="export published ideas as open data")
+    exporting.add_argument("--format", choices=("csv", "json"), default="csv")
+    exporting.add_argument("--output", type=Path, help="file to write (default: standard output)")
     console = commands.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--user", default=None, help="which resident you are (default: your login name)")
     db = commands.add_parser("db", help="database tasks")
@@ -50,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("transitions").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
         return _dispatch(args, settings)
-    except (ConfigError, ContentError, CatalogError, DatabaseUrlError) as err:
+    except (ConfigError, ContentError, CatalogError, DatabaseUrlError, ImportFileError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -67,12 +78,16 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             f"languages {', '.join(content.languages)})"
         )
         return 0
+    if args.command == "ideas":
+        return ideas_command(args, settings)
     if args.command == "db":
         upgrade(settings.database_url)
         print("database is up to date")
         return 0
     if args.command == "console":
         return asyncio.run(_console(settings, args.user or _login_name()))
+    if args.demo:
+        load_demo(settings)
     return asyncio.run(_run(settings))
 
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
 
     bot_admins: str = Field(default="", validation_alias="BOT_ADMINS")
     submissions_per_day: int = Field(default=5, ge=1, le=1000, validation_alias="SUBMISSIONS_PER_DAY")
+    open_data_license: str = Field(
+        default="Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)",
+        validation_alias="OPEN_DATA_LICENSE",
+    )
 
     @field_validator("log_level")
     @classmethod

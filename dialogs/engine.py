@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from transitions import EventData, Machine
 
-from dialogs import moderation, screens
+from dialogs import moderation, screens, staff
 from dialogs.content import Content
 from dialogs.i18n import Languages
 from dialogs.messages import Block, Button, Identity, Inbound, InboundKind, Outbound, Reply, Span
@@ -78,8 +78,10 @@ class Engine:
         workers: int | None = None,
         admins: Iterable[Identity] = (),
         submission_limit: int = 5,
+        web_base_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self.content = content
+        self.web_base_url = web_base_url.rstrip("/")
         self.admins = frozenset(admins)
         self.submission_limit = submission_limit
         self.languages = languages
@@ -132,6 +134,7 @@ class Engine:
             now,
             admins=self.admins,
             submission_limit=self.submission_limit,
+            web_base_url=self.web_base_url,
         )
         self._dispatch(turn)
         if turn.deleted:
@@ -185,6 +188,8 @@ class Engine:
             self._fire(turn, name, arg)
         elif name in moderation.COMMANDS:
             turn.screen_override = moderation.run_command(turn, name, arg)
+        elif name in staff.COMMANDS:
+            turn.screen_override = staff.run_command(turn, name)
         else:
             turn.note(_("I do not know this command. Send /help to see what I can do."))
 

@@ -58,15 +58,15 @@ def _screen(*lines: str) -> Screen:
     return screen
 
 
-def _done(turn: Turn, screen: Screen) -> Screen:
+def done_screen(turn: Turn, screen: Screen) -> Screen:
     _ = turn.lang.gettext
     return screen.button(_("Main menu"), "menu")
 
 
-def _refuse(turn: Turn, action: str, obj: str) -> Screen:
+def refuse(turn: Turn, action: str, obj: str) -> Screen:
     db.audit(turn.tx, _actor(turn), action, obj, "refused", turn.now)
     _ = turn.lang.gettext
-    return _done(turn, _screen(_("Sorry, you are not allowed to do that.")))
+    return done_screen(turn, _screen(_("Sorry, you are not allowed to do that.")))
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -84,7 +84,9 @@ def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
         return bar(turn, name, words)
     if not words or not words[0].isdigit():
         _ = turn.lang.gettext
-        return _done(turn, _screen(_("Please add the idea's number, for example: /{command} 42").format(command=name)))
+        return done_screen(
+            turn, _screen(_("Please add the idea's number, for example: /{command} 42").format(command=name))
+        )
     reason = " ".join((arg or "").split(maxsplit=1)[1:]).strip() or None
     if name == "merge":
         return merge(turn, int(words[0]), words[1] if len(words) > 1 else "")
@@ -98,7 +100,7 @@ def run_action(turn: Turn, action: str) -> Screen:
     parts = action.split(":")
     if len(parts) < 3 or parts[1] not in DECISIONS or not parts[2].isdigit():
         _ = turn.lang.gettext
-        return _done(turn, _screen(_("This menu is out of date. Here is the current one.")))
+        return done_screen(turn, _screen(_("This menu is out of date. Here is the current one.")))
     reason = REASONS.get(parts[3]) if len(parts) > 3 else None
     return decide(turn, parts[1], int(parts[2]), turn.lang.gettext(reason) if reason else None)
 
@@ -111,7 +113,7 @@ def whoami(turn: Turn) -> Screen:
         lines.append(_("You take part as a resident, without special roles."))
     for grant in found:
         lines.append(_("Role: {role} ({city})").format(role=_(ROLE_NAMES[grant.role]), city=_city(turn, grant.city)))
-    return _done(turn, _screen(*lines))
+    return done_screen(turn, _screen(*lines))
 
 
 ROLE_NAMES = {Role.MODERATOR: N_("moderator"), Role.STAFF: N_("staff"), Role.ADMIN: N_("admin")}
@@ -128,16 +130,16 @@ def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
     _ = turn.lang.gettext
     target = words[0] if words else ""
     if not is_admin(turn):
-        return _refuse(turn, command, target or "-")
+        return refuse(turn, command, target or "-")
     usage = _("Please write it like this: /{command} telegram:12345 moderator aalen").format(command=command)
     try:
         identity = Identity.parse(target)
         role = Role(words[1])
     except (ValueError, IndexError):
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     city = words[2] if len(words) > 2 else ALL_CITIES
     if city != ALL_CITIES and turn.content.city(city) is None:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     if command == "grant":
         changed = db.grant(turn.tx, identity.platform, identity.user_id, role, city, _actor(turn), turn.now)
         done = _("{identity} is now {role} for {city}.")
@@ -148,14 +150,14 @@ def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
         turn.tx, _actor(turn), command, f"{identity}:{role.value}:{city}", "done" if changed else "unchanged", turn.now
     )
     text = done if changed else _("Nothing changed: that was already so.")
-    return _done(turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=_city(turn, city))))
+    return done_screen(turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=_city(turn, city))))
 
 
 def queue(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     cities = [ALL_CITIES] if is_admin(turn) else [g.city for g in grants(turn) if g.role is Role.MODERATOR]
     if not cities:
-        return _refuse(turn, "queue", "-")
+        return refuse(turn, "queue", "-")
     pending = db.pending_ideas(turn.tx, cities)
     screen = Screen()
     if not pending:
@@ -163,7 +165,7 @@ def queue(turn: Turn) -> Screen:
     for idea in pending:
         _describe(turn, screen, idea)
         screen.pair(*(_decision_buttons(turn.lang, idea.id)))
-    return _done(turn, screen)
+    return done_screen(turn, screen)
 
 
 def _describe(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
@@ -192,9 +194,9 @@ def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen
     idea = turn.tx.get_idea(idea_id)
     if idea is None:
         db.audit(turn.tx, _actor(turn), command, obj, "refused", turn.now)
-        return _done(turn, _screen(_("There is no idea with the number {number}.").format(number=idea_id)))
+        return done_screen(turn, _screen(_("There is no idea with the number {number}.").format(number=idea_id)))
     if not may_moderate(turn, idea):
-        return _refuse(turn, command, obj)
+        return refuse(turn, command, obj)
     if command == "reject" and not reason:
         return _ask_reason(turn, idea)
     if not db.decide(turn.tx, idea_id, DECISIONS[command], _actor(turn), reason, turn.now):
@@ -202,13 +204,13 @@ def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen
         db.audit(turn.tx, _actor(turn), command, obj, "conflict", turn.now, reason)
         status = _(STATUS_DONE.get(idea.status, DECIDED))
         text = _("Idea no. {number} was already {status} by {who}.").format(number=idea_id, status=status, who=who)
-        return _done(turn, _screen(text))
+        return done_screen(turn, _screen(text))
     db.audit(turn.tx, _actor(turn), command, obj, "done", turn.now, reason)
     _tell_author(turn, idea, DECISIONS[command], reason)
     if idea.status == IdeaStatus.APPROVED:
         _tell_supporters(turn, idea, DECISIONS[command])
     done = _(STATUS_DONE[DECISIONS[command].value])
-    return _done(turn, _screen(_("Idea no. {number} has been {status}.").format(number=idea_id, status=done)))
+    return done_screen(turn, _screen(_("Idea no. {number} has been {status}.").format(number=idea_id, status=done)))
 
 
 DECIDED = N_("decided")
@@ -227,7 +229,7 @@ def _ask_reason(turn: Turn, idea: IdeaRecord) -> Screen:
     )
     for code, text in REASONS.items():
         screen.button(_(text), f"mod:reject:{idea.id}:{code}")
-    return _done(turn, screen)
+    return done_screen(turn, screen)
 
 
 def _notice(contact: db.Contact, text: str) -> Outbound:
@@ -284,20 +286,20 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     obj = f"idea:{duplicate_id}"
     usage = _("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34.")
     if not target_word.isdigit() or int(target_word) == duplicate_id:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     duplicate, target = turn.tx.get_idea(duplicate_id), turn.tx.get_idea(int(target_word))
     if duplicate is None or target is None:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     if not (may_moderate(turn, duplicate) and may_moderate(turn, target)):
-        return _refuse(turn, "merge", obj)
+        return refuse(turn, "merge", obj)
     if target.status != IdeaStatus.APPROVED:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     told = _author_list(turn, duplicate) + db.supporters_of(turn.tx, duplicate.id)
     if not db.merge(turn.tx, duplicate.id, target.id, _actor(turn), turn.now):
         db.audit(turn.tx, _actor(turn), "merge", obj, "conflict", turn.now)
         who, _when = db.decision_of(turn.tx, duplicate.id)
         text = _("Idea no. {number} was already {status} by {who}.")
-        return _done(turn, _screen(text.format(number=duplicate.id, status=_(DECIDED), who=who)))
+        return done_screen(turn, _screen(text.format(number=duplicate.id, status=_(DECIDED), who=who)))
     db.audit(turn.tx, _actor(turn), "merge", obj, "done", turn.now, f"idea:{target.id}")
     for contact in told:
         lang = turn.languages.get(contact.language)
@@ -306,7 +308,7 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     merged = turn.tx.get_idea(target.id)
     count = merged.support_count if merged else 0
     text = _("Idea no. {number} is now part of idea no. {target}, which has {count} supporters.")
-    return _done(turn, _screen(text.format(number=duplicate.id, target=target.id, count=turn.lang.number(count))))
+    return done_screen(turn, _screen(text.format(number=duplicate.id, target=target.id, count=turn.lang.number(count))))
 
 
 def _author_list(turn: Turn, idea: IdeaRecord) -> list[db.Contact]:
@@ -335,13 +337,13 @@ def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
         "Please write it like this: /progress 42 umsetzung — or geprüft, umgesetzt, nicht_umsetzbar with a reason."
     )
     if idea is None:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     if not may_moderate(turn, idea, Role.STAFF):
-        return _refuse(turn, "progress", obj)
+        return refuse(turn, "progress", obj)
     state = PROGRESS_WORDS.get(words[0].lower()) if words else None
     reason = " ".join(words[1:]).strip() or None
     if state is None or (state is Progress.NOT_FEASIBLE and reason is None) or idea.status != IdeaStatus.APPROVED:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     db.set_progress(turn.tx, idea.id, state, reason, turn.now)
     db.audit(turn.tx, _actor(turn), "progress", obj, "done", turn.now, f"{state.value}: {reason or ''}")
     for contact in _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
@@ -353,7 +355,7 @@ def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
             text += " " + lang.gettext("The reason: {reason}").format(reason=reason)
         turn.others.append(_notice(contact, text))
     text = _("Idea no. {number} is now: {progress}.").format(number=idea.id, progress=_(PROGRESS_NAMES[state]))
-    return _done(turn, _screen(text))
+    return done_screen(turn, _screen(text))
 
 
 def bar(turn: Turn, command: str, words: list[str]) -> Screen:
@@ -361,19 +363,19 @@ def bar(turn: Turn, command: str, words: list[str]) -> Screen:
     _ = turn.lang.gettext
     target = words[0] if words else "-"
     if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
-        return _refuse(turn, command, target)
+        return refuse(turn, command, target)
     reason = " ".join(words[1:]).strip() or None
     usage = _("Please write it like this: /bar telegram:12345 reason — and /unbar telegram:12345 to lift it.")
     try:
         identity = Identity.parse(target)
     except ValueError:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     if command == "bar" and reason is None:
-        return _done(turn, _screen(usage))
+        return done_screen(turn, _screen(usage))
     now = turn.now if command == "bar" else None
     if not db.set_barred(turn.tx, identity.platform, identity.user_id, reason, now):
-        return _done(turn, _screen(_("Nobody with this identity has used the bot.")))
+        return done_screen(turn, _screen(_("Nobody with this identity has used the bot.")))
     db.audit(turn.tx, _actor(turn), command, f"{identity}", "done", turn.now, reason)
     if command == "bar":
-        return _done(turn, _screen(_("{identity} can no longer submit ideas.").format(identity=identity)))
-    return _done(turn, _screen(_("{identity} can submit ideas again.").format(identity=identity)))
+        return done_screen(turn, _screen(_("{identity} can no longer submit ideas.").format(identity=identity)))
+    return done_screen(turn, _screen(_("{identity} can submit ideas again.").format(identity=identity)))

@@ -39,6 +39,8 @@ class Turn:
     submitted_idea: int | None = None
     submission_limit: int = 5
     """Ideas one resident may submit in 24 hours."""
+    web_base_url: str = "http://127.0.0.1:8080"
+    """Where the bot's web server is reached, for links such as the dashboard login."""
 
     @property
     def state(self) -> str:

@@ -150,6 +150,22 @@ class ActionToken(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class DashboardToken(SQLModel, table=True):
+    """A one-time login link for the staff dashboard, or the session it opened.
+
+    Only a hash of the token is stored; the token itself exists in the link or cookie.
+    """
+
+    __tablename__ = "dashboard_token"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(max_length=8)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=255)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
 class Vote(SQLModel, table=True):
     """One resident's support for one idea: the primary key makes a second one impossible."""
 
@@ -180,3 +196,4 @@ processed_event_table = ProcessedEvent.__table__  # type: ignore[attr-defined]
 role_grant_table = RoleGrant.__table__  # type: ignore[attr-defined]
 audit_table = AuditEntry.__table__  # type: ignore[attr-defined]
 action_token_table = ActionToken.__table__  # type: ignore[attr-defined]
+dashboard_token_table = DashboardToken.__table__  # type: ignore[attr-defined]

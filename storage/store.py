@@ -351,6 +351,9 @@ class Tx:
     def ideas_of_author(self, resident_id: int) -> list[IdeaRecord]:
         return [IdeaRecord(*row) for row in self.all(_SELECT_AUTHOR_IDEAS, {"rid": resident_id})]
 
+    def has_ideas(self) -> bool:
+        return bool(self.rows(select(I.id).limit(1)))
+
     def has_vote(self, resident_id: int, idea_id: int) -> bool:
         return self.first(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}) is not None
 

@@ -19,6 +19,8 @@ KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 RESIDENT_FACING = [
     *(ROOT / "dialogs" / name for name in ("screens.py", "actions.py", "engine.py", "turn.py", "moderation.py")),
     ROOT / "bot" / "web" / "page.py",
+    ROOT / "bot" / "web" / "dashboard.py",
+    ROOT / "dialogs" / "staff.py",
 ]
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from bot.delivery import Delivery
-from bot.web import session
+from bot.web import dashboard, session
 from bot.web.page import negotiate, render_page, ui_strings
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
@@ -73,6 +73,7 @@ def create_app(
     app.router.add_get("/", chat_page)
     app.router.add_get("/ws", chat_socket)
     app.router.add_get("/healthz", health)
+    dashboard.add_routes(app, ENGINE_KEY, _secure)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app
 

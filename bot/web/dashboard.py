@@ -1,0 +1,251 @@
+"""The staff dashboard: charts and tables of what residents think, with CSV downloads.
+
+Nobody can open it without a one-time login link, which staff get from the bot with
+/dashboard (valid for 10 minutes, usable once). The link opens a session cookie; every
+request checks the session and that its owner still has a staff or admin role.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+from aiohttp import web
+
+from bot.web.charts import horizontal_bars, vertical_bars
+from bot.web.page import negotiate
+from dialogs.engine import Engine
+from dialogs.i18n import Language
+from dialogs.messages import Identity
+from storage import moderation as db
+from storage import stats
+from storage.models import ALL_CITIES, Role
+
+COOKIE = "mitmach_dashboard"
+TABLES = ("fields", "weekly", "platforms")
+
+
+def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
+    async def login(request: web.Request) -> web.Response:
+        engine: Engine = request.app[engine_key]
+        token = request.query.get("token", "")
+        now = engine.store.now()
+        found = engine.store.run(lambda tx: stats.use_login_token(tx, token, now)) if token else None
+        if found is None or not _is_staff(engine, Identity(*found)):
+            return _refused(request, engine, 403)
+        session = engine.store.run(lambda tx: stats.new_dashboard_token(tx, "session", found[0], found[1], now))
+        response = web.HTTPSeeOther("/dashboard")
+        response.set_cookie(
+            COOKIE,
+            session,
+            max_age=int(stats.SESSION_VALID.total_seconds()),
+            httponly=True,
+            samesite="Strict",
+            secure=secure(request),
+            path="/dashboard",
+        )
+        raise response
+
+    async def page(request: web.Request) -> web.Response:
+        engine: Engine = request.app[engine_key]
+        if _staff_session(request, engine) is None:
+            return _refused(request, engine, 403)
+        lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+        overview = engine.store.run(lambda tx: stats.overview(tx, engine.store.now()))
+        return _html(render(engine, lang, overview))
+
+    async def table(request: web.Request) -> web.Response:
+        engine: Engine = request.app[engine_key]
+        name = request.match_info["name"]
+        if name not in TABLES:
+            raise web.HTTPNotFound()
+        if _staff_session(request, engine) is None:
+            return _refused(request, engine, 403)
+        lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+        overview = engine.store.run(lambda tx: stats.overview(tx, engine.store.now()))
+        header, rows = _tables(engine, lang, overview)[name]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return web.Response(
+            text=buffer.getvalue(),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="mitmach-{name}.csv"', "Cache-Control": "no-store"},
+        )
+
+    app.router.add_get("/dashboard/login", login)
+    app.router.add_get("/dashboard", page)
+    app.router.add_get("/dashboard/{name}.csv", table)
+
+
+def _is_staff(engine: Engine, identity: Identity) -> bool:
+    if identity in engine.admins:
+        return True
+    grants = engine.store.run(lambda tx: db.roles_of(tx, identity.platform, identity.user_id))
+    return any(g.role in (Role.STAFF, Role.ADMIN) for g in grants)
+
+
+def _staff_session(request: web.Request, engine: Engine) -> Identity | None:
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 100:
+        return None
+    found = engine.store.run(lambda tx: stats.session_identity(tx, token, engine.store.now()))
+    if found is None:
+        return None
+    identity = Identity(*found)
+    return identity if _is_staff(engine, identity) else None
+
+
+def _refused(request: web.Request, engine: Engine, status: int) -> web.Response:
+    lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+    _ = lang.gettext
+    title = _("Dashboard")
+    text = " ".join(
+        (
+            _("This page is for the Smart-City offices."),
+            _("Please ask the bot for a new login link with /dashboard. Each link works once, for 10 minutes."),
+        )
+    )
+    body = f"<main><h1>{escape(title)}</h1><p>{escape(text)}</p></main>"
+    return _html(_document(lang, title, body), status)
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    response = web.Response(text=text, content_type="text/html", charset="utf-8", status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _document(lang: Language, title: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="{lang.code}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="/static/dashboard.css"></head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+def _field_title(engine: Engine, lang: Language, field_id: str) -> str:
+    topic = engine.content.field(field_id)
+    return (topic.title.get(lang.code) or next(iter(topic.title.values()))) if topic else field_id
+
+
+def _city_names(engine: Engine, lang: Language) -> list[tuple[str, str]]:
+    cities = [(c.id, c.name.get(lang.code) or next(iter(c.name.values()))) for c in engine.content.cities]
+    return [*cities, (ALL_CITIES, lang.gettext("all cities"))]
+
+
+def _tables(engine: Engine, lang: Language, overview: stats.Overview) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    _ = lang.gettext
+    cities = _city_names(engine, lang)
+    fields: list[list[Any]] = []
+    for topic in engine.content.handlungsfelder:
+        for city_id, city_name in cities:
+            row = next((r for r in overview.by_field_city if r.field_id == topic.id and r.city == city_id), None)
+            fields.append(
+                [_field_title(engine, lang, topic.id), city_name, row.ideas if row else 0, row.supports if row else 0]
+            )
+    return {
+        "fields": ([_("Topic"), _("City"), _("Published ideas"), _("Supports")], fields),
+        "weekly": (
+            [_("Week from"), _("Ideas submitted"), _("Supports given")],
+            [list(week) for week in overview.weekly],
+        ),
+        "platforms": (
+            [_("Platform"), _("Participants")],
+            [[p, n] for p, n in overview.participants_by_platform.items()],
+        ),
+    }
+
+
+def _table_html(header: list[str], rows: list[list[Any]], caption: str) -> str:
+    head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _summary(lang: Language, overview: stats.Overview) -> str:
+    text = lang.gettext("New this week: {ideas} ideas, {supports} supports, {people} participants.")
+    return text.format(
+        ideas=lang.number(overview.new_ideas),
+        supports=lang.number(overview.new_supports),
+        people=lang.number(overview.new_participants),
+    )
+
+
+def render(engine: Engine, lang: Language, overview: stats.Overview) -> str:
+    _ = lang.gettext
+    tables = _tables(engine, lang, overview)
+    cities = _city_names(engine, lang)
+    topics = [_field_title(engine, lang, t.id) for t in engine.content.handlungsfelder]
+
+    def per_city(attribute: str) -> list[tuple[str, list[int]]]:
+        series = []
+        for city_id, city_name in cities:
+            values = []
+            for topic in engine.content.handlungsfelder:
+                row = next((r for r in overview.by_field_city if r.field_id == topic.id and r.city == city_id), None)
+                values.append(getattr(row, attribute) if row else 0)
+            series.append((city_name, values))
+        return series
+
+    weeks = [week for week, _ideas, _supports in overview.weekly]
+    sections = [
+        (
+            "ideas",
+            _("Published ideas by topic and city"),
+            horizontal_bars(_("Published ideas by topic and city"), topics, per_city("ideas")),
+            "fields",
+        ),
+        (
+            "supports",
+            _("Supports by topic and city"),
+            horizontal_bars(_("Supports by topic and city"), topics, per_city("supports")),
+            "fields",
+        ),
+        (
+            "weekly",
+            _("Participation over the last 12 weeks"),
+            vertical_bars(
+                _("Participation over the last 12 weeks"),
+                weeks,
+                [
+                    (_("Ideas submitted"), [w[1] for w in overview.weekly]),
+                    (_("Supports given"), [w[2] for w in overview.weekly]),
+                ],
+            ),
+            "weekly",
+        ),
+        (
+            "platforms",
+            _("Participants by platform"),
+            horizontal_bars(
+                _("Participants by platform"),
+                list(overview.participants_by_platform),
+                [(_("Participants"), list(overview.participants_by_platform.values()))],
+            ),
+            "platforms",
+        ),
+    ]
+    title = _("Dashboard")
+    parts = [
+        f"<header><h1>{escape(title)}</h1>",
+        f"<p>{escape(_summary(lang, overview))}</p></header><main>",
+    ]
+    download = _("Download as CSV")
+    shown: set[str] = set()
+    for anchor, heading, svg, table in sections:
+        header, rows = tables[table]
+        data = "" if table in shown else _table_html(header, rows, heading)
+        shown.add(table)
+        parts.append(
+            f'<section aria-labelledby="{anchor}"><h2 id="{anchor}">{escape(heading)}</h2>'
+            f"<figure>{svg}<figcaption>{escape(heading)}</figcaption></figure>{data}"
+            f'<p><a href="/dashboard/{table}.csv" download>{escape(download)}</a></p></section>'
+        )
+    parts.append("</main>")
+    return _document(lang, title, "".join(parts))
