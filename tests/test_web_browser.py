@@ -233,3 +233,28 @@ async def test_a_notification_keeps_the_menu(
     await wait_for(page, "Gute Nachricht")
     assert await page.locator("#menu button").count() > 0, "the resident's menu is still there"
     await page.close()
+
+
+async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: Engine, store: Store) -> None:
+    import re
+
+    from storage import moderation as db
+    from storage.models import Role
+    from tests.test_dashboard import fill
+
+    fill(store, engine.content)
+    staff = Chat(engine, "stadtbuero")
+    await staff.onboard()
+    store.run(lambda tx: db.grant(tx, "test", "stadtbuero", Role.STAFF, "all", "test", store.now()))
+    await staff.says("/dashboard")
+    path = re.search(r"/dashboard/login\?token=[\w-]+", staff.reply.plain_text)
+    assert path is not None
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    refused = await page.goto(server_url + "dashboard")
+    assert refused is not None and refused.status == 403
+    await page.goto(server_url + path.group(0)[1:])
+    await page.locator("h1").filter(has_text="Dashboard").wait_for()
+    assert await page.locator("svg").count() == 4
+    assert await axe_violations(page) == []
+    await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+    await page.close()

@@ -1,0 +1,143 @@
+"""Figures for staff: /stats in the chat and the dashboard behind a one-time login link."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.ideas import import_rows, read_table, validate
+from dialogs.content import Content
+from dialogs.engine import Engine
+from dialogs.i18n import Languages
+from dialogs.messages import Identity
+from storage.models import Role, dashboard_token_table, idea_table, resident_table, vote_table
+from storage.store import Store
+from tests.chat import Chat
+from tests.test_ideenspeicher import SAMPLE
+from tests.web_helpers import web_client
+
+STAFF = Identity("test", "stefanie")
+
+
+@pytest.fixture
+def staff_engine(content: Content, languages: Languages, store: Store) -> Iterator[Engine]:
+    engine = Engine(content, languages, store, admins=[Identity("test", "admin")], web_base_url="http://bot.test")
+    yield engine
+    engine.close()
+
+
+async def make_staff(engine: Engine, store: Store) -> Chat:
+    from storage import moderation as db
+
+    chat = Chat(engine, STAFF.user_id)
+    await chat.onboard()
+    store.run(lambda tx: db.grant(tx, "test", STAFF.user_id, Role.STAFF, "all", "test", store.now()))
+    return chat
+
+
+def fill(store: Store, content: Content) -> None:
+    rows, _errors = validate(read_table(SAMPLE), content)
+    import_rows(store, rows, dry_run=False)
+    now = store.now()
+
+    def votes(tx) -> None:  # type: ignore[no-untyped-def]
+        for n in range(6):
+            record = tx.load_or_create_resident("telegram" if n % 2 else "web", f"v{n}", f"v{n}", "menu", now)
+            for idea_id in range(1, 2 + n):
+                tx.add_vote(record.id, idea_id, now)
+
+    store.run(votes)
+
+
+async def test_stats_equal_the_store(staff_engine: Engine, store: Store, content: Content) -> None:
+    fill(store, content)
+    stefanie = await make_staff(staff_engine, store)
+    await stefanie.says("/stats")
+    text = stefanie.reply.plain_text
+    I = idea_table.c  # noqa: E741
+    for topic in content.handlungsfelder:
+        ideas, supports = store.run(
+            lambda tx, t=topic.id: tx.rows(
+                select(func.count(), func.coalesce(func.sum(I.support_count), 0)).where(
+                    I.field_id == t, I.status == "approved"
+                )
+            )
+        )[0]
+        assert f"{topic.title['de']}: {ideas} Ideen, {supports} Unterstützungen" in text
+    platforms = store.run(
+        lambda tx: tx.rows(select(resident_table.c.platform, func.count()).group_by(resident_table.c.platform))
+    )
+    for platform, count in platforms:
+        assert f"{platform}: {count}" in text
+    votes = store.run(lambda tx: tx.rows(select(func.count()).select_from(vote_table)))[0][0]
+    people = store.run(lambda tx: tx.rows(select(func.count()).select_from(resident_table)))[0][0]
+    assert votes == 21 and people == 7
+    assert f"Neu in dieser Woche: 20 Ideen, {votes} Unterstützungen, {people} Teilnehmende." in text
+
+
+async def test_residents_get_no_stats_or_dashboard(staff_engine: Engine) -> None:
+    anna = Chat(staff_engine, "anna")
+    await anna.onboard()
+    for command in ("/stats", "/dashboard"):
+        await anna.says(command)
+        assert anna.sees("Das dürfen Sie leider nicht.")
+
+
+def link_from(chat: Chat) -> str:
+    match = re.search(r"http://bot\.test(/dashboard/login\?token=[\w-]+)", chat.reply.plain_text)
+    assert match, chat.reply.plain_text
+    return match.group(1)
+
+
+async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store: Store, content: Content) -> None:
+    fill(store, content)
+    stefanie = await make_staff(staff_engine, store)
+    async with web_client(staff_engine) as client:
+        nothing = await client.get("/dashboard")
+        assert nothing.status == 403
+        assert "Bitte fordern Sie beim Bot mit /dashboard einen neuen Anmeldelink an" in await nothing.text()
+        assert (await client.get("/dashboard/login?token=geraten")).status == 403
+        assert (await client.get("/dashboard/fields.csv")).status == 403
+
+        await stefanie.says("/dashboard")
+        assert stefanie.sees("Er funktioniert einmal, innerhalb von 10 Minuten")
+        link = link_from(stefanie)
+        opened = await client.get(link, allow_redirects=False)
+        assert opened.status == 303 and opened.headers["Location"] == "/dashboard"
+        cookie = opened.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/dashboard" in cookie
+        page = await client.get("/dashboard")
+        html = await page.text()
+        assert page.status == 200
+        assert html.count("<svg") == 4 and "Veröffentlichte Ideen nach Thema und Stadt" in html
+        assert "<table>" in html and "Als CSV herunterladen" in html
+        csv = await client.get("/dashboard/fields.csv")
+        assert csv.status == 200 and csv.content_type == "text/csv"
+        assert (await csv.text()).startswith("Thema,Stadt,Veröffentlichte Ideen,Unterstützungen\nMobilität,Aalen,")
+
+        client.session.cookie_jar.clear()
+        again = await client.get(link, allow_redirects=False)
+        assert again.status == 403, "a link works once"
+
+        await stefanie.says("/dashboard")
+        late = link_from(stefanie)
+        store.run(
+            lambda tx: tx.execute(update(dashboard_token_table).values(expires_at=store.now() - timedelta(minutes=1)))
+        )
+        assert (await client.get(late, allow_redirects=False)).status == 403, "an expired link is refused"
+
+
+async def test_dashboard_session_ends_with_the_role(staff_engine: Engine, store: Store) -> None:
+    from storage import moderation as db
+
+    stefanie = await make_staff(staff_engine, store)
+    async with web_client(staff_engine) as client:
+        await stefanie.says("/dashboard")
+        await client.get(link_from(stefanie))
+        assert (await client.get("/dashboard")).status == 200
+        store.run(lambda tx: db.revoke(tx, "test", STAFF.user_id, Role.STAFF, "all"))
+        assert (await client.get("/dashboard")).status == 403, "the role is checked on every request"
