@@ -197,3 +197,20 @@ def test_export_and_demo_on_the_command_line(tmp_path: Path) -> None:
         [*run, "ideas", "export", "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert json.loads(out.stdout)["license"] == "CC0-1.0"
+
+
+def test_demo_loads_the_examples_into_an_empty_store_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.config import Settings
+    from bot.idea_commands import load_demo
+
+    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3")  # type: ignore[call-arg]
+    load_demo(settings)
+    load_demo(settings)
+    messages = capsys.readouterr().err
+    assert "--demo: 20 example ideas loaded" in messages
+    assert "the store already holds ideas; the examples were not loaded" in messages
+    store = Store(settings.database_url)
+    try:
+        assert idea_count(store) == 20
+    finally:
+        store.dispose()
