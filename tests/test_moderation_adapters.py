@@ -113,7 +113,8 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
     assert admin.sees("telegram:2 hat jetzt die Rolle Moderation für Aalen.")
     await adapter.refresh_role_commands()
     assert "queue" in fake.commands[("chat:2", None)], "the moderator sees moderator commands in their chat"
-    assert "grant" in fake.commands[("chat:1", None)]
+    assert {"grant", "progress", "stats", "dashboard"} <= set(fake.commands[("chat:1", None)])
+    assert "grant" not in fake.commands[("chat:2", None)]
 
     author = WebResident(base)
     await author.open()

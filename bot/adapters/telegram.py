@@ -187,7 +187,11 @@ class TelegramAdapter:
                 BotCommand(command="unbar", description=_("Lift a bar: /unbar telegram:123")),
             ]
         if roles & {Role.STAFF, Role.ADMIN}:
-            commands.append(BotCommand(command="progress", description=_("Report progress: /progress 42 umsetzung")))
+            commands += [
+                BotCommand(command="progress", description=_("Report progress: /progress 42 umsetzung")),
+                BotCommand(command="stats", description=_("Figures: ideas, supports, participants")),
+                BotCommand(command="dashboard", description=_("A login link to the dashboard")),
+            ]
         if Role.ADMIN in roles:
             commands += [
                 BotCommand(command="grant", description=_("Give a role: /grant telegram:123 moderator aalen")),
