@@ -185,7 +185,7 @@ def say_cancelled(turn: Turn, arg: Arg) -> None:
 def show_help(turn: Turn, arg: Arg) -> None:
     _ = turn.lang.gettext
     turn.note(bold(_("How this works")))
-    turn.note(_("Choose with the buttons, or type the number in front of an option."))
+    turn.note(_("Choose an option with its button, or type its name."))
     turn.note(_("These commands work at any time:"))
     for line in (
         _("/start – start from the beginning"),
