@@ -223,6 +223,11 @@ def open_idea_from_list(turn: Turn, arg: Arg) -> None:
     turn.ctx["back"] = "ideas"
 
 
+def open_idea_from_reaction(turn: Turn, arg: Arg) -> None:
+    turn.ctx["idea"] = _int(arg)
+    turn.ctx["back"] = "menu"
+
+
 def open_idea_from_mine(turn: Turn, arg: Arg) -> None:
     turn.ctx["idea"] = _int(arg)
     turn.ctx["back"] = "my_ideas"

@@ -20,7 +20,7 @@ from transitions import EventData, Machine
 from dialogs import moderation, screens, staff
 from dialogs.content import Content
 from dialogs.i18n import Languages
-from dialogs.messages import Block, Button, Identity, Inbound, InboundKind, Outbound, Reply, Span
+from dialogs.messages import Block, Button, Identity, Inbound, InboundKind, Outbound, Reaction, Reply, Span
 from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
@@ -160,6 +160,11 @@ class Engine:
             if found is None or not self._fire_action(turn, found):
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
+        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("r."):
+            kind, _sep, idea = inbound.text[2:40].partition(".")
+            if kind not in ("support", "withdraw") or not self._fire(turn, f"react_{kind}", idea):
+                turn.note(_("This menu is out of date. Here is the current one."))
+            return
         if inbound.kind is InboundKind.BUTTON:
             action = self._action_for(turn, inbound.text)
             if action is None or not self._fire_action(turn, action):
@@ -175,7 +180,7 @@ class Engine:
         if "text" in self._triggers[turn.state]:
             self._fire(turn, "text", None)
             return
-        action = self._action_by_label(turn, text)
+        action = self._action_by_label(turn, text) or self._action_by_number(turn, text)
         if action is None or not self._fire_action(turn, action):
             turn.note(_("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
 
@@ -224,6 +229,14 @@ class Engine:
                 return str(action)
         return None
 
+    @staticmethod
+    def _action_by_number(turn: Turn, text: str) -> str | None:
+        """Typing 2 chooses the second option, on platforms that show options as a numbered list."""
+        menu = turn.ctx.get("m", [])
+        if text.isdigit() and 1 <= int(text) <= len(menu):
+            return str(menu[int(text) - 1])
+        return None
+
     # -- replies ------------------------------------------------------------------------------
 
     def _reply(self, turn: Turn, screen: screens.Screen, *, assign_tokens: bool = True) -> Reply:
@@ -247,7 +260,15 @@ class Engine:
             attachment=turn.attachment,
             language=turn.lang.code,
             expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],
+            reactions=self._reactions(turn),
         )
+
+    @staticmethod
+    def _reactions(turn: Turn) -> tuple[Reaction, ...]:
+        idea = turn.ctx.get("idea")
+        if turn.state != "idea" or turn.screen_override is not None or not isinstance(idea, int):
+            return ()
+        return (Reaction("👍", f"r.support.{idea}", f"r.withdraw.{idea}"),)
 
     def _apology(self, inbound: Inbound) -> Outbound:
         lang = self.languages.get(inbound.language_hint)

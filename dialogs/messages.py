@@ -78,6 +78,15 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """An emoji on a message: `add` is the payload when it is added, `remove` when taken back."""
+
+    key: str
+    add: str
+    remove: str
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     filename: str
     mime_type: str
@@ -99,6 +108,8 @@ class Reply:
     language: str | None = None
     expects_text: bool = False
     """The resident is asked to type (a title, a description), not to choose."""
+    reactions: tuple[Reaction, ...] = ()
+    """Where a platform has reactions: what adding or removing one on this message means."""
 
     @property
     def plain_text(self) -> str:

@@ -70,6 +70,21 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": "*", "dest": "language", "before": [a.say_cancelled]},
     {"trigger": "language", "source": "*", "dest": "language", "before": [a.leave_flow]},
     {"trigger": "privacy", "source": "*", "dest": "privacy", "before": [a.leave_flow]},
+    # a reaction (👍 on Matrix) on an idea's message: support or withdraw, then show the idea
+    {
+        "trigger": "react_support",
+        "source": "*",
+        "dest": "idea",
+        "conditions": [a.onboarded, a.idea_visible],
+        "before": [a.leave_flow, a.open_idea_from_reaction, a.support],
+    },
+    {
+        "trigger": "react_withdraw",
+        "source": "*",
+        "dest": "idea",
+        "conditions": [a.onboarded, a.idea_visible],
+        "before": [a.leave_flow, a.open_idea_from_reaction, a.withdraw],
+    },
     # -- first contact ------------------------------------------------------------------
     {
         "trigger": "pick_language",

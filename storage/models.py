@@ -166,6 +166,26 @@ class DashboardToken(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
+class PlatformState(SQLModel, table=True):
+    """Small values an adapter keeps between runs (a Matrix sync token, device id)."""
+
+    __tablename__ = "platform_state"
+
+    key: str = Field(sa_column=Column(String(200), primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class PlatformMessage(SQLModel, table=True):
+    """What an adapter must remember about a message it sent or saw (reactions on Matrix)."""
+
+    __tablename__ = "platform_message"
+
+    platform: str = Field(sa_column=Column(String(32), primary_key=True))
+    message_id: str = Field(sa_column=Column(String(255), primary_key=True))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
 class Vote(SQLModel, table=True):
     """One resident's support for one idea: the primary key makes a second one impossible."""
 
@@ -197,3 +217,5 @@ role_grant_table = RoleGrant.__table__  # type: ignore[attr-defined]
 audit_table = AuditEntry.__table__  # type: ignore[attr-defined]
 action_token_table = ActionToken.__table__  # type: ignore[attr-defined]
 dashboard_token_table = DashboardToken.__table__  # type: ignore[attr-defined]
+platform_state_table = PlatformState.__table__  # type: ignore[attr-defined]
+platform_message_table = PlatformMessage.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,48 @@
+"""What adapters keep between runs: small named values, and facts about messages."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from storage.models import platform_message_table, platform_state_table
+from storage.store import Store, Tx
+
+S = platform_state_table.c
+M = platform_message_table.c
+_GET = select(S.value).where(S.key == bindparam("key"))
+_SET = update(platform_state_table).where(S.key == bindparam("key")).values(value=bindparam("value"))
+_GET_MESSAGE = select(M.data).where(M.platform == bindparam("platform"), M.message_id == bindparam("message_id"))
+
+
+def get_value(store: Store, key: str) -> str | None:
+    row = store.run(lambda tx: tx.first(_GET, {"key": key}))
+    return str(row[0]) if row else None
+
+
+def set_value(store: Store, key: str, value: str) -> None:
+    def work(tx: Tx) -> None:
+        if tx.count(_SET, {"key": key, "value": value}) == 0:
+            tx.execute(insert(platform_state_table).values(key=key, value=value))
+
+    store.run(work)
+
+
+def remember_message(store: Store, platform: str, message_id: str, data: dict[str, Any], now: datetime) -> None:
+    def work(tx: Tx) -> None:
+        tx.execute(delete(platform_message_table).where(M.platform == platform, M.message_id == message_id))
+        tx.execute(
+            insert(platform_message_table).values(
+                platform=platform, message_id=message_id, data=json.dumps(data), created_at=now
+            )
+        )
+
+    store.run(work)
+
+
+def recall_message(store: Store, platform: str, message_id: str) -> dict[str, Any] | None:
+    row = store.run(lambda tx: tx.first(_GET_MESSAGE, {"platform": platform, "message_id": message_id}))
+    return dict(json.loads(row[0])) if row else None
