@@ -1,0 +1,264 @@
+"""The Matrix adapter against a real Synapse homeserver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import AsyncClient, RoomCreateResponse, RoomMessageNotice, RoomSendResponse, SyncResponse
+
+from bot.adapters.matrix import MatrixAdapter, to_html, to_plain
+from dialogs.engine import Engine
+from dialogs.messages import Block, Button, Reply, Span
+from storage.store import Store
+from tests.helpers import seed_idea, support_count
+from tests.synapse_server import Synapse, why_not
+
+pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    server = Synapse(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    yield server
+    server.stop()
+
+
+class MatrixResident:
+    """Someone in Element, say: writes in a direct room with the bot and reads its notices."""
+
+    def __init__(self, synapse: Synapse, name: str) -> None:
+        self.synapse = synapse
+        self.user = synapse.register(name, "resident-password")
+        self.client = AsyncClient(synapse.url, self.user)
+        self.room = ""
+        self.notices: list[RoomMessageNotice] = []
+        self.since: str | None = None
+
+    async def login(self) -> None:
+        await self.client.login("resident-password")
+        await self._sync(0)
+
+    async def _sync(self, timeout: int = 1000) -> None:
+        response = await self.client.sync(timeout=timeout, since=self.since)
+        assert isinstance(response, SyncResponse)
+        self.since = response.next_batch
+        for room_id, room in response.rooms.join.items():
+            for event in room.timeline.events:
+                if room_id == self.room and isinstance(event, RoomMessageNotice) and event.sender != self.user:
+                    self.notices.append(event)
+
+    async def invite(self, bot_user: str, encrypted: bool = False) -> None:
+        state = [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+        response = await self.client.room_create(
+            is_direct=True, invite=[bot_user], initial_state=state if encrypted else ()
+        )
+        assert isinstance(response, RoomCreateResponse)
+        self.room = response.room_id
+        deadline = time.monotonic() + 20
+        while True:
+            members = await self.client.joined_members(self.room)
+            if bot_user in [m.user_id for m in members.members]:  # type: ignore[union-attr]
+                return
+            assert time.monotonic() < deadline, "the bot did not accept the invite"
+            await asyncio.sleep(0.1)
+
+    async def send(self, content: dict[str, Any], kind: str = "m.room.message") -> str:
+        response = await self.client.room_send(self.room, kind, content)
+        assert isinstance(response, RoomSendResponse)
+        return str(response.event_id)
+
+    async def wait_for_notices(self, count: int, timeout: float = 20) -> RoomMessageNotice:
+        deadline = time.monotonic() + timeout
+        while len(self.notices) < count:
+            assert time.monotonic() < deadline, f"expected {count} notices, got {len(self.notices)}"
+            await self._sync()
+        return self.notices[count - 1]
+
+    async def says(self, text: str) -> RoomMessageNotice:
+        before = len(self.notices)
+        await self.send({"msgtype": "m.text", "body": text})
+        return await self.wait_for_notices(before + 1)
+
+    @property
+    def last(self) -> str:
+        return self.notices[-1].body
+
+    def number_of(self, label: str) -> str:
+        for line in self.last.splitlines():
+            number, _dot, rest = line.partition(". ")
+            if number.isdigit() and rest.startswith(label):
+                return number
+        raise AssertionError(f"no option {label!r} in {self.last!r}")
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+@pytest.fixture
+async def bot_user(synapse: Synapse) -> str:
+    return synapse.register(f"mitmachbot{next(_names)}", "bot-password")
+
+
+async def start_bot(
+    engine: Engine, synapse: Synapse, bot_user: str, *, encryption: bool | None = None, store: Path | None = None
+) -> MatrixAdapter:
+    adapter = MatrixAdapter(
+        engine,
+        homeserver=synapse.url,
+        user=bot_user,
+        password="bot-password",
+        encryption=encryption,
+        store_path=store,
+    )
+    await adapter.start()
+    return adapter
+
+
+@pytest.fixture
+async def anna(synapse: Synapse) -> AsyncIterator[MatrixResident]:
+    resident = MatrixResident(synapse, f"anna{next(_names)}")
+    await resident.login()
+    yield resident
+    await resident.close()
+
+
+async def test_journey_support_by_number_and_by_reaction(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    idea_id = seed_idea(store, "Sensoren für freie Parkplätze")
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        await anna.says("/start")
+        assert "Bitte wählen Sie Ihre Sprache" in anna.last and "1. Deutsch" in anna.last
+        assert anna.notices[-1].source["content"]["format"] == "org.matrix.custom.html"
+        await anna.says("1")
+        await anna.says("Aalen")
+        assert "Was möchten Sie tun?" in anna.last
+        await anna.says(anna.number_of("Ideen nach Thema"))
+        await anna.says(anna.number_of("1. Mobilität"))
+        await anna.says(anna.number_of("Ideen anzeigen"))
+        await anna.says(anna.number_of("Sensoren für freie Parkplätze"))
+        await anna.says(anna.number_of("👍 Idee unterstützen"))
+        assert "Danke! Sie unterstützen jetzt diese Idee." in anna.last
+        assert support_count(store, idea_id) == 1
+        await anna.says(anna.number_of("Unterstützung zurückziehen"))
+        assert support_count(store, idea_id) == 0
+
+        idea_message = anna.notices[-1].event_id
+        before = len(anna.notices)
+        reaction = await anna.send(
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": idea_message, "key": "👍"}}, "m.reaction"
+        )
+        await anna.wait_for_notices(before + 1)
+        assert "Danke! Sie unterstützen jetzt diese Idee." in anna.last
+        assert support_count(store, idea_id) == 1
+        await anna.client.room_redact(anna.room, reaction)
+        await anna.wait_for_notices(before + 2)
+        assert "Sie unterstützen diese Idee nicht mehr." in anna.last
+        assert support_count(store, idea_id) == 0
+
+        before = len(anna.notices)
+        await anna.send({"msgtype": "m.notice", "body": "Ich bin auch ein Bot"})
+        await anna.says("/help")
+        assert len(anna.notices) == before + 1, "a notice is never answered"
+    finally:
+        await bot.stop()
+
+
+async def test_restart_loses_and_repeats_nothing(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    bot = await start_bot(engine, synapse, bot_user)
+    await anna.invite(bot_user)
+    await anna.says("/start")
+    await anna.says("1")
+    await bot.stop()
+
+    before = len(anna.notices)
+    await anna.send({"msgtype": "m.text", "body": "Heidenheim"})
+    await asyncio.sleep(0.5)
+    restarted = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.wait_for_notices(before + 1)
+        assert "Was möchten Sie tun?" in anna.last, "the message sent while the bot was down is answered"
+        await asyncio.sleep(1.5)
+        await anna._sync()
+        assert len(anna.notices) == before + 1, "and nothing is answered twice"
+        assert restarted.client.device_id == bot.client.device_id, "the same device after a restart"
+    finally:
+        await restarted.stop()
+
+
+async def test_without_the_e2e_extra_encrypted_rooms_are_declined_plainly(
+    engine: Engine, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    bot = await start_bot(engine, synapse, bot_user, encryption=False)
+    try:
+        await anna.invite(bot_user, encrypted=True)
+        content = {
+            "algorithm": "m.megolm.v1.aes-sha2",
+            "ciphertext": "AwgAEnACgAkL",
+            "sender_key": "x",
+            "session_id": "s",
+            "device_id": "D",
+        }
+        await anna.send(content, "m.room.encrypted")
+        notice = await anna.wait_for_notices(1)
+        assert "kann verschlüsselte Nachrichten leider nicht lesen" in notice.body
+    finally:
+        await bot.stop()
+
+
+async def test_end_to_end_encrypted_conversation(
+    engine: Engine, synapse: Synapse, bot_user: str, tmp_path: Path
+) -> None:
+    from nio import AsyncClientConfig
+    from nio.crypto import ENCRYPTION_ENABLED
+
+    if not ENCRYPTION_ENABLED:
+        pytest.skip("matrix-nio's e2e extra (python-olm) is not installed")
+    bot = await start_bot(engine, synapse, bot_user, encryption=True, store=tmp_path / "bot-store")
+    resident = MatrixResident(synapse, f"bea{next(_names)}")
+    (tmp_path / "bea-store").mkdir()
+    resident.client = AsyncClient(
+        synapse.url,
+        resident.user,
+        store_path=str(tmp_path / "bea-store"),
+        config=AsyncClientConfig(encryption_enabled=True),
+    )
+    try:
+        await resident.login()
+        await resident.client.keys_upload()
+        await resident.invite(bot_user, encrypted=True)
+        await resident._sync(0)
+        await resident.client.keys_query()
+        before = len(resident.notices)
+        await resident.client.room_send(
+            resident.room, "m.room.message", {"msgtype": "m.text", "body": "/start"}, ignore_unverified_devices=True
+        )
+        notice = await resident.wait_for_notices(before + 1, timeout=30)
+        assert "Bitte wählen Sie Ihre Sprache" in notice.body
+        assert notice.decrypted, "the bot answered encrypted"
+    finally:
+        await resident.close()
+        await bot.stop()
+
+
+def test_rendering_escapes_everything() -> None:
+    reply = Reply(
+        blocks=(Block((Span("<script>alert(1)</script> & Co", "bold"),)), Block((Span("Punkt"),), item=True)),
+        buttons=((Button("<b>Ja</b>", "1.0"),),),
+    )
+    html = to_html(reply)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Ja&lt;/b&gt;" in html
+    assert html.startswith("<p><strong>") and "<ul><li>Punkt</li></ul>" in html and "<ol><li>" in html
+    assert to_plain(reply).endswith("1. <b>Ja</b>")
