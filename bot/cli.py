@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -91,6 +92,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_run(settings))
 
 
+def matrix_kwargs(settings: Settings) -> dict[str, Any]:
+    """The Matrix adapter's settings; secrets are unwrapped only here."""
+    if not settings.matrix_user:
+        raise ConfigError("MATRIX_USER is needed with MATRIX_HOMESERVER (e.g. @mitmach:example.org)")
+    password, token = settings.matrix_password, settings.matrix_access_token
+    return {
+        "homeserver": settings.matrix_homeserver,
+        "user": settings.matrix_user,
+        "password": password.get_secret_value() if password else None,
+        "access_token": token.get_secret_value() if token else None,
+        "store_path": settings.matrix_store_path,
+    }
+
+
 def _login_name() -> str:
     try:
         return getpass.getuser()
@@ -110,8 +125,6 @@ async def _console(settings: Settings, user: str) -> int:
 
 async def _run(settings: Settings) -> int:
     """Every configured platform on one engine; the web chat always, on WEB_HOST:WEB_PORT."""
-    if settings.matrix_homeserver:
-        log.warning("Matrix is configured, but this version has no Matrix adapter yet; ignoring it")
     engine = build_engine(settings)
     delivery = Delivery()
     app = create_app(engine, public_url=settings.public_url, delivery=delivery)
@@ -122,6 +135,11 @@ async def _run(settings: Settings) -> int:
 
         telegram = TelegramAdapter(engine, delivery=delivery, **adapter_kwargs(settings))
         telegram.add_routes(app)
+    matrix = None
+    if settings.matrix_homeserver:
+        from bot.adapters.matrix import MatrixAdapter
+
+        matrix = MatrixAdapter(engine, delivery=delivery, **matrix_kwargs(settings))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -140,8 +158,20 @@ async def _run(settings: Settings) -> int:
             raise ConfigError(
                 f"Telegram did not accept the bot ({type(err).__name__}); check TELEGRAM_TOKEN and TELEGRAM_API_URL"
             ) from err
+    if matrix is not None:
+        try:
+            await matrix.start()
+        except Exception as err:
+            if telegram is not None:
+                await telegram.stop()
+            await runner.cleanup()
+            raise ConfigError(
+                f"Matrix did not accept the bot ({err}); check MATRIX_HOMESERVER, MATRIX_USER and "
+                "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"
+            ) from err
     address = settings.public_url or f"http://{settings.web_host}:{settings.web_port}/"
     platforms = "web chat" + (f", Telegram @{telegram.username}" if telegram else "")
+    platforms += f", Matrix {settings.matrix_user}" if matrix else ""
     print(f"Mitmach-Bot is running ({platforms}). Web chat: {address}  (Ctrl-C to stop)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -150,6 +180,8 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        if matrix is not None:
+            await matrix.stop()
         if telegram is not None:
             await telegram.stop()
         await runner.cleanup()

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     matrix_user: str | None = Field(default=None, validation_alias="MATRIX_USER")
     matrix_password: SecretStr | None = Field(default=None, validation_alias="MATRIX_PASSWORD")
     matrix_access_token: SecretStr | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
+    matrix_store_path: Path = Field(
+        default=PROJECT_ROOT / "data" / "matrix-store", validation_alias="MATRIX_STORE_PATH"
+    )
 
     bot_admins: str = Field(default="", validation_alias="BOT_ADMINS")
     submissions_per_day: int = Field(default=5, ge=1, le=1000, validation_alias="SUBMISSIONS_PER_DAY")

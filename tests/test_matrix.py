@@ -262,3 +262,47 @@ def test_rendering_escapes_everything() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Ja&lt;/b&gt;" in html
     assert html.startswith("<p><strong>") and "<ul><li>Punkt</li></ul>" in html and "<ol><li>" in html
     assert to_plain(reply).endswith("1. <b>Ja</b>")
+
+
+async def test_run_serves_matrix_beside_the_web_chat(
+    synapse: Synapse, bot_user: str, anna: MatrixResident, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_run import free_port
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
+        "WEB_PORT": str(free_port()),
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER": bot_user,
+        "MATRIX_PASSWORD": "bot-password",
+        "MATRIX_STORE_PATH": str(tmp_path / "matrix-store"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        assert f"Matrix {bot_user}" in line, line
+        await anna.invite(bot_user)
+        await anna.says("/start")
+        assert "Bitte wählen Sie Ihre Sprache" in anna.last
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    assert "bot-password" not in (out + err).decode()
