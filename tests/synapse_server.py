@@ -54,7 +54,7 @@ registration_shared_secret: "{secret}"
 report_stats: false
 enable_metrics: false
 suppress_key_server_warning: true
-rc_message: {{per_second: 1000, burst_count: 1000}}
+rc_message: {{per_second: {message_rate}, burst_count: {message_burst}}}
 rc_joins: {{local: {{per_second: 1000, burst_count: 1000}}}}
 rc_invites:
   per_room: {{per_second: 1000, burst_count: 1000}}
@@ -73,8 +73,11 @@ disable_existing_loggers: false
 
 
 class Synapse:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, message_rate: float = 1000, message_burst: int = 1000) -> None:
+        """`message_rate` and `message_burst` are Synapse's rc_message: low values make it answer 429."""
         self.dir = directory
+        self.message_rate = message_rate
+        self.message_burst = message_burst
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -82,7 +85,14 @@ class Synapse:
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         config = self.dir / "homeserver.yaml"
-        config.write_text(CONFIG.format(dir=self.dir, port=self.port, secret=SECRET), encoding="utf-8")
+        text = CONFIG.format(
+            dir=self.dir,
+            port=self.port,
+            secret=SECRET,
+            message_rate=self.message_rate,
+            message_burst=self.message_burst,
+        )
+        config.write_text(text, encoding="utf-8")
         (self.dir / "log.yaml").write_text(LOG.format(dir=self.dir), encoding="utf-8")
         app = [str(PYTHON), "-m", "synapse.app.homeserver", "-c", str(config)]
         subprocess.run([*app, "--generate-keys"], check=True, capture_output=True, timeout=120)

@@ -306,3 +306,25 @@ async def test_run_serves_matrix_beside_the_web_chat(
         out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
     assert "bot-password" not in (out + err).decode()
+
+
+async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> None:
+    """A homeserver that allows one message a second and bursts of two: every answer still arrives."""
+    strict = Synapse(tmp_path / "strict", message_rate=1, message_burst=2)
+    strict.start()
+    try:
+        bot_user = strict.register("langsambot", "bot-password")
+        bot = await start_bot(engine, strict, bot_user, encryption=False)
+        resident = MatrixResident(strict, "geduldig")
+        await resident.login()
+        try:
+            await resident.invite(bot_user)
+            for _ in range(5):
+                await resident.send({"msgtype": "m.text", "body": "/help"})
+            await resident.wait_for_notices(5, timeout=40)
+            assert all("So funktioniert es" in n.body for n in resident.notices)
+        finally:
+            await resident.close()
+            await bot.stop()
+    finally:
+        strict.stop()
