@@ -191,6 +191,8 @@ def _decision_buttons(lang: Language, idea_id: int) -> list[tuple[str, str]]:
 def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen:
     _ = turn.lang.gettext
     obj = f"idea:{idea_id}"
+    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+        return refuse(turn, command, obj)  # before the lookup: residents learn nothing about ideas
     idea = turn.tx.get_idea(idea_id)
     if idea is None:
         db.audit(turn.tx, _actor(turn), command, obj, "refused", turn.now)

@@ -255,3 +255,55 @@ async def test_residents_are_refused_on_every_adapter(
         await telegram.says(command)
         assert telegram.sees("Das dürfen Sie leider nicht.")
     assert_nothing_changed(store, "telegram:8")
+
+
+async def test_matrix_moderator_approves_by_number(
+    engine_with_admin: Engine, store: Store, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.synapse_server import Synapse, why_not
+
+    if why_not():
+        pytest.skip(why_not() or "")
+    from bot.adapters.matrix import MatrixAdapter
+    from tests.test_matrix import MatrixResident
+
+    synapse = Synapse(tmp_path_factory.mktemp("synapse-moderation"))
+    synapse.start()
+    try:
+        bot_user = synapse.register("moderationsbot", "bot-password")
+        bot = MatrixAdapter(
+            engine_with_admin, homeserver=synapse.url, user=bot_user, password="bot-password", encryption=False
+        )
+        await bot.start()
+        moderator, author = MatrixResident(synapse, "moni"), MatrixResident(synapse, "arne")
+        try:
+            for person in (moderator, author):
+                await person.login()
+                await person.invite(bot_user)
+                await person.says("/start")
+                await person.says("1")
+                await person.says("Aalen")
+            store.run(lambda tx: db.grant(tx, "matrix", moderator.user, Role.MODERATOR, "aalen", "test", store.now()))
+            await author.says("/approve 1")
+            assert "Das dürfen Sie leider nicht." in author.last
+            await author.says("/menu")
+            await author.says(author.number_of("Idee einreichen"))
+            await author.says(author.number_of("Einverstanden"))
+            await author.says("Bänke am Kocher")
+            await author.says("Mehr Sitzbänke am Kocherufer, mit Schatten.")
+            await author.says(author.number_of("Mobilität"))
+            await author.says(author.number_of("Aalen"))
+            before = len(moderator.notices)
+            await author.says(author.number_of("✅ Absenden"))
+            notice = await moderator.wait_for_notices(before + 1)
+            assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in notice.body
+            await moderator.says(moderator.number_of("✅ 1 freigeben"))
+            assert "Idee Nr. 1 wurde freigegeben." in moderator.last
+            told = await author.wait_for_notices(len(author.notices) + 1)
+            assert "Gute Nachricht" in told.body
+        finally:
+            await moderator.close()
+            await author.close()
+            await bot.stop()
+    finally:
+        synapse.stop()

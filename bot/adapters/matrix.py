@@ -120,6 +120,8 @@ class MatrixAdapter:
             self.client = AsyncClient(homeserver, user, config=AsyncClientConfig(encryption_enabled=False))
         self._task: asyncio.Task[None] | None = None
         self._warned_encrypted: set[str] = set()
+        self._numbered: dict[str, list[str]] = {}
+        """Per room, the payloads of the options last shown there, so a typed number chooses one."""
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -228,7 +230,11 @@ class MatrixAdapter:
         identity = Identity(PLATFORM, event.sender)
         if isinstance(event, RoomMessageText):
             text = event.body.strip()
-            kind = InboundKind.COMMAND if text.startswith("/") else InboundKind.TEXT
+            options = self._numbered.get(room_id, [])
+            if text.isdigit() and 1 <= int(text) <= len(options):
+                kind, text = InboundKind.BUTTON, options[int(text) - 1]
+            else:
+                kind = InboundKind.COMMAND if text.startswith("/") else InboundKind.TEXT
             await self._receive(Inbound(identity, room_id, event.event_id, kind, text), room_id)
         elif isinstance(event, ReactionEvent):
             message = await self._recall(event.reacts_to)
@@ -286,6 +292,7 @@ class MatrixAdapter:
             "formatted_body": to_html(reply),
         }
         event_id = await self._send_content(outbound.chat_id, content)
+        self._numbered[outbound.chat_id] = [button.payload for button in reply.all_buttons()]
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
             await asyncio.to_thread(
