@@ -15,6 +15,7 @@ from dialogs import inputs
 from dialogs.messages import Attachment, Block, Span, bold
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
+from storage import platform_state
 from storage.models import ALL_CITIES, IdeaStatus
 
 Arg = str | None
@@ -383,6 +384,7 @@ def export_data(turn: Turn, arg: Arg) -> None:
     data["audit_log"] = [
         {**entry, "at": str(entry["at"])} for entry in moderation_db.audit_entries(turn.tx, str(identity))
     ]
+    data["waiting_notices"] = platform_state.notices_for(turn.tx, identity.platform, identity.user_id)
     data["exported_at"] = turn.now.isoformat()
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     turn.attachment = Attachment("mitmach-bot-meine-daten.json", "application/json", content)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +154,23 @@ def bold(text: str) -> Span:
 
 def italic(text: str) -> Span:
     return Span(text, "italic")
+
+
+def reply_to_data(reply: Reply) -> dict[str, object]:
+    """A reply as JSON-ready data, to keep it until it can be delivered (no attachments)."""
+    return {
+        "blocks": [{"item": b.item, "spans": [[s.text, s.style, s.url] for s in b.spans]} for b in reply.blocks],
+        "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons],
+        "language": reply.language,
+    }
+
+
+def reply_from_data(data: dict[str, Any]) -> Reply:
+    return Reply(
+        blocks=tuple(
+            Block(tuple(Span(text, style, url) for text, style, url in block["spans"]), item=block["item"])
+            for block in data["blocks"]
+        ),
+        buttons=tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
+        language=data.get("language"),
+    )

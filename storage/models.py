@@ -186,6 +186,19 @@ class PlatformMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 
+class PendingNotice(SQLModel, table=True):
+    """A notification for someone who cannot be reached right now (no web page open)."""
+
+    __tablename__ = "pending_notice"
+    __table_args__ = (Index("ix_pending_notice_recipient", "platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=255)
+    reply: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Vote(SQLModel, table=True):
     """One resident's support for one idea: the primary key makes a second one impossible."""
 
@@ -219,3 +232,4 @@ action_token_table = ActionToken.__table__  # type: ignore[attr-defined]
 dashboard_token_table = DashboardToken.__table__  # type: ignore[attr-defined]
 platform_state_table = PlatformState.__table__  # type: ignore[attr-defined]
 platform_message_table = PlatformMessage.__table__  # type: ignore[attr-defined]
+pending_notice_table = PendingNotice.__table__  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from storage.models import platform_message_table, platform_state_table
+from storage.models import pending_notice_table, platform_message_table, platform_state_table
 from storage.store import Store, Tx
 
 S = platform_state_table.c
@@ -46,3 +46,33 @@ def remember_message(store: Store, platform: str, message_id: str, data: dict[st
 def recall_message(store: Store, platform: str, message_id: str) -> dict[str, Any] | None:
     row = store.run(lambda tx: tx.first(_GET_MESSAGE, {"platform": platform, "message_id": message_id}))
     return dict(json.loads(row[0])) if row else None
+
+
+def keep_notice(store: Store, platform: str, user_id: str, reply: dict[str, Any], now: datetime) -> None:
+    values = {
+        "platform": platform,
+        "user_id": user_id,
+        "reply": json.dumps(reply, ensure_ascii=False),
+        "created_at": now,
+    }
+    store.run(lambda tx: tx.execute(insert(pending_notice_table).values(values)))
+
+
+def take_notices(store: Store, platform: str, user_id: str) -> list[dict[str, Any]]:
+    """The notices kept for someone, oldest first; they are removed as they are handed out."""
+    P = pending_notice_table.c
+
+    def work(tx: Tx) -> list[dict[str, Any]]:
+        rows = tx.rows(select(P.id, P.reply).where(P.platform == platform, P.user_id == user_id).order_by(P.id))
+        if rows:
+            tx.execute(delete(pending_notice_table).where(P.platform == platform, P.user_id == user_id))
+        return [dict(json.loads(reply)) for _id, reply in rows]
+
+    return store.run(work)
+
+
+def notices_for(tx: Tx, platform: str, user_id: str) -> list[dict[str, Any]]:
+    """The notices kept for someone, without handing them out (for their data export)."""
+    P = pending_notice_table.c
+    rows = tx.rows(select(P.reply).where(P.platform == platform, P.user_id == user_id).order_by(P.id))
+    return [dict(json.loads(reply)) for (reply,) in rows]

@@ -281,3 +281,28 @@ async def test_delete_over_the_socket(engine: Engine, store: Store) -> None:
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         assert resident(store, session.identity_for(token)) is None
+
+
+async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -> None:
+    from bot.web.server import DELIVERY_KEY
+    from dialogs.messages import Block, Outbound, Span
+    from dialogs.messages import Reply as ReplyType
+
+    async with web_client(engine) as client:
+        socket = await open_chat(client)
+        await next_reply(socket)
+        await socket.close()
+        token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
+        identity = session.identity_for(token)
+        notice = ReplyType(blocks=(Block((Span("Gute Nachricht: Ihre Idee ist veröffentlicht."),)),))
+        await client.app[DELIVERY_KEY].deliver([Outbound(identity, identity.user_id, notice)])
+        socket = await open_chat(client)
+        await next_reply(socket)
+        kept = await next_reply(socket)
+        assert kept["notification"] is True and "Gute Nachricht" in text_of(kept)
+        await socket.close()
+        socket = await open_chat(client)
+        await next_reply(socket)
+        with pytest.raises(TimeoutError):
+            await socket.receive_json(timeout=0.5)
+        await socket.close()

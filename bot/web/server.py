@@ -7,6 +7,7 @@ message size and pace.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -23,7 +24,8 @@ from bot.web import dashboard, session
 from bot.web.page import negotiate, render_page, ui_strings
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
-from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
+from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply, reply_from_data, reply_to_data
+from storage import platform_state
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     open_chats.setdefault(identity, set()).add(chat)
     try:
         await chat.receive(InboundKind.RESUME, "")
+        await chat.hand_out_kept_notices()
         async for frame in socket:
             if frame.type is WSMsgType.TEXT:
                 await chat.on_frame(frame.data)
@@ -147,9 +150,17 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
 
 
 async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> None:
-    """A notification for a web resident reaches every page they have open right now."""
-    for chat in list(app[OPEN_CHATS_KEY].get(outbound.recipient, ())):
+    """A notification reaches every page the resident has open; with none open, it waits for the next visit."""
+    pages = list(app[OPEN_CHATS_KEY].get(outbound.recipient, ()))
+    for chat in pages:
         await chat.send_reply(outbound.reply, notification=True)
+    if not pages:
+        store = app[ENGINE_KEY].store
+        identity = outbound.recipient
+        data = reply_to_data(outbound.reply)
+        await asyncio.to_thread(
+            platform_state.keep_notice, store, identity.platform, identity.user_id, data, store.now()
+        )
 
 
 class _Chat:
@@ -196,6 +207,14 @@ class _Chat:
             else:
                 others.append(outbound)
         await self.delivery.deliver(others)
+
+    async def hand_out_kept_notices(self) -> None:
+        store = self.engine.store
+        kept = await asyncio.to_thread(
+            platform_state.take_notices, store, self.identity.platform, self.identity.user_id
+        )
+        for data in kept:
+            await self.send_reply(reply_from_data(data), notification=True)
 
     async def send_reply(self, reply: Reply, *, notification: bool = False) -> None:
         if reply.language and self.engine.languages.supports(reply.language):
