@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -116,7 +117,7 @@ async def start_bot(
         user=bot_user,
         password="bot-password",
         encryption=encryption,
-        store_path=store,
+        store_path=store or Path(tempfile.mkdtemp(prefix="matrix-store-")),
     )
     await adapter.start()
     return adapter
