@@ -261,7 +261,7 @@ def test_rendering_escapes_everything() -> None:
     )
     html = to_html(reply)
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;Ja&lt;/b&gt;" in html
-    assert html.startswith("<p><strong>") and "<ul><li>Punkt</li></ul>" in html and "<ol><li>" in html
+    assert html.startswith("<p><b>") and "<ul><li>Punkt</li></ul>" in html and "<ol><li>" in html
     assert to_plain(reply).endswith("1. <b>Ja</b>")
 
 

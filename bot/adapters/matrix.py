@@ -33,9 +33,10 @@ from nio import (
 )
 from nio.crypto import ENCRYPTION_ENABLED
 
+from bot.adapters.markup import span_html
 from bot.delivery import Delivery
 from dialogs.engine import Engine, EngineUnavailable
-from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply, Span
+from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
 from storage import platform_state
 
 log = logging.getLogger(__name__)
@@ -57,23 +58,12 @@ def to_plain(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def _span_html(span: Span) -> str:
-    text = escape(span.text, quote=False)
-    if span.style == "bold":
-        return f"<strong>{text}</strong>"
-    if span.style == "italic":
-        return f"<em>{text}</em>"
-    if span.style == "link" and span.url and span.url.startswith(("https://", "http://")):
-        return f'<a href="{escape(span.url, quote=True)}">{text}</a>'
-    return text
-
-
 def to_html(reply: Reply) -> str:
     """Only a few tags, every text escaped: nothing a resident wrote can become markup."""
     parts: list[str] = []
     items: list[str] = []
     for block in reply.blocks:
-        html = "".join(_span_html(s) for s in block.spans)
+        html = "".join(span_html(s) for s in block.spans)
         if block.item:
             items.append(f"<li>{html}</li>")
             continue

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from dialogs.messages import Block, Reply, Span
+from bot.adapters.markup import span_html
+from dialogs.messages import Block, Reply
 
 MAX_MESSAGE = 4096
 """Telegram counts characters after entity parsing, so markup does not count."""
@@ -17,20 +18,9 @@ class Chunk:
     visible: int
 
 
-def _span(span: Span) -> str:
-    text = escape(span.text, quote=False)
-    if span.style == "bold":
-        return f"<b>{text}</b>"
-    if span.style == "italic":
-        return f"<i>{text}</i>"
-    if span.style == "link" and span.url and span.url.startswith(("https://", "http://")):
-        return f'<a href="{escape(span.url, quote=True)}">{text}</a>'
-    return text
-
-
 def _block(block: Block) -> Chunk:
     prefix = "• " if block.item else ""
-    html = prefix + "".join(_span(s) for s in block.spans)
+    html = prefix + "".join(span_html(s) for s in block.spans)
     return Chunk(html, len(prefix) + sum(len(s.text) for s in block.spans))
 
 
