@@ -214,3 +214,22 @@ def test_demo_loads_the_examples_into_an_empty_store_only(tmp_path: Path, capsys
         assert idea_count(store) == 20
     finally:
         store.dispose()
+
+
+def test_long_files_show_progress(tmp_path: Path) -> None:
+    lines = ["external_id,title,handlungsfeld,city"]
+    lines += [f"lang-{n},Idee Nummer {n},{n % 8 + 1},Aalen" for n in range(120)]
+    path = tmp_path / "lang.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ideas", "import", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "120 ideas were created" in result.stdout
+    assert "] 60/120" in result.stderr and "] 120/120" in result.stderr
