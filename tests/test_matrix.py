@@ -195,6 +195,8 @@ async def test_restart_loses_and_repeats_nothing(
         await anna._sync()
         assert len(anna.notices) == before + 1, "and nothing is answered twice"
         assert restarted.client.device_id == bot.client.device_id, "the same device after a restart"
+        await anna.says(anna.number_of("Einstellungen"))
+        assert "Sprache: Deutsch" in anna.last, "after a restart a typed number still chooses an option"
     finally:
         await restarted.stop()
 

@@ -12,6 +12,7 @@ reaction withdraws the support.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from html import escape
 from pathlib import Path
@@ -110,8 +111,6 @@ class MatrixAdapter:
             self.client = AsyncClient(homeserver, user, config=AsyncClientConfig(encryption_enabled=False))
         self._task: asyncio.Task[None] | None = None
         self._warned_encrypted: set[str] = set()
-        self._numbered: dict[str, list[str]] = {}
-        """Per room, the payloads of the options last shown there, so a typed number chooses one."""
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -220,8 +219,8 @@ class MatrixAdapter:
         identity = Identity(PLATFORM, event.sender)
         if isinstance(event, RoomMessageText):
             text = event.body.strip()
-            options = self._numbered.get(room_id, [])
-            if text.isdigit() and 1 <= int(text) <= len(options):
+            options = await self._options(room_id) if text.isdigit() else []
+            if options and 1 <= int(text) <= len(options):
                 kind, text = InboundKind.BUTTON, options[int(text) - 1]
             else:
                 kind = InboundKind.COMMAND if text.startswith("/") else InboundKind.TEXT
@@ -242,6 +241,11 @@ class MatrixAdapter:
             await self._receive(inbound, room_id)
         elif isinstance(event, MegolmEvent):
             await self._say_cannot_decrypt(room_id)
+
+    async def _options(self, room_id: str) -> list[str]:
+        """The payloads of the options last shown in a room (kept in the store, so restarts keep them)."""
+        kept = await self._get(f"options:{room_id}")
+        return list(json.loads(kept)) if kept else []
 
     async def _recall(self, event_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(platform_state.recall_message, self.engine.store, PLATFORM, event_id)
@@ -282,7 +286,7 @@ class MatrixAdapter:
             "formatted_body": to_html(reply),
         }
         event_id = await self._send_content(outbound.chat_id, content)
-        self._numbered[outbound.chat_id] = [button.payload for button in reply.all_buttons()]
+        await self._set(f"options:{outbound.chat_id}", json.dumps([b.payload for b in reply.all_buttons()]))
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
             await asyncio.to_thread(
