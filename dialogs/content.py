@@ -79,6 +79,10 @@ class Content(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    def text(self, localized: dict[str, str], language: str) -> str:
+        """A content text in `language`, or in the content's first language."""
+        return localized.get(language) or localized[self.languages[0]]
+
     def city(self, city_id: str) -> City | None:
         return next((c for c in self.cities if c.id == city_id), None)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
-from dialogs.screens import PROGRESS_NAMES, Screen
+from dialogs.screens import PROGRESS_NAMES, Screen, city_name
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage.models import ALL_CITIES, IdeaStatus, Progress, Role
@@ -112,18 +112,13 @@ def whoami(turn: Turn) -> Screen:
     if not found:
         lines.append(_("You take part as a resident, without special roles."))
     for grant in found:
-        lines.append(_("Role: {role} ({city})").format(role=_(ROLE_NAMES[grant.role]), city=_city(turn, grant.city)))
+        lines.append(
+            _("Role: {role} ({city})").format(role=_(ROLE_NAMES[grant.role]), city=city_name(turn, grant.city))
+        )
     return done_screen(turn, _screen(*lines))
 
 
 ROLE_NAMES = {Role.MODERATOR: N_("moderator"), Role.STAFF: N_("staff"), Role.ADMIN: N_("admin")}
-
-
-def _city(turn: Turn, city_id: str) -> str:
-    if city_id == ALL_CITIES:
-        return turn.lang.gettext("all cities")
-    city = turn.content.city(city_id)
-    return city.name.get(turn.lang.code, city_id) if city else city_id
 
 
 def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
@@ -150,7 +145,9 @@ def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
         turn.tx, _actor(turn), command, f"{identity}:{role.value}:{city}", "done" if changed else "unchanged", turn.now
     )
     text = done if changed else _("Nothing changed: that was already so.")
-    return done_screen(turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=_city(turn, city))))
+    return done_screen(
+        turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=city_name(turn, city)))
+    )
 
 
 def queue(turn: Turn) -> Screen:
@@ -172,7 +169,7 @@ def _describe(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
     _ = turn.lang.gettext
     screen.text.para(Span(_("No. {number}: {title}").format(number=idea.id, title=idea.title), "bold"))
     screen.text.para(idea.description)
-    screen.text.item(_("City: {city}").format(city=_city(turn, idea.city)))
+    screen.text.item(_("City: {city}").format(city=city_name(turn, idea.city)))
     screen.text.item(_("Submitted on {date}").format(date=turn.lang.date(idea.created_at)))
 
 

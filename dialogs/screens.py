@@ -63,10 +63,10 @@ def _short(text: str, limit: int = LABEL_MAX) -> str:
 
 
 def _t(turn: Turn, localized: dict[str, str]) -> str:
-    return localized.get(turn.lang.code) or localized[turn.content.languages[0]]
+    return turn.content.text(localized, turn.lang.code)
 
 
-def _city_name(turn: Turn, city_id: str | None) -> str:
+def city_name(turn: Turn, city_id: str | None) -> str:
     _ = turn.lang.gettext
     if city_id == ALL_CITIES:
         return _("all cities")
@@ -74,7 +74,7 @@ def _city_name(turn: Turn, city_id: str | None) -> str:
     return _t(turn, city.name) if city else (city_id or "")
 
 
-def _field_title(turn: Turn, field_id: str | None) -> str:
+def field_title(turn: Turn, field_id: str | None) -> str:
     topic = turn.content.field(field_id or "")
     return _t(turn, topic.title) if topic else (field_id or "")
 
@@ -195,7 +195,7 @@ def field_menu(turn: Turn) -> Screen:
         screen.text.para(
             turn.lang.ngettext(
                 "{count} published idea for {city}.", "{count} published ideas for {city}.", total
-            ).format(count=turn.lang.number(total), city=_city_name(turn, turn.resident.city))
+            ).format(count=turn.lang.number(total), city=city_name(turn, turn.resident.city))
         )
     screen.button(_("Show ideas"), "ideas")
     screen.button(_("Submit an idea on this topic"), "submit:here")
@@ -216,7 +216,7 @@ def ideas(turn: Turn) -> Screen:
     page = min(int(turn.ctx.get("page", 0)), pages - 1)
     turn.ctx["page"] = page
     screen = Screen()
-    screen.text.para(bold(_field_title(turn, field_id)), " · ", _city_name(turn, city_id))
+    screen.text.para(bold(field_title(turn, field_id)), " · ", city_name(turn, city_id))
     if total == 0:
         screen.text.para(_("There are no published ideas here yet. Be the first to submit one!"))
     else:
@@ -250,8 +250,8 @@ def idea(turn: Turn) -> Screen:
         return screen.button(_("Back"), "back")
     screen.text.para(bold(record.title))
     screen.text.para(record.description)
-    screen.text.item(_("Topic: {topic}").format(topic=_field_title(turn, record.field_id)))
-    screen.text.item(_("City: {city}").format(city=_city_name(turn, record.city)))
+    screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, record.field_id)))
+    screen.text.item(_("City: {city}").format(city=city_name(turn, record.city)))
     screen.text.item(_("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)])))
     if record.source:
         screen.text.item(_("Source: {source}").format(source=record.source))
@@ -384,8 +384,8 @@ def submit_preview(turn: Turn) -> Screen:
     screen.text.para(bold(_("Please check your idea:")))
     screen.text.para(bold(draft.get("title", "")))
     screen.text.para(draft.get("description", ""))
-    screen.text.item(_("Topic: {topic}").format(topic=_field_title(turn, draft.get("field"))))
-    screen.text.item(_("City: {city}").format(city=_city_name(turn, draft.get("city"))))
+    screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, draft.get("field"))))
+    screen.text.item(_("City: {city}").format(city=city_name(turn, draft.get("city"))))
     screen.button(_("✅ Submit"), "confirm")
     screen.pair((_("Edit title"), "edit:title"), (_("Edit description"), "edit:description"))
     screen.pair((_("Change topic"), "edit:field"), (_("Change city"), "edit:city"))
@@ -401,7 +401,7 @@ def settings(turn: Turn) -> Screen:
     screen = Screen()
     screen.text.para(bold(_("Settings")))
     screen.text.item(_("Language: {language}").format(language=turn.lang.name))
-    screen.text.item(_("City: {city}").format(city=_city_name(turn, turn.resident.city)))
+    screen.text.item(_("City: {city}").format(city=city_name(turn, turn.resident.city)))
     screen.button(_("Change language"), "language")
     screen.button(_("Change city"), "city")
     screen.button(_("Back"), "back")

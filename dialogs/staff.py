@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dialogs.messages import Span
 from dialogs.moderation import done_screen, grants, refuse
-from dialogs.screens import Screen
+from dialogs.screens import Screen, city_name, field_title
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage import stats
-from storage.models import ALL_CITIES, Role
+from storage.models import Role
 
 COMMANDS = ("stats", "dashboard")
 
@@ -34,8 +34,8 @@ def figures(turn: Turn) -> Screen:
         rows = [row for row in data.by_field_city if row.field_id == topic.id]
         ideas = sum(row.ideas for row in rows)
         supports = sum(row.supports for row in rows)
-        cities = ", ".join(f"{_city(turn, row.city)} {number(row.ideas)}" for row in rows)
-        title = topic.title.get(turn.lang.code) or next(iter(topic.title.values()))
+        cities = ", ".join(f"{city_name(turn, row.city)} {number(row.ideas)}" for row in rows)
+        title = field_title(turn, topic.id)
         line = _("{topic}: {ideas} ideas, {supports} supports").format(
             topic=title, ideas=number(ideas), supports=number(supports)
         )
@@ -49,13 +49,6 @@ def figures(turn: Turn) -> Screen:
         )
     )
     return done_screen(turn, screen)
-
-
-def _city(turn: Turn, city_id: str) -> str:
-    if city_id == ALL_CITIES:
-        return turn.lang.gettext("all cities")
-    city = turn.content.city(city_id)
-    return city.name.get(turn.lang.code, city_id) if city else city_id
 
 
 def dashboard_link(turn: Turn) -> Screen:

@@ -131,11 +131,11 @@ def _document(lang: Language, title: str, body: str) -> str:
 
 def _field_title(engine: Engine, lang: Language, field_id: str) -> str:
     topic = engine.content.field(field_id)
-    return (topic.title.get(lang.code) or next(iter(topic.title.values()))) if topic else field_id
+    return engine.content.text(topic.title, lang.code) if topic else field_id
 
 
 def _city_names(engine: Engine, lang: Language) -> list[tuple[str, str]]:
-    cities = [(c.id, c.name.get(lang.code) or next(iter(c.name.values()))) for c in engine.content.cities]
+    cities = [(c.id, engine.content.text(c.name, lang.code)) for c in engine.content.cities]
     return [*cities, (ALL_CITIES, lang.gettext("all cities"))]
 
 

@@ -45,7 +45,7 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
 def render_page(content: Content, lang: Language) -> str:
     _ = lang.gettext
     ui = ui_strings(lang)
-    name = content.name.get(lang.code) or next(iter(content.name.values()))
+    name = content.text(content.name, lang.code)
     data = " ".join(f'data-{key}="{escape(value)}"' for key, value in ui.items())
     title = escape(_("Mitmach-Bot – {name}").format(name=name))
     intro = escape(
