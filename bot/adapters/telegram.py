@@ -361,28 +361,20 @@ class TelegramAdapter:
 
     async def _deliver(self, outbounds: list[Outbound], origin: _Origin) -> None:
         for outbound in outbounds:
-            if outbound.recipient.platform != PLATFORM:
-                continue
-            lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
-            async with lock:
-                try:
-                    await self._render(outbound, origin)
-                except TelegramForbiddenError:
-                    await self._mark_unreachable(outbound.recipient)
-                except (TelegramBadRequest, TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as err:
-                    log.warning("reply to a Telegram chat was not delivered: %s", type(err).__name__)
+            if outbound.recipient.platform == PLATFORM:
+                await self.send(outbound, origin)
 
     async def send(self, outbound: Outbound, origin: _Origin | None = None) -> None:
-        """Render one reply: edit the menu it answers where possible, else send it (split if long)."""
-        if origin is None:  # a notification: one chat at a time, in order
-            lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
-            async with lock:
-                try:
-                    await self._render(outbound, _Origin(outbound.chat_id))
-                except TelegramForbiddenError:
-                    await self._mark_unreachable(outbound.recipient)
-            return
-        await self._render(outbound, origin)
+        """Render one reply, one chat at a time and in order: edit the menu it answers where
+        possible, else send it (split if long). A blocked bot marks the resident unreachable."""
+        lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
+        async with lock:
+            try:
+                await self._render(outbound, origin or _Origin(outbound.chat_id))
+            except TelegramForbiddenError:
+                await self._mark_unreachable(outbound.recipient)
+            except (TelegramBadRequest, TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as err:
+                log.warning("reply to a Telegram chat was not delivered: %s", type(err).__name__)
 
     async def _render(self, outbound: Outbound, origin: _Origin) -> None:
         reply = outbound.reply
