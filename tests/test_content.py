@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from storage.store import Store
 from tests.chat import Chat
+from tests.cli import run_cli
 from tests.conftest import CONTENT_FILE, ROOT
 
 
@@ -95,25 +93,13 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
         load_content(tmp_path / "nowhere.yaml")
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_content_check_command(tmp_path: Path) -> None:
-    ok = _cli("content", "check", str(CONTENT_FILE))
+    ok = run_cli("content", "check", str(CONTENT_FILE))
     assert ok.returncode == 0
     assert "8 Handlungsfelder" in ok.stdout
     data = original()
     data["leitziele"][0]["charta"] = []
-    bad = _cli("content", "check", str(write(tmp_path, data)))
+    bad = run_cli("content", "check", str(write(tmp_path, data)))
     assert bad.returncode == 2
     assert "leitziele.0.charta" in bad.stderr
 
@@ -122,7 +108,7 @@ def test_bot_refuses_to_start_with_a_wrong_content_file(tmp_path: Path) -> None:
     data = original()
     data["languages"] = ["de", "fr"]
     path = write(tmp_path, data)
-    result = _cli("run", env={"CONTENT_FILE": str(path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
+    result = run_cli("run", env={"CONTENT_FILE": str(path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
     assert result.returncode == 2
     assert str(path) in result.stderr
     assert "no text for language 'fr'" in result.stderr
@@ -181,7 +167,7 @@ def test_readme_shows_the_current_dialogue_diagram() -> None:
 
 
 def test_a_wrong_setting_names_the_variable(tmp_path: Path) -> None:
-    result = _cli("run", env={"TELEGRAM_WEBHOOK_SECRET": "not allowed!", "WEB_PORT": "99999"})
+    result = run_cli("run", env={"TELEGRAM_WEBHOOK_SECRET": "not allowed!", "WEB_PORT": "99999"})
     assert result.returncode == 2
     assert "TELEGRAM_WEBHOOK_SECRET" in result.stderr and "WEB_PORT" in result.stderr
     assert "not allowed!" not in result.stderr, "a secret is not echoed back"

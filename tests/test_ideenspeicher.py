@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from dialogs.content import Content
 from storage.models import Idea, idea_table
 from storage.store import Store
 from tests.chat import Chat
+from tests.cli import run_cli
 from tests.conftest import ROOT
 from tests.helpers import approve, resident
 from tests.test_journey import _idea_number, submit_idea
@@ -89,15 +87,7 @@ def test_broken_file_reports_every_line_and_imports_nothing(store: Store, conten
     assert messages[5] == "line 8, column 'external_id': expected a unique id (line 2 has it too)"
     assert len(errors) == 6
 
-    env = {**os.environ, "DATABASE_URL": store.engine.url.render_as_string(hide_password=False)}
-    cli = subprocess.run(
-        [sys.executable, "-m", "bot", "ideas", "import", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    cli = run_cli("ideas", "import", str(path), env={"DATABASE_URL": store.engine.url.render_as_string(False)})
     assert cli.returncode == 2
     assert "6 problem(s); nothing was imported" in cli.stderr
     assert "line 6, column 'city'" in cli.stderr
@@ -187,15 +177,10 @@ async def test_export_holds_no_personal_data_and_round_trips(
 
 
 def test_export_and_demo_on_the_command_line(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "OPEN_DATA_LICENSE": "CC0-1.0"}
-    run = [sys.executable, "-m", "bot"]
-    first = subprocess.run(
-        [*run, "ideas", "import", str(SAMPLE)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "OPEN_DATA_LICENSE": "CC0-1.0"}
+    first = run_cli("ideas", "import", str(SAMPLE), env=env)
     assert "20 ideas were created" in first.stdout
-    out = subprocess.run(
-        [*run, "ideas", "export", "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    out = run_cli("ideas", "export", "--format", "json", env=env)
     assert json.loads(out.stdout)["license"] == "CC0-1.0"
 
 
@@ -221,15 +206,7 @@ def test_long_files_show_progress(tmp_path: Path) -> None:
     lines += [f"lang-{n},Idee Nummer {n},{n % 8 + 1},Aalen" for n in range(120)]
     path = tmp_path / "lang.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "ideas", "import", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli("ideas", "import", str(path), env={"DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3"})
     assert result.returncode == 0
     assert "120 ideas were created" in result.stdout
     assert "] 60/120" in result.stderr and "] 120/120" in result.stderr

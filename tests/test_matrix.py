@@ -270,15 +270,12 @@ def test_rendering_escapes_everything() -> None:
 async def test_run_serves_matrix_beside_the_web_chat(
     synapse: Synapse, bot_user: str, anna: MatrixResident, tmp_path: Path
 ) -> None:
-    import os
     import signal
-    import sys
 
-    from tests.conftest import ROOT
+    from tests.cli import start_run
     from tests.test_run import free_port
 
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
         "WEB_PORT": str(free_port()),
         "MATRIX_HOMESERVER": synapse.url,
@@ -286,20 +283,8 @@ async def test_run_serves_matrix_beside_the_web_chat(
         "MATRIX_PASSWORD": "bot-password",
         "MATRIX_STORE_PATH": str(tmp_path / "matrix-store"),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
+    process, line = await start_run(env)
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
         assert f"Matrix {bot_user}" in line, line
         await anna.invite(bot_user)
         await anna.says("/start")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import ROOT
+from tests.cli import run_cli, start_run
 from tests.fake_telegram import FakeTelegram
 
 
@@ -28,26 +25,13 @@ async def test_run_serves_the_web_chat_and_telegram_and_stops_cleanly(tmp_path: 
     await telegram.start()
     port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/fresh/bot.sqlite3",
         "WEB_PORT": str(port),
         "TELEGRAM_TOKEN": telegram.token,
         "TELEGRAM_API_URL": telegram.url,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
+    process, line = await start_run(env)
     try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
         assert f"http://127.0.0.1:{port}/" in line, line
         assert "Telegram @MitmachTestBot" in line
         async with aiohttp.ClientSession() as session:
@@ -75,16 +59,7 @@ def test_port_in_use_is_explained(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3", "WEB_PORT": str(port)}
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        result = run_cli("run", env={"DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3", "WEB_PORT": str(port)})
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "WEB_PORT" in result.stderr
