@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 
@@ -126,6 +126,4 @@ def session_identity(tx: Tx, token: str, now: datetime) -> tuple[str, str] | Non
 
 def _aware(moment: datetime) -> datetime:
     """SQLite returns naive UTC datetimes; PostgreSQL aware ones."""
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
