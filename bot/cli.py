@@ -15,11 +15,13 @@ from aiohttp import web
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_engine, load_checked_content
+from bot.broadcasting.service import BroadcastService
+from bot.broadcasting.transport import Transport
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
-from bot.web.server import create_app
+from bot.web.server import WebTransport, create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
 from storage.database import DatabaseUrlError
@@ -169,6 +171,19 @@ async def _run(settings: Settings) -> int:
                 f"Matrix did not accept the bot ({err}); check MATRIX_HOMESERVER, MATRIX_USER and "
                 "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"
             ) from err
+    transports: list[Transport] = [WebTransport(app, settings.web_broadcast_rate)]
+    if telegram is not None:
+        transports.append(telegram.transport())
+    if matrix is not None:
+        transports.append(matrix.transport(settings.matrix_rate))
+    broadcasts = BroadcastService(
+        engine.store,
+        engine.languages,
+        transports,
+        database_url=settings.database_url,
+        concurrency=settings.broadcast_concurrency,
+    )
+    await broadcasts.start()
     address = settings.public_url or f"http://{settings.web_host}:{settings.web_port}/"
     platforms = "web chat" + (f", Telegram @{telegram.username}" if telegram else "")
     platforms += f", Matrix {settings.matrix_user}" if matrix else ""
@@ -180,6 +195,7 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        await broadcasts.stop()
         if matrix is not None:
             await matrix.stop()
         if telegram is not None:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
     telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
 
+    telegram_rate: float = Field(default=30.0, gt=0, le=10_000, validation_alias="TELEGRAM_RATE")
+    """Messages a second to Telegram in all (Telegram's bulk limit is about 30)."""
+
     matrix_homeserver: str | None = Field(default=None, validation_alias="MATRIX_HOMESERVER")
     matrix_user: str | None = Field(default=None, validation_alias="MATRIX_USER")
     matrix_password: SecretStr | None = Field(default=None, validation_alias="MATRIX_PASSWORD")
@@ -44,6 +47,12 @@ class Settings(BaseSettings):
     matrix_store_path: Path = Field(
         default=PROJECT_ROOT / "data" / "matrix-store", validation_alias="MATRIX_STORE_PATH"
     )
+
+    matrix_rate: float = Field(default=2.0, gt=0, le=10_000, validation_alias="MATRIX_RATE")
+    """Broadcast messages a second to the homeserver; raise it where the bot is exempt from rate limits."""
+    web_broadcast_rate: float = Field(default=100.0, gt=0, le=10_000, validation_alias="WEB_BROADCAST_RATE")
+    broadcast_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="BROADCAST_CONCURRENCY")
+    """Broadcast messages on their way at once, per platform; after a crash, at most these arrive twice."""
 
     bot_admins: str = Field(default="", validation_alias="BOT_ADMINS")
     submissions_per_day: int = Field(default=5, ge=1, le=1000, validation_alias="SUBMISSIONS_PER_DAY")

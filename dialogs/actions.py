@@ -15,7 +15,7 @@ from dialogs import inputs
 from dialogs.messages import Attachment, Block, Span, bold
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
-from storage import platform_state
+from storage import platform_state, subscriptions
 from storage.models import ALL_CITIES, IdeaStatus
 
 Arg = str | None
@@ -160,7 +160,7 @@ def set_city(turn: Turn, arg: Arg) -> None:
 
 def clear_flow(turn: Turn, arg: Arg) -> None:
     """Forget a half-finished flow (a draft, a tour position), keep the deep link."""
-    for key in (DRAFT, EDITING, "tour", "page", "idea", "back"):
+    for key in (DRAFT, EDITING, "tour", "page", "idea", "back", "bc"):
         turn.ctx.pop(key, None)
 
 
@@ -194,6 +194,7 @@ def show_help(turn: Turn, arg: Arg) -> None:
         _("/cancel – cancel what you are doing"),
         _("/language – change the language"),
         _("/privacy – see, export or delete your data"),
+        _("/stop – receive no more news"),
         _("/help – this help"),
     ):
         turn.notes.append(Block((Span(line),), item=True))
@@ -289,15 +290,15 @@ def set_draft_city(turn: Turn, arg: Arg) -> None:
 
 
 def explain_title(turn: Turn, arg: Arg) -> None:
-    _explain(turn, inputs.check_title(turn.inbound.text), inputs.TITLE_MIN, inputs.TITLE_MAX)
+    explain_problem(turn, inputs.check_title(turn.inbound.text), inputs.TITLE_MIN, inputs.TITLE_MAX)
 
 
 def explain_description(turn: Turn, arg: Arg) -> None:
     checked = inputs.check_description(turn.inbound.text)
-    _explain(turn, checked, inputs.DESCRIPTION_MIN, inputs.DESCRIPTION_MAX)
+    explain_problem(turn, checked, inputs.DESCRIPTION_MIN, inputs.DESCRIPTION_MAX)
 
 
-def _explain(turn: Turn, checked: inputs.Checked, minimum: int, maximum: int) -> None:
+def explain_problem(turn: Turn, checked: inputs.Checked, minimum: int, maximum: int) -> None:
     _ = turn.lang.gettext
     number = turn.lang.number
     problem = checked.problem
@@ -385,6 +386,7 @@ def export_data(turn: Turn, arg: Arg) -> None:
         {**entry, "at": str(entry["at"])} for entry in moderation_db.audit_entries(turn.tx, str(identity))
     ]
     data["waiting_notices"] = platform_state.notices_for(turn.tx, identity.platform, identity.user_id)
+    data["news_subscriptions"] = subscriptions.export(turn.tx, turn.resident.id)
     data["exported_at"] = turn.now.isoformat()
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     turn.attachment = Attachment("mitmach-bot-meine-daten.json", "application/json", content)

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from transitions import EventData, Machine
 
-from dialogs import moderation, screens, staff
+from dialogs import broadcast_compose, broadcast_list, moderation, screens, staff
 from dialogs.content import Content
 from dialogs.i18n import Languages
 from dialogs.messages import Block, Button, Identity, Inbound, InboundKind, Outbound, Reaction, Reply, Span
@@ -34,6 +34,7 @@ class EngineUnavailable(RuntimeError):
 
 
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
+SCREENS = {**screens.SCREENS, **broadcast_compose.SCREENS}
 MAX_COMMAND_ARG = 64
 
 
@@ -143,7 +144,9 @@ class Engine:
             return [Outbound(identity, inbound.chat_id, reply)]
         if turn.submitted_idea is not None:
             moderation.notify_moderators(turn, turn.submitted_idea)
-        reply = self._reply(turn, turn.screen_override or screens.SCREENS[turn.state](turn))
+        if turn.state == "new":  # its screen asks for the language: the buttons on it must work
+            turn.state = "language"
+        reply = self._reply(turn, turn.screen_override or SCREENS[turn.state](turn))
         tx.save_resident(resident, now)
         return [Outbound(identity, inbound.chat_id, reply), *turn.others]
 
@@ -158,6 +161,11 @@ class Engine:
             identity = inbound.identity
             found = moderation_db.action_for_token(turn.tx, inbound.text[2:64], identity.platform, identity.user_id)
             if found is None or not self._fire_action(turn, found):
+                turn.note(_("This menu is out of date. Here is the current one."))
+            return
+        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("l."):
+            # a button on a broadcast: the same as the deep link /start idea_42
+            if not self._fire(turn, "start", inbound.text[2:40]):
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
         if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("r."):
@@ -195,6 +203,8 @@ class Engine:
             turn.screen_override = moderation.run_command(turn, name, arg)
         elif name in staff.COMMANDS:
             turn.screen_override = staff.run_command(turn, name)
+        elif name in broadcast_list.COMMANDS:
+            turn.screen_override = broadcast_list.run_command(turn)
         else:
             turn.note(_("I do not know this command. Send /help to see what I can do."))
 
@@ -206,6 +216,9 @@ class Engine:
     def _fire_action(self, turn: Turn, action: str) -> bool:
         if action.startswith("mod:"):
             turn.screen_override = moderation.run_action(turn, action)
+            return True
+        if action.startswith("bc:"):
+            turn.screen_override = broadcast_list.run_action(turn, action)
             return True
         trigger, _sep, arg = action.partition(":")
         return self._fire(turn, trigger, arg or None)
@@ -256,7 +269,8 @@ class Engine:
         return Reply(
             blocks=(*turn.notes, *screen.blocks),
             buttons=tuple(rows),
-            replaces_menu=turn.inbound.kind is InboundKind.BUTTON,
+            # a broadcast's button answers in a new message: the news itself stays readable
+            replaces_menu=turn.inbound.kind is InboundKind.BUTTON and not turn.inbound.text.startswith("l."),
             attachment=turn.attachment,
             language=turn.lang.code,
             expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],

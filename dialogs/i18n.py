@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -52,6 +52,10 @@ class Language:
 
     def date(self, value: datetime) -> str:
         return format_date(value, format="medium", locale=self.locale)
+
+    def datetime(self, value: datetime, zone: tzinfo) -> str:
+        """A point in time as people in `zone` read it, e.g. "28.11.26, 18:00"."""
+        return format_datetime(value, format="short", tzinfo=zone, locale=self.locale)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -15,6 +15,7 @@ from dialogs.actions import DRAFT
 from dialogs.i18n import N_
 from dialogs.messages import Block, ReplyBuilder, bold, italic
 from dialogs.turn import Turn
+from storage import subscriptions
 from storage.models import ALL_CITIES, IdeaStatus, Progress
 from storage.store import IdeaSummary
 
@@ -106,6 +107,7 @@ def menu(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     screen = Screen()
     screen.text.para(bold(_t(turn, turn.content.name)))
+    ask_once(turn, screen)
     screen.text.para(_("What would you like to do?"))
     screen.button(_("Discover the vision"), "tour")
     screen.button(_("Ideas by topic"), "fields")
@@ -393,6 +395,65 @@ def submit_preview(turn: Turn) -> Screen:
     return screen
 
 
+ASKED = "news_asked"
+"""Context key: the first main menu asked about news (once, nothing ticked)."""
+
+
+def topic_ok(turn: Turn, topic: str | None) -> bool:
+    if topic == subscriptions.CITY:
+        return True
+    return bool(topic and topic.startswith("field:") and turn.content.field(topic[6:]) is not None)
+
+
+# -- news subscriptions ---------------------------------------------------------------------
+
+
+def summary(turn: Turn) -> str:
+    """The resident's subscriptions in one line, e.g. "Aalen, Mobilität"."""
+    _ = turn.lang.gettext
+    names = [
+        _label(turn, topic) for topic in subscriptions.topics_of(turn.tx, turn.resident.id) if topic_ok(turn, topic)
+    ]
+    return ", ".join(names) if names else _("none")
+
+
+def _label(turn: Turn, topic: str) -> str:
+    _ = turn.lang.gettext
+    if topic == subscriptions.CITY:
+        return _("News from {city}").format(city=city_name(turn, turn.resident.city))
+    return field_title(turn, topic[6:])
+
+
+def ask_once(turn: Turn, screen: Screen) -> None:
+    """On the first main menu: offer news, nothing ticked, and never ask again."""
+    if turn.ctx.get(ASKED):
+        return
+    turn.ctx[ASKED] = True
+    _ = turn.lang.gettext
+    screen.text.para(
+        _("Would you like news, for example when an idea becomes a project? Nothing is subscribed unless you choose.")
+    )
+    city = city_name(turn, turn.resident.city)
+    screen.button(_("Yes, news from {city}").format(city=city), "news_city")
+    screen.pair((_("Choose topics"), "news"), (_("No, thank you"), "news_no"))
+
+
+def news(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(bold(_("News")))
+    screen.text.para(_("Choose what we may tell you about. Press again to end a subscription."))
+    screen.text.para(_("You receive: {topics}").format(topics=summary(turn)))
+    subscribed = set(subscriptions.topics_of(turn.tx, turn.resident.id))
+    topics = [subscriptions.CITY] + [subscriptions.field_topic(topic.id) for topic in turn.content.handlungsfelder]
+    for topic in topics:
+        mark = "☑" if topic in subscribed else "☐"
+        screen.button(f"{mark} {_label(turn, topic)}", f"toggle:{topic}")
+    screen.text.para(_("Send /stop to end all subscriptions at once."))
+    screen.button(_("Done"), "back")
+    return screen
+
+
 # -- settings and privacy ----------------------------------------------------------------
 
 
@@ -402,8 +463,10 @@ def settings(turn: Turn) -> Screen:
     screen.text.para(bold(_("Settings")))
     screen.text.item(_("Language: {language}").format(language=turn.lang.name))
     screen.text.item(_("City: {city}").format(city=city_name(turn, turn.resident.city)))
+    screen.text.item(_("News: {topics}").format(topics=summary(turn)))
     screen.button(_("Change language"), "language")
     screen.button(_("Change city"), "city")
+    screen.button(_("News subscriptions"), "news")
     screen.button(_("Back"), "back")
     return screen
 
@@ -419,8 +482,8 @@ def privacy(turn: Turn) -> Screen:
     screen.text.para(
         _(
             "We store only what the bot needs: your account on this platform, your language and "
-            "city, where you are in the conversation, the ideas you submitted and the ideas you "
-            "support. Nobody else sees who supports an idea."
+            "city, where you are in the conversation, the ideas you submitted, the ideas you "
+            "support and the news you subscribed to. Nobody else sees who supports an idea."
         )
     )
     screen.button(_("Export my data"), "export")
@@ -473,6 +536,7 @@ SCREENS: dict[str, Callable[[Turn], Screen]] = {
     "submit_preview": submit_preview,
     "settings": settings,
     "settings_city": settings_city,
+    "news": news,
     "privacy": privacy,
     "privacy_delete": privacy_delete,
 }

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dialogs import actions as a
+from dialogs import broadcast_compose as bc
+from dialogs import news as n
 from dialogs.turn import Turn
 
 STATES: list[str] = [
@@ -39,9 +41,17 @@ STATES: list[str] = [
     "settings_city",  # choose a new city
     "privacy",  # what is stored; export or delete
     "privacy_delete",  # confirm the deletion
+    "news",  # news subscriptions: city news and Handlungsfelder, each ticked or not
+    "bc_text",  # staff: type the broadcast's text
+    "bc_audience",  # staff: all subscribers, one city's, or those of one topic
+    "bc_field",  # staff: which topic's subscribers
+    "bc_preview",  # staff: the message as residents will see it, the exact count; send or change
+    "bc_idea",  # staff: type the number of the idea a button should open
+    "bc_button",  # staff: the button's label
+    "bc_when",  # staff: type when to send it
 ]
 
-GLOBAL_COMMANDS = ("start", "menu", "help", "cancel", "language", "privacy")
+GLOBAL_COMMANDS = ("start", "menu", "help", "cancel", "language", "privacy", "stop", "broadcast")
 Condition = Callable[[Turn, str | None], bool]
 
 TRANSITIONS: list[dict[str, Any]] = [
@@ -70,6 +80,15 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": "*", "dest": "language", "before": [a.say_cancelled]},
     {"trigger": "language", "source": "*", "dest": "language", "before": [a.leave_flow]},
     {"trigger": "privacy", "source": "*", "dest": "privacy", "before": [a.leave_flow]},
+    {"trigger": "stop", "source": "*", "dest": None, "before": [n.stop_news]},
+    {
+        "trigger": "broadcast",
+        "source": "*",
+        "dest": "bc_text",
+        "conditions": [bc.is_staff],
+        "before": [a.leave_flow, bc.start],
+    },
+    {"trigger": "broadcast", "source": "*", "dest": None, "before": [bc.refuse_command]},
     # a reaction (👍 on Matrix) on an idea's message: support or withdraw, then show the idea
     {
         "trigger": "react_support",
@@ -128,6 +147,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     },
     {"trigger": "submit", "source": ["menu", "my_ideas"], "dest": "submit_consent", "before": [a.start_draft]},
     {"trigger": "my_ideas", "source": "menu", "dest": "my_ideas"},
+    {"trigger": "news_city", "source": "menu", "dest": "menu", "before": [n.subscribe_city]},
+    {"trigger": "news_no", "source": "menu", "dest": "menu", "before": [n.decline_news]},
+    {"trigger": "news", "source": ["menu", "settings"], "dest": "news", "before": [n.remember_origin]},
     {"trigger": "settings", "source": "menu", "dest": "settings"},
     # -- the vision tour ---------------------------------------------------------------
     {"trigger": "next", "source": "tour_vision", "dest": "tour_leitziel", "before": [a.start_tour]},
@@ -273,10 +295,78 @@ TRANSITIONS: list[dict[str, Any]] = [
         "before": [a.set_city],
     },
     {"trigger": "back", "source": "settings", "dest": "menu"},
+    {"trigger": "toggle", "source": "news", "dest": "news", "conditions": [n.is_topic], "before": [n.toggle_topic]},
+    {"trigger": "back", "source": "news", "dest": "settings", "conditions": [n.came_from_settings]},
+    {"trigger": "back", "source": "news", "dest": "menu"},
     {"trigger": "export", "source": "privacy", "dest": None, "before": [a.export_data]},
     {"trigger": "delete", "source": "privacy", "dest": "privacy_delete"},
     {"trigger": "back", "source": "privacy", "dest": "menu", "conditions": [a.onboarded]},
     {"trigger": "back", "source": "privacy", "dest": "language"},
     {"trigger": "confirm_delete", "source": "privacy_delete", "dest": "new", "before": [a.delete_data]},
     {"trigger": "back", "source": "privacy_delete", "dest": "privacy"},
+    # -- staff: composing a broadcast (the role is checked at /broadcast and again at send) ----
+    {
+        "trigger": "text",
+        "source": "bc_text",
+        "dest": "bc_preview",
+        "conditions": [bc.valid_text, bc.has_audience],
+        "before": [bc.set_text],
+    },
+    {
+        "trigger": "text",
+        "source": "bc_text",
+        "dest": "bc_audience",
+        "conditions": [bc.valid_text],
+        "before": [bc.set_text],
+    },
+    {"trigger": "text", "source": "bc_text", "dest": None, "before": [bc.explain_text]},
+    {"trigger": "audience", "source": "bc_audience", "dest": "bc_field", "conditions": [a.arg_is("field")]},
+    {
+        "trigger": "audience",
+        "source": "bc_audience",
+        "dest": "bc_preview",
+        "conditions": [bc.audience_choice_allowed],
+        "before": [bc.set_audience],
+    },
+    {
+        "trigger": "field",
+        "source": "bc_field",
+        "dest": "bc_preview",
+        "conditions": [a.is_field],
+        "before": [bc.set_field_audience],
+    },
+    {"trigger": "back", "source": "bc_field", "dest": "bc_audience"},
+    {"trigger": "edit_text", "source": "bc_preview", "dest": "bc_text"},
+    {"trigger": "edit_audience", "source": "bc_preview", "dest": "bc_audience"},
+    {"trigger": "add_idea", "source": "bc_preview", "dest": "bc_idea"},
+    {
+        "trigger": "text",
+        "source": "bc_idea",
+        "dest": "bc_button",
+        "conditions": [bc.is_published_idea],
+        "before": [bc.set_idea],
+    },
+    {"trigger": "text", "source": "bc_idea", "dest": None, "before": [bc.explain_idea]},
+    {
+        "trigger": "button",
+        "source": "bc_button",
+        "dest": "bc_preview",
+        "conditions": [bc.is_button_kind],
+        "before": [bc.set_button],
+    },
+    {"trigger": "remove_idea", "source": "bc_preview", "dest": "bc_preview", "before": [bc.remove_idea]},
+    {"trigger": "when", "source": "bc_preview", "dest": "bc_when"},
+    {
+        "trigger": "text",
+        "source": "bc_when",
+        "dest": "bc_preview",
+        "conditions": [bc.valid_time],
+        "before": [bc.set_time],
+    },
+    {"trigger": "text", "source": "bc_when", "dest": None, "before": [bc.explain_time]},
+    {"trigger": "now", "source": "bc_preview", "dest": "bc_preview", "before": [bc.clear_time]},
+    {"trigger": "back", "source": ["bc_idea", "bc_button", "bc_when"], "dest": "bc_preview"},
+    {"trigger": "send", "source": "bc_preview", "dest": "menu", "conditions": [bc.may_send], "before": [bc.queue]},
+    {"trigger": "send", "source": "bc_preview", "dest": "menu", "before": [bc.refuse_send]},
+    {"trigger": "discard", "source": list(bc.STATES), "dest": "menu", "before": [bc.discard]},
 ]

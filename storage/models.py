@@ -199,6 +199,85 @@ class PendingNotice(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class Subscription(SQLModel, table=True):
+    """A resident's opt-in to news: ``city`` (news from their city) or ``field:<id>`` (a Handlungsfeld)."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (Index("ix_subscription_topic", "topic"),)
+
+    resident_id: int = Field(sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True))
+    topic: str = Field(sa_column=Column(String(60), primary_key=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class BroadcastStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class Broadcast(SQLModel, table=True):
+    """A message from the Smart-City offices to subscribers, and who wrote it."""
+
+    __tablename__ = "broadcast"
+    __table_args__ = (Index("ix_broadcast_status", "status", "send_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_platform: str = Field(max_length=32)
+    author_user_id: str = Field(max_length=255)
+    author_chat_id: str = Field(max_length=255)
+    author_language: str = Field(max_length=8)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    audience_city: str | None = Field(default=None, max_length=40)
+    audience_field: str | None = Field(default=None, max_length=40)
+    idea_id: int | None = Field(default=None)
+    button: str | None = Field(default=None, max_length=16)
+    """The label of the button to the idea: ``open`` ("Zur Idee") or ``vote`` ("Jetzt abstimmen")."""
+    status: str = Field(max_length=16)
+    send_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    total: int = Field(default=0)
+    progress_message: str | None = Field(default=None, max_length=255)
+    """The author's progress message on their platform, edited as the broadcast goes."""
+    progress_final: bool = Field(default=False)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One recipient of one broadcast. All rows are written before the first message goes out."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "resident_id", name="uq_outbox_recipient"),
+        Index("ix_outbox_due", "platform", "status", "next_attempt_at"),
+        Index("ix_outbox_broadcast", "broadcast_id", "status"),
+        Index("ix_outbox_claim", "claim"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(sa_column=Column(Integer, ForeignKey("broadcast.id", ondelete="CASCADE"), nullable=False))
+    resident_id: int = Field(sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), nullable=False))
+    platform: str = Field(max_length=32)
+    status: str = Field(max_length=12)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    claim: str | None = Field(default=None, max_length=32)
+    """The batch a sender took this row in; cleared when the result is recorded."""
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
 class Vote(SQLModel, table=True):
     """One resident's support for one idea: the primary key makes a second one impossible."""
 
@@ -233,3 +312,6 @@ dashboard_token_table = DashboardToken.__table__  # type: ignore[attr-defined]
 platform_state_table = PlatformState.__table__  # type: ignore[attr-defined]
 platform_message_table = PlatformMessage.__table__  # type: ignore[attr-defined]
 pending_notice_table = PendingNotice.__table__  # type: ignore[attr-defined]
+subscription_table = Subscription.__table__  # type: ignore[attr-defined]
+broadcast_table = Broadcast.__table__  # type: ignore[attr-defined]
+outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]

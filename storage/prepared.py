@@ -11,7 +11,7 @@ its BEGIN and COMMIT.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Dialect
@@ -75,6 +75,9 @@ class Prepared:
 
     def rowcount(self, cursor: Any, params: Mapping[str, Any]) -> int:
         return int(self.execute(cursor, params).rowcount)
+
+    def executemany(self, cursor: Any, params: Sequence[Mapping[str, Any]]) -> None:
+        cursor.executemany(self.sql, [self._params(p) for p in params])
 
 
 class PreparedSet:

@@ -249,6 +249,11 @@ class Tx:
         """Run a module-level INSERT, UPDATE or DELETE compiled once; the number of rows changed."""
         return self.prepared(statement).rowcount(self.cursor, params)
 
+    def count_many(self, statement: Any, params: list[dict[str, Any]]) -> None:
+        """Run a module-level INSERT, UPDATE or DELETE once for each set of parameters."""
+        if params:
+            self.prepared(statement).executemany(self.cursor, params)
+
     # -- events and conversations ------------------------------------------------
 
     def claim_event(self, platform: str, event_id: str, now: datetime) -> bool:

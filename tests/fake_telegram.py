@@ -120,6 +120,8 @@ class FakeTelegram:
         """method (lower case) -> how many calls to answer with 502, as an overloaded server would."""
         self._last_send: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
+        self.send_times: list[float] = []
+        """When each accepted send or edit arrived (monotonic seconds), to check rates afterwards."""
         self.app = web.Application()
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self.runner: web.AppRunner | None = None
@@ -255,6 +257,7 @@ class FakeTelegram:
             raise BadRequest("Too Many Requests: retry after 1", 429, retry_after=1)
         self._last_send[chat_id] = now
         self._recent_sends.append(now)
+        self.send_times.append(now)
 
     def _chat(self, chat_id: str) -> list[ChatMessage]:
         if chat_id in self.blocked:

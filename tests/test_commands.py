@@ -8,6 +8,8 @@ import pytest
 
 from dialogs.engine import Engine
 from dialogs.table import GLOBAL_COMMANDS, STATES
+from storage.models import ALL_CITIES, Role
+from storage.moderation import grant
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
@@ -27,6 +29,16 @@ ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
 SUBMIT = [*ONBOARD, press("Idee einreichen")]
 TOUR = [*ONBOARD, press("Die Vision entdecken")]
 FIELD = [*ONBOARD, press("Ideen nach Thema"), press("1. Mobilität")]
+
+
+async def _become_staff(chat: Chat) -> None:
+    store = chat.engine.store
+    identity = chat.identity
+    store.run(lambda tx: grant(tx, identity.platform, identity.user_id, Role.STAFF, ALL_CITIES, "test", store.now()))
+
+
+BROADCAST = [*ONBOARD, _become_staff, say("/broadcast"), say("Der Stadtgarten ist wieder offen.")]
+PREVIEW = [*BROADCAST, press("Alle Abonnierenden")]
 
 PATHS: dict[str, list[Step]] = {
     "new": [],
@@ -69,7 +81,16 @@ PATHS: dict[str, list[Step]] = {
     "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
     "privacy": [*ONBOARD, press("Datenschutz")],
     "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
+    "news": [*ONBOARD, press("Einstellungen"), press("Neuigkeiten abonnieren")],
+    "bc_text": BROADCAST[:-1],
+    "bc_audience": BROADCAST,
+    "bc_field": [*BROADCAST, press("Abonnierende eines Themas")],
+    "bc_preview": PREVIEW,
+    "bc_idea": [*PREVIEW, press("Button zu einer Idee")],
+    "bc_button": [*PREVIEW, press("Button zu einer Idee"), say("1")],
+    "bc_when": [*PREVIEW, press("Zeitpunkt wählen")],
 }
+BROADCAST_STATES = {state for state in PATHS if state.startswith("bc_")}
 
 ONBOARDED_STATES = set(STATES) - {"new", "language", "city"}
 
@@ -101,6 +122,8 @@ SEEN = {
     "language": "Bitte wählen Sie Ihre Sprache",
     "privacy": "Wir speichern nur, was der Bot braucht",
     "help": "So funktioniert es",
+    "stop": "Sie haben keine Neuigkeiten abonniert",
+    "broadcast": "Das dürfen Sie leider nicht.",
 }
 
 
@@ -114,9 +137,14 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     seen = SEEN[command]
     if command in ("start", "menu") and not onboarded:
         seen = "Bitte wählen Sie Ihre Sprache"
+    if command == "broadcast" and state in BROADCAST_STATES:
+        seen = "Neue Nachricht an Abonnierende"
     assert chat.sees(seen), chat.reply.plain_text
-    if command == "help":
-        assert (state_of(store, chat.identity) or "new") in (state, "new")
+    if command in ("help", "stop"):
+        assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
+    elif command == "broadcast":
+        expected = "bc_text" if state in BROADCAST_STATES else state
+        assert (state_of(store, chat.identity) or "new") in (expected, "language" if state == "new" else expected)
     else:
         assert state_of(store, chat.identity) == EXPECTED[command][0 if onboarded else 1]
     assert chat.reply.buttons, "after every command the resident has buttons to go on with"

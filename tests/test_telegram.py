@@ -167,6 +167,7 @@ async def test_command_menus_per_language_and_scope(polling: TelegramAdapter, fa
             "cancel",
             "language",
             "privacy",
+            "stop",
         ]
         assert fake.commands[("all_group_chats", language)] == ["start", "help"]
     descriptions = {

@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -35,6 +36,7 @@ from nio import (
 from nio.crypto import ENCRYPTION_ENABLED
 
 from bot.adapters.markup import span_html
+from bot.broadcasting.transport import RateLimited, RecipientBlocked, TemporaryFailure
 from bot.delivery import Delivery
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
@@ -111,6 +113,9 @@ class MatrixAdapter:
             self.client = AsyncClient(homeserver, user, config=AsyncClientConfig(encryption_enabled=False))
         self._task: asyncio.Task[None] | None = None
         self._warned_encrypted: set[str] = set()
+
+    def transport(self, rate: float) -> MatrixTransport:
+        return MatrixTransport(self, rate)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -286,7 +291,7 @@ class MatrixAdapter:
             "formatted_body": to_html(reply),
         }
         event_id = await self._send_content(outbound.chat_id, content)
-        await self._set(f"options:{outbound.chat_id}", json.dumps([b.payload for b in reply.all_buttons()]))
+        await self.remember_options(outbound.chat_id, reply)
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
             await asyncio.to_thread(
@@ -300,6 +305,10 @@ class MatrixAdapter:
         if reply.attachment is not None:
             text = reply.attachment.content.decode("utf-8")
             await self._send_content(outbound.chat_id, {"msgtype": "m.notice", "body": text})
+
+    async def remember_options(self, room_id: str, reply: Reply) -> None:
+        """The options last shown in a room, so that a typed number chooses one (after a restart too)."""
+        await self._set(f"options:{room_id}", json.dumps([b.payload for b in reply.all_buttons()]))
 
     async def _send_content(self, room_id: str, content: dict[str, Any]) -> str | None:
         """Send, waiting out rate limits (M_LIMIT_EXCEEDED) and retrying transient errors."""
@@ -319,3 +328,60 @@ class MatrixAdapter:
             backoff *= 2
         log.warning("a Matrix message was not delivered after retries")
         return None
+
+
+class MatrixTransport:
+    """Broadcast messages as m.notice; progress messages edited with m.replace."""
+
+    platform = PLATFORM
+    supports_edit = True
+
+    def __init__(self, adapter: MatrixAdapter, rate: float) -> None:
+        self.adapter = adapter
+        self.rate = rate
+
+    async def post(self, outbound: Outbound) -> str | None:
+        reply = outbound.reply
+        content = {
+            "msgtype": "m.notice",
+            "body": to_plain(reply),
+            "format": "org.matrix.custom.html",
+            "formatted_body": to_html(reply),
+        }
+        event_id = await self._send(outbound.chat_id, content)
+        if reply.buttons:
+            await self.adapter.remember_options(outbound.chat_id, reply)
+        return event_id
+
+    async def edit(self, outbound: Outbound, message_id: str) -> None:
+        new = {
+            "msgtype": "m.notice",
+            "body": to_plain(outbound.reply),
+            "format": "org.matrix.custom.html",
+            "formatted_body": to_html(outbound.reply),
+        }
+        content = {
+            **new,
+            "body": "* " + new["body"],
+            "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
+        }
+        await self._send(outbound.chat_id, content)
+
+    async def _send(self, room_id: str, content: dict[str, Any]) -> str:
+        """One attempt; the homeserver's answer translated for the broadcast sender."""
+        try:
+            response = await self.adapter.client.room_send(
+                room_id, "m.room.message", content, ignore_unverified_devices=True
+            )
+        except (OSError, TimeoutError, ClientError) as err:
+            raise TemporaryFailure(type(err).__name__) from err
+        if isinstance(response, RoomSendResponse):
+            return str(response.event_id)
+        code = getattr(response, "status_code", "") or ""
+        retry = getattr(response, "retry_after_ms", None)
+        if code == "M_LIMIT_EXCEEDED" or retry:
+            raise RateLimited((retry or 1000) / 1000)
+        if code in ("M_FORBIDDEN", "M_NOT_FOUND"):
+            raise RecipientBlocked(code)
+        raise TemporaryFailure(code or "no answer")

@@ -45,6 +45,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.adapters.telegram_render import to_messages
+from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure
 from bot.delivery import Delivery
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
@@ -116,12 +117,17 @@ class TelegramAdapter:
         self.webhook_secret = webhook_secret
         self.public_url = public_url.rstrip("/") if public_url else None
         self.pacer = Pacer(per_chat_rate, overall_rate)
+        self.overall_rate = overall_rate
         self.poll_timeout = poll_timeout
         self.username = ""
         self._poller: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._chat_locks: dict[str, asyncio.Lock] = {}
+
+    def transport(self) -> TelegramTransport:
+        """For broadcasts: at the overall rate, sharing the pacer with the dialogue's replies."""
+        return TelegramTransport(self, self.overall_rate)
 
     @property
     def webhook_mode(self) -> bool:
@@ -171,6 +177,7 @@ class TelegramAdapter:
             BotCommand(command="cancel", description=_("Cancel what you are doing")),
             BotCommand(command="language", description=_("Change the language")),
             BotCommand(command="privacy", description=_("Your data: see, export, delete")),
+            BotCommand(command="stop", description=_("Receive no more news")),
         ]
 
     def _role_commands(self, lang: Language, roles: set[Role]) -> list[BotCommand]:
@@ -191,6 +198,8 @@ class TelegramAdapter:
                 BotCommand(command="progress", description=_("Report progress: /progress 42 umsetzung")),
                 BotCommand(command="stats", description=_("Figures: ideas, supports, participants")),
                 BotCommand(command="dashboard", description=_("A login link to the dashboard")),
+                BotCommand(command="broadcast", description=_("Write a message to subscribers")),
+                BotCommand(command="broadcasts", description=_("Messages sent: figures, pause, cancel")),
             ]
         if Role.ADMIN in roles:
             commands += [
@@ -458,6 +467,69 @@ class TelegramAdapter:
         log.info("a Telegram resident blocked the bot; marked unreachable")
 
 
+class TelegramTransport:
+    """Broadcast messages through the adapter's client and pacer, with Telegram's answers translated."""
+
+    platform = PLATFORM
+    supports_edit = True
+
+    def __init__(self, adapter: TelegramAdapter, rate: float) -> None:
+        self.adapter = adapter
+        self.rate = rate
+
+    async def post(self, outbound: Outbound) -> str | None:
+        bot, chat_id = self.adapter.bot, outbound.chat_id
+        markup = _keyboard(outbound.reply)
+        message_id = None
+        texts = to_messages(outbound.reply)
+        for index, text in enumerate(texts):
+            last = index == len(texts) - 1
+            await self.adapter.pacer.wait(chat_id)
+            message = await _translated(
+                bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode="HTML",
+                    reply_markup=markup if last else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            )
+            message_id = str(message.message_id)
+        return message_id
+
+    async def edit(self, outbound: Outbound, message_id: str) -> None:
+        await self.adapter.pacer.wait(outbound.chat_id)
+        try:
+            await _translated(
+                self.adapter.bot.edit_message_text(
+                    text=to_messages(outbound.reply)[0],
+                    chat_id=outbound.chat_id,
+                    message_id=int(message_id),
+                    parse_mode="HTML",
+                    reply_markup=_keyboard(outbound.reply),
+                )
+            )
+        except PermanentFailure as err:
+            if "not modified" not in str(err):
+                raise
+
+
+async def _translated(call: Awaitable[T]) -> T:
+    """Telegram's errors as the broadcast sender's: blocked, slow down, try later, or refused."""
+    try:
+        return await call
+    except TelegramForbiddenError as err:
+        raise RecipientBlocked(err.message) from err
+    except TelegramRetryAfter as err:
+        raise RateLimited(float(err.retry_after)) from err
+    except (TelegramNetworkError, TelegramServerError) as err:
+        raise TemporaryFailure(type(err).__name__) from err
+    except TelegramBadRequest as err:
+        if "chat not found" in err.message.lower():
+            raise RecipientBlocked(err.message) from err
+        raise PermanentFailure(err.message) from err
+
+
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
@@ -473,4 +545,5 @@ def adapter_kwargs(settings: Any) -> dict[str, Any]:
         "api_url": settings.telegram_api_url,
         "webhook_secret": secret.get_secret_value() if secret else None,
         "public_url": settings.public_url,
+        "overall_rate": settings.telegram_rate,
     }

@@ -163,6 +163,24 @@ async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> None:
         )
 
 
+class WebTransport:
+    """Broadcasts to web residents: to every page they have open here, or kept for their next visit."""
+
+    platform = session.PLATFORM
+    supports_edit = False
+
+    def __init__(self, app: web.Application, rate: float) -> None:
+        self.app = app
+        self.rate = rate
+
+    async def post(self, outbound: Outbound) -> str | None:
+        await _send_to_open_pages(self.app, outbound)
+        return None
+
+    async def edit(self, outbound: Outbound, message_id: str) -> None:
+        await _send_to_open_pages(self.app, outbound)
+
+
 class _Chat:
     """One open page: turns frames into events and replies into frames."""
 

@@ -1,0 +1,241 @@
+"""Sends one platform's share of the outbox, at the platform's rate, and records every result.
+
+Crash safety rests on one rule: a send slot is given back only once the result of its
+send is stored. So at any moment at most `concurrency` messages have gone out without
+a record, and only those can arrive twice after a crash; every other claimed row is
+either recorded or was never sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
+from dialogs.i18n import Languages
+from dialogs.messages import Identity, Outbound, Reply
+from dialogs.news import broadcast_reply
+from storage import outbox
+from storage.models import BroadcastStatus, OutboxStatus
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Limiter:
+    """Spaces sends evenly at `rate` a second; `hold` pauses them all (a platform's retry-after)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.gap = 1.0 / rate
+        self.clock = clock
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = self.clock()
+        slot = max(now, self._next)
+        self._next = slot + self.gap
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def hold(self, seconds: float) -> None:
+        self._next = max(self._next, self.clock() + seconds)
+
+
+@dataclass
+class SenderCounters:
+    sent: int = 0
+    unreachable: int = 0
+    retried: int = 0
+    failed: int = 0
+    rate_limited: int = 0
+
+
+@dataclass
+class _Pending:
+    result: outbox.Result
+    stored: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class Recorder:
+    """Stores results in small groups (one transaction each) and tells each sender when its result is safe."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: list[_Pending] = []
+        self._wake = asyncio.Event()
+
+    async def record(self, result: outbox.Result) -> None:
+        pending = _Pending(result)
+        self._queue.append(pending)
+        self._wake.set()
+        await pending.stored
+
+    def _store(self, results: list[outbox.Result]) -> None:
+        self.store.run(lambda tx: outbox.record(tx, results, self.store.now()))
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queue = self._queue, []
+            if not batch:
+                continue
+            results = [p.result for p in batch]
+            while True:
+                try:
+                    await asyncio.to_thread(self._store, results)
+                    break
+                except Exception:  # the database is away: keep the results and try again
+                    log.exception("broadcast results could not be stored; retrying in %.1f s", backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+            backoff = 0.5
+            for pending in batch:
+                if not pending.stored.done():
+                    pending.stored.set_result(None)
+
+
+class PlatformSender:
+    """The one sender of a platform while this process holds the platform's sender role."""
+
+    def __init__(
+        self,
+        store: Store,
+        transport: Transport,
+        languages: Languages,
+        *,
+        concurrency: int = 8,
+        max_attempts: int = 6,
+        retry_delay: float = 5.0,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.languages = languages
+        self.platform = transport.platform
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.poll_interval = poll_interval
+        self.batch = max(2 * concurrency, int(transport.rate))
+        self.limiter = Limiter(transport.rate)
+        self.counters = SenderCounters()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._statuses: dict[int, str] = {}
+        self._broadcasts: dict[int, outbox.BroadcastRecord] = {}
+        self._replies: dict[tuple[int, str], Reply] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def _db(self, work: Callable[..., object]) -> object:
+        return await asyncio.to_thread(self.store.run, work)
+
+    async def run(self, still_leader: Callable[[], Awaitable[bool]]) -> None:
+        """Send until cancelled or until the sender role is lost; claimed rows are handed back on the way out."""
+        released = await self._db(lambda tx: outbox.release_claims(tx, self.platform))
+        if released:
+            log.info("%s: %s unfinished recipients from an earlier sender are due again", self.platform, released)
+        recorder = Recorder(self.store)
+        recording = asyncio.create_task(recorder.run())
+        watching = asyncio.create_task(self._follow_statuses())
+        try:
+            while await still_leader():
+                claimed = await asyncio.to_thread(
+                    self.store.run, lambda tx: outbox.claim(tx, self.platform, self.batch, self.store.now())
+                )
+                if not claimed:
+                    await asyncio.sleep(self.poll_interval)
+                    continue
+                for row in claimed:
+                    await self._slots.acquire()
+                    if not self._held_back(row):
+                        await self.limiter.wait()
+                    task = asyncio.create_task(self._deliver(row, recorder))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+        finally:
+            if self._in_flight:
+                await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+            watching.cancel()
+            recording.cancel()
+            await asyncio.gather(watching, recording, return_exceptions=True)
+            try:
+                await self._db(lambda tx: outbox.release_claims(tx, self.platform))
+            except Exception:  # the next sender hands them back when it starts
+                log.warning("%s: claimed recipients not handed back on stopping", self.platform)
+
+    def _held_back(self, row: outbox.Claimed) -> bool:
+        """Paused or cancelled since the row was claimed (it was sending when claimed)."""
+        return self._statuses.get(row.broadcast_id) in (BroadcastStatus.PAUSED.value, BroadcastStatus.CANCELLED.value)
+
+    async def _follow_statuses(self) -> None:
+        """Pauses and cancels reach the sender within half a second."""
+        while True:
+            try:
+                self._statuses = await asyncio.to_thread(self.store.run, outbox.open_statuses)
+            except Exception:
+                log.warning("%s: broadcast statuses could not be read", self.platform)
+            await asyncio.sleep(0.5)
+
+    async def _deliver(self, row: outbox.Claimed, recorder: Recorder) -> None:
+        try:
+            result = await self._attempt(row)
+            await recorder.record(result)
+        finally:
+            self._slots.release()
+
+    async def _attempt(self, row: outbox.Claimed) -> outbox.Result:
+        now = self.store.now()
+        if self._held_back(row):
+            cancelled = self._statuses.get(row.broadcast_id) == BroadcastStatus.CANCELLED.value
+            after = OutboxStatus.CANCELLED if cancelled else OutboxStatus.PENDING
+            return outbox.Result(row.id, row.resident_id, after, row.attempts, now)
+        try:
+            reply = await self._reply(row)
+            await self.transport.post(Outbound(Identity(self.platform, row.user_id), row.chat_id, reply))
+        except RecipientBlocked:
+            self.counters.unreachable += 1
+            return outbox.Result(row.id, row.resident_id, OutboxStatus.UNREACHABLE, row.attempts + 1, now)
+        except RateLimited as err:
+            self.counters.rate_limited += 1
+            self.limiter.hold(err.retry_after)
+            later = now + timedelta(seconds=err.retry_after)
+            return outbox.Result(row.id, row.resident_id, OutboxStatus.PENDING, row.attempts, later)
+        except PermanentFailure as err:
+            log.warning("%s: a broadcast message was refused: %s", self.platform, err)
+            self.counters.failed += 1
+            return outbox.Result(row.id, row.resident_id, OutboxStatus.FAILED, row.attempts + 1, now)
+        except Exception as err:
+            if not isinstance(err, TemporaryFailure | TimeoutError | OSError):
+                log.exception("%s: unexpected error while sending a broadcast message", self.platform)
+            return self._retry_later(row, now)
+        self.counters.sent += 1
+        return outbox.Result(row.id, row.resident_id, OutboxStatus.SENT, row.attempts + 1, now, sent_at=now)
+
+    def _retry_later(self, row: outbox.Claimed, now: datetime) -> outbox.Result:
+        attempts = row.attempts + 1
+        if attempts >= self.max_attempts:
+            self.counters.failed += 1
+            return outbox.Result(row.id, row.resident_id, OutboxStatus.FAILED, attempts, now)
+        self.counters.retried += 1
+        delay = min(600.0, self.retry_delay * 2 ** (attempts - 1))
+        return outbox.Result(row.id, row.resident_id, OutboxStatus.PENDING, attempts, now + timedelta(seconds=delay))
+
+    async def _reply(self, row: outbox.Claimed) -> Reply:
+        lang = self.languages.get(row.language)
+        key = (row.broadcast_id, lang.code)
+        reply = self._replies.get(key)
+        if reply is None:
+            broadcast = self._broadcasts.get(row.broadcast_id)
+            if broadcast is None:
+                found = await asyncio.to_thread(self.store.run, lambda tx: outbox.get(tx, row.broadcast_id))
+                if found is None:
+                    raise PermanentFailure(f"broadcast {row.broadcast_id} is gone")
+                broadcast = self._broadcasts[row.broadcast_id] = found
+            reply = broadcast_reply(broadcast.text, broadcast.idea_id, broadcast.button, lang)
+            self._replies[key] = reply
+        return reply

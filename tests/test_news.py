@@ -1,0 +1,130 @@
+"""Subscriptions to news: opt-in on first contact, settings, /stop, and what export and deletion do."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from dialogs.engine import Engine
+from storage import subscriptions
+from storage.models import subscription_table
+from storage.store import Store
+from storage.subscriptions import Audience, audience_size
+from tests.chat import Chat
+from tests.helpers import resident
+
+
+def topics(store: Store, chat: Chat) -> list[str]:
+    record = resident(store, chat.identity)
+    assert record is not None
+    return store.run(lambda tx: subscriptions.topics_of(tx, record.id))
+
+
+async def test_first_menu_asks_once_with_nothing_ticked(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    assert erika.sees("Möchten Sie Neuigkeiten erhalten")
+    assert erika.labels()[:3] == ["Ja, Neuigkeiten aus Aalen", "Themen wählen", "Nein, danke"]
+    assert topics(store, erika) == [], "nothing is subscribed before the resident chooses"
+    await erika.presses("Ideen nach Thema")
+    await erika.says("/menu")
+    assert not erika.sees("Möchten Sie Neuigkeiten erhalten"), "asked once only"
+    assert not erika.sees_button("Nein, danke")
+    assert topics(store, erika) == []
+
+
+async def test_yes_subscribes_to_the_city_news(erika: Chat, store: Store) -> None:
+    await erika.onboard(city="Heidenheim")
+    await erika.presses("Ja, Neuigkeiten aus Heidenheim")
+    assert erika.sees("Sie erhalten Neuigkeiten aus Heidenheim")
+    assert erika.sees("Was möchten Sie tun?")
+    assert topics(store, erika) == ["city"]
+    await erika.presses("Einstellungen")
+    assert erika.sees("Neuigkeiten: Neuigkeiten aus Heidenheim")
+
+
+async def test_no_thanks_stores_nothing(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.presses("Nein, danke")
+    assert erika.sees("In Ordnung, keine Neuigkeiten")
+    assert topics(store, erika) == []
+
+
+async def test_topics_are_ticked_and_unticked_in_the_settings(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.presses("Einstellungen")
+    assert erika.sees("Neuigkeiten: keine")
+    await erika.presses("Neuigkeiten abonnieren")
+    assert erika.sees_button("☐ Neuigkeiten aus Aalen") and erika.sees_button("☐ Mobilität")
+    await erika.presses("☐ Mobilität")
+    await erika.presses("☐ Neuigkeiten aus Aalen")
+    assert erika.sees_button("☑ Mobilität") and erika.sees_button("☑ Neuigkeiten aus Aalen")
+    assert sorted(topics(store, erika)) == ["city", "field:mobilitaet"]
+    await erika.presses("☑ Neuigkeiten aus Aalen")
+    assert topics(store, erika) == ["field:mobilitaet"]
+    await erika.presses("Fertig")
+    assert erika.sees("Neuigkeiten: Mobilität"), "back in the settings, which show the change"
+
+
+async def test_choose_topics_from_the_first_menu_goes_back_to_the_menu(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.presses("Themen wählen")
+    await erika.presses("☐ Bildung")
+    await erika.presses("Fertig")
+    assert erika.sees("Was möchten Sie tun?")
+    assert len(topics(store, erika)) == 1
+
+
+async def test_stop_ends_every_subscription_in_one_step(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.presses("Ja, Neuigkeiten aus Aalen")
+    await erika.presses("Einstellungen")
+    await erika.presses("Neuigkeiten abonnieren")
+    await erika.presses("☐ Klima")
+    assert len(topics(store, erika)) == 2
+    await erika.says("/stop")
+    assert erika.sees("Sie erhalten keine Neuigkeiten mehr")
+    assert topics(store, erika) == []
+    await erika.says("/stop")
+    assert erika.sees("Sie haben keine Neuigkeiten abonniert")
+
+
+async def test_stop_before_anything_else_does_not_ask_later(erika: Chat, store: Store) -> None:
+    await erika.says("/stop")
+    await erika.presses("Deutsch")
+    await erika.presses("Aalen")
+    assert not erika.sees("Möchten Sie Neuigkeiten erhalten"), "who said /stop is not asked again"
+
+
+async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, store: Store) -> None:
+    people = {name: Chat(engine, name) for name in ("a1", "a2", "h1", "none", "blocked")}
+    for name, chat in people.items():
+        await chat.onboard(city="Heidenheim" if name.startswith("h") else "Aalen")
+        if name != "none":
+            await chat.presses("Ja, Neuigkeiten")
+    await people["a2"].presses("Einstellungen")
+    await people["a2"].presses("Neuigkeiten abonnieren")
+    await people["a2"].presses("☐ Mobilität")
+    store.run(lambda tx: tx.set_reachable("test", "blocked", store.now()))
+    sizes = store.run(
+        lambda tx: [
+            audience_size(tx, audience)
+            for audience in (Audience(), Audience("aalen"), Audience("heidenheim"), Audience(field="mobilitaet"))
+        ]
+    )
+    assert sizes == [3, 2, 1, 1]
+
+
+async def test_export_lists_subscriptions_and_deletion_removes_them(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.presses("Ja, Neuigkeiten aus Aalen")
+    await erika.says("/privacy")
+    await erika.presses("Meine Daten exportieren")
+    attachment = erika.reply.attachment
+    assert attachment is not None
+    exported = json.loads(attachment.content)
+    assert [s["topic"] for s in exported["news_subscriptions"]] == ["city"]
+    await erika.presses("Meine Daten löschen")
+    await erika.presses("Ja, meine Daten löschen")
+    assert store.run(lambda tx: audience_size(tx, Audience())) == 0
+    assert store.run(lambda tx: tx.rows(select(subscription_table))) == [], "no subscription row is left"
