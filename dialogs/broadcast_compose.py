@@ -7,7 +7,7 @@ audience must be one the staff member may reach (their city, or every city).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dialogs import inputs
@@ -247,7 +247,7 @@ def parse_time(text: str, now: datetime) -> datetime | None:
         else:
             when = parsed.replace(tzinfo=ZONE)
         if now < when <= now + LATEST:
-            return when
+            return when.astimezone(UTC)  # the store keeps UTC
         return None
     return None
 
@@ -345,18 +345,20 @@ def preview_screen(turn: Turn) -> Screen:
     for row in reply.buttons:
         for shown in row:
             screen.text.item(_("Button: {label} (idea no. {number})").format(label=shown.label, number=idea))
-    screen.text.item(
-        _("Recipients: {audience}, exactly {count} people right now").format(
-            audience=_audience_label(turn, audience), count=number(size)
-        )
+    recipients = turn.lang.ngettext(
+        "Recipients: {audience}, exactly {count} person right now",
+        "Recipients: {audience}, exactly {count} people right now",
+        size,
     )
+    screen.text.item(recipients.format(audience=_audience_label(turn, audience), count=number(size)))
     time_text = turn.lang.datetime(when, ZONE) if when else _("now")
     screen.text.item(_("Time: {time}").format(time=time_text))
     if when is not None:
         screen.button(_("Plan for {time}").format(time=time_text), "send")
         screen.button(_("Send now instead"), "now")
     elif size > 0:
-        screen.button(_("Send now to {count} people").format(count=number(size)), "send")
+        label = turn.lang.ngettext("Send now to {count} person", "Send now to {count} people", size)
+        screen.button(label.format(count=number(size)), "send")
     else:
         screen.text.para(_("Nobody would receive this message now. Choose other recipients or a later time."))
     screen.pair((_("Choose a time"), "when"), (_("Edit the text"), "edit_text"))

@@ -20,7 +20,9 @@ def mermaid() -> str:
             if edge not in seen:
                 seen.add(edge)
                 lines.append(f"    {origin} --> {dest}: {row['trigger']}")
-    lines.append("    note right of any: /start /menu /cancel /language /privacy work from every state")
+    lines.append(
+        "    note right of any: /start /menu /cancel /language /privacy /stop work from every state; /broadcast for staff"
+    )
     return "\n".join(lines)
 
 

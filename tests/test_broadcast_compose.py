@@ -1,0 +1,242 @@
+"""Staff compose broadcasts in the chat: text, audience with exact counts, preview, time, button, /broadcasts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dialogs.broadcast_compose import ZONE, parse_time
+from dialogs.engine import Engine
+from storage import moderation as moderation_db
+from storage import outbox
+from storage.models import ALL_CITIES, BroadcastStatus, Role
+from storage.store import Store
+from tests.chat import Chat
+from tests.helpers import seed_idea
+
+NEWS = "Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.\n\nViel Spaß beim Surfen!"
+
+
+def make_staff(store: Store, chat: Chat, city: str = ALL_CITIES) -> None:
+    identity = chat.identity
+    store.run(
+        lambda tx: moderation_db.grant(tx, identity.platform, identity.user_id, Role.STAFF, city, "test", store.now())
+    )
+
+
+async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> list[Chat]:
+    people = []
+    for name in names:
+        chat = Chat(engine, name)
+        await chat.onboard(city=city)
+        await chat.presses("Ja, Neuigkeiten")
+        people.append(chat)
+    return people
+
+
+@pytest.fixture
+async def anna(engine: Engine, store: Store) -> Chat:
+    chat = Chat(engine, "anna")
+    await chat.onboard()
+    await chat.presses("Nein, danke")
+    make_staff(store, chat)
+    return chat
+
+
+def broadcasts(store: Store) -> list[outbox.BroadcastRecord]:
+    return store.run(lambda tx: outbox.recent(tx))
+
+
+async def test_residents_may_not_broadcast(erika: Chat, store: Store) -> None:
+    await erika.onboard()
+    await erika.says("/broadcast")
+    assert erika.sees("Das dürfen Sie leider nicht.")
+    await erika.says("/broadcasts")
+    assert erika.sees("Das dürfen Sie leider nicht.")
+    entries = store.run(lambda tx: moderation_db.audit_entries(tx, "test:erika"))
+    assert [(e["action"], e["outcome"]) for e in entries] == [("broadcast", "refused"), ("broadcasts", "refused")]
+
+
+async def test_compose_preview_with_the_exact_count_then_send(anna: Chat, engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1", "a2", "a3"])
+    await subscribers(engine, ["h1"], city="Heidenheim")
+    await anna.says("/broadcast")
+    assert anna.sees("Neue Nachricht an Abonnierende")
+    await anna.says("Kurz")
+    assert anna.sees("Bitte schreiben Sie mindestens 10"), "too short is explained, and the draft stays open"
+    await anna.says(NEWS)
+    assert anna.labels()[:3] == [
+        "Alle Abonnierenden (4)",
+        "Neuigkeiten aus Aalen (3)",
+        "Neuigkeiten aus Heidenheim (1)",
+    ]
+    await anna.presses("Neuigkeiten aus Aalen")
+    assert anna.sees("Vorschau")
+    assert anna.sees("Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.")
+    assert anna.sees("Abbestellen: /stop"), "the preview shows the message as residents will read it"
+    assert anna.sees("Empfänger: Neuigkeiten aus Aalen, im Moment genau 3 Personen")
+    assert anna.sees("Zeitpunkt: sofort")
+    await anna.presses("Jetzt an 3 Personen senden")
+    assert anna.sees("Nachricht Nr. 1 wird gesendet")
+    assert anna.sees("Was möchten Sie tun?")
+    [sent] = broadcasts(store)
+    assert (sent.status, sent.audience_city, sent.audience_field) == ("scheduled", "aalen", None)
+    assert sent.text == NEWS and sent.author_user_id == "anna"
+    promoted = store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    assert promoted == [(sent.id, 3)], "every recipient row is written before anything is sent"
+    entries = store.run(lambda tx: moderation_db.audit_entries(tx, "test:anna"))
+    assert ("broadcast", "broadcast:1", "done") in [(e["action"], e["object"], e["outcome"]) for e in entries]
+
+
+async def test_topic_audience_and_a_button_to_an_idea(anna: Chat, engine: Engine, store: Store) -> None:
+    [fan] = await subscribers(engine, ["fan"])
+    await fan.presses("Einstellungen")
+    await fan.presses("Neuigkeiten abonnieren")
+    await fan.presses("☐ Mobilität")
+    published = seed_idea(store)
+    await anna.says("/broadcast")
+    await anna.says(NEWS)
+    await anna.presses("Abonnierende eines Themas")
+    assert anna.sees_button("Mobilität (1)") and anna.sees_button("Bildung und digitale Teilhabe (0)")
+    await anna.presses("Mobilität")
+    assert anna.sees("Empfänger: Abonnierende von „Mobilität“, im Moment genau 1 Person")
+    await anna.presses("Button zu einer Idee")
+    await anna.says("9999")
+    assert anna.sees("Bitte geben Sie die Nummer einer veröffentlichten Idee ein")
+    await anna.says(str(published))
+    await anna.presses("Jetzt abstimmen")
+    assert anna.sees(f"Button: Jetzt abstimmen (Idee Nr. {published})")
+    await anna.presses("Jetzt an 1 Person senden")
+    [sent] = broadcasts(store)
+    assert (sent.audience_field, sent.idea_id, sent.button) == ("mobilitaet", published, "vote")
+
+
+async def test_a_planned_broadcast_can_be_listed_and_cancelled(anna: Chat, engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1"])
+    await anna.says("/broadcast")
+    await anna.says(NEWS)
+    await anna.presses("Alle Abonnierenden")
+    await anna.presses("Zeitpunkt wählen")
+    await anna.says("gestern")
+    assert anna.sees("Bitte geben Sie einen Zeitpunkt in den nächsten 90 Tagen ein")
+    await anna.says("24.12.2099 09:00")
+    assert anna.sees("Bitte geben Sie einen Zeitpunkt in den nächsten 90 Tagen ein")
+    later = (datetime.now(ZONE) + timedelta(days=2)).strftime("%d.%m.%Y 09:30")
+    await anna.says(later)
+    assert anna.sees("Zeitpunkt: ") and anna.sees("09:30")
+    await anna.presses("Für ")
+    assert anna.sees("ist für") and anna.sees("geplant")
+    [planned] = broadcasts(store)
+    send_at = planned.send_at.replace(tzinfo=planned.send_at.tzinfo or UTC)  # SQLite returns UTC without a zone
+    assert planned.status == BroadcastStatus.SCHEDULED.value and send_at > store.now() + timedelta(days=1)
+    assert store.run(lambda tx: outbox.promote_due(tx, store.now())) == [], "not before its time"
+    await anna.says("/broadcasts")
+    assert anna.sees("Nr. 1 – geplant")
+    await anna.presses("Nr. 1 abbrechen")
+    assert anna.sees("Nachricht Nr. 1 ist jetzt abgebrochen.")
+    assert broadcasts(store)[0].status == BroadcastStatus.CANCELLED.value
+
+
+async def test_the_role_is_checked_again_when_sending(anna: Chat, engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1"])
+    await anna.says("/broadcast")
+    await anna.says(NEWS)
+    await anna.presses("Alle Abonnierenden")
+    store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
+    await anna.presses("Jetzt an 1 Person senden")
+    assert anna.sees("Das dürfen Sie leider nicht.")
+    assert broadcasts(store) == []
+
+
+async def test_staff_of_one_city_reach_only_its_subscribers(engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1"])
+    await subscribers(engine, ["h1", "h2"], city="Heidenheim")
+    bernd = Chat(engine, "bernd")
+    await bernd.onboard(city="Heidenheim")
+    make_staff(store, bernd, "heidenheim")
+    await bernd.says("/broadcast")
+    await bernd.says(NEWS)
+    assert bernd.labels()[:2] == ["Neuigkeiten aus Heidenheim (2)", "Abonnierende eines Themas"]
+    await bernd.presses("Neuigkeiten aus Heidenheim")
+    await bernd.presses("Andere Empfänger")
+    await bernd.press_payload(bernd.button("Abonnierende eines Themas"))
+    await bernd.presses("Mobilität")
+    assert bernd.sees("Abonnierende von „Mobilität“ in Heidenheim")
+
+
+async def test_pause_and_resume_from_the_list(anna: Chat, engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1", "a2"])
+    await anna.says("/broadcast")
+    await anna.says(NEWS)
+    await anna.presses("Alle Abonnierenden")
+    await anna.presses("Jetzt an 2 Personen senden")
+    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await anna.says("/broadcasts")
+    assert anna.sees("Nr. 1 – im Versand")
+    assert anna.sees("0 von 2 zugestellt, 0 nicht erreichbar")
+    await anna.presses("Nr. 1 anhalten")
+    assert anna.sees("Nachricht Nr. 1 ist jetzt angehalten.")
+    assert store.run(lambda tx: outbox.claim(tx, "test", 10, store.now())) == [], "a paused broadcast is not sent"
+    await anna.presses("Nr. 1 fortsetzen")
+    assert anna.sees("Nachricht Nr. 1 ist jetzt im Versand.")
+    claimed = store.run(lambda tx: outbox.claim(tx, "test", 10, store.now()))
+    assert len(claimed) == 2
+
+
+async def test_pause_button_pressed_after_the_role_was_revoked(anna: Chat, engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1"])
+    await anna.says("/broadcast")
+    await anna.says(NEWS)
+    await anna.presses("Alle Abonnierenden")
+    await anna.presses("Jetzt an 1 Person senden")
+    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await anna.says("/broadcasts")
+    store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
+    await anna.presses("Nr. 1 anhalten")
+    assert anna.sees("Das dürfen Sie leider nicht.")
+    assert broadcasts(store)[0].status == BroadcastStatus.SENDING.value
+
+
+async def test_the_button_on_a_broadcast_opens_the_idea(erika: Chat, store: Store) -> None:
+    idea = seed_idea(store)
+    await erika.onboard()
+    await erika.press_payload(f"l.idea_{idea}")
+    assert erika.sees("Echtzeit-Anzeigen an Bushaltestellen")
+    assert not erika.reply.replaces_menu, "the news message stays; the idea comes as a new message"
+    await erika.press_payload("l.idea_99999")
+    assert erika.sees("Was möchten Sie tun?"), "an idea that is gone: like its deep link, the main menu"
+
+
+async def test_cancelling_marks_the_waiting_recipients(anna: Chat, engine: Engine, store: Store) -> None:
+    await subscribers(engine, ["a1", "a2"])
+    await anna.says("/broadcast")
+    await anna.says(NEWS)
+    await anna.presses("Alle Abonnierenden")
+    await anna.presses("Jetzt an 2 Personen senden")
+    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await anna.says("/broadcasts")
+    await anna.presses("Nr. 1 abbrechen")
+    figures = store.run(lambda tx: outbox.figures(tx, 1))
+    assert (figures.total, figures.cancelled, figures.waiting) == (2, 2, 0)
+    assert anna.sees("2 nicht gesendet (abgebrochen)")
+    assert store.run(lambda tx: outbox.finish_completed(tx, store.now())) == [1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("18:30", datetime(2026, 11, 28, 17, 30, tzinfo=UTC)),
+        ("09:00", datetime(2026, 11, 29, 8, 0, tzinfo=UTC)),
+        ("24.12.2026 09:00", datetime(2026, 12, 24, 8, 0, tzinfo=UTC)),
+        ("24.12. 09:00", datetime(2026, 12, 24, 8, 0, tzinfo=UTC)),
+        ("1.2.27 7:05", datetime(2027, 2, 1, 6, 5, tzinfo=UTC)),
+        ("28.11.2026 10:00", None),
+        ("24.12.2099 09:00", None),
+        ("morgen früh", None),
+        ("31.02.2027 10:00", None),
+    ],
+)
+def test_times_are_read_in_german_time(typed: str, expected: datetime | None) -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # 13:00 in Aalen
+    assert parse_time(typed, now) == expected
