@@ -38,7 +38,7 @@ def new_broadcast(store: Store, audience: Audience = Audience()) -> int:
     return store.run(
         lambda tx: outbox.create_broadcast(
             tx,
-            author=("telegram", "staff", "staff", "de"),
+            author=("telegram", "9999", "9999", "de"),
             text="Neuigkeiten aus dem Rathaus",
             audience=audience,
             idea_id=None,
