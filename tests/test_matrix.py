@@ -316,3 +316,74 @@ async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> Non
             await bot.stop()
     finally:
         strict.stop()
+
+
+async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bot(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    from bot.broadcasting.service import BroadcastService
+    from dialogs.messages import Identity
+    from storage import moderation as moderation_db
+    from storage.models import ALL_CITIES, Role
+    from tests.helpers import resident
+    from tests.test_broadcast_delivery import wait_until_finished
+
+    news = "Der Bürgerservice in Heidenheim ist jetzt auch samstags geöffnet."
+    idea_id = seed_idea(store, "Sensoren für freie Parkplätze")
+    bot = await start_bot(engine, synapse, bot_user)
+    service = BroadcastService(
+        store,
+        engine.languages,
+        [bot.transport(50.0)],
+        database_url=str(store.engine.url),
+        concurrency=2,
+        retry_delay=0.2,
+        schedule_interval=0.1,
+        election_interval=0.2,
+        progress_interval=0.2,
+    )
+    await service.start()
+    others = [MatrixResident(synapse, f"{name}{next(_names)}") for name in ("ben", "carl", "dora")]
+    ben, carl, dora = others
+    try:
+        for person in (anna, ben, carl, dora):
+            if person is not anna:
+                await person.login()
+            await person.invite(bot_user)
+            await person.says("/start")
+            await person.says("1")
+            await person.says("Aalen")
+        await anna.says(anna.number_of("Ja, Neuigkeiten aus Aalen"))
+        await carl.says(carl.number_of("Ja, Neuigkeiten aus Aalen"))
+        await ben.says(ben.number_of("Nein, danke"))
+        await carl.client.room_kick(carl.room, bot_user)
+        store.run(lambda tx: moderation_db.grant(tx, "matrix", dora.user, Role.STAFF, ALL_CITIES, "test", store.now()))
+        await dora.says("/broadcast")
+        await dora.says(news)
+        await dora.says(dora.number_of("Neuigkeiten aus Aalen (2)"))
+        await dora.says(dora.number_of("Button zu einer Idee"))
+        await dora.says(str(idea_id))
+        await dora.says(dora.number_of("Zur Idee"))
+        await dora.says(dora.number_of("Jetzt an 2 Personen senden"))
+        await wait_until_finished(store, 1)
+
+        received = await anna.wait_for_notices(len(anna.notices) + 1)
+        assert news in received.body and "1. Zur Idee" in received.body
+        await anna.says("1")
+        assert "Sensoren für freie Parkplätze" in anna.last, "the typed number opens the idea"
+        await ben._sync()
+        assert all(news not in n.body for n in ben.notices)
+        blocked = resident(store, Identity("matrix", carl.user))
+        assert blocked is not None and blocked.unreachable_since is not None
+
+        deadline = time.monotonic() + 20
+        while not any("1 von 2 zugestellt, 1 nicht erreichbar" in n.body for n in dora.notices):
+            assert time.monotonic() < deadline, [n.body for n in dora.notices[-3:]]
+            await dora._sync()
+        final = next(n for n in reversed(dora.notices) if "1 von 2 zugestellt" in n.body)
+        assert final.source["content"]["m.relates_to"]["rel_type"] == "m.replace", "the progress message is edited"
+    finally:
+        await service.stop()
+        for person in others:
+            await person.close()
+        await bot.stop()

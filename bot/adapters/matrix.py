@@ -307,8 +307,12 @@ class MatrixAdapter:
             await self._send_content(outbound.chat_id, {"msgtype": "m.notice", "body": text})
 
     async def remember_options(self, room_id: str, reply: Reply) -> None:
-        """The options last shown in a room, so that a typed number chooses one (after a restart too)."""
-        await self._set(f"options:{room_id}", json.dumps([b.payload for b in reply.all_buttons()]))
+        """The options last shown in a room, so that a typed number chooses one (after a restart too).
+
+        Where the bot asks the resident to type (an idea's number, a title), a number is text.
+        """
+        options = [] if reply.expects_text else [b.payload for b in reply.all_buttons()]
+        await self._set(f"options:{room_id}", json.dumps(options))
 
     async def _send_content(self, room_id: str, content: dict[str, Any]) -> str | None:
         """Send, waiting out rate limits (M_LIMIT_EXCEEDED) and retrying transient errors."""
