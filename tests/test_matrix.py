@@ -341,6 +341,7 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
         schedule_interval=0.1,
         election_interval=0.2,
         progress_interval=0.2,
+        takeover_pause=0,
     )
     await service.start()
     others = [MatrixResident(synapse, f"{name}{next(_names)}") for name in ("ben", "carl", "dora")]

@@ -41,6 +41,7 @@ class BroadcastService:
         schedule_interval: float = 1.0,
         election_interval: float = 2.0,
         progress_interval: float = 3.0,
+        takeover_pause: float = 1.5,
     ) -> None:
         self.store = store
         self.languages = languages
@@ -51,6 +52,7 @@ class BroadcastService:
         self.schedule_interval = schedule_interval
         self.election_interval = election_interval
         self.progress_interval = progress_interval
+        self.takeover_pause = takeover_pause
         self.senders: dict[str, PlatformSender] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -97,6 +99,9 @@ class BroadcastService:
             await leadership.release()
 
     async def _send_while_leading(self, transport: Transport, leadership: Leadership) -> None:
+        # The previous sender may have sent until the moment it died: wait until its last second
+        # of sends is over, so that the platform never sees both within one second.
+        await asyncio.sleep(self.takeover_pause)
         sender = PlatformSender(
             self.store, transport, self.languages, concurrency=self.concurrency, retry_delay=self.retry_delay
         )
