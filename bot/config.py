@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
     telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
 
-    telegram_rate: float = Field(default=30.0, gt=0, le=10_000, validation_alias="TELEGRAM_RATE")
-    """Messages a second to Telegram in all (Telegram's bulk limit is about 30)."""
+    telegram_rate: float = Field(default=28.0, gt=0, le=10_000, validation_alias="TELEGRAM_RATE")
+    """Messages a second to Telegram in all; a little under Telegram's bulk limit of about 30."""
 
     matrix_homeserver: str | None = Field(default=None, validation_alias="MATRIX_HOMESERVER")
     matrix_user: str | None = Field(default=None, validation_alias="MATRIX_USER")

@@ -20,9 +20,8 @@ def mermaid() -> str:
             if edge not in seen:
                 seen.add(edge)
                 lines.append(f"    {origin} --> {dest}: {row['trigger']}")
-    lines.append(
-        "    note right of any: /start /menu /cancel /language /privacy /stop work from every state; /broadcast for staff"
-    )
+    note = "/start /menu /cancel /language /privacy /stop from every state; staff: /broadcast"
+    lines.append(f"    note right of any: {note}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ import html
 import itertools
 import json
 import re
+import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -95,7 +96,13 @@ class ChatMessage:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = "123456:TEST-TOKEN", per_chat_rate: float = 1.0, overall_rate: float = 30.0):
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        per_chat_rate: float = 1.0,
+        overall_rate: float = 30.0,
+        keep_calls: bool = True,
+    ):
         self.token = token
         self.per_chat_gap = 1.0 / per_chat_rate
         self.overall_rate = overall_rate
@@ -108,6 +115,8 @@ class FakeTelegram:
         self.chats: dict[str, list[ChatMessage]] = {}
         self.activity: dict[str, int] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.keep_calls = keep_calls
+        """Off for benchmarks: 100,000 recorded calls would measure this server's memory, not the bot's."""
         self.refusals: list[tuple[str, str]] = []
         self.rate_limited = 0
         self.answered_callbacks: set[str] = set()
@@ -121,16 +130,18 @@ class FakeTelegram:
         self._last_send: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
         self.send_times: list[float] = []
+        self.new_messages: list[tuple[float, str]] = []
+        """(when, chat) of each message sent, not edited."""
         """When each accepted send or edit arrived (monotonic seconds), to check rates afterwards."""
         self.app = web.Application()
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self.runner: web.AppRunner | None = None
         self.url = ""
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -210,7 +221,8 @@ class FakeTelegram:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"].lower()
         params = await self._params(request)
-        self.calls.append((method, params))
+        if self.keep_calls:
+            self.calls.append((method, params))
         if self.fail_next.get(method, 0) > 0:
             self.fail_next[method] -= 1
             return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
@@ -299,6 +311,7 @@ class FakeTelegram:
     async def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = str(params["chat_id"])
         chat = self._chat(chat_id)
+        self.new_messages.append((time.monotonic(), chat_id))
         message = ChatMessage(next(self._message_ids), self._text(params), self._buttons(params))
         chat.append(message)
         return self._message(chat_id, message)
@@ -359,3 +372,35 @@ class FakeTelegram:
             except TimeoutError:
                 return []
         return [u for u in self.updates if u["update_id"] >= offset]
+
+
+async def _serve(rate: float, ignore_chat: str | None) -> None:
+    """Serve until SIGTERM; print the address first and the figures last, each as one JSON line."""
+    server = FakeTelegram(per_chat_rate=1.0, overall_rate=rate, keep_calls=False)
+    url = await server.start()
+    print(json.dumps({"url": url, "token": server.token}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    await stop.wait()
+    times = [at for at, chat in server.new_messages if chat != ignore_chat]
+    figures = {
+        "accepted": len(times),
+        "rate_limited": server.rate_limited,
+        "first": times[0] if times else None,
+        "last": times[-1] if times else None,
+        "refusals": len(server.refusals),
+    }
+    print(json.dumps(figures), flush=True)
+    await server.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local Telegram Bot API server for benchmarks.")
+    parser.add_argument("--rate", type=float, default=1000.0, help="messages a second it accepts in all")
+    parser.add_argument("--ignore-chat", help="leave this chat's messages out of the figures (a progress message)")
+    arguments = parser.parse_args()
+    asyncio.run(_serve(arguments.rate, arguments.ignore_chat))

@@ -130,7 +130,7 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             schedule_interval=0.1,
             election_interval=0.2,
             progress_interval=0.2,
-        takeover_pause=0,
+            takeover_pause=0,
         )
         await service.start()
         web_people = [WebResident(client) for _ in range(3)]

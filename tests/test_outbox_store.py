@@ -34,13 +34,13 @@ def add_residents(store: Store, platform: str, count: int, city: str = "aalen", 
     return store.run(work)
 
 
-def new_broadcast(store: Store, audience: Audience = Audience()) -> int:
+def new_broadcast(store: Store, audience: Audience | None = None) -> int:
     return store.run(
         lambda tx: outbox.create_broadcast(
             tx,
             author=("telegram", "9999", "9999", "de"),
             text="Neuigkeiten aus dem Rathaus",
-            audience=audience,
+            audience=audience or Audience(),
             idea_id=None,
             button=None,
             send_at=store.now(),

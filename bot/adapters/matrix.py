@@ -38,6 +38,7 @@ from nio.crypto import ENCRYPTION_ENABLED
 from bot.adapters.markup import span_html
 from bot.broadcasting.transport import RateLimited, RecipientBlocked, TemporaryFailure
 from bot.delivery import Delivery
+from bot.pacing import Limiter
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
 from storage import platform_state
@@ -342,7 +343,7 @@ class MatrixTransport:
 
     def __init__(self, adapter: MatrixAdapter, rate: float) -> None:
         self.adapter = adapter
-        self.rate = rate
+        self.limiter = Limiter(rate)
 
     async def post(self, outbound: Outbound) -> str | None:
         reply = outbound.reply

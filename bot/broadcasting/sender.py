@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,25 +23,7 @@ from storage.models import BroadcastStatus, OutboxStatus
 from storage.store import Store
 
 log = logging.getLogger(__name__)
-
-
-class Limiter:
-    """Spaces sends evenly at `rate` a second; `hold` pauses them all (a platform's retry-after)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.gap = 1.0 / rate
-        self.clock = clock
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = self.clock()
-        slot = max(now, self._next)
-        self._next = slot + self.gap
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-    def hold(self, seconds: float) -> None:
-        self._next = max(self._next, self.clock() + seconds)
+LeaderCheck = Callable[[], Awaitable[bool]]
 
 
 @dataclass
@@ -122,8 +103,8 @@ class PlatformSender:
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.poll_interval = poll_interval
-        self.batch = max(2 * concurrency, int(transport.rate))
-        self.limiter = Limiter(transport.rate)
+        self.batch = max(2 * concurrency, int(0.5 / transport.limiter.gap))
+        self.limiter = transport.limiter
         self.counters = SenderCounters()
         self._slots = asyncio.Semaphore(concurrency)
         self._statuses: dict[int, str] = {}
@@ -134,14 +115,41 @@ class PlatformSender:
     async def _db(self, work: Callable[..., object]) -> object:
         return await asyncio.to_thread(self.store.run, work)
 
-    async def run(self, still_leader: Callable[[], Awaitable[bool]]) -> None:
+    async def run(self, still_leader: LeaderCheck) -> None:
         """Send until cancelled or until the sender role is lost; claimed rows are handed back on the way out."""
         released = await self._db(lambda tx: outbox.release_claims(tx, self.platform))
         if released:
             log.info("%s: %s unfinished recipients from an earlier sender are due again", self.platform, released)
+        self._statuses = await asyncio.to_thread(self.store.run, outbox.open_statuses)
         recorder = Recorder(self.store)
-        recording = asyncio.create_task(recorder.run())
-        watching = asyncio.create_task(self._follow_statuses())
+        queue: asyncio.Queue[outbox.Claimed | None] = asyncio.Queue(maxsize=self.batch)
+        helpers = [
+            asyncio.create_task(recorder.run()),
+            asyncio.create_task(self._follow_statuses()),
+            asyncio.create_task(self._claim_ahead(queue, still_leader)),
+        ]
+        try:
+            while (row := await queue.get()) is not None:
+                await self._slots.acquire()
+                if not self._held_back(row):
+                    await self.limiter.wait()
+                task = asyncio.create_task(self._deliver(row, recorder))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+        finally:
+            helpers[2].cancel()
+            if self._in_flight:
+                await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            try:
+                await self._db(lambda tx: outbox.release_claims(tx, self.platform))
+            except Exception:  # the next sender hands them back when it starts
+                log.warning("%s: claimed recipients not handed back on stopping", self.platform)
+
+    async def _claim_ahead(self, queue: asyncio.Queue[outbox.Claimed | None], still_leader: LeaderCheck) -> None:
+        """Claim the next batch while the current one is being sent, so sending never waits for the store."""
         try:
             while await still_leader():
                 claimed = await asyncio.to_thread(
@@ -149,24 +157,11 @@ class PlatformSender:
                 )
                 if not claimed:
                     await asyncio.sleep(self.poll_interval)
-                    continue
                 for row in claimed:
-                    await self._slots.acquire()
-                    if not self._held_back(row):
-                        await self.limiter.wait()
-                    task = asyncio.create_task(self._deliver(row, recorder))
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
-        finally:
-            if self._in_flight:
-                await asyncio.gather(*list(self._in_flight), return_exceptions=True)
-            watching.cancel()
-            recording.cancel()
-            await asyncio.gather(watching, recording, return_exceptions=True)
-            try:
-                await self._db(lambda tx: outbox.release_claims(tx, self.platform))
-            except Exception:  # the next sender hands them back when it starts
-                log.warning("%s: claimed recipients not handed back on stopping", self.platform)
+                    await queue.put(row)
+        except Exception:
+            log.exception("%s: recipients could not be claimed; the sender starts again shortly", self.platform)
+        await queue.put(None)
 
     def _held_back(self, row: outbox.Claimed) -> bool:
         """Paused or cancelled since the row was claimed (it was sending when claimed)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.pacing import Limiter
 from dialogs.messages import Outbound
 
 
@@ -33,8 +34,8 @@ class PermanentFailure(Exception):
 
 class Transport(Protocol):
     platform: str
-    rate: float
-    """Messages a second this platform takes in bulk, for all of this bot's broadcasts together."""
+    limiter: Limiter
+    """Spaces this platform's broadcast messages at the rate the platform takes in bulk."""
     supports_edit: bool
 
     async def post(self, outbound: Outbound) -> str | None:

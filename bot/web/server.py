@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from bot.delivery import Delivery
+from bot.pacing import Limiter
 from bot.web import dashboard, session
 from bot.web.page import negotiate, render_page, ui_strings
 from bot.web.ratelimit import RateLimiter
@@ -171,7 +172,7 @@ class WebTransport:
 
     def __init__(self, app: web.Application, rate: float) -> None:
         self.app = app
-        self.rate = rate
+        self.limiter = Limiter(rate)
 
     async def post(self, outbound: Outbound) -> str | None:
         await _send_to_open_pages(self.app, outbound)
