@@ -112,12 +112,9 @@ class PlatformSender:
         self._replies: dict[tuple[int, str], Reply] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def _db(self, work: Callable[..., object]) -> object:
-        return await asyncio.to_thread(self.store.run, work)
-
     async def run(self, still_leader: LeaderCheck) -> None:
         """Send until cancelled or until the sender role is lost; claimed rows are handed back on the way out."""
-        released = await self._db(lambda tx: outbox.release_claims(tx, self.platform))
+        released = await asyncio.to_thread(self.store.run, lambda tx: outbox.release_claims(tx, self.platform))
         if released:
             log.info("%s: %s unfinished recipients from an earlier sender are due again", self.platform, released)
         self._statuses = await asyncio.to_thread(self.store.run, outbox.open_statuses)
@@ -144,7 +141,7 @@ class PlatformSender:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
             try:
-                await self._db(lambda tx: outbox.release_claims(tx, self.platform))
+                await asyncio.to_thread(self.store.run, lambda tx: outbox.release_claims(tx, self.platform))
             except Exception:  # the next sender hands them back when it starts
                 log.warning("%s: claimed recipients not handed back on stopping", self.platform)
 

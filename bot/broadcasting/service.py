@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 
 from bot.broadcasting.sender import PlatformSender
-from bot.broadcasting.transport import Transport
+from bot.broadcasting.transport import PermanentFailure, RecipientBlocked, Transport
 from dialogs.broadcast_list import progress_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound
@@ -138,12 +138,16 @@ class BroadcastService:
             author = Identity(broadcast.author_platform, broadcast.author_user_id)
             message = Outbound(author, broadcast.author_chat_id, reply)
             message_id = broadcast.progress_message
-            if message_id is None:
-                message_id = await transport.post(message) or ""
-            elif transport.supports_edit:
-                await transport.edit(message, message_id)
-            elif final:
-                await transport.post(message)
+            try:
+                if message_id is None:
+                    message_id = await transport.post(message) or ""
+                elif transport.supports_edit:
+                    await transport.edit(message, message_id)
+                elif final:
+                    await transport.post(message)
+            except (RecipientBlocked, PermanentFailure):
+                log.info("%s: the author of broadcast %s cannot be told its progress", transport.platform, broadcast.id)
+                final = True
             shown[broadcast.id] = reply.plain_text
             if final or broadcast.progress_message is None:
                 await asyncio.to_thread(
