@@ -25,18 +25,18 @@ def test_sends_are_spaced_at_the_rate() -> None:
     assert waits == pytest.approx([0.0, 0.1 - SLACK, 0.2 - SLACK])
 
 
-def test_a_late_sender_catches_up_only_by_the_slack() -> None:
-    """After a stall, at most SLACK of sends go at once; in any second no more than rate × (1 + SLACK) + 1."""
+def test_a_late_sender_catches_up_but_never_exceeds_the_rate_in_any_second() -> None:
+    """After a stall, at most SLACK of sends go at once, and no second ever holds more than `rate` sends."""
     clock = Clock()
     limiter = Limiter(1000, clock)
     sent_at: list[float] = []
     for step in range(5000):
         if step % 500 == 0:
-            clock.now += 0.2  # the event loop was busy for 200 ms
+            clock.now += 0.0099  # the event loop was busy for just under the slack
         clock.now += limiter.reserve()
         sent_at.append(clock.now)
     most = max(bisect.bisect_left(sent_at, start + 1.0) - index for index, start in enumerate(sent_at))
-    assert most <= 1000 * (1 + SLACK) + 1
+    assert most <= 1000
     immediate = sum(1 for a, b in itertools.pairwise(sent_at) if b == a)
     assert 0 < immediate <= 10 * 1000 * SLACK
 
