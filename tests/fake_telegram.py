@@ -130,9 +130,11 @@ class FakeTelegram:
         self._last_send: dict[str, float] = {}
         self._recent_sends: deque[float] = deque()
         self.send_times: list[float] = []
+        """When each accepted send or edit arrived (monotonic seconds), to check rates afterwards."""
+        self.attempt_times: list[float] = []
+        """When each send or edit arrived, accepted or refused: what the bot asked for."""
         self.new_messages: list[tuple[float, str]] = []
         """(when, chat) of each message sent, not edited."""
-        """When each accepted send or edit arrived (monotonic seconds), to check rates afterwards."""
         self.app = web.Application()
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self.runner: web.AppRunner | None = None
@@ -257,6 +259,7 @@ class FakeTelegram:
 
     def _check_rate(self, chat_id: str) -> None:
         now = time.monotonic()
+        self.attempt_times.append(now)
         if self.force_429 > 0:
             self.force_429 -= 1
             self.rate_limited += 1
