@@ -136,8 +136,8 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
         web_people = [WebResident(client) for _ in range(3)]
         try:
             aalen = await telegram_resident(fake, 101, "Aalen", subscribe=True)
-            heidenheim = await telegram_resident(fake, 102, "Heidenheim", subscribe=True)
-            silent = await telegram_resident(fake, 103, "Aalen", subscribe=False)
+            await telegram_resident(fake, 102, "Heidenheim", subscribe=True)
+            await telegram_resident(fake, 103, "Aalen", subscribe=False)
             blocker = await telegram_resident(fake, 104, "Aalen", subscribe=True)
             fake.blocked.add("104")
             open_page, closed_page, not_subscribed = web_people
@@ -189,7 +189,6 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             await aalen.presses("Zur Idee")
             assert aalen.sees("Echtzeit-Anzeigen an Bushaltestellen")
             assert messages_with(fake, 101, NEWS) == 1, "the news stays; the idea comes as a new message"
-            assert (heidenheim.user_id, silent.user_id) == (102, 103)
         finally:
             await service.stop()
             for person in web_people:
