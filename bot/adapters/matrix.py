@@ -83,6 +83,16 @@ def to_html(reply: Reply) -> str:
     return "".join(parts)
 
 
+def notice(reply: Reply) -> dict[str, Any]:
+    """A reply as the content of an m.notice, in plain text and HTML."""
+    return {
+        "msgtype": "m.notice",
+        "body": to_plain(reply),
+        "format": "org.matrix.custom.html",
+        "formatted_body": to_html(reply),
+    }
+
+
 class MatrixAdapter:
     def __init__(
         self,
@@ -285,13 +295,7 @@ class MatrixAdapter:
 
     async def send(self, outbound: Outbound) -> None:
         reply = outbound.reply
-        content = {
-            "msgtype": "m.notice",
-            "body": to_plain(reply),
-            "format": "org.matrix.custom.html",
-            "formatted_body": to_html(reply),
-        }
-        event_id = await self._send_content(outbound.chat_id, content)
+        event_id = await self._send_content(outbound.chat_id, notice(reply))
         await self.remember_options(outbound.chat_id, reply)
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
@@ -315,22 +319,36 @@ class MatrixAdapter:
         options = [] if reply.expects_text else [b.payload for b in reply.all_buttons()]
         await self._set(f"options:{room_id}", json.dumps(options))
 
+    async def send_once(self, room_id: str, content: dict[str, Any]) -> str:
+        """One attempt, with the homeserver's answer as the broadcast sender's exceptions."""
+        try:
+            response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        except (OSError, TimeoutError, ClientError) as err:
+            raise TemporaryFailure(type(err).__name__) from err
+        if isinstance(response, RoomSendResponse):
+            return str(response.event_id)
+        code = getattr(response, "status_code", "") or ""
+        retry = getattr(response, "retry_after_ms", None)
+        if code == "M_LIMIT_EXCEEDED" or retry:
+            raise RateLimited((retry or 1000) / 1000)
+        if code in ("M_FORBIDDEN", "M_NOT_FOUND"):
+            raise RecipientBlocked(f"{code}: {getattr(response, 'message', '')}")
+        raise TemporaryFailure(code or "no answer")
+
     async def _send_content(self, room_id: str, content: dict[str, Any]) -> str | None:
         """Send, waiting out rate limits (M_LIMIT_EXCEEDED) and retrying transient errors."""
         backoff = 1.0
         for _attempt in range(6):
-            response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
-            if isinstance(response, RoomSendResponse):
-                return str(response.event_id)
-            retry = getattr(response, "retry_after_ms", None)
-            if getattr(response, "status_code", "") == "M_LIMIT_EXCEEDED" or retry:
-                await asyncio.sleep((retry or 1000) / 1000)
-                continue
-            if getattr(response, "status_code", "") in ("M_FORBIDDEN", "M_NOT_FOUND"):
-                log.info("a Matrix room refused the message: %s", getattr(response, "message", ""))
+            try:
+                return await self.send_once(room_id, content)
+            except RateLimited as err:
+                await asyncio.sleep(err.retry_after)
+            except RecipientBlocked as err:
+                log.info("a Matrix room refused the message: %s", err)
                 return None
-            await asyncio.sleep(backoff)
-            backoff *= 2
+            except TemporaryFailure:
+                await asyncio.sleep(backoff)
+                backoff *= 2
         log.warning("a Matrix message was not delivered after retries")
         return None
 
@@ -347,46 +365,17 @@ class MatrixTransport:
 
     async def post(self, outbound: Outbound) -> str | None:
         reply = outbound.reply
-        content = {
-            "msgtype": "m.notice",
-            "body": to_plain(reply),
-            "format": "org.matrix.custom.html",
-            "formatted_body": to_html(reply),
-        }
-        event_id = await self._send(outbound.chat_id, content)
+        event_id = await self.adapter.send_once(outbound.chat_id, notice(reply))
         if reply.buttons:
             await self.adapter.remember_options(outbound.chat_id, reply)
         return event_id
 
     async def edit(self, outbound: Outbound, message_id: str) -> None:
-        new = {
-            "msgtype": "m.notice",
-            "body": to_plain(outbound.reply),
-            "format": "org.matrix.custom.html",
-            "formatted_body": to_html(outbound.reply),
-        }
+        new = notice(outbound.reply)
         content = {
             **new,
             "body": "* " + new["body"],
             "m.new_content": new,
             "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
         }
-        await self._send(outbound.chat_id, content)
-
-    async def _send(self, room_id: str, content: dict[str, Any]) -> str:
-        """One attempt; the homeserver's answer translated for the broadcast sender."""
-        try:
-            response = await self.adapter.client.room_send(
-                room_id, "m.room.message", content, ignore_unverified_devices=True
-            )
-        except (OSError, TimeoutError, ClientError) as err:
-            raise TemporaryFailure(type(err).__name__) from err
-        if isinstance(response, RoomSendResponse):
-            return str(response.event_id)
-        code = getattr(response, "status_code", "") or ""
-        retry = getattr(response, "retry_after_ms", None)
-        if code == "M_LIMIT_EXCEEDED" or retry:
-            raise RateLimited((retry or 1000) / 1000)
-        if code in ("M_FORBIDDEN", "M_NOT_FOUND"):
-            raise RecipientBlocked(code)
-        raise TemporaryFailure(code or "no answer")
+        await self.adapter.send_once(outbound.chat_id, content)
