@@ -138,10 +138,14 @@ def set_audience(turn: Turn, arg: str | None) -> None:
         _draft(turn).update(audience=True, city=audience.city, field=None)
 
 
-def set_field_audience(turn: Turn, arg: str | None) -> None:
+def _topic_city(turn: Turn) -> str | None:
+    """The city a topic audience is limited to: none for staff of all cities, else their city."""
     cities = staff_cities(turn)
-    city = None if ALL_CITIES in cities or not cities else cities[0]
-    _draft(turn).update(audience=True, city=city, field=arg)
+    return None if ALL_CITIES in cities or not cities else cities[0]
+
+
+def set_field_audience(turn: Turn, arg: str | None) -> None:
+    _draft(turn).update(audience=True, city=_topic_city(turn), field=arg)
 
 
 def set_idea(turn: Turn, arg: str | None) -> None:
@@ -280,7 +284,7 @@ def text_screen(turn: Turn) -> Screen:
     return _with_discard(turn, screen)
 
 
-def _audience_label(turn: Turn, audience: Audience) -> str:
+def audience_label(turn: Turn, audience: Audience) -> str:
     _ = turn.lang.gettext
     if audience.field is not None and audience.city is not None:
         return _("Subscribers of “{topic}” in {city}").format(
@@ -307,7 +311,7 @@ def audience_screen(turn: Turn) -> Screen:
             choices.append((audience, f"city:{city.id}"))
     for audience, action in choices:
         size = number(audience_size(turn.tx, audience))
-        screen.button(f"{_audience_label(turn, audience)} ({size})", f"audience:{action}")
+        screen.button(f"{audience_label(turn, audience)} ({size})", f"audience:{action}")
     screen.button(_("Subscribers of one topic"), "audience:field")
     return _with_discard(turn, screen)
 
@@ -316,8 +320,7 @@ def field_screen(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     screen = Screen()
     screen.text.para(_("Subscribers of which topic?"))
-    cities = staff_cities(turn)
-    city = None if ALL_CITIES in cities or not cities else cities[0]
+    city = _topic_city(turn)
     for topic in turn.content.handlungsfelder:
         size = turn.lang.number(audience_size(turn.tx, Audience(city, topic.id)))
         screen.button(f"{field_title(turn, topic.id)} ({size})", f"field:{topic.id}")
@@ -350,7 +353,7 @@ def preview_screen(turn: Turn) -> Screen:
         "Recipients: {audience}, exactly {count} people right now",
         size,
     )
-    screen.text.item(recipients.format(audience=_audience_label(turn, audience), count=number(size)))
+    screen.text.item(recipients.format(audience=audience_label(turn, audience), count=number(size)))
     time_text = turn.lang.datetime(when, ZONE) if when else _("now")
     screen.text.item(_("Time: {time}").format(time=time_text))
     if when is not None:

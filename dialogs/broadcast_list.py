@@ -5,11 +5,11 @@ Also the figures line of the progress message the sender keeps editing for the a
 
 from __future__ import annotations
 
-from dialogs.broadcast_compose import ZONE, allowed, is_staff
+from dialogs.broadcast_compose import ZONE, allowed, audience_label, is_staff
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Reply, Span
 from dialogs.moderation import done_screen, refuse
-from dialogs.screens import Screen, city_name, field_title
+from dialogs.screens import Screen
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
 from storage import outbox
@@ -87,14 +87,7 @@ def _describe(turn: Turn, screen: Screen, broadcast: outbox.BroadcastRecord) -> 
         Span(_("No. {number} – {status} – {time}").format(number=broadcast.id, status=status, time=when), "bold")
     )
     screen.text.item(excerpt)
-    audience = broadcast.audience
-    if audience.field is not None:
-        target = field_title(turn, audience.field)
-    elif audience.city is not None:
-        target = city_name(turn, audience.city)
-    else:
-        target = _("All subscribers")
-    screen.text.item(_("Recipients: {audience}").format(audience=target))
+    screen.text.item(_("Recipients: {audience}").format(audience=audience_label(turn, broadcast.audience)))
     if broadcast.status != BroadcastStatus.SCHEDULED.value:
         screen.text.item(figures_line(turn.lang, outbox.figures(turn.tx, broadcast.id)))
 
