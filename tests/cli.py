@@ -23,9 +23,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-async def start_run(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    """`python -m bot run` in the background; returns the process and the line it prints when ready."""
-    process = await asyncio.create_subprocess_exec(
+async def spawn_run(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`python -m bot run` in the background, its output on pipes the caller reads."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -36,6 +36,11 @@ async def start_run(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, st
         stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL,
     )
+
+
+async def start_run(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """`python -m bot run` in the background; returns the process and the line it prints when ready."""
+    process = await spawn_run(env)
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
     return process, line

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.adapters.telegram import TelegramAdapter
 from dialogs.content import Content, load_content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
@@ -17,6 +19,7 @@ from storage.migrate import upgrade
 from storage.models import metadata
 from storage.store import Store
 from tests.chat import Chat
+from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_FILE = ROOT / "content" / "aalen-heidenheim.yaml"
@@ -115,3 +118,28 @@ def erika(engine: Engine) -> Chat:
 @pytest.fixture
 def max_(engine: Engine) -> Chat:
     return Chat(engine, "max")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The local Bot API server, with room for a quick test's pace."""
+    server = FakeTelegram(per_chat_rate=20, overall_rate=200)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def start_telegram(engine: Engine, fake: FakeTelegram, **options: Any) -> TelegramAdapter:
+    """The Telegram adapter, started against the local Bot API server; `options` override the test pace."""
+    options = {"per_chat_rate": 10.0, "overall_rate": 100.0, "poll_timeout": 1, **options}
+    adapter = TelegramAdapter(engine, token=fake.token, api_url=fake.url, **options)
+    await adapter.start()
+    return adapter
+
+
+@pytest.fixture
+async def polling(engine: Engine, fake: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
+    """The Telegram adapter, long-polling the local Bot API server."""
+    adapter = await start_telegram(engine, fake)
+    yield adapter
+    await adapter.stop()

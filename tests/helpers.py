@@ -1,9 +1,16 @@
-"""Store-side helpers for tests: what moderation will do through commands later."""
+"""Helpers for tests: store-side shortcuts, and the broadcast service at a test's pace."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from bot.broadcasting.service import BroadcastService
+from bot.broadcasting.transport import Transport
+from dialogs.engine import Engine
 from dialogs.messages import Identity
-from storage.models import IdeaStatus
+from storage import outbox
+from storage.models import BroadcastStatus, IdeaStatus
 from storage.store import ResidentRecord, Store
 
 
@@ -45,3 +52,32 @@ def support_count(store: Store, idea_id: int) -> int:
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None
     return idea.support_count
+
+
+async def start_broadcasts(engine: Engine, transports: list[Transport]) -> BroadcastService:
+    """The broadcast service on the engine's store, with every interval shortened for tests."""
+    service = BroadcastService(
+        engine.store,
+        engine.languages,
+        transports,
+        database_url=str(engine.store.engine.url),
+        concurrency=4,
+        retry_delay=0.2,
+        schedule_interval=0.1,
+        election_interval=0.2,
+        progress_interval=0.2,
+        takeover_pause=0,
+    )
+    await service.start()
+    return service
+
+
+async def wait_until_finished(store: Store, broadcast_id: int, timeout: float = 20) -> outbox.BroadcastRecord:
+    """Until the broadcast is done and its author's progress message shows the final figures."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = store.run(lambda tx: outbox.get(tx, broadcast_id))
+        if found is not None and found.status == BroadcastStatus.DONE.value and found.progress_final:
+            return found
+        assert time.monotonic() < deadline, f"broadcast not finished: {found}"
+        await asyncio.sleep(0.05)

@@ -44,6 +44,15 @@ async def anna(engine: Engine, store: Store) -> Chat:
     return chat
 
 
+async def send_to_all(staff: Chat, store: Store, send_label: str) -> None:
+    """Compose NEWS to all subscribers, send it, and let the scheduler write its recipients."""
+    await staff.says("/broadcast")
+    await staff.says(NEWS)
+    await staff.presses("Alle Abonnierenden")
+    await staff.presses(send_label)
+    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+
+
 def broadcasts(store: Store) -> list[outbox.BroadcastRecord]:
     return store.run(lambda tx: outbox.recent(tx))
 
@@ -167,11 +176,7 @@ async def test_staff_of_one_city_reach_only_its_subscribers(engine: Engine, stor
 
 async def test_pause_and_resume_from_the_list(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1", "a2"])
-    await anna.says("/broadcast")
-    await anna.says(NEWS)
-    await anna.presses("Alle Abonnierenden")
-    await anna.presses("Jetzt an 2 Personen senden")
-    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await send_to_all(anna, store, "Jetzt an 2 Personen senden")
     await anna.says("/broadcasts")
     assert anna.sees("Nr. 1 – im Versand")
     assert anna.sees("0 von 2 zugestellt, 0 nicht erreichbar")
@@ -186,11 +191,7 @@ async def test_pause_and_resume_from_the_list(anna: Chat, engine: Engine, store:
 
 async def test_pause_button_pressed_after_the_role_was_revoked(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1"])
-    await anna.says("/broadcast")
-    await anna.says(NEWS)
-    await anna.presses("Alle Abonnierenden")
-    await anna.presses("Jetzt an 1 Person senden")
-    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await send_to_all(anna, store, "Jetzt an 1 Person senden")
     await anna.says("/broadcasts")
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
     await anna.presses("Nr. 1 anhalten")
@@ -210,11 +211,7 @@ async def test_the_button_on_a_broadcast_opens_the_idea(erika: Chat, store: Stor
 
 async def test_cancelling_marks_the_waiting_recipients(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1", "a2"])
-    await anna.says("/broadcast")
-    await anna.says(NEWS)
-    await anna.presses("Alle Abonnierenden")
-    await anna.presses("Jetzt an 2 Personen senden")
-    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await send_to_all(anna, store, "Jetzt an 2 Personen senden")
     await anna.says("/broadcasts")
     await anna.presses("Nr. 1 abbrechen")
     figures = store.run(lambda tx: outbox.figures(tx, 1))

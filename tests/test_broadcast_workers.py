@@ -8,9 +8,7 @@ stay within the global limit, the second taking over when the first dies.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -19,7 +17,7 @@ import pytest
 from storage import outbox
 from storage.models import BroadcastStatus
 from storage.store import Store
-from tests.conftest import ROOT
+from tests.cli import spawn_run
 from tests.fake_telegram import FakeTelegram
 from tests.test_outbox_store import add_residents, new_broadcast
 from tests.test_run import free_port
@@ -60,7 +58,6 @@ class Worker:
 
 async def start_worker(database_url: str, fake: FakeTelegram) -> Worker:
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "TELEGRAM_TOKEN": fake.token,
         "TELEGRAM_API_URL": fake.url,
@@ -69,18 +66,7 @@ async def start_worker(database_url: str, fake: FakeTelegram) -> Worker:
         "WEB_PORT": str(free_port()),
         "LOG_LEVEL": "INFO",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    return Worker(process)
+    return Worker(await spawn_run(env))
 
 
 async def until(condition: object, timeout: float, what: str) -> None:

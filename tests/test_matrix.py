@@ -321,29 +321,15 @@ async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> Non
 async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bot(
     engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
 ) -> None:
-    from bot.broadcasting.service import BroadcastService
     from dialogs.messages import Identity
     from storage import moderation as moderation_db
     from storage.models import ALL_CITIES, Role
-    from tests.helpers import resident
-    from tests.test_broadcast_delivery import wait_until_finished
+    from tests.helpers import resident, start_broadcasts, wait_until_finished
 
     news = "Der Bürgerservice in Heidenheim ist jetzt auch samstags geöffnet."
     idea_id = seed_idea(store, "Sensoren für freie Parkplätze")
     bot = await start_bot(engine, synapse, bot_user)
-    service = BroadcastService(
-        store,
-        engine.languages,
-        [bot.transport(50.0)],
-        database_url=str(store.engine.url),
-        concurrency=2,
-        retry_delay=0.2,
-        schedule_interval=0.1,
-        election_interval=0.2,
-        progress_interval=0.2,
-        takeover_pause=0,
-    )
-    await service.start()
+    service = await start_broadcasts(engine, [bot.transport(2.0)])  # slow enough to be seen sending
     others = [MatrixResident(synapse, f"{name}{next(_names)}") for name in ("ben", "carl", "dora")]
     ben, carl, dora = others
     try:
@@ -381,8 +367,13 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
         while not any("1 von 2 zugestellt, 1 nicht erreichbar" in n.body for n in dora.notices):
             assert time.monotonic() < deadline, [n.body for n in dora.notices[-3:]]
             await dora._sync()
-        final = next(n for n in reversed(dora.notices) if "1 von 2 zugestellt" in n.body)
-        assert final.source["content"]["m.relates_to"]["rel_type"] == "m.replace", "the progress message is edited"
+        progress = [n for n in dora.notices if "Nachricht Nr. 1:" in n.body]
+        [first] = [n for n in progress if "m.relates_to" not in n.source["content"]]
+        edits = [n.source["content"]["m.relates_to"] for n in progress if n is not first]
+        assert all(e == {"rel_type": "m.replace", "event_id": first.event_id} for e in edits), (
+            "one progress message; every later figure is an edit of it"
+        )
+        assert edits, "the figures changed while sending, so the message was edited"
     finally:
         await service.stop()
         for person in others:

@@ -7,15 +7,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
-from yarl import URL
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.telegram import TelegramAdapter
 from bot.delivery import Delivery
-from bot.web import session
 from bot.web.server import create_app
 from dialogs.content import Content
 from dialogs.engine import Engine
@@ -28,7 +25,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.helpers import seed_idea
 from tests.test_console import number_of
 from tests.test_telegram import TelegramResident
-from tests.test_web_protocol import next_reply, payload, text_of
+from tests.web_helpers import WebResident, next_reply, text_of
 
 TELEGRAM_ADMIN = Identity("telegram", "1")
 
@@ -65,38 +62,6 @@ async def platforms(engine_with_admin: Engine) -> AsyncIterator[tuple[FakeTelegr
     await adapter.stop()
     await runner.cleanup()
     await fake.stop()
-
-
-class WebResident:
-    """A browser tab, speaking the page's WebSocket protocol."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.socket: Any = None
-        self.frame: dict[str, Any] = {}
-
-    async def open(self) -> None:
-        await (await self.http.get(self.base + "/")).text()
-        self.socket = await self.http.ws_connect(self.base + "/ws", headers={"Origin": self.base})
-        self.frame = await next_reply(self.socket)
-
-    @property
-    def identity(self) -> Identity:
-        token = self.http.cookie_jar.filter_cookies(URL(self.base))[session.COOKIE].value
-        return session.identity_for(token)
-
-    async def presses(self, label: str) -> None:
-        await self.socket.send_json({"type": "button", "payload": payload(self.frame, label)})
-        self.frame = await next_reply(self.socket)
-
-    async def says(self, text: str) -> None:
-        await self.socket.send_json({"type": "text", "text": text})
-        self.frame = await next_reply(self.socket)
-
-    async def close(self) -> None:
-        await self.socket.close()
-        await self.http.close()
 
 
 async def test_telegram_moderator_approves_a_web_residents_idea(

@@ -18,6 +18,7 @@ from bot.web.server import create_app
 from dialogs.engine import Engine
 from dialogs.messages import Block, Identity, Outbound, Reply, Span
 from storage.store import Store
+from tests.conftest import start_telegram
 from tests.fake_telegram import FakeTelegram, visible_length
 from tests.helpers import resident, seed_idea
 
@@ -74,28 +75,6 @@ class TelegramResident:
 
     def sees(self, text: str) -> bool:
         return text in plain(self.fake.last_message(self.user_id).text)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(per_chat_rate=20, overall_rate=200)
-    await server.start()
-    yield server
-    await server.stop()
-
-
-async def _adapter(engine: Engine, fake: FakeTelegram, **kwargs: Any) -> TelegramAdapter:
-    options = {"per_chat_rate": 10.0, "overall_rate": 100.0, "poll_timeout": 1, **kwargs}
-    adapter = TelegramAdapter(engine, token=fake.token, api_url=fake.url, **options)
-    await adapter.start()
-    return adapter
-
-
-@pytest.fixture
-async def polling(engine: Engine, fake: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
-    adapter = await _adapter(engine, fake)
-    yield adapter
-    await adapter.stop()
 
 
 @pytest.fixture
@@ -291,7 +270,7 @@ async def test_real_rate_limits_are_kept(engine: Engine, store: Store) -> None:
     """With Telegram's own limits (1 message a second per chat), fast taps cause no 429."""
     strict = FakeTelegram(per_chat_rate=1.0, overall_rate=30.0)
     await strict.start()
-    adapter = await _adapter(engine, strict, per_chat_rate=1.0, overall_rate=30.0)
+    adapter = await start_telegram(engine, strict, per_chat_rate=1.0, overall_rate=30.0)
     try:
         eva = TelegramResident(strict, 91)
         await eva.says("/start")

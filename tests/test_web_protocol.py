@@ -15,7 +15,7 @@ from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from storage.store import Store
 from tests.helpers import resident
-from tests.web_helpers import web_client
+from tests.web_helpers import next_reply, payload, text_of, web_client
 
 
 def origin(client: TestClient) -> str:  # type: ignore[type-arg]
@@ -26,25 +26,6 @@ async def open_chat(client: TestClient) -> Any:  # type: ignore[type-arg]
     page = await client.get("/")
     assert page.status == 200
     return await client.ws_connect("/ws", headers={"Origin": origin(client)})
-
-
-async def next_reply(socket: Any) -> dict[str, Any]:
-    frame = await socket.receive_json(timeout=10)
-    return dict(frame)
-
-
-def text_of(frame: dict[str, Any]) -> str:
-    return "\n".join("".join(s["text"] for s in block["spans"]) for block in frame.get("blocks", [])) or frame.get(
-        "text", ""
-    )
-
-
-def payload(frame: dict[str, Any], label: str) -> str:
-    for row in frame["buttons"]:
-        for button in row:
-            if button["label"].startswith(label):
-                return str(button["payload"])
-    raise AssertionError(f"no button {label!r}")
 
 
 async def test_page_sets_a_safe_session_cookie_and_headers(engine: Engine) -> None:

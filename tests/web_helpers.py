@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
+from bot.web import session
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import create_app
 from dialogs.engine import Engine
+from dialogs.messages import Identity
 
 
 @asynccontextmanager
@@ -24,3 +29,67 @@ async def web_client(
         yield client
     finally:
         await client.close()
+
+
+async def next_reply(socket: Any) -> dict[str, Any]:
+    frame = await socket.receive_json(timeout=10)
+    return dict(frame)
+
+
+def text_of(frame: dict[str, Any]) -> str:
+    return "\n".join("".join(s["text"] for s in block["spans"]) for block in frame.get("blocks", [])) or frame.get(
+        "text", ""
+    )
+
+
+def payload(frame: dict[str, Any], label: str) -> str:
+    for row in frame["buttons"]:
+        for button in row:
+            if button["label"].startswith(label):
+                return str(button["payload"])
+    raise AssertionError(f"no button {label!r}")
+
+
+class WebResident:
+    """A browser tab of its own (its own session cookie), speaking the page's WebSocket protocol."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.socket: Any = None
+        self.frame: dict[str, Any] = {}
+        self.frames: list[dict[str, Any]] = []
+        """Every frame this tab received, in order."""
+
+    async def open(self) -> None:
+        await (await self.http.get(self.base + "/")).text()
+        self.socket = await self.http.ws_connect(self.base + "/ws", headers={"Origin": self.base})
+        await self.next()
+
+    async def next(self) -> dict[str, Any]:
+        self.frame = await next_reply(self.socket)
+        self.frames.append(self.frame)
+        return self.frame
+
+    @property
+    def identity(self) -> Identity:
+        token = self.http.cookie_jar.filter_cookies(URL(self.base))[session.COOKIE].value
+        return session.identity_for(token)
+
+    async def presses(self, label: str) -> None:
+        await self.socket.send_json({"type": "button", "payload": payload(self.frame, label)})
+        await self.next()
+
+    async def says(self, text: str) -> None:
+        await self.socket.send_json({"type": "text", "text": text})
+        await self.next()
+
+    async def close_page(self) -> None:
+        """Close the tab; the session cookie stays for the next visit."""
+        if self.socket is not None:
+            await self.socket.close()
+            self.socket = None
+
+    async def close(self) -> None:
+        await self.close_page()
+        await self.http.close()
