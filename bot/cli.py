@@ -22,6 +22,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
+from bot.reply_outbox import ReplyOutbox
 from bot.web.server import WebTransport, create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
@@ -130,6 +131,8 @@ async def _run(settings: Settings) -> int:
     """Every configured platform on one engine; the web chat always, on WEB_HOST:WEB_PORT."""
     engine = build_engine(settings)
     delivery = Delivery()
+    outbox = ReplyOutbox(engine.store, engine.worker, delivery)
+    await outbox.hold()
     app = create_app(engine, public_url=settings.public_url, delivery=delivery)
     telegram = None
     if settings.telegram_token:
@@ -185,6 +188,7 @@ async def _run(settings: Settings) -> int:
         concurrency=settings.broadcast_concurrency,
     )
     await broadcasts.start()
+    await outbox.start()
     # Everything loaded so far lives as long as the process. A full garbage collection would
     # scan those ~250,000 objects for 140 ms, stalling every chat and send; frozen, it skips them.
     gc.freeze()
@@ -199,6 +203,7 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        await outbox.stop()
         await broadcasts.stop()
         if matrix is not None:
             await matrix.stop()

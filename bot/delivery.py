@@ -1,36 +1,93 @@
-"""Hands each `Outbound` to the adapter of its platform.
+"""Hands each `Outbound` to the adapter of its platform, and settles the replies the store kept.
 
 An event on one platform can concern people on another: a moderator approves on
 Telegram, the author submitted in the web chat. Every adapter registers how it sends,
 and passes on what is not for the person it is talking to.
+
+Every reply the engine returns is kept in the store (storage/replies.py) until the
+platform took it. A sender returns normally once it did (or never can: a blocked bot),
+raises `DeliverLater` when it could not now, and returns `AWAITING_CONFIRMATION` when the
+recipient confirms it later (a web page).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Final, Protocol
 
-from dialogs.messages import Outbound
+from dialogs.messages import Identity, Outbound, Receipt
 
 log = logging.getLogger(__name__)
 
-Sender = Callable[[Outbound], Awaitable[None]]
+
+class DeliverLater(Exception):
+    """The platform did not take the reply now; it stays kept and is tried again."""
+
+
+AWAITING_CONFIRMATION: Final = "awaiting confirmation"
+"""A sender's answer when the recipient's page confirms the reply itself."""
+
+Sender = Callable[[Outbound], Awaitable[object]]
+
+
+class Receipts(Protocol):
+    """The store's kept replies, as adapters see them (bot/reply_outbox.py)."""
+
+    async def settle(self, receipt: Receipt) -> None: ...
+
+    async def retry_later(self, receipt: Receipt) -> None: ...
+
+    async def settle_for(self, token: str, identity: Identity) -> bool:
+        """A recipient confirmed a reply by its token; only one addressed to them counts."""
+
+    async def wait_for_recipient(self, tokens: list[str]) -> None:
+        """Sent to a page that closed before confirming: hand them out when the recipient is back."""
+
+    async def take_for(self, identity: Identity) -> list[Outbound]:
+        """Replies waiting for this recipient to come back, oldest first."""
 
 
 class Delivery:
     def __init__(self) -> None:
         self._senders: dict[str, Sender] = {}
+        self.receipts: Receipts | None = None
 
     def register(self, platform: str, send: Sender) -> None:
         self._senders[platform] = send
 
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(self._senders)
+
     async def deliver(self, outbounds: Iterable[Outbound]) -> None:
         for outbound in outbounds:
-            send = self._senders.get(outbound.recipient.platform)
-            if send is None:
-                log.info("no %s adapter running: a notification was not delivered", outbound.recipient.platform)
-                continue
-            try:
-                await send(outbound)
-            except Exception:
-                log.exception("a notification to %s could not be delivered", outbound.recipient.platform)
+            await self.hand(outbound)
+
+    async def hand(self, outbound: Outbound, send: Sender | None = None) -> None:
+        """Send one reply (with `send`, or its platform's sender), then settle or reschedule it."""
+        platform = outbound.recipient.platform
+        send = send or self._senders.get(platform)
+        if send is None:
+            log.info("no %s adapter running: a notification was not delivered", platform)
+            await self._settle(outbound)
+            return
+        try:
+            answer = await send(outbound)
+        except DeliverLater as err:
+            log.info("a reply to %s waits for another attempt (%s)", platform, err)
+            await self._retry_later(outbound)
+            return
+        except Exception:
+            log.exception("a reply to %s could not be delivered", platform)
+            await self._retry_later(outbound)
+            return
+        if answer != AWAITING_CONFIRMATION:
+            await self._settle(outbound)
+
+    async def _settle(self, outbound: Outbound) -> None:
+        if outbound.receipt is not None and self.receipts is not None:
+            await self.receipts.settle(outbound.receipt)
+
+    async def _retry_later(self, outbound: Outbound) -> None:
+        if outbound.receipt is not None and self.receipts is not None:
+            await self.receipts.retry_later(outbound.receipt)

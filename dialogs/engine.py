@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
@@ -20,10 +23,23 @@ from transitions import EventData, Machine
 from dialogs import broadcast_compose, broadcast_list, moderation, screens, staff
 from dialogs.content import Content
 from dialogs.i18n import Languages
-from dialogs.messages import Block, Button, Identity, Inbound, InboundKind, Outbound, Reaction, Reply, Span
+from dialogs.messages import (
+    Block,
+    Button,
+    Identity,
+    Inbound,
+    InboundKind,
+    Outbound,
+    Reaction,
+    Receipt,
+    Reply,
+    Span,
+    reply_to_data,
+)
 from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
+from storage import replies as replies_db
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -34,6 +50,8 @@ class EngineUnavailable(RuntimeError):
 
 
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
+PRESSED = "pressed"
+"""The context key of the button whose press made the menu on screen: pressing it again changes nothing."""
 SCREENS = {**screens.SCREENS, **broadcast_compose.SCREENS}
 MAX_COMMAND_ARG = 64
 
@@ -80,8 +98,11 @@ class Engine:
         admins: Iterable[Identity] = (),
         submission_limit: int = 5,
         web_base_url: str = "http://127.0.0.1:8080",
+        worker: str | None = None,
     ) -> None:
         self.content = content
+        self.worker = worker or secrets.token_hex(8)
+        """This process, as the sender of the replies it stores (see storage/replies.py)."""
         self.web_base_url = web_base_url.rstrip("/")
         self.admins = frozenset(admins)
         self.submission_limit = submission_limit
@@ -138,21 +159,37 @@ class Engine:
             web_base_url=self.web_base_url,
         )
         self._dispatch(turn)
+        if turn.quiet:
+            return []
         if turn.deleted:
             moderation_db.forget_actor(tx, identity.platform, identity.user_id)
+            replies_db.forget(tx, identity.platform, identity.user_id)
             reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
-            return [Outbound(identity, inbound.chat_id, reply)]
+            return self._keep(tx, [Outbound(identity, inbound.chat_id, reply)], now)
         if turn.submitted_idea is not None:
             moderation.notify_moderators(turn, turn.submitted_idea)
         if turn.state == "new":  # its screen asks for the language: the buttons on it must work
             turn.state = "language"
         reply = self._reply(turn, turn.screen_override or SCREENS[turn.state](turn))
         tx.save_resident(resident, now)
-        return [Outbound(identity, inbound.chat_id, reply), *turn.others]
+        return self._keep(tx, [Outbound(identity, inbound.chat_id, reply), *turn.others], now)
+
+    def _keep(self, tx: Tx, outbounds: list[Outbound], now: datetime) -> list[Outbound]:
+        """Every reply is stored with the event, so that a crash before sending loses none."""
+        kept = []
+        for outbound in outbounds:
+            recipient = outbound.recipient
+            data = reply_to_data(outbound.reply)
+            reply_id, token = replies_db.keep(
+                tx, recipient.platform, recipient.user_id, outbound.chat_id, data, self.worker, now
+            )
+            kept.append(replace(outbound, receipt=Receipt(reply_id, token)))
+        return kept
 
     def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
         _ = turn.lang.gettext
+        pressed = turn.ctx.pop(PRESSED, None)
         if inbound.kind is InboundKind.RESUME:
             if turn.state == "new":
                 self._fire(turn, "start", None)
@@ -174,9 +211,14 @@ class Engine:
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
         if inbound.kind is InboundKind.BUTTON:
+            if inbound.text == pressed:
+                turn.quiet = True  # a double tap: the answer to the first press stays on screen
+                return
             action = self._action_for(turn, inbound.text)
             if action is None or not self._fire_action(turn, action):
                 turn.note(_("This menu is out of date. Here is the current one."))
+                return
+            turn.ctx[PRESSED] = inbound.text
             return
         text = inbound.text.strip()
         if inbound.kind is InboundKind.COMMAND or text.startswith("/"):

@@ -6,6 +6,7 @@ platform. Nothing here knows about a platform library.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -127,6 +128,16 @@ class Outbound:
     recipient: Identity
     chat_id: str
     reply: Reply
+    receipt: Receipt | None = None
+    """Where the store keeps this reply until the platform took it (see bot/reply_outbox.py)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A kept reply: its row in the store, and a random token a platform may deduplicate by."""
+
+    id: int
+    token: str
 
 
 @dataclass(slots=True)
@@ -157,12 +168,19 @@ def italic(text: str) -> Span:
 
 
 def reply_to_data(reply: Reply) -> dict[str, object]:
-    """A reply as JSON-ready data, to keep it until it can be delivered (no attachments)."""
-    return {
+    """A reply as JSON-ready data, to keep it until it can be delivered."""
+    data: dict[str, object] = {
         "blocks": [{"item": b.item, "spans": [[s.text, s.style, s.url] for s in b.spans]} for b in reply.blocks],
         "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons],
         "language": reply.language,
     }
+    if reply.expects_text:
+        data["expects_text"] = True
+    if reply.attachment is not None:
+        attachment = reply.attachment
+        content = base64.b64encode(attachment.content).decode("ascii")
+        data["attachment"] = [attachment.filename, attachment.mime_type, content]
+    return data
 
 
 def reply_from_data(data: dict[str, Any]) -> Reply:
@@ -173,4 +191,13 @@ def reply_from_data(data: dict[str, Any]) -> Reply:
         ),
         buttons=tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
         language=data.get("language"),
+        expects_text=bool(data.get("expects_text", False)),
+        attachment=_attachment_from_data(data.get("attachment")),
     )
+
+
+def _attachment_from_data(value: Any) -> Attachment | None:
+    if not value:
+        return None
+    filename, mime_type, content = value
+    return Attachment(str(filename), str(mime_type), base64.b64decode(content))

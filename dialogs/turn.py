@@ -37,6 +37,8 @@ class Turn:
     screen_override: Screen | None = None
     """A reply of its own (a moderation command) instead of the state's screen."""
     submitted_idea: int | None = None
+    quiet: bool = False
+    """Nothing to say and nothing to change (a button pressed twice)."""
     submission_limit: int = 5
     """Ideas one resident may submit in 24 hours."""
     web_base_url: str = "http://127.0.0.1:8080"

@@ -199,6 +199,34 @@ class PendingNotice(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class PendingReply(SQLModel, table=True):
+    """A reply the engine promised in the event's own transaction, kept until the platform took it.
+
+    `due_at` is empty while the process that wrote it (`worker`) is sending it; it is set when
+    another attempt is needed (a failed send, a page that closed before confirming, a worker
+    that died), and whoever is due to try then sends it.
+    """
+
+    __tablename__ = "pending_reply"
+    __table_args__ = (
+        Index("ix_pending_reply_recipient", "platform", "user_id"),
+        Index("ix_pending_reply_worker", "worker", "due_at"),
+        Index("ix_pending_reply_token", "token", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32)
+    """A random id per reply: a platform that deduplicates by transaction id (Matrix) sees one send."""
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=255)
+    chat_id: str = Field(max_length=255)
+    reply: str = Field(sa_column=Column(Text, nullable=False))
+    worker: str = Field(max_length=32)
+    attempts: int = Field(default=0)
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Subscription(SQLModel, table=True):
     """A resident's opt-in to news: ``city`` (news from their city) or ``field:<id>`` (a Handlungsfeld)."""
 
@@ -312,6 +340,7 @@ dashboard_token_table = DashboardToken.__table__  # type: ignore[attr-defined]
 platform_state_table = PlatformState.__table__  # type: ignore[attr-defined]
 platform_message_table = PlatformMessage.__table__  # type: ignore[attr-defined]
 pending_notice_table = PendingNotice.__table__  # type: ignore[attr-defined]
+pending_reply_table = PendingReply.__table__  # type: ignore[attr-defined]
 subscription_table = Subscription.__table__  # type: ignore[attr-defined]
 broadcast_table = Broadcast.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]

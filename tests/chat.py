@@ -6,6 +6,7 @@ import itertools
 
 from dialogs.engine import Engine
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
+from storage import replies
 
 _event_ids = itertools.count(1)
 
@@ -37,6 +38,10 @@ class Chat:
         mine = [o for o in outbounds if o.recipient == self.identity]
         if mine:
             self.last = mine[-1].reply
+        for outbound in mine:  # shown, as an adapter would report: the store forgets the kept reply
+            receipt = outbound.receipt
+            if receipt is not None:
+                self.engine.store.run(lambda tx, reply_id=receipt.id: replies.settle(tx, reply_id))
         return outbounds
 
     async def says(self, text: str) -> Reply:

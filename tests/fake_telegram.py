@@ -125,6 +125,9 @@ class FakeTelegram:
         self.webhook_answers: list[int] = []
         self.blocked: set[str] = set()
         self.force_429: int = 0
+        self.hold_texts_with: str | None = None
+        """Sends whose text contains this are received but never answered (the bot dies meanwhile)."""
+        self.held: list[dict[str, Any]] = []
         self.fail_next: dict[str, int] = {}
         """method (lower case) -> how many calls to answer with 502, as an overloaded server would."""
         self._last_send: dict[str, float] = {}
@@ -225,6 +228,9 @@ class FakeTelegram:
         params = await self._params(request)
         if self.keep_calls:
             self.calls.append((method, params))
+        if self.hold_texts_with is not None and method in SENDS and self.hold_texts_with in str(params.get("text")):
+            self.held.append(params)
+            await asyncio.Event().wait()  # until the connection closes: the message is not taken
         if self.fail_next.get(method, 0) > 0:
             self.fail_next[method] -= 1
             return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)

@@ -83,6 +83,10 @@ class MatrixResident:
             await self._sync()
         return self.notices[count - 1]
 
+    async def catch_up(self) -> None:
+        """Read whatever arrived, without waiting for more."""
+        await self._sync(0)
+
     async def says(self, text: str) -> RoomMessageNotice:
         before = len(self.notices)
         await self.send({"msgtype": "m.text", "body": text})
@@ -379,3 +383,52 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
         for person in others:
             await person.close()
         await bot.stop()
+
+
+async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it(
+    synapse: Synapse, bot_user: str, anna: MatrixResident, tmp_path: Path
+) -> None:
+    """SIGKILL between storing the event and sending its answer: after the restart it arrives, once."""
+    import signal
+
+    from tests.cli import start_run
+    from tests.holding_proxy import HoldingProxy
+    from tests.test_run import free_port
+
+    proxy = HoldingProxy(synapse.url)
+    await proxy.start()
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
+        "WEB_PORT": str(free_port()),
+        "MATRIX_HOMESERVER": proxy.url,
+        "MATRIX_USER": bot_user,
+        "MATRIX_PASSWORD": "bot-password",
+        "MATRIX_STORE_PATH": str(tmp_path / "matrix-store"),
+    }
+    try:
+        process, _line = await start_run(env)
+        await anna.invite(bot_user)
+        await anna.says("/start")
+        proxy.hold_bodies_with = "Stadt"  # the answer to the next step never leaves the bot
+        await anna.send({"msgtype": "m.text", "body": anna.number_of("Deutsch")})
+        deadline = time.monotonic() + 20
+        while not proxy.held:
+            assert time.monotonic() < deadline, "the bot began to answer"
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(process.communicate(), 30)
+
+        proxy.hold_bodies_with = None
+        process, _line = await start_run(env)
+        try:
+            await anna.wait_for_notices(2)
+            await asyncio.sleep(2)  # a second copy would have arrived by now
+            await anna.catch_up()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        await proxy.stop()
+    answers = [n.body for n in anna.notices]
+    assert len(answers) == 2, answers
+    assert "Stadt" in answers[1]

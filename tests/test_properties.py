@@ -46,6 +46,8 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             self.seen: dict[str, list[str]] = {name: [] for name in RESIDENTS}
             self.last_labels: dict[str, dict[str, str]] = {name: {} for name in RESIDENTS}
             self.events = 0
+            self.pressed: dict[str, str | None] = {}
+            """The button each resident pressed last, if that press was their last event."""
 
         @initialize()
         def seed(self) -> None:
@@ -57,6 +59,11 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             self.events += 1
             inbound = Inbound(Identity("prop", name), name, f"ev{self.events}", kind, text)
             outbounds = self.loop.run_until_complete(self.engine.handle(inbound))
+            if kind is InboundKind.BUTTON and text == self.pressed.get(name):
+                assert outbounds == [], "a button pressed again at once is answered quietly"
+                return
+            accepted = bool(outbounds) and "nicht mehr aktuell" not in outbounds[0].reply.plain_text
+            self.pressed[name] = text if kind is InboundKind.BUTTON and accepted else None
             assert outbounds, "every new event gets an answer"
             reply = outbounds[0].reply
             assert reply.blocks, "no answer is empty"

@@ -74,9 +74,9 @@ async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_sto
     inbounds = [chat.inbound(InboundKind.BUTTON, payload) for _ in range(WORKERS)]
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(busy_engine.handle_blocking, inbounds))
-    texts = [r[0].reply.plain_text for r in results]
-    assert sum("Danke! Sie unterstützen jetzt diese Idee." in t for t in texts) == 1
-    assert sum("nicht mehr aktuell" in t for t in texts) == WORKERS - 1
+    texts = [r[0].reply.plain_text for r in results if r]
+    assert len(texts) == 1 and "Danke! Sie unterstützen jetzt diese Idee." in texts[0]
+    assert results.count([]) == WORKERS - 1, "the other taps are answered quietly: the thanks stays on screen"
     assert support_count(shared_store, idea_id) == 1
     assert shared_store.run(lambda tx: tx.support_mismatches()) == []
 

@@ -192,12 +192,13 @@ async def test_stale_and_forged_buttons(polling: TelegramAdapter, fake: FakeTele
     await anna.presses("Aalen")
     old = anna.data_of("Einstellungen")
     await anna.presses("Einstellungen")
+    await anna.presses("Zurück")
     await anna.presses_data(old)
     assert anna.sees("Dieses Menü ist nicht mehr aktuell")
     for forged in ("x" * 64, "9999.0", "mod:approve:1"):
         await anna.presses_data(forged)
         assert anna.sees("Dieses Menü ist nicht mehr aktuell")
-    assert len(fake.answered_callbacks) == 7
+    assert len(fake.answered_callbacks) == 8
     assert_clean(fake)
 
 

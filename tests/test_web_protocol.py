@@ -242,6 +242,8 @@ async def test_payload_of_another_state_over_the_socket(engine: Engine) -> None:
         frame = await next_reply(socket)
         language_payload = payload(frame, "Deutsch")
         await socket.send_json({"type": "button", "payload": language_payload})
+        frame = await next_reply(socket)
+        await socket.send_json({"type": "button", "payload": payload(frame, "Aalen")})
         await next_reply(socket)
         await socket.send_json({"type": "button", "payload": language_payload})
         assert "Dieses Menü ist nicht mehr aktuell" in text_of(await next_reply(socket))

@@ -32,7 +32,10 @@ async def web_client(
 
 
 async def next_reply(socket: Any) -> dict[str, Any]:
+    """The next frame; a reply is confirmed as the page confirms it once shown."""
     frame = await socket.receive_json(timeout=10)
+    if "receipt" in frame:
+        await socket.send_json({"type": "received", "receipt": frame["receipt"]})
     return dict(frame)
 
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from bot.delivery import Delivery
+from bot.reply_outbox import outbox_for
 from dialogs.engine import Engine
 from dialogs.messages import Identity, Inbound, InboundKind, Reply
 
@@ -45,6 +46,7 @@ class ConsoleAdapter:
     ) -> None:
         self.engine = engine
         self.delivery = delivery or Delivery()
+        self.receipts = outbox_for(self.delivery, engine)
         self.identity = Identity(PLATFORM, user)
         self.write = write
         self.language_hint = language_from_environment()
@@ -71,14 +73,15 @@ class ConsoleAdapter:
     async def say(self, line: str) -> str:
         """Send one typed line; return what the bot answered, as printed."""
         outputs = await self.engine.handle(self.to_inbound(line))
-        printed = []
-        for outbound in outputs:
-            if outbound.recipient == self.identity:
-                self._payloads = [button.payload for button in outbound.reply.all_buttons()]
-                printed.append(render(outbound.reply))
+        own = [outbound for outbound in outputs if outbound.recipient == self.identity]
+        for outbound in own:
+            self._payloads = [button.payload for button in outbound.reply.all_buttons()]
         await self.delivery.deliver(o for o in outputs if o.recipient != self.identity)
-        text = "\n\n".join(printed)
+        text = "\n\n".join(render(outbound.reply) for outbound in own)
         self.write(text)
+        for outbound in own:
+            if outbound.receipt is not None:
+                await self.receipts.settle(outbound.receipt)
         return text
 
     async def run(self) -> None:

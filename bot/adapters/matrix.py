@@ -37,8 +37,9 @@ from nio.crypto import ENCRYPTION_ENABLED
 
 from bot.adapters.markup import span_html
 from bot.broadcasting.transport import RateLimited, RecipientBlocked, TemporaryFailure
-from bot.delivery import Delivery
+from bot.delivery import DeliverLater, Delivery
 from bot.pacing import Limiter
+from bot.reply_outbox import outbox_for
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
 from storage import platform_state
@@ -113,6 +114,7 @@ class MatrixAdapter:
         self.access_token = access_token
         self.delivery = delivery or Delivery()
         self.delivery.register(PLATFORM, self.send)
+        outbox_for(self.delivery, engine)
         # End-to-end encryption works where matrix-nio's "e2e" extra (python-olm) is installed.
         self.encryption = ENCRYPTION_ENABLED if encryption is None else encryption and ENCRYPTION_ENABLED
         if self.encryption:
@@ -274,7 +276,7 @@ class MatrixAdapter:
         outbounds = await self.engine.handle(inbound, strict=True)
         for outbound in outbounds:
             if outbound.recipient == inbound.identity:
-                await self.send(outbound)
+                await self.delivery.hand(outbound)
         await self.delivery.deliver(o for o in outbounds if o.recipient != inbound.identity)
 
     async def _say_cannot_decrypt(self, room_id: str) -> None:
@@ -289,13 +291,29 @@ class MatrixAdapter:
                 "This room is end-to-end encrypted, and I cannot read encrypted messages. "
                 "Please write to me in a room without encryption."
             )
-        await self._send_content(room_id, {"msgtype": "m.notice", "body": text})
+        try:
+            await self._send_content(room_id, {"msgtype": "m.notice", "body": text})
+        except TemporaryFailure:
+            log.info("the note about an undecryptable message was not delivered")
 
     # -- sending --------------------------------------------------------------------------------
 
     async def send(self, outbound: Outbound) -> None:
+        """Send one reply; raises `DeliverLater` where the homeserver did not take it.
+
+        A kept reply is sent with its receipt's token as the transaction id, so that the
+        homeserver takes a second attempt after a crash as the same message."""
         reply = outbound.reply
-        event_id = await self._send_content(outbound.chat_id, notice(reply))
+        receipt = outbound.receipt
+        tx_id = f"reply-{receipt.token}" if receipt is not None else None
+        try:
+            event_id = await self._send_content(outbound.chat_id, notice(reply), tx_id=tx_id)
+            if reply.attachment is not None:
+                text = reply.attachment.content.decode("utf-8")
+                file_tx_id = f"{tx_id}-file" if tx_id else None
+                await self._send_content(outbound.chat_id, {"msgtype": "m.notice", "body": text}, file_tx_id)
+        except TemporaryFailure as err:
+            raise DeliverLater(str(err)) from err
         await self.remember_options(outbound.chat_id, reply)
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
@@ -307,9 +325,6 @@ class MatrixAdapter:
                 {"reactions": reactions},
                 self.engine.store.now(),
             )
-        if reply.attachment is not None:
-            text = reply.attachment.content.decode("utf-8")
-            await self._send_content(outbound.chat_id, {"msgtype": "m.notice", "body": text})
 
     async def remember_options(self, room_id: str, reply: Reply) -> None:
         """The options last shown in a room, so that a typed number chooses one (after a restart too).
@@ -319,10 +334,12 @@ class MatrixAdapter:
         options = [] if reply.expects_text else [b.payload for b in reply.all_buttons()]
         await self._set(f"options:{room_id}", json.dumps(options))
 
-    async def send_once(self, room_id: str, content: dict[str, Any]) -> str:
+    async def send_once(self, room_id: str, content: dict[str, Any], tx_id: str | None = None) -> str:
         """One attempt, with the homeserver's answer as the broadcast sender's exceptions."""
         try:
-            response = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+            response = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+            )
         except (OSError, TimeoutError, ClientError) as err:
             raise TemporaryFailure(type(err).__name__) from err
         if isinstance(response, RoomSendResponse):
@@ -335,12 +352,14 @@ class MatrixAdapter:
             raise RecipientBlocked(f"{code}: {getattr(response, 'message', '')}")
         raise TemporaryFailure(code or "no answer")
 
-    async def _send_content(self, room_id: str, content: dict[str, Any]) -> str | None:
-        """Send, waiting out rate limits (M_LIMIT_EXCEEDED) and retrying transient errors."""
+    async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str | None = None) -> str | None:
+        """Send, waiting out rate limits (M_LIMIT_EXCEEDED) and retrying transient errors.
+
+        None where the room refused it; `TemporaryFailure` where it could not be sent now."""
         backoff = 1.0
         for _attempt in range(6):
             try:
-                return await self.send_once(room_id, content)
+                return await self.send_once(room_id, content, tx_id)
             except RateLimited as err:
                 await asyncio.sleep(err.retry_after)
             except RecipientBlocked as err:
@@ -349,8 +368,7 @@ class MatrixAdapter:
             except TemporaryFailure:
                 await asyncio.sleep(backoff)
                 backoff *= 2
-        log.warning("a Matrix message was not delivered after retries")
-        return None
+        raise TemporaryFailure("not delivered after retries")
 
 
 class MatrixTransport:

@@ -47,8 +47,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.adapters.telegram_render import to_messages
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure
-from bot.delivery import Delivery
+from bot.delivery import DeliverLater, Delivery
 from bot.pacing import Limiter
+from bot.reply_outbox import outbox_for
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
@@ -123,6 +124,7 @@ class TelegramAdapter:
         self.engine = engine
         self.delivery = delivery or Delivery()
         self.delivery.register(PLATFORM, self.send)
+        outbox_for(self.delivery, engine)
         self.bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
         self.webhook_secret = webhook_secret
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -380,19 +382,22 @@ class TelegramAdapter:
     async def _deliver(self, outbounds: list[Outbound], origin: _Origin) -> None:
         for outbound in outbounds:
             if outbound.recipient.platform == PLATFORM:
-                await self.send(outbound, origin)
+                await self.delivery.hand(outbound, partial(self.send, origin=origin))
 
     async def send(self, outbound: Outbound, origin: _Origin | None = None) -> None:
         """Render one reply, one chat at a time and in order: edit the menu it answers where
-        possible, else send it (split if long). A blocked bot marks the resident unreachable."""
+        possible, else send it (split if long). A blocked bot marks the resident unreachable.
+        Raises `DeliverLater` where Telegram could not be reached: the reply stays kept."""
         lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
         async with lock:
             try:
                 await self._render(outbound, origin or _Origin(outbound.chat_id))
             except TelegramForbiddenError:
                 await self._mark_unreachable(outbound.recipient)
-            except (TelegramBadRequest, TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as err:
-                log.warning("reply to a Telegram chat was not delivered: %s", type(err).__name__)
+            except TelegramBadRequest as err:
+                log.warning("Telegram refused a reply: %s", err.message)
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as err:
+                raise DeliverLater(type(err).__name__) from err
 
     async def _render(self, outbound: Outbound, origin: _Origin) -> None:
         reply = outbound.reply

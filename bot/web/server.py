@@ -19,13 +19,23 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from bot.delivery import Delivery
+from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.pacing import Limiter
+from bot.reply_outbox import outbox_for
 from bot.web import dashboard, session
 from bot.web.page import negotiate, render_page, ui_strings
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
-from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply, reply_from_data, reply_to_data
+from dialogs.messages import (
+    Identity,
+    Inbound,
+    InboundKind,
+    Outbound,
+    Receipt,
+    Reply,
+    reply_from_data,
+    reply_to_data,
+)
 from storage import platform_state
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,8 @@ DELIVERY_KEY = web.AppKey("delivery", Delivery)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+CONFIRMATION = "received"
+"""The frame a page sends once it showed a reply that carried a receipt."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -69,6 +81,7 @@ def create_app(
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
     app[ENGINE_KEY] = engine
     app[DELIVERY_KEY] = delivery or Delivery()
+    outbox_for(app[DELIVERY_KEY], engine)
     app[OPEN_CHATS_KEY] = {}
     app[DELIVERY_KEY].register(session.PLATFORM, partial(_send_to_open_pages, app))
     app[CONFIG_KEY] = {"public_url": public_url.rstrip("/") if public_url else None}
@@ -136,7 +149,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     open_chats: dict[Identity, set[_Chat]] = request.app[OPEN_CHATS_KEY]
     open_chats.setdefault(identity, set()).add(chat)
     try:
-        await chat.receive(InboundKind.RESUME, "")
+        if not await chat.hand_out_kept_replies():
+            await chat.receive(InboundKind.RESUME, "")
         await chat.hand_out_kept_notices()
         async for frame in socket:
             if frame.type is WSMsgType.TEXT:
@@ -147,21 +161,22 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         open_chats[identity].discard(chat)
         if not open_chats[identity]:
             del open_chats[identity]
+        await chat.closed()
     return socket
 
 
-async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> None:
+async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> object:
     """A notification reaches every page the resident has open; with none open, it waits for the next visit."""
     pages = list(app[OPEN_CHATS_KEY].get(outbound.recipient, ()))
     for chat in pages:
-        await chat.send_reply(outbound.reply, notification=True)
-    if not pages:
-        store = app[ENGINE_KEY].store
-        identity = outbound.recipient
-        data = reply_to_data(outbound.reply)
-        await asyncio.to_thread(
-            platform_state.keep_notice, store, identity.platform, identity.user_id, data, store.now()
-        )
+        await chat.send_reply(outbound.reply, notification=True, receipt=outbound.receipt)
+    if pages:
+        return AWAITING_CONFIRMATION if outbound.receipt is not None else None
+    store = app[ENGINE_KEY].store
+    identity = outbound.recipient
+    data = reply_to_data(outbound.reply)
+    await asyncio.to_thread(platform_state.keep_notice, store, identity.platform, identity.user_id, data, store.now())
+    return None
 
 
 class WebTransport:
@@ -188,18 +203,29 @@ class _Chat:
     def __init__(self, app: web.Application, socket: web.WebSocketResponse, identity: Identity, accept: str) -> None:
         self.engine = app[ENGINE_KEY]
         self.delivery = app[DELIVERY_KEY]
+        self.receipts = outbox_for(self.delivery, self.engine)
         self.limiter = app[LIMITER_KEY]
         self.socket = socket
         self.identity = identity
         self.lang = negotiate(accept, self.engine.languages)
+        self.unconfirmed: set[str] = set()
+        """Replies sent to this page that it has not confirmed yet."""
 
     async def on_frame(self, raw: str) -> None:
         _ = self.lang.gettext
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if isinstance(message, dict) and message.get("type") == CONFIRMATION:
+            await self._confirm(message.get("receipt"))
+            return
         if not self.limiter.allow(self.identity.user_id):
             await self.notice(_("You are sending messages very quickly. Please wait a moment and try again."))
             return
         try:
-            message = json.loads(raw)
+            if not isinstance(message, dict):
+                raise ValueError("not an object")
             kind = InboundKind(message["type"])
             text = message.get("text" if kind is InboundKind.TEXT else "payload", "")
             if not isinstance(text, str):
@@ -217,15 +243,44 @@ class _Chat:
             kind = InboundKind.COMMAND
         await self.receive(kind, text)
 
+    async def _confirm(self, receipt: object) -> None:
+        """The page showed a reply: the store forgets it. Only a reply sent to this page counts."""
+        if isinstance(receipt, str) and receipt in self.unconfirmed:
+            self.unconfirmed.discard(receipt)
+            await self.receipts.settle_for(receipt, self.identity)
+
     async def receive(self, kind: InboundKind, text: str) -> None:
         inbound = Inbound(self.identity, self.identity.user_id, uuid.uuid4().hex, kind, text, self.lang.code)
         others = []
+        # A page that comes back is shown where it is: that screen can always be made anew.
+        send = self._send_shown if kind is InboundKind.RESUME else self._send_own
         for outbound in await self.engine.handle(inbound):
             if outbound.recipient == self.identity:
-                await self.send_reply(outbound.reply)
+                await self.delivery.hand(outbound, send)
             else:
                 others.append(outbound)
         await self.delivery.deliver(others)
+
+    async def _send_own(self, outbound: Outbound) -> object:
+        await self.send_reply(outbound.reply, receipt=outbound.receipt)
+        return AWAITING_CONFIRMATION if outbound.receipt is not None else None
+
+    async def _send_shown(self, outbound: Outbound) -> None:
+        await self.send_reply(outbound.reply)
+
+    async def hand_out_kept_replies(self) -> bool:
+        """Replies this resident has not seen yet (sent before a restart, or to a page that closed).
+
+        True when one of them brought a menu, so that the page need not ask for the current one.
+        """
+        kept = await self.receipts.take_for(self.identity)
+        for outbound in kept:
+            await self.send_reply(outbound.reply, notification=True, receipt=outbound.receipt)
+        return any(outbound.reply.buttons for outbound in kept)
+
+    async def closed(self) -> None:
+        if self.unconfirmed:
+            await self.receipts.wait_for_recipient(sorted(self.unconfirmed))
 
     async def hand_out_kept_notices(self) -> None:
         store = self.engine.store
@@ -235,11 +290,14 @@ class _Chat:
         for data in kept:
             await self.send_reply(reply_from_data(data), notification=True)
 
-    async def send_reply(self, reply: Reply, *, notification: bool = False) -> None:
+    async def send_reply(self, reply: Reply, *, notification: bool = False, receipt: Receipt | None = None) -> None:
         if reply.language and self.engine.languages.supports(reply.language):
             self.lang = self.engine.languages.get(reply.language)
         frame = reply_frame(reply, self.lang.code, ui_strings(self.lang))
         frame["notification"] = notification
+        if receipt is not None:
+            frame["receipt"] = receipt.token
+            self.unconfirmed.add(receipt.token)
         await self.socket.send_json(frame)
 
     async def notice(self, text: str) -> None:

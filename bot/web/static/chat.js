@@ -111,6 +111,8 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   }
 
+  const shown = new Set();
+
   function receive(event) {
     const frame = JSON.parse(event.data);
     if (frame.type === "notice") {
@@ -119,6 +121,13 @@
       say("bot notice", p);
       menu.querySelectorAll("button").forEach((b) => (b.disabled = false));
       return;
+    }
+    // A reply the server keeps until this page confirms it: shown once, even when it is
+    // sent again after a reconnect because the confirmation was lost.
+    if (frame.receipt !== undefined) {
+      transmit({ type: "received", receipt: frame.receipt });
+      if (shown.has(frame.receipt)) return;
+      shown.add(frame.receipt);
     }
     const entry = say("bot", blocks(frame.blocks));
     if (frame.attachment) entry.appendChild(attachment(frame.attachment));

@@ -1,0 +1,154 @@
+"""Replies that survive a crash: settled once sent, taken over when their process died.
+
+The engine keeps every reply in the store within the event's transaction. The process
+that handled the event sends it and settles it. Each process holds a lock of its own for
+as long as it lives (storage/leadership.py: an advisory lock on PostgreSQL, a file lock
+beside an SQLite file); a process that can take another's lock knows that one is dead,
+takes its kept replies over and sends them. So a reply held by a live process is never
+sent by a second one, and one whose process died goes out at the next start (or within
+`interval` seconds on another worker).
+
+Web replies wait for their page instead: they are handed out when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from bot.delivery import Delivery, Receipts
+from dialogs.engine import Engine
+from dialogs.messages import Identity, Outbound, Receipt, reply_from_data
+from storage import replies
+from storage.leadership import FileLock, Leadership, leadership_for
+from storage.store import Store, Tx
+
+log = logging.getLogger(__name__)
+
+KEEP_WAITING = timedelta(days=7)
+"""A reply whose recipient never came back (a web page never reopened) is dropped after this."""
+WAITS_FOR_PAGE = ("web",)
+
+
+class ReplyOutbox:
+    def __init__(self, store: Store, worker: str, delivery: Delivery, *, interval: float = 5.0) -> None:
+        self.store = store
+        self.database_url = store.engine.url.render_as_string(hide_password=False)
+        self.worker = worker
+        self.delivery = delivery
+        self.interval = interval
+        self._alive: Leadership = leadership_for(self.database_url, self._role(worker))
+        self._task: asyncio.Task[None] | None = None
+        delivery.receipts = self
+
+    @staticmethod
+    def _role(worker: str) -> str:
+        return f"worker.{worker}"
+
+    async def hold(self) -> None:
+        """Before the first event: hold this process's lock and take over what dead processes left."""
+        if not await self._alive.try_acquire():
+            raise RuntimeError(f"worker id {self.worker} is in use by another process")
+        await self._take_over_dead_workers()
+
+    async def start(self) -> None:
+        """Once the adapters can send: send what is due, then keep looking every `interval` seconds."""
+        await self.run_once()
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._alive.release()
+        _remove_lock_file(self._alive)
+
+    async def settle(self, receipt: Receipt) -> None:
+        await asyncio.to_thread(self.store.run, lambda tx: replies.settle(tx, receipt.id))
+
+    async def settle_for(self, token: str, identity: Identity) -> bool:
+        return await asyncio.to_thread(
+            self.store.run, lambda tx: replies.settle_for(tx, token, identity.platform, identity.user_id)
+        )
+
+    async def retry_later(self, receipt: Receipt) -> None:
+        now = self.store.now()
+        kept = await asyncio.to_thread(self.store.run, lambda tx: replies.retry_later(tx, receipt.id, now))
+        if not kept:
+            log.warning("a reply was dropped after %d attempts", len(replies.RETRY_DELAYS) + 1)
+
+    async def wait_for_recipient(self, tokens: list[str]) -> None:
+        now = self.store.now()
+        await asyncio.to_thread(self.store.run, lambda tx: replies.wait_for_recipient(tx, tokens, now))
+
+    async def take_for(self, identity: Identity) -> list[Outbound]:
+        """Replies that wait for this recipient to come back (a reconnecting page), oldest first."""
+
+        def work(tx: Tx) -> list[replies.KeptReply]:
+            return replies.take_due_for(tx, identity.platform, identity.user_id, self.worker)
+
+        kept = await asyncio.to_thread(self.store.run, work)
+        return [_outbound(row) for row in kept]
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("kept replies: this round failed; trying again in %.0f s", self.interval)
+
+    async def run_once(self) -> None:
+        await self._take_over_dead_workers()
+        now = self.store.now()
+        await asyncio.to_thread(self.store.run, lambda tx: replies.give_up(tx, now - KEEP_WAITING))
+        platforms = tuple(p for p in self.delivery.platforms() if p not in WAITS_FOR_PAGE)
+        if not platforms:
+            return
+        due = await asyncio.to_thread(self.store.run, lambda tx: replies.due(tx, self.worker, now, platforms))
+        if due:
+            log.info("sending %d kept replies", len(due))
+        for row in due:
+            await self.delivery.hand(_outbound(row))
+
+    async def _take_over_dead_workers(self) -> None:
+        others = await asyncio.to_thread(self.store.run, lambda tx: replies.workers_other_than(tx, self.worker))
+        for other in others:
+            lock = leadership_for(self.database_url, self._role(other))
+            if not await lock.try_acquire():
+                continue  # that process is alive and sends its own replies
+            try:
+                taken = await asyncio.to_thread(self.store.run, self._taking_over(other))
+                if taken:
+                    log.info("took over %d replies of a process that stopped before sending them", taken)
+            finally:
+                await lock.release()
+                _remove_lock_file(lock)
+
+    def _taking_over(self, dead: str) -> Callable[[Tx], int]:
+        now = self.store.now()
+        return lambda tx: replies.take_over(tx, dead, self.worker, now)
+
+
+def outbox_for(delivery: Delivery, engine: Engine) -> Receipts:
+    """The delivery's outbox; one that only settles (no take-over) where the wiring made none."""
+    if delivery.receipts is None:
+        ReplyOutbox(engine.store, engine.worker, delivery)
+    assert delivery.receipts is not None
+    return delivery.receipts
+
+
+def _outbound(row: replies.KeptReply) -> Outbound:
+    return Outbound(
+        Identity(row.platform, row.user_id), row.chat_id, reply_from_data(row.reply), Receipt(row.id, row.token)
+    )
+
+
+def _remove_lock_file(lock: Leadership) -> None:
+    if isinstance(lock, FileLock):
+        with contextlib.suppress(OSError):
+            Path(lock.path).unlink()

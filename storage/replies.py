@@ -1,0 +1,151 @@
+"""Replies kept in the store from the event's transaction until a platform took them.
+
+The engine writes every reply of an event in the same transaction as the event itself, so
+a reply the store promised cannot be lost in a crash: the process that wrote it sends it
+and then settles it; if that process dies first, another one takes its rows over.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, or_, select, update
+
+from storage.models import pending_reply_table
+from storage.store import Tx
+
+P = pending_reply_table.c
+
+_INSERT = (
+    insert(pending_reply_table)
+    .values(
+        {
+            name: bindparam(name)
+            for name in ("token", "platform", "user_id", "chat_id", "reply", "worker", "attempts", "created_at")
+        }
+    )
+    .returning(P.id)
+)
+_SETTLE = delete(pending_reply_table).where(P.id == bindparam("id"))
+_TAKE = update(pending_reply_table).where(P.id == bindparam("id")).values(due_at=None, worker=bindparam("worker"))
+_WAIT = update(pending_reply_table).where(P.token == bindparam("token")).values(due_at=bindparam("now"))
+
+
+@dataclass(frozen=True, slots=True)
+class KeptReply:
+    id: int
+    token: str
+    platform: str
+    user_id: str
+    chat_id: str
+    reply: dict[str, Any]
+    attempts: int
+
+
+_COLUMNS = (P.id, P.token, P.platform, P.user_id, P.chat_id, P.reply, P.attempts)
+
+
+def _kept(row: tuple[Any, ...]) -> KeptReply:
+    rid, token, platform, user_id, chat_id, reply, attempts = row
+    return KeptReply(rid, token, platform, user_id, chat_id, dict(json.loads(reply)), attempts)
+
+
+def keep(
+    tx: Tx, platform: str, user_id: str, chat_id: str, reply: dict[str, Any], worker: str, now: datetime
+) -> tuple[int, str]:
+    """Keep one reply for `worker` to send now; returns its id and token."""
+    token = secrets.token_hex(16)
+    params = {
+        "token": token,
+        "platform": platform,
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "reply": json.dumps(reply, ensure_ascii=False),
+        "worker": worker,
+        "attempts": 0,
+        "created_at": now,
+    }
+    row = tx.first(_INSERT, params)
+    assert row is not None
+    return int(row[0]), token
+
+
+def settle(tx: Tx, reply_id: int) -> None:
+    """The platform took the reply (or can never take it): forget it."""
+    tx.count(_SETTLE, {"id": reply_id})
+
+
+def settle_for(tx: Tx, token: str, platform: str, user_id: str) -> bool:
+    """A recipient confirms a reply by its token; only one addressed to them counts (it comes from a client)."""
+    changed = tx.execute(
+        delete(pending_reply_table).where(P.token == token, P.platform == platform, P.user_id == user_id)
+    )
+    return changed > 0
+
+
+def forget(tx: Tx, platform: str, user_id: str) -> int:
+    """Erasure: replies still waiting for someone whose data is deleted are not sent any more."""
+    return tx.execute(delete(pending_reply_table).where(P.platform == platform, P.user_id == user_id))
+
+
+def retry_later(tx: Tx, reply_id: int, now: datetime) -> bool:
+    """Try again later; after the last of `RETRY_DELAYS` the reply is dropped (False)."""
+    row = tx.rows(select(P.attempts).where(P.id == reply_id))
+    if not row:
+        return True
+    attempts = int(row[0][0])
+    if attempts >= len(RETRY_DELAYS):
+        settle(tx, reply_id)
+        return False
+    due = now + RETRY_DELAYS[attempts]
+    tx.execute(update(pending_reply_table).where(P.id == reply_id).values(due_at=due, attempts=attempts + 1))
+    return True
+
+
+def wait_for_recipient(tx: Tx, tokens: list[str], now: datetime) -> None:
+    """Sent to a page that closed before confirming: handed out again when the recipient is back."""
+    tx.count_many(_WAIT, [{"token": token, "now": now} for token in tokens])
+
+
+def workers_other_than(tx: Tx, worker: str) -> list[str]:
+    return [w for (w,) in tx.rows(select(P.worker).where(P.worker != worker).distinct())]
+
+
+def take_over(tx: Tx, dead_worker: str, worker: str, now: datetime) -> int:
+    """Rows of a worker that died: due now, sent by `worker`."""
+    return tx.execute(update(pending_reply_table).where(P.worker == dead_worker).values(worker=worker, due_at=now))
+
+
+def due(tx: Tx, worker: str, now: datetime, platforms: tuple[str, ...], limit: int = 200) -> list[KeptReply]:
+    """Rows this worker is due to try again, oldest first."""
+    query = (
+        select(*_COLUMNS)
+        .where(P.worker == worker, P.due_at <= now, or_(*(P.platform == platform for platform in platforms)))
+        .order_by(P.id)
+        .limit(limit)
+    )
+    rows = tx.rows(query)
+    # taken out of the due list while they are tried; a failure schedules them again
+    tx.count_many(_TAKE, [{"id": row[0], "worker": worker} for row in rows])
+    return [_kept(row) for row in rows]
+
+
+def take_due_for(tx: Tx, platform: str, user_id: str, worker: str) -> list[KeptReply]:
+    """A recipient is back (a page reconnected): their replies that wait for another attempt."""
+    query = select(*_COLUMNS).where(P.platform == platform, P.user_id == user_id, P.due_at.is_not(None)).order_by(P.id)
+    rows = tx.rows(query)
+    tx.count_many(_TAKE, [{"id": row[0], "worker": worker} for row in rows])
+    return [_kept(row) for row in rows]
+
+
+def give_up(tx: Tx, before: datetime) -> int:
+    """Replies waiting since before `before` are dropped: the resident sees the menu anew when back."""
+    return tx.execute(delete(pending_reply_table).where(P.created_at < before))
+
+
+RETRY_DELAYS = tuple(timedelta(seconds=s) for s in (5, 15, 60, 300, 900, 3600))
+"""After a failed send: when to try again. After the last, the reply is dropped."""
