@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 
@@ -163,3 +165,14 @@ async def test_redelivered_event_is_answered_once(engine: Engine, store: Store) 
     assert first and first[0].reply.plain_text.startswith("Einstellungen")
     assert second == []
     assert resident(store, chat.identity).state == "settings"  # type: ignore[union-attr]
+
+
+async def test_a_skipped_duplicate_is_logged(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    chat = Chat(engine, "paula")
+    inbound = chat.inbound(InboundKind.COMMAND, "/start", event_id="telegram-update-78")
+    assert await engine.handle(inbound)
+    with caplog.at_level(logging.INFO):
+        assert await engine.handle(inbound) == []
+    skipped = [r for r in caplog.records if "telegram-update-78" in r.getMessage()]
+    assert [r.levelno for r in skipped] == [logging.INFO]
+    assert "test" in skipped[0].getMessage() and "paula" not in skipped[0].getMessage()
