@@ -23,6 +23,15 @@ REASONS = {
     "rules": N_("it breaks the rules of participation"),
 }
 DECISIONS = {"approve": IdeaStatus.APPROVED, "reject": IdeaStatus.REJECTED, "hide": IdeaStatus.HIDDEN}
+MODERATING = (Role.MODERATOR, Role.ADMIN)
+IDEA_COMMAND_ROLES: dict[str, tuple[Role, ...]] = {
+    "approve": MODERATING,
+    "reject": MODERATING,
+    "hide": MODERATING,
+    "merge": MODERATING,
+    "progress": (Role.STAFF, Role.ADMIN),
+}
+"""Who may use a command on an idea at all; checked before the idea is looked up."""
 
 
 def _actor(turn: Turn) -> str:
@@ -82,6 +91,9 @@ def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
         return queue(turn)
     if name in ("bar", "unbar"):
         return bar(turn, name, words)
+    if not any(g.role in IDEA_COMMAND_ROLES[name] for g in grants(turn)):
+        # before the usage and the lookup: residents learn nothing about ideas
+        return refuse(turn, name, f"idea:{words[0]}" if words and words[0].isdigit() else "-")
     if not words or not words[0].isdigit():
         _ = turn.lang.gettext
         return done_screen(
@@ -188,7 +200,7 @@ def _decision_buttons(lang: Language, idea_id: int) -> list[tuple[str, str]]:
 def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen:
     _ = turn.lang.gettext
     obj = f"idea:{idea_id}"
-    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+    if not any(g.role in MODERATING for g in grants(turn)):
         return refuse(turn, command, obj)  # before the lookup: residents learn nothing about ideas
     idea = turn.tx.get_idea(idea_id)
     if idea is None:

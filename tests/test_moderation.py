@@ -339,3 +339,35 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     outcomes = [(e["actor"], e["action"], e["outcome"]) for e in audit(store)]
     assert ("test:troll", "bar", "refused") in outcomes
     assert ("test:moritz", "bar", "done") in outcomes and ("test:moritz", "unbar", "done") in outcomes
+
+
+IDEA_COMMANDS = [
+    "/approve {id}",
+    "/reject {id}",
+    "/reject {id} weil",
+    "/hide {id}",
+    "/merge {id} {other}",
+    "/merge {other} {id}",
+    "/merge {id}",
+    "/progress {id} umgesetzt",
+    "/progress {id}",
+]
+
+
+async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, store: Store) -> None:
+    pending = seed_idea(store, "Geheimer Entwurf", status=IdeaStatus.PENDING)
+    published = seed_idea(store, "Schon veröffentlicht")
+    mallory = Chat(mod_engine, "mallory")
+    await mallory.onboard()
+    for command in IDEA_COMMANDS:
+        answers = []
+        for existing in (pending, published, 9999):
+            await mallory.says(command.format(id=existing, other=published if existing != published else pending))
+            assert mallory.sees("Das dürfen Sie leider nicht."), (command, existing, mallory.reply.plain_text)
+            assert [o.recipient for o in mallory.last_outbounds] == [mallory.identity], "nobody else is told"
+            answers.append((mallory.reply.plain_text, mallory.labels()))
+        assert answers[0] == answers[1] == answers[2], f"{command}: the answer tells which ideas exist"
+        assert not any(title in mallory.reply.plain_text for title in ("Geheimer Entwurf", "Schon veröffentlicht"))
+    first, second = store.run(lambda tx: (tx.get_idea(pending), tx.get_idea(published)))
+    assert first is not None and first.status == "pending"
+    assert second is not None and second.status == "approved" and second.progress is None
