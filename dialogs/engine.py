@@ -168,9 +168,10 @@ class Engine:
             if not self._fire(turn, "start", inbound.text[2:40]):
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
-        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("r."):
+        if inbound.kind is InboundKind.REACTION:
             kind, _sep, idea = inbound.text[2:40].partition(".")
-            if kind not in ("support", "withdraw") or not self._fire(turn, f"react_{kind}", idea):
+            valid = inbound.text.startswith("r.") and kind in ("support", "withdraw")
+            if not valid or not self._fire(turn, f"react_{kind}", idea):
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
         if inbound.kind is InboundKind.BUTTON:

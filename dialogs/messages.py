@@ -35,6 +35,9 @@ class InboundKind(StrEnum):
     BUTTON = "button"
     RESUME = "resume"
     """The resident came back (a reloaded page): show where they are, change nothing."""
+    REACTION = "reaction"
+    """A reaction added or taken back, with the payload of the `Reaction` on the message.
+    Only adapters of platforms with reactions make these; a button cannot carry one."""
 
 
 @dataclass(frozen=True, slots=True)

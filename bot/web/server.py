@@ -201,6 +201,8 @@ class _Chat:
         try:
             message = json.loads(raw)
             kind = InboundKind(message["type"])
+            if kind not in (InboundKind.TEXT, InboundKind.BUTTON):
+                raise ValueError("the page sends only text and buttons")
             text = message.get("text" if kind is InboundKind.TEXT else "payload", "")
             if not isinstance(text, str):
                 raise ValueError("text must be a string")
