@@ -38,5 +38,6 @@ def build_engine(settings: Settings) -> Engine:
         store,
         admins=settings.admins,
         submission_limit=settings.submissions_per_day,
+        action_token_days=settings.action_token_days,
         web_base_url=settings.public_url or f"http://{settings.web_host}:{settings.web_port}",
     )

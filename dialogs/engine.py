@@ -80,8 +80,10 @@ class Engine:
         admins: Iterable[Identity] = (),
         submission_limit: int = 5,
         web_base_url: str = "http://127.0.0.1:8080",
+        action_token_days: int = 14,
     ) -> None:
         self.content = content
+        self.action_token_days = action_token_days
         self.web_base_url = web_base_url.rstrip("/")
         self.admins = frozenset(admins)
         self.submission_limit = submission_limit
@@ -136,6 +138,7 @@ class Engine:
             admins=self.admins,
             submission_limit=self.submission_limit,
             web_base_url=self.web_base_url,
+            action_token_days=self.action_token_days,
         )
         self._dispatch(turn)
         if turn.deleted:
@@ -158,8 +161,7 @@ class Engine:
                 self._fire(turn, "start", None)
             return
         if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("a."):
-            identity = inbound.identity
-            found = moderation_db.action_for_token(turn.tx, inbound.text[2:64], identity.platform, identity.user_id)
+            found = moderation.action_of_token(turn, inbound.text[2:64])
             if found is None or not self._fire_action(turn, found):
                 turn.note(_("This menu is out of date. Here is the current one."))
             return

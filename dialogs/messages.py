@@ -113,6 +113,8 @@ class Reply:
     """The resident is asked to type (a title, a description), not to choose."""
     reactions: tuple[Reaction, ...] = ()
     """Where a platform has reactions: what adding or removing one on this message means."""
+    roles_changed: bool = False
+    """The recipient was granted or lost a role: platforms with per-person command menus update theirs."""
 
     @property
     def plain_text(self) -> str:
