@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from bot.config import Settings
 from dialogs.content import Content, ContentError, load_content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages, available_languages
 from storage.migrate import upgrade
-from storage.store import Store
+from storage.store import EVENT_RETENTION, Store
 
 log = logging.getLogger(__name__)
-
-EVENT_RETENTION = timedelta(days=14)
-"""How long processed event ids are kept to recognise a redelivered event."""
 
 
 def load_checked_content(settings: Settings) -> Content:
@@ -42,5 +38,6 @@ def build_engine(settings: Settings) -> Engine:
         store,
         admins=settings.admins,
         submission_limit=settings.submissions_per_day,
+        action_token_days=settings.action_token_days,
         web_base_url=settings.public_url or f"http://{settings.web_host}:{settings.web_port}",
     )

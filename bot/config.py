@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     bot_admins: str = Field(default="", validation_alias="BOT_ADMINS")
     submissions_per_day: int = Field(default=5, ge=1, le=1000, validation_alias="SUBMISSIONS_PER_DAY")
+    action_token_days: int = Field(default=14, ge=1, le=365, validation_alias="ACTION_TOKEN_DAYS")
+    """Days the Approve / Reject / Hide buttons in a moderator's notification work."""
     open_data_license: str = Field(
         default="Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)",
         validation_alias="OPEN_DATA_LICENSE",

@@ -13,10 +13,11 @@ from datetime import timedelta
 
 from dialogs import inputs
 from dialogs.messages import Attachment, Block, Span, bold
+from dialogs.role_commands import commands_for
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
 from storage import platform_state, subscriptions
-from storage.models import ALL_CITIES, IdeaStatus
+from storage.models import ALL_CITIES, IdeaStatus, Role
 
 Arg = str | None
 
@@ -198,6 +199,15 @@ def show_help(turn: Turn, arg: Arg) -> None:
         _("/help – this help"),
     ):
         turn.notes.append(Block((Span(line),), item=True))
+    identity = turn.inbound.identity
+    roles = {grant.role for grant in moderation_db.roles_of(turn.tx, identity.platform, identity.user_id)}
+    if identity in turn.admins:
+        roles.add(Role.ADMIN)
+    commands = commands_for(roles)
+    if commands:
+        turn.note(_("Your commands for your role:"))
+    for name, text in commands:
+        turn.notes.append(Block((Span(f"/{name} – {_(text)}"),), item=True))
 
 
 # -- effects: tour and browsing ---------------------------------------------------------

@@ -98,9 +98,11 @@ class Engine:
         admins: Iterable[Identity] = (),
         submission_limit: int = 5,
         web_base_url: str = "http://127.0.0.1:8080",
+        action_token_days: int = 14,
         worker: str | None = None,
     ) -> None:
         self.content = content
+        self.action_token_days = action_token_days
         self.worker = worker or secrets.token_hex(8)
         """This process, as the sender of the replies it stores (see storage/replies.py)."""
         self.web_base_url = web_base_url.rstrip("/")
@@ -157,6 +159,7 @@ class Engine:
             admins=self.admins,
             submission_limit=self.submission_limit,
             web_base_url=self.web_base_url,
+            action_token_days=self.action_token_days,
         )
         self._dispatch(turn)
         if turn.quiet:
@@ -194,31 +197,19 @@ class Engine:
             if turn.state == "new":
                 self._fire(turn, "start", None)
             return
-        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("a."):
-            identity = inbound.identity
-            found = moderation_db.action_for_token(turn.tx, inbound.text[2:64], identity.platform, identity.user_id)
-            if found is None or not self._fire_action(turn, found):
-                turn.note(_("This menu is out of date. Here is the current one."))
-            return
-        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("l."):
-            # a button on a broadcast: the same as the deep link /start idea_42
-            if not self._fire(turn, "start", inbound.text[2:40]):
-                turn.note(_("This menu is out of date. Here is the current one."))
-            return
-        if inbound.kind is InboundKind.BUTTON and inbound.text.startswith("r."):
+        if inbound.kind is InboundKind.REACTION:
             kind, _sep, idea = inbound.text[2:40].partition(".")
-            if kind not in ("support", "withdraw") or not self._fire(turn, f"react_{kind}", idea):
+            valid = inbound.text.startswith("r.") and kind in ("support", "withdraw")
+            if not valid or not self._fire(turn, f"react_{kind}", idea):
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
         if inbound.kind is InboundKind.BUTTON:
             if inbound.text == pressed:
                 turn.quiet = True  # a double tap: the answer to the first press stays on screen
-                return
-            action = self._action_for(turn, inbound.text)
-            if action is None or not self._fire_action(turn, action):
+            elif self._press(turn, inbound.text):
+                turn.ctx[PRESSED] = inbound.text
+            else:
                 turn.note(_("This menu is out of date. Here is the current one."))
-                return
-            turn.ctx[PRESSED] = inbound.text
             return
         text = inbound.text.strip()
         if inbound.kind is InboundKind.COMMAND or text.startswith("/"):
@@ -233,6 +224,16 @@ class Engine:
         action = self._action_by_label(turn, text) or self._action_by_number(turn, text)
         if action is None or not self._fire_action(turn, action):
             turn.note(_("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
+
+    def _press(self, turn: Turn, payload: str) -> bool:
+        """A button: a moderator's notification (a.), a broadcast's link (l.) or the menu on screen."""
+        if payload.startswith("a."):
+            found = moderation.action_of_token(turn, payload[2:64])
+            return found is not None and self._fire_action(turn, found)
+        if payload.startswith("l."):  # the same as the deep link /start idea_42
+            return self._fire(turn, "start", payload[2:40])
+        action = self._action_for(turn, payload)
+        return action is not None and self._fire_action(turn, action)
 
     def _command(self, turn: Turn, text: str) -> None:
         _ = turn.lang.gettext

@@ -25,20 +25,31 @@ class Checked:
     length: int = 0
 
 
+DROPPED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")
+"""Control, format (zero-width spaces and joiners, bidi embeddings and isolates, BOM),
+surrogate, private-use and unassigned characters: invisible, or shown differently
+from what is stored, so two titles that look alike could differ."""
+
+
 def clean(text: str, *, single_line: bool) -> str:
-    """Normalise Unicode, drop control and format characters, tidy whitespace."""
-    text = unicodedata.normalize("NFC", text)
+    """Drop control and format characters, normalise Unicode, tidy whitespace.
+
+    The zero-width joiner goes too: an emoji sequence joined by it falls apart into
+    its emoji, which still reads well.
+    """
     kept = []
     for char in text:
         if char in "\n\r":
             kept.append(" " if single_line else "\n")
         elif char == "\t":
             kept.append(" ")
-        elif unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in "\u202a\u202b\u202c\u202d\u202e":
+        elif unicodedata.category(char) in DROPPED_CATEGORIES:
             continue
         else:
             kept.append(char)
-    lines = [" ".join(line.split()) for line in "".join(kept).split("\n")]
+    # normalised after dropping: a removed character may have stood between two that compose
+    text = unicodedata.normalize("NFC", "".join(kept))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     result = "\n".join(lines).strip()
     while "\n\n\n" in result:
         result = result.replace("\n\n\n", "\n\n")

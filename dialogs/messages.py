@@ -36,6 +36,9 @@ class InboundKind(StrEnum):
     BUTTON = "button"
     RESUME = "resume"
     """The resident came back (a reloaded page): show where they are, change nothing."""
+    REACTION = "reaction"
+    """A reaction added or taken back, with the payload of the `Reaction` on the message.
+    Only adapters of platforms with reactions make these; a button cannot carry one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,8 @@ class Reply:
     """The resident is asked to type (a title, a description), not to choose."""
     reactions: tuple[Reaction, ...] = ()
     """Where a platform has reactions: what adding or removing one on this message means."""
+    roles_changed: bool = False
+    """The recipient was granted or lost a role: platforms with per-person command menus update theirs."""
 
     @property
     def plain_text(self) -> str:

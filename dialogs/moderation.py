@@ -7,6 +7,8 @@ ideas are first-come: the second moderator is told who decided.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
 from dialogs.screens import PROGRESS_NAMES, Screen, city_name
@@ -23,6 +25,15 @@ REASONS = {
     "rules": N_("it breaks the rules of participation"),
 }
 DECISIONS = {"approve": IdeaStatus.APPROVED, "reject": IdeaStatus.REJECTED, "hide": IdeaStatus.HIDDEN}
+MODERATING = (Role.MODERATOR, Role.ADMIN)
+IDEA_COMMAND_ROLES: dict[str, tuple[Role, ...]] = {
+    "approve": MODERATING,
+    "reject": MODERATING,
+    "hide": MODERATING,
+    "merge": MODERATING,
+    "progress": (Role.STAFF, Role.ADMIN),
+}
+"""Who may use a command on an idea at all; checked before the idea is looked up."""
 
 
 def _actor(turn: Turn) -> str:
@@ -82,6 +93,9 @@ def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
         return queue(turn)
     if name in ("bar", "unbar"):
         return bar(turn, name, words)
+    if not any(g.role in IDEA_COMMAND_ROLES[name] for g in grants(turn)):
+        # before the usage and the lookup: residents learn nothing about ideas
+        return refuse(turn, name, f"idea:{words[0]}" if words and words[0].isdigit() else "-")
     if not words or not words[0].isdigit():
         _ = turn.lang.gettext
         return done_screen(
@@ -102,7 +116,14 @@ def run_action(turn: Turn, action: str) -> Screen:
         _ = turn.lang.gettext
         return done_screen(turn, _screen(_("This menu is out of date. Here is the current one.")))
     reason = REASONS.get(parts[3]) if len(parts) > 3 else None
-    return decide(turn, parts[1], int(parts[2]), turn.lang.gettext(reason) if reason else None)
+    return decide(turn, parts[1], int(parts[2]), turn.lang.gettext(reason) if reason else None, pending_only=True)
+
+
+def action_of_token(turn: Turn, token: str) -> str | None:
+    """The action behind a button in a moderator's notification, for its recipient, until it expires."""
+    identity = turn.inbound.identity
+    issued_after = turn.now - timedelta(days=turn.action_token_days)
+    return db.action_for_token(turn.tx, token, identity.platform, identity.user_id, issued_after)
 
 
 def whoami(turn: Turn) -> Screen:
@@ -144,10 +165,36 @@ def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
     db.audit(
         turn.tx, _actor(turn), command, f"{identity}:{role.value}:{city}", "done" if changed else "unchanged", turn.now
     )
+    if changed:
+        _tell_role_holder(turn, command, identity, role, city)
     text = done if changed else _("Nothing changed: that was already so.")
     return done_screen(
         turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=city_name(turn, city)))
     )
+
+
+def _tell_role_holder(turn: Turn, command: str, identity: Identity, role: Role, city: str) -> None:
+    """The person granted or losing a role hears of it at once, where they talk to the bot."""
+    contact = db.contact_of(turn.tx, identity.platform, identity.user_id, reachable_only=True)
+    if contact is None:
+        return  # they have not written to the bot yet: there is no chat to tell them in
+    lang = turn.languages.get(contact.language)
+    _ = lang.gettext
+    if command == "grant":
+        text = _("You are now {role} for {city}. Send /help to see your commands.")
+    else:
+        text = _("You are no longer {role} for {city}.")
+    text = text.format(role=_(ROLE_NAMES[role]), city=_city_in(turn, lang, city))
+    reply = Reply(blocks=(Block((Span(text),)),), language=lang.code, roles_changed=True)
+    turn.others.append(Outbound(identity, contact.chat_id, reply))
+
+
+def _city_in(turn: Turn, lang: Language, city_id: str) -> str:
+    """A city's name in someone else's language."""
+    if city_id == ALL_CITIES:
+        return lang.gettext("all cities")
+    city = turn.content.city(city_id)
+    return turn.content.text(city.name, lang.code) if city else city_id
 
 
 def queue(turn: Turn) -> Screen:
@@ -185,10 +232,12 @@ def _decision_buttons(lang: Language, idea_id: int) -> list[tuple[str, str]]:
 # -- decisions ------------------------------------------------------------------------------
 
 
-def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen:
+def decide(turn: Turn, command: str, idea_id: int, reason: str | None, *, pending_only: bool = False) -> Screen:
+    """A decision by command or, with `pending_only`, by a button: buttons are shown for pending
+    ideas only, so once anyone has decided, an old button (Hide on what is now published) is dead."""
     _ = turn.lang.gettext
     obj = f"idea:{idea_id}"
-    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+    if not any(g.role in MODERATING for g in grants(turn)):
         return refuse(turn, command, obj)  # before the lookup: residents learn nothing about ideas
     idea = turn.tx.get_idea(idea_id)
     if idea is None:
@@ -196,9 +245,9 @@ def decide(turn: Turn, command: str, idea_id: int, reason: str | None) -> Screen
         return done_screen(turn, _screen(_("There is no idea with the number {number}.").format(number=idea_id)))
     if not may_moderate(turn, idea):
         return refuse(turn, command, obj)
-    if command == "reject" and not reason:
+    if command == "reject" and not reason and idea.status == IdeaStatus.PENDING:
         return _ask_reason(turn, idea)
-    if not db.decide(turn.tx, idea_id, DECISIONS[command], _actor(turn), reason, turn.now):
+    if not db.decide(turn.tx, idea_id, DECISIONS[command], _actor(turn), reason, turn.now, pending_only=pending_only):
         who, _when = db.decision_of(turn.tx, idea_id)
         db.audit(turn.tx, _actor(turn), command, obj, "conflict", turn.now, reason)
         status = _(STATUS_DONE.get(idea.status, DECIDED))
@@ -257,11 +306,18 @@ def _tell_supporters(turn: Turn, idea: IdeaRecord, status: IdeaStatus) -> None:
 
 
 def notify_moderators(turn: Turn, idea_id: int) -> None:
-    """A new idea: every moderator of its city hears of it, with buttons to decide."""
+    """A new idea: every moderator of its city and every admin from BOT_ADMINS hears of it once,
+    with buttons to decide (valid for `action_token_days`)."""
     idea = turn.tx.get_idea(idea_id)
     if idea is None:
         return
-    for moderator in db.moderators_for(turn.tx, idea.city):
+    db.prune_action_tokens(turn.tx, turn.now - timedelta(days=turn.action_token_days))
+    recipients = {(c.platform, c.user_id): c for c in db.moderators_for(turn.tx, idea.city)}
+    for admin in sorted(turn.admins, key=str):
+        contact = db.contact_of(turn.tx, admin.platform, admin.user_id, reachable_only=True)
+        if contact is not None:
+            recipients.setdefault((admin.platform, admin.user_id), contact)
+    for moderator in recipients.values():
         lang = turn.languages.get(moderator.language)
         _ = lang.gettext
         buttons = []

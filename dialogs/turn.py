@@ -43,6 +43,8 @@ class Turn:
     """Ideas one resident may submit in 24 hours."""
     web_base_url: str = "http://127.0.0.1:8080"
     """Where the bot's web server is reached, for links such as the dashboard login."""
+    action_token_days: int = 14
+    """How long the buttons in a moderator's notification work (unless the idea is decided first)."""
 
     @property
     def state(self) -> str:

@@ -102,13 +102,23 @@ def pending_ideas(tx: Tx, cities: list[str], limit: int = 10) -> list[IdeaRecord
     return [IdeaRecord(*row) for row in tx.rows(query.limit(limit))]
 
 
-def decide(tx: Tx, idea_id: int, status: IdeaStatus, actor: str, reason: str | None, now: datetime) -> bool:
+def decide(
+    tx: Tx,
+    idea_id: int,
+    status: IdeaStatus,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    *,
+    pending_only: bool = False,
+) -> bool:
     """Record a decision; False if someone decided first.
 
-    Approving and rejecting need a pending idea; hiding works on a published one too.
+    Approving and rejecting need a pending idea; hiding works on a published one too,
+    unless `pending_only`.
     """
     allowed = [IdeaStatus.PENDING.value]
-    if status is IdeaStatus.HIDDEN:
+    if status is IdeaStatus.HIDDEN and not pending_only:
         allowed.append(IdeaStatus.APPROVED.value)
     stmt = (
         update(idea_table)
@@ -171,11 +181,20 @@ def new_action_token(tx: Tx, platform: str, user_id: str, action: str, now: date
     return token
 
 
-def action_for_token(tx: Tx, token: str, platform: str, user_id: str) -> str | None:
-    """The action behind a notification button, only for the identity it was sent to."""
+def action_for_token(tx: Tx, token: str, platform: str, user_id: str, issued_after: datetime) -> str | None:
+    """The action behind a notification button, only for the identity it was sent to, while it is valid."""
     T = action_token_table.c
-    rows = tx.rows(select(T.action).where(T.token == token, T.platform == platform, T.user_id == user_id))
+    rows = tx.rows(
+        select(T.action).where(
+            T.token == token, T.platform == platform, T.user_id == user_id, T.created_at > issued_after
+        )
+    )
     return str(rows[0][0]) if rows else None
+
+
+def prune_action_tokens(tx: Tx, issued_before: datetime) -> None:
+    """Forget notification buttons that have expired."""
+    tx.execute(delete(action_token_table).where(action_token_table.c.created_at <= issued_before))
 
 
 def merge(tx: Tx, duplicate: int, target: int, actor: str, now: datetime) -> bool:
@@ -255,8 +274,9 @@ def role_holders(tx: Tx, platform: str) -> list[tuple[Contact, Role]]:
     return [(Contact(*row[:4]), Role(row[4])) for row in tx.rows(query)]
 
 
-def contact_of(tx: Tx, platform: str, user_id: str) -> Contact | None:
-    rows = tx.rows(
-        select(R.platform, R.user_id, R.chat_id, R.language).where(R.platform == platform, R.user_id == user_id)
-    )
+def contact_of(tx: Tx, platform: str, user_id: str, *, reachable_only: bool = False) -> Contact | None:
+    query = select(R.platform, R.user_id, R.chat_id, R.language).where(R.platform == platform, R.user_id == user_id)
+    if reachable_only:
+        query = query.where(R.unreachable_since.is_(None))
+    rows = tx.rows(query)
     return Contact(*rows[0]) if rows else None

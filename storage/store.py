@@ -9,11 +9,12 @@ SELECT … FOR UPDATE. Either way two events of one resident are serialised.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, literal, or_, select, update
@@ -34,6 +35,11 @@ from storage.models import (
 from storage.prepared import Prepared, PreparedSet
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+EVENT_RETENTION = timedelta(days=7)
+"""How long a processed event id counts as seen. Telegram may start update ids afresh
+after a week without updates, so an id older than this is a new event."""
 
 R = resident_table.c
 C = conversation_table.c
@@ -194,12 +200,21 @@ def _insert_ignore(dialect: str, table: Any, returning: Any, columns: tuple[str,
     return module.insert(table).values(values).on_conflict_do_nothing().returning(returning)
 
 
-_CLAIM_EVENT = {
-    d: _insert_ignore(
-        d, processed_event_table, processed_event_table.c.event_id, ("platform", "event_id", "processed_at")
+def _claim_event(dialect: str) -> Any:
+    """Insert the event id; an id seen more than EVENT_RETENTION ago is taken over, as a new event."""
+    table = processed_event_table
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(table).values(
+        {column: bindparam(column) for column in ("platform", "event_id", "processed_at")}
     )
-    for d in ("sqlite", "postgresql")
-}
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.platform, table.c.event_id],
+        set_={"processed_at": stmt.excluded.processed_at},
+        where=table.c.processed_at < bindparam("seen_before", type_=table.c.processed_at.type),
+    ).returning(table.c.event_id)
+
+
+_CLAIM_EVENT = {d: _claim_event(d) for d in ("sqlite", "postgresql")}
 _INSERT_RESIDENT = {
     d: _insert_ignore(d, resident_table, R.id, ("platform", "user_id", "chat_id", "created_at"))
     for d in ("sqlite", "postgresql")
@@ -257,12 +272,15 @@ class Tx:
     # -- events and conversations ------------------------------------------------
 
     def claim_event(self, platform: str, event_id: str, now: datetime) -> bool:
-        """Record an event id; False when it was handled before."""
-        params = {"platform": platform, "event_id": event_id, "processed_at": now}
-        return self.first(_CLAIM_EVENT[self.dialect], params) is not None
+        """Record an event id; False when it was handled within EVENT_RETENTION."""
+        params = {"platform": platform, "event_id": event_id, "processed_at": now, "seen_before": now - EVENT_RETENTION}
+        if self.first(_CLAIM_EVENT[self.dialect], params) is not None:
+            return True
+        log.info("duplicate event skipped: %s %s", platform, event_id)
+        return False
 
     def prune_events(self, before: datetime) -> int:
-        """Forget event ids older than `before`; platforms redeliver within hours, not weeks."""
+        """Forget event ids older than `before` (housekeeping: older ones no longer count as seen)."""
         table = processed_event_table
         return self.execute(delete(table).where(table.c.processed_at < before))
 

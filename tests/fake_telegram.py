@@ -361,6 +361,14 @@ class FakeTelegram:
         self.commands[(name, params.get("language_code"))] = [c["command"] for c in params["commands"]]
         return True
 
+    async def _m_deletemycommands(self, params: dict[str, Any]) -> bool:
+        scope = params.get("scope") or {}
+        name = scope.get("type", "default")
+        if name == "chat":
+            name = f"chat:{scope['chat_id']}"
+        self.commands.pop((name, params.get("language_code")), None)
+        return True
+
     async def _m_setwebhook(self, params: dict[str, Any]) -> bool:
         self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 
@@ -64,6 +66,31 @@ async def test_control_characters_are_removed_before_storing(erika: Chat, store:
     await at_title(erika)
     await erika.says("Bus\x00fahren\x07 \u202ekostenlos\x1b")
     assert draft(store, erika)["title"] == "Busfahren kostenlos"
+
+
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u202e"
+"""Zero-width characters, the word joiner, the byte-order mark, bidi isolates and embeddings."""
+
+
+def hidden_in(text: str) -> str:
+    """`text` with one invisible character after each letter, in turn."""
+    return "".join(char + INVISIBLE[n % len(INVISIBLE)] for n, char in enumerate(text))
+
+
+async def test_invisible_characters_are_removed_before_storing(erika: Chat, max_: Chat, store: Store) -> None:
+    title, description = "Busfahren kostenlos", "Eine Beschreibung, die lang genug ist, damit sie passt."
+    for chat in (erika, max_):
+        await at_title(chat)
+        await chat.says(hidden_in(title) if chat is erika else title)
+        await chat.says(hidden_in(description))
+        await chat.presses("Mobilität")
+        await chat.presses("Aalen")
+        assert chat.sees(title)
+        await chat.presses("✅ Absenden")
+    first, look_alike = store.run(lambda tx: (tx.get_idea(1), tx.get_idea(2)))
+    assert first is not None and look_alike is not None
+    assert first.title == title and first.description == description
+    assert look_alike.title == first.title, "the look-alike title is the same string"
 
 
 @pytest.mark.parametrize(
@@ -138,3 +165,14 @@ async def test_redelivered_event_is_answered_once(engine: Engine, store: Store) 
     assert first and first[0].reply.plain_text.startswith("Einstellungen")
     assert second == []
     assert resident(store, chat.identity).state == "settings"  # type: ignore[union-attr]
+
+
+async def test_a_skipped_duplicate_is_logged(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    chat = Chat(engine, "paula")
+    inbound = chat.inbound(InboundKind.COMMAND, "/start", event_id="telegram-update-78")
+    assert await engine.handle(inbound)
+    with caplog.at_level(logging.INFO):
+        assert await engine.handle(inbound) == []
+    skipped = [r for r in caplog.records if "telegram-update-78" in r.getMessage()]
+    assert [r.levelno for r in skipped] == [logging.INFO]
+    assert "test" in skipped[0].getMessage() and "paula" not in skipped[0].getMessage()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, InboundKind, Outbound
 from storage import moderation as db
-from storage.models import IdeaStatus
+from storage.models import IdeaStatus, action_token_table
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident, seed_idea
@@ -339,3 +341,143 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     outcomes = [(e["actor"], e["action"], e["outcome"]) for e in audit(store)]
     assert ("test:troll", "bar", "refused") in outcomes
     assert ("test:moritz", "bar", "done") in outcomes and ("test:moritz", "unbar", "done") in outcomes
+
+
+IDEA_COMMANDS = [
+    "/approve {id}",
+    "/reject {id}",
+    "/reject {id} weil",
+    "/hide {id}",
+    "/merge {id} {other}",
+    "/merge {other} {id}",
+    "/merge {id}",
+    "/progress {id} umgesetzt",
+    "/progress {id}",
+]
+
+
+async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, store: Store) -> None:
+    pending = seed_idea(store, "Geheimer Entwurf", status=IdeaStatus.PENDING)
+    published = seed_idea(store, "Schon veröffentlicht")
+    mallory = Chat(mod_engine, "mallory")
+    await mallory.onboard()
+    for command in IDEA_COMMANDS:
+        answers = []
+        for existing in (pending, published, 9999):
+            await mallory.says(command.format(id=existing, other=published if existing != published else pending))
+            assert mallory.sees("Das dürfen Sie leider nicht."), (command, existing, mallory.reply.plain_text)
+            assert [o.recipient for o in mallory.last_outbounds] == [mallory.identity], "nobody else is told"
+            answers.append((mallory.reply.plain_text, mallory.labels()))
+        assert answers[0] == answers[1] == answers[2], f"{command}: the answer tells which ideas exist"
+        assert not any(title in mallory.reply.plain_text for title in ("Geheimer Entwurf", "Schon veröffentlicht"))
+    first, second = store.run(lambda tx: (tx.get_idea(pending), tx.get_idea(published)))
+    assert first is not None and first.status == "pending"
+    assert second is not None and second.status == "approved" and second.progress is None
+
+
+def notice_buttons(outbounds: list[Outbound], chat: Chat) -> dict[str, str]:
+    """The buttons of the new-idea notice `chat` received: label -> payload."""
+    notices = [o for o in to(outbounds, chat) if "Neue Idee Nr." in o.reply.plain_text]
+    assert len(notices) == 1, f"{chat.identity} got {len(notices)} notices"
+    return {b.label: b.payload for b in notices[0].reply.all_buttons()}
+
+
+async def test_old_notification_buttons_die_once_the_idea_is_decided(
+    admin: Chat, mod_engine: Engine, store: Store
+) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Sitzbänke am Kocher", "Mehr Sitzbänke am Kocherufer, mit Schatten im Sommer.")
+    idea_id = _idea_number(erika)
+    buttons = notice_buttons(erika.last_outbounds, moritz)
+    await moritz.says("/queue")
+    queue_hide = moritz.button(f"{idea_id} ausblenden")
+    await admin.says(f"/approve {idea_id}")
+    assert admin.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
+    await moritz.press_payload(queue_hide)
+    assert moritz.sees(f"Idee Nr. {idea_id} wurde bereits von test:admin freigegeben."), "a /queue shown before"
+    for label in (f"{idea_id} ausblenden", f"{idea_id} ablehnen", f"✅ {idea_id} freigeben"):
+        outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, buttons[label]))
+        assert moritz.sees(f"Idee Nr. {idea_id} wurde bereits von test:admin freigegeben."), label
+        assert to(outbounds, erika) == [], "the author hears nothing"
+    idea = store.run(lambda tx: tx.get_idea(idea_id))
+    assert idea is not None and idea.status == "approved"
+    await moritz.says(f"/hide {idea_id}")
+    assert moritz.sees(f"Idee Nr. {idea_id} wurde ausgeblendet."), "the command still hides a published idea"
+
+
+def issued_days_ago(store: Store, payload: str, days: int) -> None:
+    when = store.now() - timedelta(days=days)
+    token = action_token_table.c.token == payload.removeprefix("a.")
+    store.run(lambda tx: tx.execute(update(action_token_table).where(token).values(created_at=when)))
+
+
+async def test_notification_buttons_expire(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    """ACTION_TOKEN_DAYS is 14 unless set."""
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Sitzbänke am Kocher", "Mehr Sitzbänke am Kocherufer, mit Schatten im Sommer.")
+    idea_id = _idea_number(erika)
+    buttons = notice_buttons(erika.last_outbounds, moritz)
+    issued_days_ago(store, buttons[f"✅ {idea_id} freigeben"], 15)
+    issued_days_ago(store, buttons[f"{idea_id} ablehnen"], 13)
+    await moritz.press_payload(buttons[f"✅ {idea_id} freigeben"])
+    assert moritz.sees("Dieses Menü ist nicht mehr aktuell")
+    idea = store.run(lambda tx: tx.get_idea(idea_id))
+    assert idea is not None and idea.status == "pending"
+    await moritz.press_payload(buttons[f"{idea_id} ablehnen"])
+    assert moritz.sees(f"Warum wird Idee Nr. {idea_id} nicht veröffentlicht?"), "13 days old: still valid"
+
+
+async def test_the_notification_buttons_lifetime_is_a_setting(
+    content: Content, languages: Languages, store: Store
+) -> None:
+    engine = Engine(content, languages, store, admins=[ADMIN], action_token_days=3)
+    try:
+        admin = Chat(engine, "admin")
+        await admin.onboard()
+        erika = Chat(engine, "erika")
+        await erika.onboard()
+        await submit_idea(erika, "Sitzbänke am Kocher", "Mehr Sitzbänke am Kocherufer, mit Schatten im Sommer.")
+        approve = notice_buttons(erika.last_outbounds, admin)[f"✅ {_idea_number(erika)} freigeben"]
+        issued_days_ago(store, approve, 4)
+        await admin.press_payload(approve)
+        assert admin.sees("Dieses Menü ist nicht mehr aktuell")
+    finally:
+        engine.close()
+
+
+async def test_admins_from_the_settings_hear_of_new_ideas_once(admin: Chat, mod_engine: Engine) -> None:
+    erika = Chat(mod_engine, "erika")
+    await erika.onboard()
+    await submit_idea(erika, "Sitzbänke am Kocher", "Mehr Sitzbänke am Kocherufer, mit Schatten im Sommer.")
+    idea_id = _idea_number(erika)
+    assert f"✅ {idea_id} freigeben" in notice_buttons(erika.last_outbounds, admin)
+    await admin.says("/grant test:admin moderator aalen")
+    await erika.says("/menu")
+    await submit_idea(erika, "Trinkbrunnen am Markt", "Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
+    notice_buttons(erika.last_outbounds, admin)  # exactly one, though admin and moderator
+    await admin.press_payload(notice_buttons(erika.last_outbounds, admin)[f"✅ {idea_id + 1} freigeben"])
+    assert admin.sees(f"Idee Nr. {idea_id + 1} wurde freigegeben.")
+
+
+async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) -> None:
+    moritz = Chat(mod_engine, "moritz")
+    await moritz.onboard()
+    outbounds = await admin.send(admin.inbound(InboundKind.COMMAND, "/grant test:moritz moderator aalen"))
+    told = to(outbounds, moritz)
+    assert [o.reply.plain_text for o in told] == [
+        "Sie haben jetzt die Rolle Moderation für Aalen. Mit /help sehen Sie Ihre Befehle."
+    ]
+    assert told[0].chat_id == "chat-moritz" and told[0].reply.roles_changed
+    await moritz.says("/help")
+    assert moritz.sees("/queue – Ideen, die auf eine Entscheidung warten")
+    assert not moritz.sees("/grant")
+    outbounds = await admin.send(admin.inbound(InboundKind.COMMAND, "/revoke test:moritz moderator aalen"))
+    told = to(outbounds, moritz)
+    assert [o.reply.plain_text for o in told] == ["Sie haben die Rolle Moderation für Aalen nicht mehr."]
+    assert told[0].reply.roles_changed
+    await moritz.says("/help")
+    assert not moritz.sees("/queue")

@@ -110,6 +110,34 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
     await author.close()
 
 
+async def wait_for(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+async def test_a_new_telegram_moderator_gets_notice_and_menu_at_once(
+    platforms: tuple[FakeTelegram, TelegramAdapter, str],
+) -> None:
+    fake, _adapter, _base = platforms
+    admin, moderator = TelegramResident(fake, 1), TelegramResident(fake, 2)
+    for person in (admin, moderator):
+        await person.says("/start")
+        await person.presses("Deutsch")
+        await person.presses("Aalen")
+    assert ("chat:2", None) not in fake.commands
+    await admin.says("/grant telegram:2 moderator aalen")
+    await wait_for(lambda: moderator.sees("Sie haben jetzt die Rolle Moderation für Aalen."), "no notice")
+    await wait_for(lambda: ("chat:2", None) in fake.commands, "no command menu for the new moderator")
+    assert {"queue", "approve", "hide"} <= set(fake.commands[("chat:2", None)])
+    assert "grant" not in fake.commands[("chat:2", None)]
+    await admin.says("/revoke telegram:2 moderator aalen")
+    await wait_for(lambda: moderator.sees("Sie haben die Rolle Moderation für Aalen nicht mehr."), "no notice")
+    await wait_for(lambda: ("chat:2", None) not in fake.commands, "the moderator's menu stayed")
+    assert fake.refusals == []
+
+
 async def test_web_moderator_rejects_with_a_reason_button(
     platforms: tuple[FakeTelegram, TelegramAdapter, str], store: Store
 ) -> None:

@@ -6,13 +6,18 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
 
+from bot.app import build_engine
+from bot.config import Settings
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, InboundKind
+from storage.models import processed_event_table
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident, seed_idea, support_count
@@ -145,3 +150,36 @@ def test_old_event_ids_are_pruned(shared_store: Store) -> None:
     assert shared_store.run(lambda tx: tx.prune_events(now - timedelta(days=14))) == 1
     assert shared_store.run(lambda tx: tx.claim_event("test", "new", now)) is False
     assert shared_store.run(lambda tx: tx.claim_event("test", "old", now)) is True
+
+
+def backdate_event(store: Store, event_id: str, days: int) -> None:
+    table = processed_event_table
+    when = store.now() - timedelta(days=days)
+    store.run(lambda tx: tx.execute(update(table).where(table.c.event_id == event_id).values(processed_at=when)))
+
+
+async def test_an_event_id_older_than_a_week_is_a_new_event(busy_engine: Engine, shared_store: Store) -> None:
+    """Telegram may number its updates afresh after a week without any."""
+    chat = Chat(busy_engine, "paula")
+    await chat.onboard()
+    inbound = chat.inbound(InboundKind.COMMAND, "/menu", event_id="update-5")
+    assert await busy_engine.handle(inbound)
+    backdate_event(shared_store, "update-5", days=6)
+    assert await busy_engine.handle(inbound) == [], "within a week the same id is a redelivery"
+    backdate_event(shared_store, "update-5", days=8)
+    again = await busy_engine.handle(inbound)
+    assert again and again[0].recipient == chat.identity, "after a week it is answered as a new event"
+    assert await busy_engine.handle(inbound) == [], "and then counts as seen again"
+
+
+def test_start_up_forgets_event_ids_older_than_a_week(shared_store: Store, store_url: str) -> None:
+    now = shared_store.now()
+    for event_id, days in (("eight-days", 8), ("six-days", 6)):
+        assert shared_store.run(lambda tx, d=days, e=event_id: tx.claim_event("test", e, now - timedelta(days=d)))
+    engine = build_engine(Settings(DATABASE_URL=store_url))  # type: ignore[call-arg]
+    try:
+        kept = shared_store.run(lambda tx: tx.rows(select(processed_event_table.c.event_id)))
+        assert [row[0] for row in kept] == ["six-days"]
+    finally:
+        engine.close()
+        engine.store.dispose()

@@ -20,7 +20,7 @@ from dialogs.messages import Block, Identity, Outbound, Reply, Span
 from storage.store import Store
 from tests.conftest import start_telegram
 from tests.fake_telegram import FakeTelegram, visible_length
-from tests.helpers import resident, seed_idea
+from tests.helpers import resident, seed_idea, support_count
 
 SECRET = "webhook-secret-0123456789"
 
@@ -227,6 +227,21 @@ async def test_deep_link_opens_an_idea(polling: TelegramAdapter, fake: FakeTeleg
     assert lena.sees("Glatteiswarnung für Radwege")
     await lena.presses("👍")
     assert lena.sees("1 Person unterstützt sie.")
+
+
+async def test_reaction_payload_as_callback_data_adds_no_vote(
+    polling: TelegramAdapter, fake: FakeTelegram, store: Store
+) -> None:
+    idea_id = seed_idea(store, "Glatteiswarnung für Radwege")
+    mia = TelegramResident(fake, 56)
+    await mia.says("/start")
+    await mia.presses("Deutsch")
+    await mia.presses("Aalen")
+    for data in (f"r.support.{idea_id}", f"r.withdraw.{idea_id}", f"r.support.{idea_id}"):
+        await mia.presses_data(data)
+        assert mia.sees("Dieses Menü ist nicht mehr aktuell")
+        assert mia.sees("Was möchten Sie tun?")
+    assert support_count(store, idea_id) == 0
 
 
 async def test_blocked_bot_marks_the_resident_unreachable(

@@ -14,7 +14,7 @@ from bot.web import session
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from storage.store import Store
-from tests.helpers import resident
+from tests.helpers import resident, seed_idea, support_count
 from tests.web_helpers import next_reply, payload, text_of, web_client
 
 
@@ -288,4 +288,24 @@ async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -
         await next_reply(socket)
         with pytest.raises(TimeoutError):
             await socket.receive_json(timeout=0.5)
+        await socket.close()
+
+
+async def test_a_reaction_payload_from_the_page_adds_no_vote(engine: Engine, store: Store) -> None:
+    """Reactions exist on Matrix only; the page can send their payload but not make it count."""
+    idea_id = seed_idea(store, "Glatteiswarnung für Radwege")
+    async with web_client(engine) as client:
+        socket = await open_chat(client)
+        for label in ("Deutsch", "Aalen"):
+            frame = await next_reply(socket)
+            await socket.send_json({"type": "button", "payload": payload(frame, label)})
+        await next_reply(socket)
+        for forged, answer in (
+            ({"type": "button", "payload": f"r.support.{idea_id}"}, "Dieses Menü ist nicht mehr aktuell"),
+            ({"type": "text", "text": f"r.support.{idea_id}"}, "Das habe ich leider nicht verstanden"),
+            ({"type": "reaction", "payload": f"r.support.{idea_id}"}, "konnte nicht gelesen werden"),
+        ):
+            await socket.send_json(forged)
+            assert answer in text_of(await next_reply(socket))
+        assert support_count(store, idea_id) == 0
         await socket.close()

@@ -249,13 +249,13 @@ class MatrixAdapter:
             if reaction is None:
                 return
             await self._remember(event.event_id, {"undo": reaction["remove"], "sender": event.sender})
-            inbound = Inbound(identity, room_id, event.event_id, InboundKind.BUTTON, reaction["add"])
+            inbound = Inbound(identity, room_id, event.event_id, InboundKind.REACTION, reaction["add"])
             await self._receive(inbound, room_id)
         elif isinstance(event, RedactionEvent):
             reaction = await self._recall(event.redacts)
             if reaction is None or reaction.get("sender") != event.sender:
                 return
-            inbound = Inbound(identity, room_id, event.event_id, InboundKind.BUTTON, reaction["undo"])
+            inbound = Inbound(identity, room_id, event.event_id, InboundKind.REACTION, reaction["undo"])
             await self._receive(inbound, room_id)
         elif isinstance(event, MegolmEvent):
             await self._say_cannot_decrypt(room_id)

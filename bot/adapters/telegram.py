@@ -53,8 +53,9 @@ from bot.reply_outbox import outbox_for
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
+from dialogs.role_commands import commands_for
 from storage.models import Role
-from storage.moderation import Contact, contact_of, role_holders
+from storage.moderation import Contact, contact_of, role_holders, roles_of
 from storage.store import Tx
 
 log = logging.getLogger(__name__)
@@ -192,32 +193,7 @@ class TelegramAdapter:
         ]
 
     def _role_commands(self, lang: Language, roles: set[Role]) -> list[BotCommand]:
-        _ = lang.gettext
-        commands = [BotCommand(command="whoami", description=_("Your identity and roles"))]
-        if roles & {Role.MODERATOR, Role.ADMIN}:
-            commands += [
-                BotCommand(command="queue", description=_("Ideas waiting for a decision")),
-                BotCommand(command="approve", description=_("Publish an idea: /approve 42")),
-                BotCommand(command="reject", description=_("Reject with a reason: /reject 42")),
-                BotCommand(command="hide", description=_("Hide an idea: /hide 42")),
-                BotCommand(command="merge", description=_("Merge a duplicate: /merge 42 17")),
-                BotCommand(command="bar", description=_("Bar from submitting: /bar telegram:123 reason")),
-                BotCommand(command="unbar", description=_("Lift a bar: /unbar telegram:123")),
-            ]
-        if roles & {Role.STAFF, Role.ADMIN}:
-            commands += [
-                BotCommand(command="progress", description=_("Report progress: /progress 42 umsetzung")),
-                BotCommand(command="stats", description=_("Figures: ideas, supports, participants")),
-                BotCommand(command="dashboard", description=_("A login link to the dashboard")),
-                BotCommand(command="broadcast", description=_("Write a message to subscribers")),
-                BotCommand(command="broadcasts", description=_("Messages sent: figures, pause, cancel")),
-            ]
-        if Role.ADMIN in roles:
-            commands += [
-                BotCommand(command="grant", description=_("Give a role: /grant telegram:123 moderator aalen")),
-                BotCommand(command="revoke", description=_("Take a role away")),
-            ]
-        return commands
+        return [BotCommand(command=name, description=lang.gettext(text)) for name, text in commands_for(roles)]
 
     async def refresh_role_commands(self) -> None:
         """Moderators, staff and admins see their commands in their own chat with the bot."""
@@ -236,10 +212,28 @@ class TelegramAdapter:
         for contact, role in await asyncio.to_thread(store.run, collect):
             roles.setdefault(contact.user_id, (contact, set()))[1].add(role)
         for contact, held in roles.values():
-            lang = self.engine.languages.get(contact.language)
-            commands = self._resident_commands(lang) + self._role_commands(lang, held)
-            scope = BotCommandScopeChat(chat_id=int(contact.chat_id))
-            await self._retrying(partial(self.bot.set_my_commands, commands, scope))
+            await self._set_chat_commands(contact.chat_id, contact.language, held)
+
+    async def refresh_chat_commands(self, outbound: Outbound) -> None:
+        """One person's command menu, at once: their roles changed (the engine marked the notice)."""
+        identity = outbound.recipient
+        admin = {Role.ADMIN} if identity in self.engine.admins else set()
+
+        def held(tx: Tx) -> set[Role]:
+            return {grant.role for grant in roles_of(tx, PLATFORM, identity.user_id)} | admin
+
+        roles = await asyncio.to_thread(self.engine.store.run, held)
+        await self._set_chat_commands(outbound.chat_id, outbound.reply.language, roles)
+
+    async def _set_chat_commands(self, chat_id: str, language: str | None, roles: set[Role]) -> None:
+        """Resident and role commands in one private chat; without a role, the chat's own menu goes."""
+        scope = BotCommandScopeChat(chat_id=int(chat_id))
+        if not roles:
+            await self._retrying(partial(self.bot.delete_my_commands, scope))
+            return
+        lang = self.engine.languages.get(language)
+        commands = self._resident_commands(lang) + self._role_commands(lang, roles)
+        await self._retrying(partial(self.bot.set_my_commands, commands, scope))
 
     async def _refresh_role_commands_regularly(self) -> None:
         while True:
@@ -392,6 +386,8 @@ class TelegramAdapter:
         async with lock:
             try:
                 await self._render(outbound, origin or _Origin(outbound.chat_id))
+                if outbound.reply.roles_changed:
+                    await self.refresh_chat_commands(outbound)
             except TelegramForbiddenError:
                 await self._mark_unreachable(outbound.recipient)
             except TelegramBadRequest as err:

@@ -227,6 +227,8 @@ class _Chat:
             if not isinstance(message, dict):
                 raise ValueError("not an object")
             kind = InboundKind(message["type"])
+            if kind not in (InboundKind.TEXT, InboundKind.BUTTON):
+                raise ValueError("the page sends only text and buttons")
             text = message.get("text" if kind is InboundKind.TEXT else "payload", "")
             if not isinstance(text, str):
                 raise ValueError("text must be a string")
