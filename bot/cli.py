@@ -22,6 +22,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
+from bot.web.clients import NewSessionLimit
 from bot.web.server import WebTransport, create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
@@ -130,7 +131,15 @@ async def _run(settings: Settings) -> int:
     """Every configured platform on one engine; the web chat always, on WEB_HOST:WEB_PORT."""
     engine = build_engine(settings)
     delivery = Delivery()
-    app = create_app(engine, public_url=settings.public_url, delivery=delivery)
+    secret = settings.web_session_secret
+    app = create_app(
+        engine,
+        public_url=settings.public_url,
+        delivery=delivery,
+        session_secret=secret.get_secret_value() if secret else None,
+        new_sessions=NewSessionLimit(settings.web_sessions_per_hour),
+        trusted_proxies=settings.trusted_proxies,
+    )
     telegram = None
     if settings.telegram_token:
         # aiogram takes seconds to import: only when Telegram is configured.
