@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
+from yarl import URL
 
 from bot.web import session
 from bot.web.clients import NewSessionLimit, parse_networks
@@ -17,7 +21,9 @@ from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from storage.models import resident_table
 from storage.store import Store
+from tests.cli import run_cli, start_run
 from tests.helpers import seed_idea
+from tests.test_run import free_port
 from tests.web_helpers import WebResident, text_of, web_client
 
 LIMITED = "zu viele neue Chats begonnen"
@@ -270,3 +276,47 @@ def test_the_first_secret_kept_in_the_store_stays(store_url: str) -> None:
     finally:
         for one in stores:
             one.dispose()
+
+
+async def test_bot_run_signs_sessions_and_limits_new_ones(tmp_path: Path) -> None:
+    secret = "never-logged-" + secrets.token_urlsafe(40)
+    port = free_port()
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
+        "WEB_PORT": str(port),
+        "WEB_SESSION_SECRET": secret,
+        "WEB_SESSIONS_PER_HOUR": "2",
+        "LOG_LEVEL": "DEBUG",
+    }
+    process, _line = await start_run(env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        script = WebResident(base)
+        script.http.cookie_jar.update_cookies({session.COOKIE: secrets.token_urlsafe(32)}, URL(base))
+        try:
+            with pytest.raises(WSServerHandshakeError) as refused:
+                await script.http.ws_connect(base + "/ws", headers={"Origin": base})
+            assert refused.value.status == 403
+        finally:
+            await script.close()
+        statuses = []
+        for _ in range(3):
+            browser = WebResident(base)
+            try:
+                statuses.append((await browser.load_page({"X-Forwarded-For": "203.0.113.9"}))[0])
+            finally:
+                await browser.close()
+        assert statuses == [200, 200, 429]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert secret not in (out + err).decode(), "the secret never appears in logs"
+
+
+def test_wrong_web_settings_name_the_variable() -> None:
+    env = {"WEB_SESSION_SECRET": "too-short-to-sign", "WEB_TRUSTED_PROXIES": "10.0.0.1, proxy.example"}
+    result = run_cli("run", env=env)
+    assert result.returncode == 2
+    assert "WEB_SESSION_SECRET" in result.stderr and "WEB_TRUSTED_PROXIES" in result.stderr
+    assert "too-short-to-sign" not in result.stderr, "a secret is not echoed back"
