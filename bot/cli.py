@@ -23,6 +23,7 @@ from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
 from bot.reply_outbox import ReplyOutbox
+from bot.web.clients import NewSessionLimit
 from bot.web.server import WebTransport, create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
@@ -133,7 +134,15 @@ async def _run(settings: Settings) -> int:
     delivery = Delivery()
     outbox = ReplyOutbox(engine.store, engine.worker, delivery)
     await outbox.hold()
-    app = create_app(engine, public_url=settings.public_url, delivery=delivery)
+    secret = settings.web_session_secret
+    app = create_app(
+        engine,
+        public_url=settings.public_url,
+        delivery=delivery,
+        session_secret=secret.get_secret_value() if secret else None,
+        new_sessions=NewSessionLimit(settings.web_sessions_per_hour),
+        trusted_proxies=settings.trusted_proxies,
+    )
     telegram = None
     if settings.telegram_token:
         # aiogram takes seconds to import: only when Telegram is configured.

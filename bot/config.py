@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.web.clients import Network, parse_networks
 from dialogs.messages import Identity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
     web_port: int = Field(default=8080, ge=1, le=65535, validation_alias="WEB_PORT")
     public_url: str | None = Field(default=None, validation_alias="PUBLIC_URL")
+    web_session_secret: SecretStr | None = Field(default=None, validation_alias="WEB_SESSION_SECRET")
+    """Signs web chat sessions; without it, a secret is made at the first start and kept in the store."""
+    web_sessions_per_hour: int = Field(default=20, ge=1, le=100_000, validation_alias="WEB_SESSIONS_PER_HOUR")
+    """New web chat sessions one address may start within an hour (per process)."""
+    web_trusted_proxies: str = Field(default="", validation_alias="WEB_TRUSTED_PROXIES")
+    """Reverse proxies whose X-Forwarded-For header names the client: comma-separated IPs or CIDR ranges."""
 
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
@@ -77,6 +84,28 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("expected 1 to 256 letters, digits, '_' or '-' (Telegram's rule for secret tokens)")
         return value
+
+    @field_validator("web_session_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "expected at least 32 characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+
+    @field_validator("web_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError as err:
+            raise ValueError(f"expected comma-separated IP addresses or CIDR ranges ({err})") from err
+        return value
+
+    @property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return parse_networks(self.web_trusted_proxies)
 
     @field_validator("bot_admins")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dialogs.i18n import N_, Language
 from dialogs.messages import Span
 from dialogs.moderation import done_screen, grants, refuse
 from dialogs.screens import Screen, city_name, field_title
@@ -11,6 +12,13 @@ from storage import stats
 from storage.models import Role
 
 COMMANDS = ("stats", "dashboard")
+PLATFORM_NAMES = {"telegram": N_("Telegram"), "matrix": N_("Matrix"), "web": N_("Web chat"), "console": N_("Console")}
+
+
+def platform_name(lang: Language, platform: str) -> str:
+    """A platform as the offices know it; one without a name here is shown as stored."""
+    name = PLATFORM_NAMES.get(platform)
+    return lang.gettext(name) if name else platform
 
 
 def is_staff(turn: Turn) -> bool:
@@ -42,7 +50,11 @@ def figures(turn: Turn) -> Screen:
         screen.text.item(line + (f" ({cities})" if cities else ""))
     screen.text.para(_("Participants by platform:"))
     for platform, count in data.participants_by_platform.items():
-        screen.text.item(f"{platform}: {number(count)}")
+        screen.text.item(f"{platform_name(turn.lang, platform)}: {number(count)}")
+    screen.text.para(_("Supports by platform:"))
+    for platform in data.participants_by_platform:
+        supports = data.supports_by_platform.get(platform, 0)
+        screen.text.item(f"{platform_name(turn.lang, platform)}: {number(supports)}")
     screen.text.para(
         _("New this week: {ideas} ideas, {supports} supports, {people} participants.").format(
             ideas=number(data.new_ideas), supports=number(data.new_supports), people=number(data.new_participants)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import pending_notice_table, platform_message_table, platform_state_table
 from storage.store import Store, Tx
@@ -29,6 +30,22 @@ def set_value(store: Store, key: str, value: str) -> None:
             tx.execute(insert(platform_state_table).values(key=key, value=value))
 
     store.run(work)
+
+
+def keep_first_value(store: Store, key: str, value: str) -> str:
+    """Store `value` under `key` unless a value is there already; returns the value that stays.
+
+    Several processes starting at once on one database all end up with the first one's value.
+    """
+
+    def work(tx: Tx) -> str:
+        module = postgresql if tx.dialect == "postgresql" else sqlite
+        tx.execute(module.insert(platform_state_table).values(key=key, value=value).on_conflict_do_nothing())
+        row = tx.first(_GET, {"key": key})
+        assert row is not None
+        return str(row[0])
+
+    return store.run(work)
 
 
 def remember_message(store: Store, platform: str, message_id: str, data: dict[str, Any], now: datetime) -> None:

@@ -30,6 +30,8 @@ class FieldCity:
 class Overview:
     by_field_city: list[FieldCity]
     participants_by_platform: dict[str, int]
+    supports_by_platform: dict[str, int]
+    """Supports given (votes, on any idea) by the platform of the resident who gave them."""
     new_ideas: int
     new_supports: int
     new_participants: int
@@ -45,6 +47,12 @@ def overview(tx: Tx, now: datetime, weeks: int = 12) -> Overview:
         .order_by(I.field_id, I.city)
     )
     platforms = tx.rows(select(R.platform, func.count()).group_by(R.platform).order_by(R.platform))
+    supports = tx.rows(
+        select(R.platform, func.count())
+        .select_from(vote_table.join(resident_table, V.resident_id == R.id))
+        .group_by(R.platform)
+        .order_by(R.platform)
+    )
     week_ago = now - timedelta(days=7)
     new_ideas = tx.rows(select(func.count()).select_from(idea_table).where(I.created_at >= week_ago))[0][0]
     new_supports = tx.rows(select(func.count()).select_from(vote_table).where(V.created_at >= week_ago))[0][0]
@@ -52,6 +60,7 @@ def overview(tx: Tx, now: datetime, weeks: int = 12) -> Overview:
     return Overview(
         by_field_city=[FieldCity(f, c, int(n), int(s)) for f, c, n, s in published],
         participants_by_platform={p: int(n) for p, n in platforms},
+        supports_by_platform={p: int(n) for p, n in supports},
         new_ideas=int(new_ideas),
         new_supports=int(new_supports),
         new_participants=int(new_people),

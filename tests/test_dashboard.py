@@ -71,12 +71,30 @@ async def test_stats_equal_the_store(staff_engine: Engine, store: Store, content
     platforms = store.run(
         lambda tx: tx.rows(select(resident_table.c.platform, func.count()).group_by(resident_table.c.platform))
     )
+    names = {"telegram": "Telegram", "web": "Web-Chat", "test": "test"}
     for platform, count in platforms:
-        assert f"{platform}: {count}" in text
+        assert f"{names[platform]}: {count}" in text
     votes = store.run(lambda tx: tx.rows(select(func.count()).select_from(vote_table)))[0][0]
     people = store.run(lambda tx: tx.rows(select(func.count()).select_from(resident_table)))[0][0]
     assert votes == 21 and people == 7
     assert f"Neu in dieser Woche: 20 Ideen, {votes} Unterstützungen, {people} Teilnehmende." in text
+
+
+async def test_stats_and_dashboard_show_supports_per_platform(
+    staff_engine: Engine, store: Store, content: Content
+) -> None:
+    fill(store, content)
+    stefanie = await make_staff(staff_engine, store)
+    await stefanie.says("/stats")
+    assert "Unterstützungen nach Plattform:\n• Telegram: 12\n• test: 0\n• Web-Chat: 9\n" in stefanie.reply.plain_text
+    await stefanie.says("/dashboard")
+    async with web_client(staff_engine) as client:
+        await client.get(link_from(stefanie))
+        html = await (await client.get("/dashboard")).text()
+        assert '<h2 id="platform-supports">Unterstützungen nach Plattform</h2>' in html
+        assert "<td>Telegram</td><td>3</td><td>12</td>" in html and "<td>Web-Chat</td><td>3</td><td>9</td>" in html
+        csv = await (await client.get("/dashboard/platforms.csv")).text()
+        assert csv == "Plattform,Teilnehmende,Unterstützungen\nTelegram,3,12\ntest,1,0\nWeb-Chat,3,9\n"
 
 
 async def test_residents_get_no_stats_or_dashboard(staff_engine: Engine) -> None:
@@ -113,7 +131,7 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         page = await client.get("/dashboard")
         html = await page.text()
         assert page.status == 200
-        assert html.count("<svg") == 4 and "Veröffentlichte Ideen nach Thema und Stadt" in html
+        assert html.count("<svg") == 5 and "Veröffentlichte Ideen nach Thema und Stadt" in html
         assert "<table>" in html and "Als CSV herunterladen" in html
         csv = await client.get("/dashboard/fields.csv")
         assert csv.status == 200 and csv.content_type == "text/csv"

@@ -254,7 +254,7 @@ async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: E
     assert refused is not None and refused.status == 403
     await page.goto(server_url + path.group(0)[1:])
     await page.locator("h1").filter(has_text="Dashboard").wait_for()
-    assert await page.locator("svg").count() == 4
+    assert await page.locator("svg").count() == 5
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
     await page.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.web import session
 from bot.web.ratelimit import RateLimiter
+from bot.web.server import SESSIONS_KEY
 from dialogs.engine import Engine
 from storage.store import Store
 from tests.helpers import resident, seed_idea, support_count
@@ -36,7 +38,7 @@ async def test_page_sets_a_safe_session_cookie_and_headers(engine: Engine) -> No
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
         assert "Secure" not in cookie, "plain http on localhost cannot carry a Secure cookie"
         token = page.cookies[session.COOKIE].value
-        assert session.is_valid(token)
+        assert client.app[SESSIONS_KEY].is_valid(token)
         assert '<html lang="en">' in html
         assert '<script src="/static/chat.js" defer></script>' in html
         assert "<script>" not in html, "no inline script: the CSP forbids it"
@@ -124,7 +126,7 @@ async def test_missing_or_forged_cookie_is_refused(engine: Engine) -> None:
             assert caught.value.status == 403
 
 
-async def test_a_guessed_token_is_a_new_resident_not_someone_else(engine: Engine, store: Store) -> None:
+async def test_a_guessed_token_is_refused_and_the_page_gives_a_new_resident(engine: Engine, store: Store) -> None:
     async with web_client(engine) as client:
         socket = await open_chat(client)
         frame = await next_reply(socket)
@@ -132,8 +134,11 @@ async def test_a_guessed_token_is_a_new_resident_not_someone_else(engine: Engine
         await next_reply(socket)
         await socket.close()
         client.session.cookie_jar.clear()
-        client.session.cookie_jar.update_cookies({session.COOKIE: session.new_token()}, client.make_url("/"))
-        socket = await client.ws_connect("/ws", headers={"Origin": origin(client)})
+        client.session.cookie_jar.update_cookies({session.COOKIE: secrets.token_urlsafe(32)}, client.make_url("/"))
+        with pytest.raises(WSServerHandshakeError) as caught:
+            await client.ws_connect("/ws", headers={"Origin": origin(client)})
+        assert caught.value.status == 403
+        socket = await open_chat(client)
         frame = await next_reply(socket)
         assert "Bitte wählen Sie Ihre Sprache" in text_of(frame)
         await socket.close()

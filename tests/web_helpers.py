@@ -20,9 +20,10 @@ from dialogs.messages import Identity
 
 @asynccontextmanager
 async def web_client(
-    engine: Engine, limiter: RateLimiter | None = None
+    engine: Engine, limiter: RateLimiter | None = None, **options: Any
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    server = TestServer(create_app(engine, limiter=limiter), host="127.0.0.1")
+    """The web app on 127.0.0.1; `options` go to create_app (new_sessions, trusted_proxies, …)."""
+    server = TestServer(create_app(engine, limiter=limiter, **options), host="127.0.0.1")
     client = TestClient(server)
     await client.start_server()
     try:
@@ -64,10 +65,26 @@ class WebResident:
         self.frames: list[dict[str, Any]] = []
         """Every frame this tab received, in order."""
 
-    async def open(self) -> None:
-        await (await self.http.get(self.base + "/")).text()
+    async def load_page(self, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        """Load the chat page (which hands out a session when the browser has none): status and HTML."""
+        async with self.http.get(self.base + "/", headers=headers) as page:
+            return page.status, await page.text()
+
+    async def open(self, headers: dict[str, str] | None = None) -> None:
+        await self.load_page(headers)
         self.socket = await self.http.ws_connect(self.base + "/ws", headers={"Origin": self.base})
         await self.next()
+
+    @property
+    def has_session(self) -> bool:
+        return session.COOKIE in self.http.cookie_jar.filter_cookies(URL(self.base))
+
+    async def supports(self, idea_id: int) -> None:
+        """Follow a link to the idea as a new resident (German, Aalen) and support it."""
+        await self.says(f"/start idea_{idea_id}")
+        for label in ("Deutsch", "Aalen", "👍 Idee unterstützen"):
+            await self.presses(label)
+        assert "Sie unterstützen jetzt diese Idee" in text_of(self.frame), text_of(self.frame)
 
     async def next(self) -> dict[str, Any]:
         self.frame = await next_reply(self.socket)

@@ -19,6 +19,7 @@ from bot.web.page import negotiate
 from dialogs.engine import Engine
 from dialogs.i18n import Language
 from dialogs.messages import Identity
+from dialogs.staff import platform_name
 from storage import moderation as db
 from storage import stats
 from storage.models import ALL_CITIES, Role
@@ -156,8 +157,11 @@ def _tables(engine: Engine, lang: Language, overview: stats.Overview) -> dict[st
             [list(week) for week in overview.weekly],
         ),
         "platforms": (
-            [_("Platform"), _("Participants")],
-            [[p, n] for p, n in overview.participants_by_platform.items()],
+            [_("Platform"), _("Participants"), _("Supports")],
+            [
+                [platform_name(lang, p), n, overview.supports_by_platform.get(p, 0)]
+                for p, n in overview.participants_by_platform.items()
+            ],
         ),
     }
 
@@ -194,6 +198,8 @@ def render(engine: Engine, lang: Language, overview: stats.Overview) -> str:
         return series
 
     weeks = [week for week, _ideas, _supports in overview.weekly]
+    platforms = list(overview.participants_by_platform)
+    platform_names = [platform_name(lang, p) for p in platforms]
     sections = [
         (
             "ideas",
@@ -225,8 +231,18 @@ def render(engine: Engine, lang: Language, overview: stats.Overview) -> str:
             _("Participants by platform"),
             horizontal_bars(
                 _("Participants by platform"),
-                list(overview.participants_by_platform),
+                platform_names,
                 [(_("Participants"), list(overview.participants_by_platform.values()))],
+            ),
+            "platforms",
+        ),
+        (
+            "platform-supports",
+            _("Supports by platform"),
+            horizontal_bars(
+                _("Supports by platform"),
+                platform_names,
+                [(_("Supports"), [overview.supports_by_platform.get(p, 0) for p in platforms])],
             ),
             "platforms",
         ),

@@ -82,3 +82,36 @@ def render_page(content: Content, lang: Language) -> str:
 </body>
 </html>
 """
+
+
+def render_limited(content: Content, lang: Language) -> str:
+    """Instead of the chat, when too many new chats came from one address: no script, no cookie."""
+    _ = lang.gettext
+    name = content.text(content.name, lang.code)
+    title = escape(_("Mitmach-Bot – {name}").format(name=name))
+    text = escape(
+        _(
+            "Too many new chats were started from this connection in the last hour. "
+            "Please try again later, or continue in the browser where you have already chatted with the bot."
+        )
+    )
+    other = escape(_("You can also use the bot on Telegram or Matrix."))
+    return f"""<!doctype html>
+<html lang="{lang.code}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="/static/chat.css">
+</head>
+<body>
+<header>
+<h1>{escape(name)}</h1>
+</header>
+<main>
+<p role="alert">{text}</p>
+<p>{other}</p>
+</main>
+</body>
+</html>
+"""

@@ -2,7 +2,8 @@
 
 The web adapter translates only: a WebSocket frame becomes an `Inbound`, each
 `Outbound` a JSON frame. It also guards the transport: session cookie, Origin,
-message size and pace.
+message size and pace: only sessions the server signed open a socket, and each
+client address may start only so many new sessions an hour.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
 from bot.web import dashboard, session
-from bot.web.page import negotiate, render_page, ui_strings
+from bot.web.clients import Network, NewSessionLimit, client_address
+from bot.web.page import negotiate, render_limited, render_page, ui_strings
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from dialogs.messages import (
@@ -50,6 +53,8 @@ CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
 CONFIRMATION = "received"
 """The frame a page sends once it showed a reply that carried a receipt."""
+SESSIONS_KEY = web.AppKey("sessions", session.Sessions)
+NEW_SESSIONS_KEY = web.AppKey("new_sessions", NewSessionLimit)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -77,15 +82,29 @@ def create_app(
     public_url: str | None = None,
     limiter: RateLimiter | None = None,
     delivery: Delivery | None = None,
+    session_secret: str | None = None,
+    new_sessions: NewSessionLimit | None = None,
+    trusted_proxies: Sequence[Network] = (),
 ) -> web.Application:
+    """The web chat, health and dashboard routes.
+
+    Without `session_secret`, sessions are signed with the secret kept in the store.
+    `new_sessions` limits new sessions per client address (20 an hour by default);
+    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed.
+    """
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
     app[ENGINE_KEY] = engine
     app[DELIVERY_KEY] = delivery or Delivery()
     outbox_for(app[DELIVERY_KEY], engine)
     app[OPEN_CHATS_KEY] = {}
     app[DELIVERY_KEY].register(session.PLATFORM, partial(_send_to_open_pages, app))
-    app[CONFIG_KEY] = {"public_url": public_url.rstrip("/") if public_url else None}
+    app[CONFIG_KEY] = {
+        "public_url": public_url.rstrip("/") if public_url else None,
+        "trusted_proxies": tuple(trusted_proxies),
+    }
     app[LIMITER_KEY] = limiter or RateLimiter()
+    app[SESSIONS_KEY] = session.Sessions(session_secret or session.stored_secret(engine.store))
+    app[NEW_SESSIONS_KEY] = new_sessions or NewSessionLimit()
     app.router.add_get("/", chat_page)
     app.router.add_get("/ws", chat_socket)
     app.router.add_get("/healthz", health)
@@ -108,15 +127,26 @@ def _expected_origin(request: web.Request) -> str:
 
 
 async def chat_page(request: web.Request) -> web.Response:
+    """The chat page; a browser without a valid session gets a new one, within the limit of its address."""
     engine = request.app[ENGINE_KEY]
     lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+    sessions = request.app[SESSIONS_KEY]
+    has_session = sessions.is_valid(request.cookies.get(session.COOKIE))
+    if not has_session:
+        trusted = request.app[CONFIG_KEY]["trusted_proxies"]
+        address = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
+        if not request.app[NEW_SESSIONS_KEY].allow(address):
+            limited = web.Response(
+                text=render_limited(engine.content, lang), status=429, content_type="text/html", charset="utf-8"
+            )
+            limited.headers["Cache-Control"] = "no-store"
+            return limited
     response = web.Response(text=render_page(engine.content, lang), content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
-    token = request.cookies.get(session.COOKIE)
-    if not session.is_valid(token):
+    if not has_session:
         response.set_cookie(
             session.COOKIE,
-            session.new_token(),
+            sessions.issue(),
             max_age=session.MAX_AGE,
             httponly=True,
             samesite="Lax",
@@ -140,7 +170,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Origin") != _expected_origin(request):
         raise web.HTTPForbidden(text="wrong origin")
     token = request.cookies.get(session.COOKIE)
-    if token is None or not session.is_valid(token):
+    if token is None or not request.app[SESSIONS_KEY].is_valid(token):
         raise web.HTTPForbidden(text="no valid session: load the chat page first")
     identity = session.identity_for(token)
     socket = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)

@@ -1,4 +1,8 @@
-"""Anonymous web sessions: a random token in a cookie, nothing else.
+"""Anonymous web sessions: a token the server signed, in a cookie, nothing else.
+
+A token is 32 random bytes and an HMAC of them with the server's secret, so the server
+accepts only tokens it issued itself: a made-up token opens no chat, creates no resident
+and gives no support.
 
 The token is never stored: the resident's identity is a hash of it, so a copy of the
 database does not let anyone take over a browser's conversation.
@@ -6,24 +10,59 @@ database does not let anyone take over a browser's conversation.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import logging
 import re
 import secrets
 
 from dialogs.messages import Identity
+from storage import platform_state
+from storage.store import Store
+
+log = logging.getLogger(__name__)
 
 COOKIE = "mitmach_session"
 MAX_AGE = 180 * 24 * 3600
 PLATFORM = "web"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+SECRET_KEY = "web.session_secret"
+"""Where the generated secret is kept in the store when WEB_SESSION_SECRET is not set."""
+_TOKEN = re.compile(r"^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$")
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
+class Sessions:
+    """Issues and checks signed session tokens with one server secret."""
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("a session secret must not be empty")
+        self._key = secret.encode("utf-8")
+
+    def __repr__(self) -> str:
+        return "Sessions(secret=<hidden>)"
+
+    def issue(self) -> str:
+        nonce = secrets.token_urlsafe(32)
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def is_valid(self, token: str | None) -> bool:
+        """True only for a token this server (or another with the same secret) issued."""
+        match = _TOKEN.match(token) if token is not None else None
+        return match is not None and hmac.compare_digest(self._sign(match.group(1)), match.group(2))
+
+    def _sign(self, nonce: str) -> str:
+        digest = hmac.new(self._key, nonce.encode("ascii"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def is_valid(token: str | None) -> bool:
-    return token is not None and bool(_TOKEN.match(token))
+def stored_secret(store: Store) -> str:
+    """The secret kept in the store; made at the first start and shared by every worker on the database."""
+    secret = platform_state.get_value(store, SECRET_KEY)
+    if secret is None:
+        secret = platform_state.keep_first_value(store, SECRET_KEY, secrets.token_urlsafe(48))
+        log.info("web chat: sessions are signed with a secret kept in the store (set WEB_SESSION_SECRET to choose one)")
+    return secret
 
 
 def identity_for(token: str) -> Identity:
