@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.cli import start_run
 from tests.fake_telegram import FakeTelegram
@@ -34,22 +35,27 @@ async def stop(process: asyncio.subprocess.Process, how: signal.Signals = signal
     await asyncio.wait_for(process.communicate(), 30)
 
 
-async def test_telegram_reply_is_sent_once_after_a_kill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_telegram_reply_is_sent_once_after_a_kill(tmp_path: Path, mode: str) -> None:
     telegram = FakeTelegram(per_chat_rate=20, overall_rate=200)
     await telegram.start()
+    port = free_port()
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
-        "WEB_PORT": str(free_port()),
+        "WEB_PORT": str(port),
         "TELEGRAM_TOKEN": telegram.token,
         "TELEGRAM_API_URL": telegram.url,
     }
+    if mode == "webhook":
+        env |= {"PUBLIC_URL": f"http://127.0.0.1:{port}", "TELEGRAM_WEBHOOK_SECRET": "webhook-secret-for-tests-only"}
     answers = lambda: [m for m in telegram.chats.get("7001", []) if "Sprache" in plain(m.text)]  # noqa: E731
     try:
         telegram.hold_texts_with = "Sprache"
         process, _line = await start_run(env)
-        await telegram.push(telegram.message_update(7001, "/start"))
+        push = asyncio.create_task(telegram.push(telegram.message_update(7001, "/start")))
         await wait_for(lambda: bool(telegram.held), "the bot stored the event and began to answer")
         await stop(process, signal.SIGKILL)
+        await asyncio.gather(push, return_exceptions=True)
         assert answers() == [], "the answer was not taken before the bot died"
 
         telegram.hold_texts_with = None

@@ -62,7 +62,8 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             if kind is InboundKind.BUTTON and text == self.pressed.get(name):
                 assert outbounds == [], "a button pressed again at once is answered quietly"
                 return
-            accepted = bool(outbounds) and "nicht mehr aktuell" not in outbounds[0].reply.plain_text
+            said = outbounds[0].reply.plain_text if outbounds else ""
+            accepted = bool(outbounds) and not ("nicht mehr aktuell" in said or "out of date" in said)
             self.pressed[name] = text if kind is InboundKind.BUTTON and accepted else None
             assert outbounds, "every new event gets an answer"
             reply = outbounds[0].reply
