@@ -212,13 +212,14 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
-        await outbox.stop()
         await broadcasts.stop()
         if matrix is not None:
             await matrix.stop()
         if telegram is not None:
             await telegram.stop()
         await runner.cleanup()
+        # last: while this process holds its lock, no other one sends the replies it still has
+        await outbox.stop()
         engine.close()
         engine.store.dispose()
     print("Mitmach-Bot stopped.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -24,11 +25,15 @@ from bot.delivery import Delivery, Receipts
 from dialogs.engine import Engine
 from dialogs.messages import Identity, Outbound, Receipt, reply_from_data
 from storage import replies
-from storage.leadership import FileLock, Leadership, leadership_for
+from storage.leadership import AdvisoryLock, FileLock, Leadership, leadership_for
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
+TAKEOVER_GRACE = timedelta(seconds=30)
+"""A PostgreSQL lock lives on a connection, which can break while its process lives on; that
+process takes its lock back within one round. Until then its replies younger than this are
+not taken over, so that a process whose lock is briefly lost does not share its sends."""
 KEEP_WAITING = timedelta(days=7)
 """A reply whose recipient never came back (a web page never reopened) is dropped after this."""
 WAITS_FOR_PAGE = ("web",)
@@ -42,6 +47,8 @@ class ReplyOutbox:
         self.delivery = delivery
         self.interval = interval
         self._alive: Leadership = leadership_for(self.database_url, self._role(worker))
+        # a file lock cannot be lost while its process lives: a dead owner's replies are taken at once
+        self._grace = TAKEOVER_GRACE if isinstance(self._alive, AdvisoryLock) else timedelta(0)
         self._task: asyncio.Task[None] | None = None
         delivery.receipts = self
 
@@ -52,7 +59,7 @@ class ReplyOutbox:
     async def hold(self) -> None:
         """Before the first event: hold this process's lock and take over what dead processes left."""
         if not await self._alive.try_acquire():
-            raise RuntimeError(f"worker id {self.worker} is in use by another process")
+            raise RuntimeError("could not take this process's lock in the store: is the database reachable?")
         await self._take_over_dead_workers()
 
     async def start(self) -> None:
@@ -103,6 +110,8 @@ class ReplyOutbox:
                 log.exception("kept replies: this round failed; trying again in %.0f s", self.interval)
 
     async def run_once(self) -> None:
+        if not await self._still_alive():
+            return
         await self._take_over_dead_workers()
         now = self.store.now()
         await asyncio.to_thread(self.store.run, lambda tx: replies.give_up(tx, now - KEEP_WAITING))
@@ -115,9 +124,19 @@ class ReplyOutbox:
         for row in due:
             await self.delivery.hand(_outbound(row))
 
+    async def _still_alive(self) -> bool:
+        """Hold this process's lock again where it was lost (a broken database connection)."""
+        if await self._alive.held():
+            return True
+        log.warning("this process lost its lock in the store; taking it back")
+        if await self._alive.try_acquire():
+            return True
+        log.warning("could not take the lock back; kept replies wait for the next round")
+        return False
+
     async def _take_over_dead_workers(self) -> None:
         others = await asyncio.to_thread(self.store.run, lambda tx: replies.workers_other_than(tx, self.worker))
-        for other in others:
+        for other in set(others) | self._lock_files_of_others():
             lock = leadership_for(self.database_url, self._role(other))
             if not await lock.try_acquire():
                 continue  # that process is alive and sends its own replies
@@ -131,7 +150,24 @@ class ReplyOutbox:
 
     def _taking_over(self, dead: str) -> Callable[[Tx], int]:
         now = self.store.now()
-        return lambda tx: replies.take_over(tx, dead, self.worker, now)
+        return lambda tx: replies.take_over(tx, dead, self.worker, now, created_before=now - self._grace)
+
+    def _lock_files_of_others(self) -> set[str]:
+        """Processes named by lock files beside an SQLite database; a dead one's file is removed once checked.
+
+        Only files older than a minute: a process that is just starting creates its file a moment
+        before it locks it."""
+        if not isinstance(self._alive, FileLock):
+            return set()
+        own = Path(self._alive.path)
+        prefix = own.name[: -len(f"{self.worker}.lock")]
+        settled = time.time() - 60
+        found = set()
+        for path in own.parent.glob(f"{prefix}*.lock"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < settled:
+                    found.add(path.name[len(prefix) : -len(".lock")])
+        return found - {self.worker}
 
 
 def outbox_for(delivery: Delivery, engine: Engine) -> Receipts:

@@ -51,7 +51,9 @@ class EngineUnavailable(RuntimeError):
 
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
 PRESSED = "pressed"
-"""The context key of the button whose press made the menu on screen: pressing it again changes nothing."""
+"""The context key of the button whose press made the menu on screen, and when: pressed again
+within `DOUBLE_TAP_SECONDS`, it changes nothing."""
+DOUBLE_TAP_SECONDS = 10.0
 SCREENS = {**screens.SCREENS, **broadcast_compose.SCREENS}
 MAX_COMMAND_ARG = 64
 
@@ -148,6 +150,10 @@ class Engine:
         identity = inbound.identity
         if not tx.claim_event(identity.platform, inbound.event_id, now):
             return []
+        if inbound.kind is InboundKind.BUTTON and tx.load_resident(identity.platform, identity.user_id) is None:
+            # a button of someone the bot does not know (pressed again right after deleting their
+            # data): it belongs to no menu, and must not bring a deleted record back
+            return []
         resident = tx.load_or_create_resident(identity.platform, identity.user_id, inbound.chat_id, "new", now)
         turn = Turn(
             resident,
@@ -168,7 +174,8 @@ class Engine:
             moderation_db.forget_actor(tx, identity.platform, identity.user_id)
             replies_db.forget(tx, identity.platform, identity.user_id)
             reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
-            return self._keep(tx, [Outbound(identity, inbound.chat_id, reply)], now)
+            # not kept: after the erasure nothing in the store names this person, not even for a resend
+            return [Outbound(identity, inbound.chat_id, reply)]
         if turn.submitted_idea is not None:
             moderation.notify_moderators(turn, turn.submitted_idea)
         if turn.state == "new":  # its screen asks for the language: the buttons on it must work
@@ -193,6 +200,11 @@ class Engine:
         inbound = turn.inbound
         _ = turn.lang.gettext
         pressed = turn.ctx.pop(PRESSED, None)
+        double_tap = (
+            isinstance(pressed, list)
+            and pressed[0] == inbound.text
+            and 0 <= turn.now.timestamp() - pressed[1] <= DOUBLE_TAP_SECONDS
+        )
         if inbound.kind is InboundKind.RESUME:
             if turn.state == "new":
                 self._fire(turn, "start", None)
@@ -204,10 +216,11 @@ class Engine:
                 turn.note(_("This menu is out of date. Here is the current one."))
             return
         if inbound.kind is InboundKind.BUTTON:
-            if inbound.text == pressed:
-                turn.quiet = True  # a double tap: the answer to the first press stays on screen
+            if double_tap:
+                turn.quiet = True  # the answer to the first press stays on screen
             elif self._press(turn, inbound.text):
-                turn.ctx[PRESSED] = inbound.text
+                if not inbound.text.startswith("l."):  # a broadcast's link may be opened again and again
+                    turn.ctx[PRESSED] = [inbound.text, turn.now.timestamp()]
             else:
                 turn.note(_("This menu is out of date. Here is the current one."))
             return

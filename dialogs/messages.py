@@ -181,6 +181,10 @@ def reply_to_data(reply: Reply) -> dict[str, object]:
     }
     if reply.expects_text:
         data["expects_text"] = True
+    if reply.reactions:
+        data["reactions"] = [[r.key, r.add, r.remove] for r in reply.reactions]
+    if reply.roles_changed:
+        data["roles_changed"] = True
     if reply.attachment is not None:
         attachment = reply.attachment
         content = base64.b64encode(attachment.content).decode("ascii")
@@ -197,6 +201,8 @@ def reply_from_data(data: dict[str, Any]) -> Reply:
         buttons=tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
         language=data.get("language"),
         expects_text=bool(data.get("expects_text", False)),
+        reactions=tuple(Reaction(key, add, remove) for key, add, remove in data.get("reactions", ())),
+        roles_changed=bool(data.get("roles_changed", False)),
         attachment=_attachment_from_data(data.get("attachment")),
     )
 

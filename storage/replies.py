@@ -32,6 +32,11 @@ _INSERT = (
 )
 _SETTLE = delete(pending_reply_table).where(P.id == bindparam("id"))
 _TAKE = update(pending_reply_table).where(P.id == bindparam("id")).values(due_at=None, worker=bindparam("worker"))
+_HAND_OUT = (
+    update(pending_reply_table)
+    .where(P.id == bindparam("id"))
+    .values(due_at=None, worker=bindparam("worker"), attempts=P.attempts + 1)
+)
 _WAIT = update(pending_reply_table).where(P.token == bindparam("token")).values(due_at=bindparam("now"))
 
 
@@ -115,9 +120,10 @@ def workers_other_than(tx: Tx, worker: str) -> list[str]:
     return [w for (w,) in tx.rows(select(P.worker).where(P.worker != worker).distinct())]
 
 
-def take_over(tx: Tx, dead_worker: str, worker: str, now: datetime) -> int:
-    """Rows of a worker that died: due now, sent by `worker`."""
-    return tx.execute(update(pending_reply_table).where(P.worker == dead_worker).values(worker=worker, due_at=now))
+def take_over(tx: Tx, dead_worker: str, worker: str, now: datetime, created_before: datetime) -> int:
+    """Rows of a worker that died (those kept before `created_before`): due now, sent by `worker`."""
+    query = update(pending_reply_table).where(P.worker == dead_worker, P.created_at <= created_before)
+    return tx.execute(query.values(worker=worker, due_at=now))
 
 
 def due(tx: Tx, worker: str, now: datetime, platforms: tuple[str, ...], limit: int = 200) -> list[KeptReply]:
@@ -134,12 +140,25 @@ def due(tx: Tx, worker: str, now: datetime, platforms: tuple[str, ...], limit: i
     return [_kept(row) for row in rows]
 
 
+WAITING_KEPT = 20
+"""Replies kept for a recipient who is away: the newest ones; a newer menu supersedes older ones."""
+HAND_OUTS = 3
+"""A reply handed out this often and never confirmed (a page that does not confirm) is dropped."""
+
+
 def take_due_for(tx: Tx, platform: str, user_id: str, worker: str) -> list[KeptReply]:
-    """A recipient is back (a page reconnected): their replies that wait for another attempt."""
-    query = select(*_COLUMNS).where(P.platform == platform, P.user_id == user_id, P.due_at.is_not(None)).order_by(P.id)
-    rows = tx.rows(query)
-    tx.count_many(_TAKE, [{"id": row[0], "worker": worker} for row in rows])
-    return [_kept(row) for row in rows]
+    """A recipient is back (a page reconnected): their newest replies that wait for another attempt."""
+    waiting = (P.platform == platform, P.user_id == user_id, P.due_at.is_not(None))
+    rows = tx.rows(select(*_COLUMNS).where(*waiting).order_by(P.id.desc()).limit(WAITING_KEPT))
+    if not rows:
+        return []
+    tx.execute(delete(pending_reply_table).where(*waiting, P.id < rows[-1][0]))
+    kept = [_kept(row) for row in reversed(rows)]
+    given_up = [reply.id for reply in kept if reply.attempts >= HAND_OUTS]
+    tx.count_many(_SETTLE, [{"id": reply_id} for reply_id in given_up])
+    handed = [reply for reply in kept if reply.attempts < HAND_OUTS]
+    tx.count_many(_HAND_OUT, [{"id": reply.id, "worker": worker} for reply in handed])
+    return handed
 
 
 def give_up(tx: Tx, before: datetime) -> int:

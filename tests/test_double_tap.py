@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.adapters.telegram import TelegramAdapter
+from dialogs.engine import Engine
+from dialogs.messages import Identity, InboundKind
 from storage.models import idea_table
 from storage.store import Store
+from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import seed_idea, support_count
+from tests.helpers import resident, seed_idea, support_count
 from tests.test_telegram import TelegramResident, plain
+from tests.web_helpers import WebResident, payload, text_of, web_client
 
 
 async def settled(fake: FakeTelegram, chat: str, quiet: float = 1.5, timeout: float = 20) -> None:
@@ -77,3 +82,64 @@ async def test_ten_taps_on_support_leave_the_thanks(polling: TelegramAdapter, fa
     assert "Danke! Sie unterstützen jetzt diese Idee." in plain(fake.last_message(erika.user_id).text)
     assert support_count(store, idea) == 1
     assert set(callbacks) <= fake.answered_callbacks
+
+
+async def test_the_same_button_later_is_out_of_date_again(engine: Engine, store: Store) -> None:
+    """Quiet only for a moment: pressed again a minute later, the old menu says it is out of date."""
+    erika = Chat(engine, "erika")
+    await erika.onboard()
+    settings = erika.button("Einstellungen")
+    await erika.press_payload(settings)
+    assert await erika.send(erika.inbound(InboundKind.BUTTON, settings)) == [], "a double tap, answered quietly"
+    later = store.now() + timedelta(minutes=1)
+    store.now = lambda: later  # type: ignore[method-assign]
+    await erika.press_payload(settings)
+    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
+
+
+async def test_a_link_in_a_broadcast_opens_the_idea_every_time(engine: Engine, store: Store) -> None:
+    idea = seed_idea(store, "Trinkbrunnen in der Innenstadt")
+    erika = Chat(engine, "erika")
+    await erika.onboard()
+    for _ in range(2):
+        answer = await erika.send(erika.inbound(InboundKind.BUTTON, f"l.idea_{idea}"))
+        assert answer and "Trinkbrunnen in der Innenstadt" in answer[0].reply.plain_text
+
+
+async def test_a_second_tab_that_presses_the_same_button_is_shown_where_the_resident_is(
+    engine: Engine, store: Store
+) -> None:
+    async with web_client(engine) as client:
+        first = WebResident(str(client.make_url("/")))
+        try:
+            await first.open()
+            await first.presses("Deutsch")
+            await first.presses("Aalen")
+            second = WebResident(first.base)
+            second.http.cookie_jar.update_cookies(first.http.cookie_jar.filter_cookies(client.make_url("/")))
+            await second.open()
+            settings = payload(second.frame, "Einstellungen")
+            await first.socket.send_json({"type": "button", "payload": settings})
+            await first.next()
+            await second.socket.send_json({"type": "button", "payload": settings})
+            shown = await second.next()
+            assert shown["buttons"], "the second tab gets a menu to go on with, not silence"
+            assert "Einstellungen" in text_of(shown) and "nicht mehr aktuell" not in text_of(shown)
+        finally:
+            await first.close()
+            await second.close()
+
+
+async def test_two_taps_on_delete_leave_the_goodbye_and_no_record(
+    polling: TelegramAdapter, fake: FakeTelegram, store: Store
+) -> None:
+    erika = TelegramResident(fake, 5152)
+    await erika.says("/start")
+    await erika.presses("Deutsch")
+    await erika.presses("Aalen")
+    await erika.says("/privacy")
+    await erika.presses("Meine Daten löschen")
+    await tap(fake, erika, "Ja, meine Daten löschen", times=2, gap=0.15)
+
+    assert "Ihre Daten wurden gelöscht" in plain(fake.last_message(erika.user_id).text)
+    assert resident(store, Identity("telegram", "5152")) is None, "the second tap does not bring the record back"

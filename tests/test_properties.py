@@ -47,6 +47,8 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             self.last_labels: dict[str, dict[str, str]] = {name: {} for name in RESIDENTS}
             self.events = 0
             self.pressed: dict[str, str | None] = {}
+            self.gone: set[str] = set()
+            """Residents whose data is deleted: the bot does not know them until they write again."""
             """The button each resident pressed last, if that press was their last event."""
 
         @initialize()
@@ -59,9 +61,10 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             self.events += 1
             inbound = Inbound(Identity("prop", name), name, f"ev{self.events}", kind, text)
             outbounds = self.loop.run_until_complete(self.engine.handle(inbound))
-            if kind is InboundKind.BUTTON and text == self.pressed.get(name):
-                assert outbounds == [], "a button pressed again at once is answered quietly"
+            if kind is InboundKind.BUTTON and (text == self.pressed.get(name) or name in self.gone):
+                assert outbounds == [], "a button pressed again at once, or by someone unknown, is answered quietly"
                 return
+            self.gone.discard(name)
             said = outbounds[0].reply.plain_text if outbounds else ""
             accepted = bool(outbounds) and not ("nicht mehr aktuell" in said or "out of date" in said)
             self.pressed[name] = text if kind is InboundKind.BUTTON and accepted else None
@@ -73,6 +76,8 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             self.last_labels[name] = {b.label: b.payload for b in reply.all_buttons()}
             if "Danke! Sie unterstützen jetzt diese Idee." in reply.plain_text:
                 VOTES_CAST.append(1)
+            if "Ihre Daten wurden gelöscht" in said or "Your data has been deleted" in said:
+                self.gone.add(name)
 
         @rule(name=st.sampled_from(RESIDENTS), idea=st.sampled_from(["", "Echtzeit", "Mehr Radwege"]))
         def browse_and_support(self, name: str, idea: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import secrets
 from typing import Any
@@ -314,3 +316,32 @@ async def test_a_reaction_payload_from_the_page_adds_no_vote(engine: Engine, sto
             assert answer in text_of(await next_reply(socket))
         assert support_count(store, idea_id) == 0
         await socket.close()
+
+
+async def test_a_page_that_never_confirms_keeps_no_backlog(engine: Engine, store: Store) -> None:
+    """Replies wait for a page that went away, but only the newest few, and not for ever."""
+    from storage.models import pending_reply_table
+
+    def kept() -> int:
+        return len(store.run(lambda tx: tx.rows(pending_reply_table.select())))
+
+    async with web_client(engine) as client:
+        socket = await open_chat(client)
+        for _ in range(60):  # a script that reads but never confirms
+            await socket.send_json({"type": "text", "text": "/help"})
+            await socket.receive_json(timeout=10)
+            await asyncio.sleep(0.2)  # within the pace a person can type
+        assert kept() <= 51, "an open page that does not confirm holds at most the newest 50"
+        await socket.close()
+
+        handed_out = []
+        for _ in range(4):
+            socket = await open_chat(client)
+            frames = [await socket.receive_json(timeout=10)]
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    frames.append(await socket.receive_json(timeout=1.5))
+            handed_out.append(sum("receipt" in f for f in frames))
+            await socket.close()
+            await asyncio.sleep(0.2)
+    assert handed_out == [20, 20, 20, 0], "the newest 20 replies, three times at most, then no more"

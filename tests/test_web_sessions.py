@@ -21,6 +21,7 @@ from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from storage.models import resident_table
 from storage.store import Store
+from tests.chat import Chat
 from tests.cli import run_cli, start_run
 from tests.helpers import seed_idea
 from tests.test_run import free_port
@@ -320,3 +321,44 @@ def test_wrong_web_settings_name_the_variable() -> None:
     assert result.returncode == 2
     assert "WEB_SESSION_SECRET" in result.stderr and "WEB_TRUSTED_PROXIES" in result.stderr
     assert "too-short-to-sign" not in result.stderr, "a secret is not echoed back"
+
+
+async def test_a_session_with_a_trailing_newline_is_not_a_second_resident(engine: Engine, store: Store) -> None:
+    """The same signed token with a newline after it must not count as another browser."""
+    idea = seed_idea(store)
+    async with web_client(engine) as client:
+        browser = WebResident(base_of(client))
+        try:
+            await browser.open()
+            await browser.supports(idea)
+            token = browser.http.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
+            variant = WebResident(base_of(client))
+            headers = {"Origin": variant.base, "Cookie": f'{session.COOKIE}="{token}\\012"'}
+            with pytest.raises(WSServerHandshakeError) as refused:
+                await variant.http.ws_connect(variant.base + "/ws", headers=headers)
+            assert refused.value.status == 403
+            await variant.close()
+        finally:
+            await browser.close()
+    assert tally(store, idea) == 1
+    assert web_residents(store) == 1
+
+
+async def test_a_session_from_before_signing_keeps_its_conversation(engine: Engine, store: Store) -> None:
+    """Someone who chatted before sessions were signed is still the same resident, with their support."""
+    idea = seed_idea(store)
+    earlier = secrets.token_urlsafe(32)
+    identity = session.identity_for(earlier)
+    await Chat(engine, identity.user_id, platform=identity.platform).says("/start")  # a chat of that time
+    async with web_client(engine, new_sessions=NewSessionLimit(0)) as client:
+        browser = WebResident(base_of(client))
+        browser.http.cookie_jar.update_cookies({session.COOKIE: earlier}, client.make_url("/"))
+        try:
+            status, _html = await browser.load_page()
+            assert status == 200, "not counted as a new session, so no limit applies"
+            assert browser.http.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value == earlier
+            await browser.open()
+            await browser.supports(idea)
+        finally:
+            await browser.close()
+    assert web_residents(store) == 1, "the same resident as before"

@@ -51,6 +51,7 @@ DELIVERY_KEY = web.AppKey("delivery", Delivery)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+MAX_UNCONFIRMED = 50
 CONFIRMATION = "received"
 """The frame a page sends once it showed a reply that carried a receipt."""
 SESSIONS_KEY = web.AppKey("sessions", session.Sessions)
@@ -131,7 +132,7 @@ async def chat_page(request: web.Request) -> web.Response:
     engine = request.app[ENGINE_KEY]
     lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
     sessions = request.app[SESSIONS_KEY]
-    has_session = sessions.is_valid(request.cookies.get(session.COOKIE))
+    has_session = await _known_session(request, request.cookies.get(session.COOKIE))
     if not has_session:
         trusted = request.app[CONFIG_KEY]["trusted_proxies"]
         address = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
@@ -156,6 +157,18 @@ async def chat_page(request: web.Request) -> web.Response:
     return response
 
 
+async def _known_session(request: web.Request, token: str | None) -> bool:
+    """A session this server signed, or an unsigned one of an earlier version whose resident exists."""
+    if request.app[SESSIONS_KEY].is_valid(token):
+        return True
+    if token is None or not session.is_legacy(token):
+        return False
+    store = request.app[ENGINE_KEY].store
+    identity = session.identity_for(token)
+    found = await asyncio.to_thread(store.run, lambda tx: tx.load_resident(identity.platform, identity.user_id))
+    return found is not None
+
+
 async def health(request: web.Request) -> web.Response:
     engine = request.app[ENGINE_KEY]
     try:
@@ -170,7 +183,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Origin") != _expected_origin(request):
         raise web.HTTPForbidden(text="wrong origin")
     token = request.cookies.get(session.COOKIE)
-    if token is None or not request.app[SESSIONS_KEY].is_valid(token):
+    if token is None or not await _known_session(request, token):
         raise web.HTTPForbidden(text="no valid session: load the chat page first")
     identity = session.identity_for(token)
     socket = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)
@@ -238,8 +251,8 @@ class _Chat:
         self.socket = socket
         self.identity = identity
         self.lang = negotiate(accept, self.engine.languages)
-        self.unconfirmed: set[str] = set()
-        """Replies sent to this page that it has not confirmed yet."""
+        self.unconfirmed: dict[str, None] = {}
+        """Replies sent to this page that it has not confirmed yet, oldest first."""
 
     async def on_frame(self, raw: str) -> None:
         _ = self.lang.gettext
@@ -278,7 +291,7 @@ class _Chat:
     async def _confirm(self, receipt: object) -> None:
         """The page showed a reply: the store forgets it. Only a reply sent to this page counts."""
         if isinstance(receipt, str) and receipt in self.unconfirmed:
-            self.unconfirmed.discard(receipt)
+            del self.unconfirmed[receipt]
             await self.receipts.settle_for(receipt, self.identity)
 
     async def receive(self, kind: InboundKind, text: str) -> None:
@@ -286,12 +299,16 @@ class _Chat:
         others = []
         # A page that comes back is shown where it is: that screen can always be made anew.
         send = self._send_shown if kind is InboundKind.RESUME else self._send_own
-        for outbound in await self.engine.handle(inbound):
+        outbounds = await self.engine.handle(inbound)
+        for outbound in outbounds:
             if outbound.recipient == self.identity:
                 await self.delivery.hand(outbound, send)
             else:
                 others.append(outbound)
         await self.delivery.deliver(others)
+        if not outbounds and kind is InboundKind.BUTTON:
+            # the same button was just pressed in another tab: show this one where the resident is
+            await self.receive(InboundKind.RESUME, "")
 
     async def _send_own(self, outbound: Outbound) -> object:
         await self.send_reply(outbound.reply, receipt=outbound.receipt)
@@ -312,7 +329,7 @@ class _Chat:
 
     async def closed(self) -> None:
         if self.unconfirmed:
-            await self.receipts.wait_for_recipient(sorted(self.unconfirmed))
+            await self.receipts.wait_for_recipient(list(self.unconfirmed))
 
     async def hand_out_kept_notices(self) -> None:
         store = self.engine.store
@@ -329,7 +346,11 @@ class _Chat:
         frame["notification"] = notification
         if receipt is not None:
             frame["receipt"] = receipt.token
-            self.unconfirmed.add(receipt.token)
+            self.unconfirmed[receipt.token] = None
+            if len(self.unconfirmed) > MAX_UNCONFIRMED:  # a page that does not confirm keeps no backlog
+                oldest = next(iter(self.unconfirmed))
+                del self.unconfirmed[oldest]
+                await self.receipts.settle_for(oldest, self.identity)
         await self.socket.send_json(frame)
 
     async def notice(self, text: str) -> None:

@@ -28,7 +28,9 @@ MAX_AGE = 180 * 24 * 3600
 PLATFORM = "web"
 SECRET_KEY = "web.session_secret"
 """Where the generated secret is kept in the store when WEB_SESSION_SECRET is not set."""
-_TOKEN = re.compile(r"^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$")
+_TOKEN = re.compile(r"([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})")
+_LEGACY_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+"""The unsigned tokens of earlier versions: accepted only where their resident exists (see `is_legacy`)."""
 
 
 class Sessions:
@@ -48,7 +50,7 @@ class Sessions:
 
     def is_valid(self, token: str | None) -> bool:
         """True only for a token this server (or another with the same secret) issued."""
-        match = _TOKEN.match(token) if token is not None else None
+        match = _TOKEN.fullmatch(token) if token is not None else None
         return match is not None and hmac.compare_digest(self._sign(match.group(1)), match.group(2))
 
     def _sign(self, nonce: str) -> str:
@@ -63,6 +65,16 @@ def stored_secret(store: Store) -> str:
         secret = platform_state.keep_first_value(store, SECRET_KEY, secrets.token_urlsafe(48))
         log.info("web chat: sessions are signed with a secret kept in the store (set WEB_SESSION_SECRET to choose one)")
     return secret
+
+
+def is_legacy(token: str | None) -> bool:
+    """An unsigned token as earlier versions issued them (32 random bytes, nothing else).
+
+    It cannot be told from a made-up one by its form, but only issued ones have a resident:
+    the server accepts it where `identity_for(token)` is a resident it knows, so that people
+    who chatted before an upgrade keep their conversation, ideas and supports.
+    """
+    return token is not None and _LEGACY_TOKEN.fullmatch(token) is not None
 
 
 def identity_for(token: str) -> Identity:
