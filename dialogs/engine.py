@@ -38,8 +38,9 @@ from dialogs.messages import (
 )
 from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
 from dialogs.turn import Turn
-from storage import moderation as moderation_db
+from storage import personal_data
 from storage import replies as replies_db
+from storage.personal_data import Person
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,8 @@ class Engine:
         if turn.quiet:
             return []
         if turn.deleted:
-            moderation_db.forget_actor(tx, identity.platform, identity.user_id)
-            replies_db.forget(tx, identity.platform, identity.user_id)
+            personal_data.erase(tx, Person(resident.id, identity.platform, identity.user_id, resident.chat_id))
+            # kept after the erasure, so that the confirmation is still delivered
             reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
             return self._keep(tx, [Outbound(identity, inbound.chat_id, reply)], now)
         if turn.submitted_idea is not None:

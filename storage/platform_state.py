@@ -86,10 +86,3 @@ def take_notices(store: Store, platform: str, user_id: str) -> list[dict[str, An
         return [dict(json.loads(reply)) for _id, reply in rows]
 
     return store.run(work)
-
-
-def notices_for(tx: Tx, platform: str, user_id: str) -> list[dict[str, Any]]:
-    """The notices kept for someone, without handing them out (for their data export)."""
-    P = pending_notice_table.c
-    rows = tx.rows(select(P.reply).where(P.platform == platform, P.user_id == user_id).order_by(P.id))
-    return [dict(json.loads(reply)) for (reply,) in rows]
