@@ -264,24 +264,25 @@ def _erase_replies(tx: Tx, person: Person) -> None:
 M = platform_message_table.c
 
 
-def _messages_from(tx: Tx, person: Person) -> list[tuple[str, str]]:
-    """(message id, data) of what an adapter remembers as sent by the person (a Matrix reaction)."""
-    query = select(M.message_id, M.data).where(
+def _messages_from(tx: Tx, person: Person) -> list[dict[str, Any]]:
+    """What an adapter remembers as sent by the person (a Matrix reaction, with its sender)."""
+    query = select(platform_message_table).where(
         M.platform == person.platform, M.data.contains(json.dumps(person.user_id), autoescape=True)
     )
-    return [(mid, data) for mid, data in tx.rows(query) if json.loads(data).get("sender") == person.user_id]
+    return [
+        row for row in _rows(tx, query) if isinstance(row["data"], dict) and row["data"].get("sender") == person.user_id
+    ]
 
 
 def _export_messages(tx: Tx, person: Person) -> list[dict[str, Any]]:
-    ids = [mid for mid, _data in _messages_from(tx, person)]
-    if not ids:
-        return []
-    return _rows(tx, select(platform_message_table).where(M.platform == person.platform, M.message_id.in_(ids)))
+    return _messages_from(tx, person)
 
 
 def _erase_messages(tx: Tx, person: Person) -> None:
-    for message_id, _data in _messages_from(tx, person):
-        tx.execute(delete(platform_message_table).where(M.platform == person.platform, M.message_id == message_id))
+    for row in _messages_from(tx, person):
+        tx.execute(
+            delete(platform_message_table).where(M.platform == person.platform, M.message_id == row["message_id"])
+        )
 
 
 P = platform_state_table.c
