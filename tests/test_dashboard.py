@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.ideas import import_rows, read_table, validate
+from bot.web.server import SECURITY_HEADERS
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
@@ -128,6 +129,9 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         assert opened.status == 303 and opened.headers["Location"] == "/dashboard"
         cookie = opened.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/dashboard" in cookie
+        assert opened.headers["Cache-Control"] == "no-store", "the response that sets the cookie is never cached"
+        for header, value in SECURITY_HEADERS.items():
+            assert opened.headers[header] == value, f"the redirect that sets the cookie lacks {header}"
         page = await client.get("/dashboard")
         html = await page.text()
         assert page.status == 200

@@ -37,7 +37,8 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
         if found is None or not _is_staff(engine, Identity(*found)):
             return _refused(request, engine, 403)
         session = engine.store.run(lambda tx: stats.new_dashboard_token(tx, "session", found[0], found[1], now))
-        response = web.HTTPSeeOther("/dashboard")
+        # returned, not raised: a raised redirect would skip the security headers' middleware
+        response = web.Response(status=303, headers={"Location": "/dashboard", "Cache-Control": "no-store"})
         response.set_cookie(
             COOKIE,
             session,
@@ -47,7 +48,7 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
             secure=secure(request),
             path="/dashboard",
         )
-        raise response
+        return response
 
     async def page(request: web.Request) -> web.Response:
         engine: Engine = request.app[engine_key]
