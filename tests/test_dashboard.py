@@ -163,3 +163,15 @@ async def test_dashboard_session_ends_with_the_role(staff_engine: Engine, store:
         assert (await client.get("/dashboard")).status == 200
         store.run(lambda tx: db.revoke(tx, "test", STAFF.user_id, Role.STAFF, "all"))
         assert (await client.get("/dashboard")).status == 403, "the role is checked on every request"
+
+
+async def test_dashboard_csv_never_hands_a_spreadsheet_a_formula(staff_engine: Engine, store: Store) -> None:
+    stefanie = await make_staff(staff_engine, store)
+    await Chat(staff_engine, "x", platform="=HYPERLINK(1)").says("/start")
+    await Chat(staff_engine, "y", platform="@evil").says("/start")
+    await stefanie.says("/dashboard")
+    async with web_client(staff_engine) as client:
+        await client.get(link_from(stefanie))
+        csv = await (await client.get("/dashboard/platforms.csv")).text()
+    assert "\n'=HYPERLINK(1),1,0\n" in csv and "\n'@evil,1,0\n" in csv
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in csv.splitlines())

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.spreadsheet import safe_row
 from bot.web.charts import horizontal_bars, vertical_bars
 from bot.web.page import negotiate
 from dialogs.engine import Engine
@@ -70,8 +71,8 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
         header, rows = _tables(engine, lang, overview)[name]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(safe_row(header))
+        writer.writerows(safe_row(row) for row in rows)
         return web.Response(
             text=buffer.getvalue(),
             content_type="text/csv",
