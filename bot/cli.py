@@ -23,12 +23,14 @@ from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
 from bot.reply_outbox import ReplyOutbox
+from bot.retention import RetentionJob
 from bot.web.clients import NewSessionLimit
 from bot.web.server import WebTransport, create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
 from storage.database import DatabaseUrlError
 from storage.migrate import upgrade
+from storage.retention import Periods
 
 log = logging.getLogger("bot")
 
@@ -198,6 +200,18 @@ async def _run(settings: Settings) -> int:
     )
     await broadcasts.start()
     await outbox.start()
+    retention = RetentionJob(
+        engine.store,
+        Periods(
+            action_token_days=settings.action_token_days,
+            notice_days=settings.notice_retention_days,
+            message_days=settings.message_retention_days,
+            web_resident_days=settings.web_resident_retention_days,
+        ),
+        database_url=settings.database_url,
+        interval=settings.retention_interval_minutes * 60.0,
+    )
+    await retention.start()
     # Everything loaded so far lives as long as the process. A full garbage collection would
     # scan those ~250,000 objects for 140 ms, stalling every chat and send; frozen, it skips them.
     gc.freeze()
@@ -212,6 +226,7 @@ async def _run(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
+        await retention.stop()
         await broadcasts.stop()
         if matrix is not None:
             await matrix.stop()

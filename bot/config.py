@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     submissions_per_day: int = Field(default=5, ge=1, le=1000, validation_alias="SUBMISSIONS_PER_DAY")
     action_token_days: int = Field(default=14, ge=1, le=365, validation_alias="ACTION_TOKEN_DAYS")
     """Days the Approve / Reject / Hide buttons in a moderator's notification work."""
+    notice_retention_days: int = Field(default=180, ge=1, le=3650, validation_alias="NOTICE_RETENTION_DAYS")
+    """Days a notification waits for a web resident who does not come back."""
+    message_retention_days: int = Field(default=30, ge=1, le=3650, validation_alias="MESSAGE_RETENTION_DAYS")
+    """Days the bot remembers a Matrix message's reactions (a reaction on an older message does nothing)."""
+    web_resident_retention_days: int = Field(default=365, ge=1, le=3650, validation_alias="WEB_RESIDENT_RETENTION_DAYS")
+    """Days after their last message that an anonymous web-chat resident is erased."""
+    retention_interval_minutes: int = Field(default=60, ge=1, le=10_080, validation_alias="RETENTION_INTERVAL_MINUTES")
     open_data_license: str = Field(
         default="Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)",
         validation_alias="OPEN_DATA_LICENSE",

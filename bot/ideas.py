@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from bot.spreadsheet import safe_record
 from dialogs.content import Content
 from storage.models import ALL_CITIES, IdeaStatus, Progress, idea_table
 from storage.store import Store, Tx
@@ -385,7 +386,7 @@ def to_csv(records: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(records)
+    writer.writerows(safe_record(record) for record in records)
     return buffer.getvalue()
 
 

@@ -16,7 +16,7 @@ from dialogs.messages import Attachment, Block, Span, bold
 from dialogs.role_commands import commands_for
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
-from storage import platform_state, subscriptions
+from storage import personal_data
 from storage.models import ALL_CITIES, IdeaStatus, Role
 
 Arg = str | None
@@ -390,14 +390,9 @@ def draft_complete(turn: Turn, arg: Arg) -> bool:
 
 
 def export_data(turn: Turn, arg: Arg) -> None:
-    data = turn.tx.export_resident(turn.resident.id)
-    identity = turn.inbound.identity
-    data["audit_log"] = [
-        {**entry, "at": str(entry["at"])} for entry in moderation_db.audit_entries(turn.tx, str(identity))
-    ]
-    data["waiting_notices"] = platform_state.notices_for(turn.tx, identity.platform, identity.user_id)
-    data["news_subscriptions"] = subscriptions.export(turn.tx, turn.resident.id)
-    data["exported_at"] = turn.now.isoformat()
+    resident = turn.resident
+    who = personal_data.Person(resident.id, resident.platform, resident.user_id, resident.chat_id)
+    data: dict[str, object] = {"exported_at": turn.now.isoformat(), **personal_data.export(turn.tx, who)}
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     turn.attachment = Attachment("mitmach-bot-meine-daten.json", "application/json", content)
     _ = turn.lang.gettext
@@ -405,5 +400,5 @@ def export_data(turn: Turn, arg: Arg) -> None:
 
 
 def delete_data(turn: Turn, arg: Arg) -> None:
-    turn.tx.delete_resident(turn.resident.id)
+    """The engine erases everything about the resident (storage/personal_data.py) once the event is handled."""
     turn.deleted = True

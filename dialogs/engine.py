@@ -38,8 +38,9 @@ from dialogs.messages import (
 )
 from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
 from dialogs.turn import Turn
-from storage import moderation as moderation_db
+from storage import personal_data
 from storage import replies as replies_db
+from storage.personal_data import Person
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -171,8 +172,7 @@ class Engine:
         if turn.quiet:
             return []
         if turn.deleted:
-            moderation_db.forget_actor(tx, identity.platform, identity.user_id)
-            replies_db.forget(tx, identity.platform, identity.user_id)
+            personal_data.erase(tx, Person(resident.id, identity.platform, identity.user_id, resident.chat_id))
             reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
             # not kept: after the erasure nothing in the store names this person, not even for a resend
             return [Outbound(identity, inbound.chat_id, reply)]

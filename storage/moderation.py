@@ -16,7 +16,6 @@ from storage.models import (
     action_token_table,
     audit_table,
     idea_table,
-    pending_notice_table,
     resident_table,
     role_grant_table,
     vote_table,
@@ -82,15 +81,6 @@ def audit_entries(tx: Tx, actor: str | None = None) -> list[dict[str, object]]:
     if actor is not None:
         query = query.where(A.actor == actor)
     return tx.mappings(query)
-
-
-def forget_actor(tx: Tx, platform: str, user_id: str) -> None:
-    """Someone deleted their data: the log keeps what was done, no longer who did it."""
-    tx.execute(update(audit_table).where(A.actor == f"{platform}:{user_id}").values(actor="(deleted)"))
-    T = action_token_table.c
-    tx.execute(delete(action_token_table).where(T.platform == platform, T.user_id == user_id))
-    P = pending_notice_table.c
-    tx.execute(delete(pending_notice_table).where(P.platform == platform, P.user_id == user_id))
 
 
 def pending_ideas(tx: Tx, cities: list[str], limit: int = 10) -> list[IdeaRecord]:

@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import DateTime, String, Text, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import pending_notice_table, platform_message_table, platform_state_table
+from storage.models import pending_notice_table, platform_message_table, platform_state_table, resident_table
 from storage.store import Store, Tx
 
 S = platform_state_table.c
@@ -65,14 +65,21 @@ def recall_message(store: Store, platform: str, message_id: str) -> dict[str, An
     return dict(json.loads(row[0])) if row else None
 
 
-def keep_notice(store: Store, platform: str, user_id: str, reply: dict[str, Any], now: datetime) -> None:
-    values = {
-        "platform": platform,
-        "user_id": user_id,
-        "reply": json.dumps(reply, ensure_ascii=False),
-        "created_at": now,
-    }
-    store.run(lambda tx: tx.execute(insert(pending_notice_table).values(values)))
+def keep_notice(store: Store, platform: str, user_id: str, reply: dict[str, Any], now: datetime) -> bool:
+    """Keep a notice for someone's next visit; not for someone who no longer exists (erased meanwhile).
+
+    False when nothing was kept. The check and the insert are one statement, so an erasure
+    cannot slip in between.
+    """
+    R = resident_table.c
+    values = select(
+        literal(platform, String),
+        literal(user_id, String),
+        literal(json.dumps(reply, ensure_ascii=False), Text),
+        literal(now, DateTime(timezone=True)),
+    ).where(exists().where(R.platform == platform, R.user_id == user_id))
+    columns = ["platform", "user_id", "reply", "created_at"]
+    return bool(store.run(lambda tx: tx.execute(insert(pending_notice_table).from_select(columns, values))))
 
 
 def take_notices(store: Store, platform: str, user_id: str) -> list[dict[str, Any]]:
@@ -86,10 +93,3 @@ def take_notices(store: Store, platform: str, user_id: str) -> list[dict[str, An
         return [dict(json.loads(reply)) for _id, reply in rows]
 
     return store.run(work)
-
-
-def notices_for(tx: Tx, platform: str, user_id: str) -> list[dict[str, Any]]:
-    """The notices kept for someone, without handing them out (for their data export)."""
-    P = pending_notice_table.c
-    rows = tx.rows(select(P.reply).where(P.platform == platform, P.user_id == user_id).order_by(P.id))
-    return [dict(json.loads(reply)) for (reply,) in rows]

@@ -426,36 +426,6 @@ class Tx:
         stmt = update(idea_table).where(I.id == idea_id).values(status=status.value, updated_at=now)
         return bool(self.execute(stmt))
 
-    # -- privacy ---------------------------------------------------------------------
-
-    def export_resident(self, resident_id: int) -> dict[str, Any]:
-        """Everything stored about one resident, as plain JSON-ready data."""
-        resident = self.mappings(select(resident_table).where(R.id == resident_id))[0]
-        conversations = self.mappings(select(conversation_table).where(C.resident_id == resident_id))
-        votes = self.rows(
-            select(V.idea_id, I.title, V.created_at)
-            .join(idea_table, I.id == V.idea_id)
-            .where(V.resident_id == resident_id)
-            .order_by(V.created_at)
-        )
-        return {
-            "resident": _jsonable(resident),
-            "conversation": _jsonable(conversations[0]) if conversations else None,
-            "supported_ideas": [
-                {"idea_id": idea_id, "title": title, "supported_at": at.isoformat()} for idea_id, title, at in votes
-            ],
-            "submitted_ideas": [_jsonable(_idea_dict(i)) for i in self.ideas_of_author(resident_id)],
-        }
-
-    def delete_resident(self, resident_id: int) -> None:
-        """Remove identity, votes and conversation; the resident's ideas stay, without author."""
-        supported = select(V.idea_id).where(V.resident_id == resident_id).scalar_subquery()
-        self.execute(update(idea_table).where(I.id.in_(supported)).values(support_count=I.support_count - 1))
-        self.execute(delete(vote_table).where(V.resident_id == resident_id))
-        self.execute(update(idea_table).where(I.author_id == resident_id).values(author_id=None))
-        self.execute(delete(conversation_table).where(C.resident_id == resident_id))
-        self.execute(delete(resident_table).where(R.id == resident_id))
-
     # -- checks ------------------------------------------------------------------------
 
     def support_mismatches(self) -> list[tuple[int, int, int]]:
@@ -467,31 +437,6 @@ class Tx:
             .where(I.support_count != func.coalesce(counted.c.n, 0))
         )
         return [(r[0], r[1], r[2]) for r in rows]
-
-
-def _idea_dict(idea: IdeaRecord) -> dict[str, Any]:
-    return {
-        "id": idea.id,
-        "title": idea.title,
-        "description": idea.description,
-        "field_id": idea.field_id,
-        "city": idea.city,
-        "status": idea.status,
-        "support_count": idea.support_count,
-        "created_at": idea.created_at,
-        "updated_at": idea.updated_at,
-    }
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif key == "context" and isinstance(value, str):
-            value = json.loads(value)
-        result[key] = value
-    return result
 
 
 class Store:

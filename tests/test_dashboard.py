@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.ideas import import_rows, read_table, validate
+from bot.web.server import SECURITY_HEADERS
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
@@ -128,6 +129,9 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         assert opened.status == 303 and opened.headers["Location"] == "/dashboard"
         cookie = opened.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/dashboard" in cookie
+        assert opened.headers["Cache-Control"] == "no-store", "the response that sets the cookie is never cached"
+        for header, value in SECURITY_HEADERS.items():
+            assert opened.headers[header] == value, f"the redirect that sets the cookie lacks {header}"
         page = await client.get("/dashboard")
         html = await page.text()
         assert page.status == 200
@@ -159,3 +163,15 @@ async def test_dashboard_session_ends_with_the_role(staff_engine: Engine, store:
         assert (await client.get("/dashboard")).status == 200
         store.run(lambda tx: db.revoke(tx, "test", STAFF.user_id, Role.STAFF, "all"))
         assert (await client.get("/dashboard")).status == 403, "the role is checked on every request"
+
+
+async def test_dashboard_csv_never_hands_a_spreadsheet_a_formula(staff_engine: Engine, store: Store) -> None:
+    stefanie = await make_staff(staff_engine, store)
+    await Chat(staff_engine, "x", platform="=HYPERLINK(1)").says("/start")
+    await Chat(staff_engine, "y", platform="@evil").says("/start")
+    await stefanie.says("/dashboard")
+    async with web_client(staff_engine) as client:
+        await client.get(link_from(stefanie))
+        csv = await (await client.get("/dashboard/platforms.csv")).text()
+    assert "\n'=HYPERLINK(1),1,0\n" in csv and "\n'@evil,1,0\n" in csv
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in csv.splitlines())

@@ -210,3 +210,28 @@ def test_long_files_show_progress(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "120 ideas were created" in result.stdout
     assert "] 60/120" in result.stderr and "] 120/120" in result.stderr
+
+
+FORMULAS = [
+    "=HYPERLINK(CONCAT(A1;A2);A3)",
+    "+49 7361 Bürgertelefon rund um die Uhr",
+    "-Minus bei den Parkgebühren",
+    "@Rathaus per Chat erreichbar",
+]
+
+
+def test_csv_export_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3"}
+    source = tmp_path / "ideen.csv"
+    with source.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["external_id", "title", "description", "handlungsfeld", "city"])
+        writer.writerows([f"f-{n}", title, "=1+1", "Mobilität", "Aalen"] for n, title in enumerate(FORMULAS))
+    assert run_cli("ideas", "import", str(source), env=env).returncode == 0
+
+    exported = list(csv.DictReader(io.StringIO(run_cli("ideas", "export", "--format", "csv", env=env).stdout)))
+    assert [row["title"] for row in exported] == ["'" + title for title in FORMULAS]
+    assert {row["description"] for row in exported} == {"'=1+1"}
+    assert all(not value.startswith(("=", "+", "-", "@", "\t", "\r")) for row in exported for value in row.values())
+    as_json = json.loads(run_cli("ideas", "export", "--format", "json", env=env).stdout)
+    assert [idea["title"] for idea in as_json["ideas"]] == FORMULAS, "the JSON export stays verbatim"

@@ -123,7 +123,7 @@ async def test_export_lists_subscriptions_and_deletion_removes_them(erika: Chat,
     attachment = erika.reply.attachment
     assert attachment is not None
     exported = json.loads(attachment.content)
-    assert [s["topic"] for s in exported["news_subscriptions"]] == ["city"]
+    assert [s["topic"] for s in exported["subscription"]] == ["city"]
     await erika.presses("Meine Daten löschen")
     await erika.presses("Ja, meine Daten löschen")
     assert store.run(lambda tx: audience_size(tx, Audience())) == 0

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from storage import outbox, subscriptions
+from storage import outbox, personal_data, subscriptions
 from storage.models import BroadcastStatus, OutboxStatus
 from storage.store import Store, Tx
 from storage.subscriptions import Audience
@@ -102,7 +102,7 @@ def test_deleting_a_resident_removes_their_outbox_rows(any_store: Store) -> None
     residents = add_residents(store, "telegram", 2)
     broadcast = new_broadcast(store)
     store.run(lambda tx: outbox.promote_due(tx, store.now()))
-    store.run(lambda tx: tx.delete_resident(residents[0]))
+    assert store.run(lambda tx: personal_data.erase_resident(tx, residents[0]))
     assert store.run(lambda tx: outbox.figures(tx, broadcast)).total == 1
 
 

@@ -40,15 +40,16 @@ async def test_export_holds_everything_stored_about_the_resident(erika: Chat, st
 
     record = resident(store, erika.identity)
     assert record is not None
-    assert data["resident"]["platform"] == "test"
-    assert data["resident"]["user_id"] == "erika"
-    assert data["resident"]["chat_id"] == "chat-erika"
-    assert data["resident"]["language"] == "de"
-    assert data["resident"]["city"] == "aalen"
-    assert data["conversation"]["state"] == "privacy"
-    assert [v["idea_id"] for v in data["supported_ideas"]] == [idea_id]
-    assert [i["title"] for i in data["submitted_ideas"]] == ["Mehr Fahrradbügel"]
-    assert data["submitted_ideas"][0]["status"] == "pending"
+    [me] = data["resident"]
+    assert me["platform"] == "test"
+    assert me["user_id"] == "erika"
+    assert me["chat_id"] == "chat-erika"
+    assert me["language"] == "de"
+    assert me["city"] == "aalen"
+    assert data["conversation"][0]["state"] == "privacy"
+    assert [(v["idea_id"], v["title"]) for v in data["vote"]] == [(idea_id, "Öffentliches WLAN am Marktplatz")]
+    assert [i["title"] for i in data["idea"]] == ["Mehr Fahrradbügel"]
+    assert data["idea"][0]["status"] == "pending"
     # Every stored value that mentions the resident appears in the export.
     exported = json.dumps(data, ensure_ascii=False)
     for value in ("erika", "chat-erika", "Mehr Fahrradbügel", "Am Bahnhof fehlen sichere Abstellplätze"):

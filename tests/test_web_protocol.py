@@ -112,7 +112,7 @@ async def test_export_arrives_as_a_file(engine: Engine) -> None:
         await socket.send_json({"type": "button", "payload": payload(frame, "Meine Daten exportieren")})
         frame = await next_reply(socket)
         data = json.loads(base64.b64decode(frame["attachment"]["data"]))
-        assert data["resident"]["platform"] == "web"
+        assert data["resident"][0]["platform"] == "web"
         await socket.close()
 
 

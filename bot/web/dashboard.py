@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.spreadsheet import safe_row
 from bot.web.charts import horizontal_bars, vertical_bars
 from bot.web.page import negotiate
 from dialogs.engine import Engine
@@ -37,7 +38,8 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
         if found is None or not _is_staff(engine, Identity(*found)):
             return _refused(request, engine, 403)
         session = engine.store.run(lambda tx: stats.new_dashboard_token(tx, "session", found[0], found[1], now))
-        response = web.HTTPSeeOther("/dashboard")
+        # returned, not raised: a raised redirect would skip the security headers' middleware
+        response = web.Response(status=303, headers={"Location": "/dashboard", "Cache-Control": "no-store"})
         response.set_cookie(
             COOKIE,
             session,
@@ -47,7 +49,7 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
             secure=secure(request),
             path="/dashboard",
         )
-        raise response
+        return response
 
     async def page(request: web.Request) -> web.Response:
         engine: Engine = request.app[engine_key]
@@ -69,8 +71,8 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
         header, rows = _tables(engine, lang, overview)[name]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(safe_row(header))
+        writer.writerows(safe_row(row) for row in rows)
         return web.Response(
             text=buffer.getvalue(),
             content_type="text/csv",
