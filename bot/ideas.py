@@ -205,6 +205,10 @@ def _xlsx_rows(path: Path, limits: ImportLimits) -> Iterator[tuple[int, dict[str
             if any(c not in (None, "") for c in row):
                 cells = ("" if c is None else str(c) for c in row)
                 yield index + 2, _clean(dict(zip(header, cells, strict=False)))
+    except ImportFileError:
+        raise
+    except Exception as err:  # a broken part (bad XML, a bad checksum) shows only while it is read
+        raise ImportFileError(f"{path}: not a readable XLSX workbook ({type(err).__name__})") from err
     finally:
         book.close()
 

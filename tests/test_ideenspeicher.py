@@ -281,10 +281,29 @@ def test_too_many_rows_and_too_large_files_are_refused(store: Store, tmp_path: P
     assert idea_count(store) == 0
 
 
-def test_a_huge_csv_field_is_explained(tmp_path: Path) -> None:
+def test_unreadable_rows_are_explained(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
     from bot.ideas import ImportFileError
 
     path = tmp_path / "feld.csv"
     path.write_text('external_id,title,handlungsfeld,city\nx-1,"' + "a" * 200_000 + '",1,Aalen\n', "utf-8")
     with pytest.raises(ImportFileError, match="line 2: not readable as CSV"):
         read_table(path)
+
+    book = Workbook()
+    book.active.append(["external_id", "title", "handlungsfeld", "city"])
+    for n in range(2000):
+        book.active.append([f"x-{n}", f"Eine Idee von vielen {n}", 1, "Aalen"])
+    book.save(tmp_path / "good.xlsx")
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as source, zipfile.ZipFile(broken, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off in the middle of the rows
+            target.writestr(member.filename, data)
+    with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
+        read_table(broken)
