@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         default="Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)",
         validation_alias="OPEN_DATA_LICENSE",
     )
+    import_max_file_mb: int = Field(default=20, ge=1, le=10_000, validation_alias="IMPORT_MAX_FILE_MB")
+    """Largest file `ideas import` reads, in megabytes."""
+    import_max_unpacked_mb: int = Field(default=200, ge=1, le=100_000, validation_alias="IMPORT_MAX_UNPACKED_MB")
+    """Largest size an XLSX workbook may unpack to, in megabytes (an XLSX is a zip archive)."""
+    import_max_rows: int = Field(default=50_000, ge=1, le=10_000_000, validation_alias="IMPORT_MAX_ROWS")
+    """Most rows one import may hold."""
 
     @field_validator("log_level")
     @classmethod

@@ -7,7 +7,7 @@ import sys
 
 from bot.app import load_checked_content
 from bot.config import PROJECT_ROOT, Settings
-from bot.ideas import export_records, import_rows, read_table, to_csv, to_json, validate
+from bot.ideas import ImportLimits, export_records, import_rows, read_table, to_csv, to_json, validate
 from storage.migrate import upgrade
 from storage.store import Store
 
@@ -38,7 +38,8 @@ def ideas_command(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 sys.stdout.write(text)
             return 0
-        rows, errors = validate(read_table(args.file), content)
+        limits = ImportLimits(settings.import_max_file_mb, settings.import_max_unpacked_mb, settings.import_max_rows)
+        rows, errors = validate(read_table(args.file, limits), content)
         if errors:
             print(f"{args.file}: {len(errors)} problem(s); nothing was imported:", file=sys.stderr)
             for error in errors:

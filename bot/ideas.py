@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,42 +97,121 @@ class ImportResult:
 # -- reading -------------------------------------------------------------------------------
 
 
-def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (line number, column -> text), from CSV (comma or semicolon) or XLSX."""
-    if not path.exists():
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much an import file may hold; a file over a limit is refused before it is read.
+
+    Each limit names the setting that raises it, so the message can tell an operator what to change.
+    """
+
+    max_file_mb: int = 20
+    max_unpacked_mb: int = 200
+    max_rows: int = 50_000
+
+
+MB = 1024 * 1024
+XLSX_MAX_MEMBERS = 10_000
+"""A workbook holds a few dozen parts; thousands are a crafted file."""
+
+
+def read_table(path: Path, limits: ImportLimits | None = None) -> list[tuple[int, dict[str, str]]]:
+    """Rows as (line number, column -> text), from CSV (comma or semicolon) or XLSX.
+
+    The file is streamed row by row, so only the rows themselves (at most `max_rows`) are held.
+    """
+    limits = limits or ImportLimits()
+    if not path.is_file():
         raise ImportFileError(f"{path}: file not found")
-    if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from err
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    _check_header(path, reader.fieldnames or [])
-    return [(index + 2, _clean(row)) for index, row in enumerate(reader)]
+    size = path.stat().st_size
+    if size > limits.max_file_mb * MB:
+        raise ImportFileError(
+            f"{path}: the file has {_megabytes(size)} MB; at most {limits.max_file_mb} MB are imported "
+            f"(setting IMPORT_MAX_FILE_MB)"
+        )
+    rows = _xlsx_rows(path, limits) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    table: list[tuple[int, dict[str, str]]] = []
+    for line, row in rows:
+        if len(table) == limits.max_rows:
+            raise ImportFileError(
+                f"{path}: more than {limits.max_rows} rows (line {line}); import at most {limits.max_rows} rows "
+                f"at a time (setting IMPORT_MAX_ROWS)"
+            )
+        table.append((line, row))
+    return table
 
 
-def _read_xlsx(path: Path) -> list[tuple[int, dict[str, str]]]:
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f}"
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        line = 0
+        try:
+            first = file.readline()
+            try:
+                dialect: Any = csv.Sniffer().sniff(first, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            file.seek(0)
+            reader = csv.DictReader(file, dialect=dialect)
+            line = 1
+            _check_header(path, reader.fieldnames or [])
+            for row in reader:
+                line += 1
+                yield line, _clean(row)
+        except UnicodeDecodeError as err:
+            raise ImportFileError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from err
+        except csv.Error as err:
+            raise ImportFileError(f"{path}: line {line + 1}: not readable as CSV ({err})") from err
+
+
+def _check_unpacked(path: Path, limits: ImportLimits) -> None:
+    """An XLSX is a zip archive: add up what its parts unpack to before anything is unpacked.
+
+    The sizes come from the archive's directory; the zip reader never unpacks more than a
+    part's recorded size, so the sum bounds what reading the workbook can take.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ImportFileError(f"{path}: not a readable XLSX workbook ({type(err).__name__})") from err
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise ImportFileError(f"{path}: not a readable XLSX workbook ({len(members)} parts)")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.max_unpacked_mb * MB:
+        raise ImportFileError(
+            f"{path}: the workbook unpacks to {_megabytes(unpacked)} MB; at most {limits.max_unpacked_mb} MB "
+            f"are imported (setting IMPORT_MAX_UNPACKED_MB)"
+        )
+
+
+def _xlsx_rows(path: Path, limits: ImportLimits) -> Iterator[tuple[int, dict[str, str]]]:
     from openpyxl import load_workbook
 
+    _check_unpacked(path, limits)
     try:
-        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for files that are not workbooks
         raise ImportFileError(f"{path}: not a readable XLSX workbook ({type(err).__name__})") from err
-    rows = list(sheet.iter_rows(values_only=True))
-    if not rows:
-        raise ImportFileError(f"{path}: the first sheet is empty")
-    header = [str(cell or "").strip() for cell in rows[0]]
-    _check_header(path, header)
-    return [
-        (index + 2, _clean(dict(zip(header, ("" if c is None else str(c) for c in row), strict=False))))
-        for index, row in enumerate(rows[1:])
-        if any(c not in (None, "") for c in row)
-    ]
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        first = next(rows, None)
+        if first is None:
+            raise ImportFileError(f"{path}: the first sheet is empty")
+        header = [str(cell or "").strip() for cell in first]
+        _check_header(path, header)
+        for index, row in enumerate(rows):
+            if any(c not in (None, "") for c in row):
+                cells = ("" if c is None else str(c) for c in row)
+                yield index + 2, _clean(dict(zip(header, cells, strict=False)))
+    except ImportFileError:
+        raise
+    except Exception as err:  # a broken part (bad XML, a bad checksum) shows only while it is read
+        raise ImportFileError(f"{path}: not a readable XLSX workbook ({type(err).__name__})") from err
+    finally:
+        book.close()
 
 
 def _check_header(path: Path, header: Iterable[str]) -> None:

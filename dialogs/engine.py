@@ -41,6 +41,7 @@ from dialogs.turn import Turn
 from storage import personal_data
 from storage import replies as replies_db
 from storage.personal_data import Person
+from storage.stats import Overview
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class Engine:
         # An embedded SQLite event takes a fraction of a millisecond and SQLite admits one
         # writer at a time, so a thread hop would cost more than it frees: run it inline.
         # A database server answers over the network: run those events in worker threads.
+        # /stats counts every vote: it runs in a worker thread too, never on the event loop.
         self._inline = workers is None and store.dialect == "sqlite"
         self._executor = ThreadPoolExecutor(max_workers=workers or 4, thread_name_prefix="dialogue")
 
@@ -127,14 +129,17 @@ class Engine:
         If the event cannot be stored, the resident gets an apology; with `strict`, the
         error is raised instead (as `EngineUnavailable`), for platforms that redeliver.
         """
-        if self._inline:
+        if self._inline and not staff.asks_for_figures(inbound):
             return self.handle_blocking(inbound, strict=strict)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(self.handle_blocking, inbound, strict=strict))
 
     def handle_blocking(self, inbound: Inbound, *, strict: bool = False) -> list[Outbound]:
         try:
-            return self.store.run(lambda tx: self._handle_in(tx, inbound))
+            figures = None
+            if staff.asks_for_figures(inbound):  # counted before, so the event's lock is short
+                figures = staff.read_figures(self.store, self.admins, inbound.identity, self.store.now())
+            return self.store.run(lambda tx: self._handle_in(tx, inbound, figures))
         except Exception as err:
             log.exception("event %s from %s failed", inbound.event_id, inbound.identity.platform)
             if strict:
@@ -146,7 +151,7 @@ class Engine:
 
     # -- one event ------------------------------------------------------------------------
 
-    def _handle_in(self, tx: Tx, inbound: Inbound) -> list[Outbound]:
+    def _handle_in(self, tx: Tx, inbound: Inbound, figures: Overview | None = None) -> list[Outbound]:
         now = self.store.now()
         identity = inbound.identity
         if not tx.claim_event(identity.platform, inbound.event_id, now):
@@ -167,6 +172,7 @@ class Engine:
             submission_limit=self.submission_limit,
             web_base_url=self.web_base_url,
             action_token_days=self.action_token_days,
+            figures=figures,
         )
         self._dispatch(turn)
         if turn.quiet:

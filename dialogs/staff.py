@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from dialogs.i18n import N_, Language
-from dialogs.messages import Span
+from dialogs.messages import Identity, Inbound, InboundKind, Span
 from dialogs.moderation import done_screen, grants, refuse
 from dialogs.screens import Screen, city_name, field_title
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage import stats
-from storage.models import Role
+from storage.models import ALL_CITIES, Role
+from storage.store import Store, Tx
 
 COMMANDS = ("stats", "dashboard")
 PLATFORM_NAMES = {"telegram": N_("Telegram"), "matrix": N_("Matrix"), "web": N_("Web chat"), "console": N_("Console")}
@@ -25,6 +29,34 @@ def is_staff(turn: Turn) -> bool:
     return any(g.role in (Role.STAFF, Role.ADMIN) for g in grants(turn))
 
 
+def asks_for_figures(inbound: Inbound) -> bool:
+    """A /stats command: its figures are read before the event's transaction (`read_figures`)."""
+    text = inbound.text.strip()
+    if inbound.kind not in (InboundKind.TEXT, InboundKind.COMMAND) or not text.startswith("/"):
+        return False
+    head = text[1:].partition(" ")[0]
+    return head.split("@", 1)[0].lower() == "stats"
+
+
+def read_figures(store: Store, admins: Iterable[Identity], identity: Identity, now: datetime) -> stats.Overview | None:
+    """The figures for a staff member, from a snapshot that holds up no other event.
+
+    Counting every vote takes a while; inside the event's transaction it would hold the
+    write lock (SQLite) that every other resident's event waits for. The role is checked
+    here first, so nobody else makes the store count; `run_command` checks it again.
+    """
+
+    def work(tx: Tx) -> stats.Overview | None:
+        found = db.roles_of(tx, identity.platform, identity.user_id)
+        if identity in admins:
+            found.append(db.Grant(Role.ADMIN, ALL_CITIES))
+        if not any(g.role in (Role.STAFF, Role.ADMIN) for g in found):
+            return None
+        return stats.overview(tx, now)
+
+    return store.read(work)
+
+
 def run_command(turn: Turn, name: str) -> Screen:
     if not is_staff(turn):
         return refuse(turn, name, "-")
@@ -35,7 +67,7 @@ def run_command(turn: Turn, name: str) -> Screen:
 def figures(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     number = turn.lang.number
-    data = stats.overview(turn.tx, turn.now)
+    data = turn.figures or stats.overview(turn.tx, turn.now)
     screen = Screen()
     screen.text.para(_("Published ideas and supports by topic and city:"))
     for topic in turn.content.handlungsfelder:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from dialogs.content import Content
 from dialogs.i18n import Language, Languages
 from dialogs.messages import Attachment, Block, Identity, Inbound, Outbound, Span
+from storage.stats import Overview
 from storage.store import ResidentRecord, Tx
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class Turn:
     """Where the bot's web server is reached, for links such as the dashboard login."""
     action_token_days: int = 14
     """How long the buttons in a moderator's notification work (unless the idea is decided first)."""
+    figures: Overview | None = None
+    """The staff figures, read before the event's transaction (dialogs/staff.py, `read_figures`)."""
 
     @property
     def state(self) -> str:

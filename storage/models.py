@@ -310,7 +310,7 @@ class Vote(SQLModel, table=True):
     """One resident's support for one idea: the primary key makes a second one impossible."""
 
     __tablename__ = "vote"
-    __table_args__ = (Index("ix_vote_idea", "idea_id"),)
+    __table_args__ = (Index("ix_vote_idea", "idea_id"), Index("ix_vote_created", "created_at"))
 
     resident_id: int = Field(sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True))
     idea_id: int = Field(sa_column=Column(Integer, ForeignKey("idea.id", ondelete="CASCADE"), primary_key=True))

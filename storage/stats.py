@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -69,23 +71,20 @@ def overview(tx: Tx, now: datetime, weeks: int = 12) -> Overview:
 
 
 def _weekly(tx: Tx, now: datetime, weeks: int) -> list[tuple[str, int, int]]:
-    """Counted in Python: week arithmetic differs between SQLite and PostgreSQL."""
+    """Counted in SQL, one range per week on the creation indexes; the week starts (Mondays,
+    UTC) are computed here, as week arithmetic differs between SQLite and PostgreSQL."""
     start_today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     first = start_today - timedelta(days=start_today.weekday(), weeks=weeks - 1)
-    starts = [first + timedelta(weeks=n) for n in range(weeks)]
-    ideas = [row[0] for row in tx.rows(select(I.created_at).where(I.created_at >= first))]
-    votes = [row[0] for row in tx.rows(select(V.created_at).where(V.created_at >= first))]
+    starts = [first + timedelta(weeks=n) for n in range(weeks + 1)]
 
-    def bucket(moments: list[datetime]) -> list[int]:
-        counts = [0] * weeks
-        for moment in moments:
-            index = (moment.replace(tzinfo=None) - first.replace(tzinfo=None)).days // 7
-            if 0 <= index < weeks:
-                counts[index] += 1
-        return counts
+    def per_week(table: Any, column: Any) -> list[Any]:
+        return [
+            select(func.count()).select_from(table).where(column >= start, column < end).scalar_subquery()
+            for start, end in pairwise(starts)
+        ]
 
-    idea_counts, vote_counts = bucket(ideas), bucket(votes)
-    return [(start.date().isoformat(), idea_counts[n], vote_counts[n]) for n, start in enumerate(starts)]
+    counts = tx.rows(select(*per_week(idea_table, I.created_at), *per_week(vote_table, V.created_at)))[0]
+    return [(starts[n].date().isoformat(), int(counts[n]), int(counts[weeks + n])) for n in range(weeks)]
 
 
 # -- dashboard access ------------------------------------------------------------------------

@@ -481,6 +481,27 @@ class Store:
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def read(self, work: Callable[[Tx], T]) -> T:
+        """Run read-only `work` on one consistent snapshot, without blocking writers.
+
+        For reports over many rows (the staff figures): SQLite begins a DEFERRED transaction,
+        which in WAL mode reads a snapshot and takes no write lock; PostgreSQL runs it
+        REPEATABLE READ and READ ONLY. Nothing `work` does is committed.
+        """
+        pooled = self.engine.raw_connection()
+        connection: Any = pooled.driver_connection
+        try:
+            if self.dialect == "sqlite":
+                connection.execute("BEGIN DEFERRED")
+            else:
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
+                return work(Tx(connection, self.dialect, self.prepared))
+            finally:
+                connection.rollback()
+        finally:
+            pooled.close()
+
     def now(self) -> datetime:
         return utcnow()
 

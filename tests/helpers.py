@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select, update
 
 from bot.broadcasting.service import BroadcastService
 from bot.broadcasting.transport import Transport
 from dialogs.engine import Engine
 from dialogs.messages import Identity
 from storage import outbox
-from storage.models import BroadcastStatus, IdeaStatus
+from storage.models import BroadcastStatus, IdeaStatus, idea_table, resident_table, vote_table
 from storage.store import ResidentRecord, Store
 
 
@@ -81,3 +85,49 @@ async def wait_until_finished(store: Store, broadcast_id: int, timeout: float = 
             return found
         assert time.monotonic() < deadline, f"broadcast not finished: {found}"
         await asyncio.sleep(0.05)
+
+
+def seed_many_votes(store: Store, field_ids: Sequence[str], votes: int, votes_per_resident: int = 10) -> None:
+    """`votes` supports in bulk: 20 approved ideas per Handlungsfeld and residents on three
+    platforms, who joined (and voted) over the last 12 weeks; a few INSERT … SELECT statements."""
+    now = store.now()
+    platforms = ("telegram", "matrix", "web")
+    ideas = [
+        {
+            "title": f"Idee {n} in {field_id}",
+            "description": "",
+            "field_id": field_id,
+            "city": "aalen" if n % 2 else "heidenheim",
+            "status": IdeaStatus.APPROVED.value,
+            "support_count": 0,
+            "created_at": now - timedelta(days=n % 84),
+            "updated_at": now,
+        }
+        for field_id in field_ids
+        for n in range(20)
+    ]
+    residents = [
+        {
+            "platform": platforms[n % 3],
+            "user_id": f"many-{n}",
+            "chat_id": f"many-{n}",
+            "created_at": now - timedelta(days=n % 84, minutes=n % 1440),
+        }
+        for n in range(max(1, votes // votes_per_resident))
+    ]
+    R = resident_table.c
+    with store.engine.begin() as conn:
+        first_idea = conn.execute(insert(idea_table).returning(idea_table.c.id), ideas[:1]).scalar_one()
+        conn.execute(insert(idea_table), ideas[1:])
+        conn.execute(insert(resident_table), residents)
+        ours = R.user_id.like("many-%")
+        for k in range(votes_per_resident):
+            idea = (R.id * 7 + k) % len(ideas) + first_idea
+            conn.execute(
+                insert(vote_table).from_select(
+                    ["resident_id", "idea_id", "created_at"], select(R.id, idea, R.created_at).where(ours)
+                )
+            )
+        V = vote_table.c
+        tally = select(func.count()).where(V.idea_id == idea_table.c.id).scalar_subquery()
+        conn.execute(update(idea_table).where(idea_table.c.id >= first_idea).values(support_count=tally))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select, update
 
 from bot.ideas import import_rows, read_table, validate
@@ -18,8 +21,9 @@ from dialogs.messages import Identity
 from storage.models import Role, dashboard_token_table, idea_table, resident_table, vote_table
 from storage.store import Store
 from tests.chat import Chat
+from tests.helpers import seed_many_votes
 from tests.test_ideenspeicher import SAMPLE
-from tests.web_helpers import web_client
+from tests.web_helpers import WebResident, text_of, web_client
 
 STAFF = Identity("test", "stefanie")
 
@@ -175,3 +179,73 @@ async def test_dashboard_csv_never_hands_a_spreadsheet_a_formula(staff_engine: E
         csv = await (await client.get("/dashboard/platforms.csv")).text()
     assert "\n'=HYPERLINK(1),1,0\n" in csv and "\n'@evil,1,0\n" in csv
     assert not any(line.startswith(("=", "+", "-", "@")) for line in csv.splitlines())
+
+
+@pytest.fixture
+def busy_store(store_url: str, content: Content) -> Iterator[Store]:
+    """A store with 200,000 supports: counting them all takes the database a while."""
+    store = Store(store_url)
+    seed_many_votes(store, [topic.id for topic in content.handlungsfelder], 200_000)
+    yield store
+    store.dispose()
+
+
+async def test_a_resident_is_answered_while_the_dashboard_loads(
+    content: Content, languages: Languages, busy_store: Store
+) -> None:
+    engine = Engine(content, languages, busy_store, web_base_url="http://bot.test")
+    dashboard_requested = asyncio.Event()
+
+    @web.middleware
+    async def watch(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
+        if request.path == "/dashboard":
+            dashboard_requested.set()
+        return await handler(request)
+
+    try:
+        stefanie = await make_staff(engine, busy_store)
+        await stefanie.says("/dashboard")
+        async with web_client(engine, watch=[watch]) as client:
+            await client.get(link_from(stefanie), allow_redirects=False)
+            anna = WebResident(str(client.make_url("/")))
+            try:
+                await anna.open()
+                await anna.presses("Deutsch")
+                load = asyncio.create_task(client.get("/dashboard"))
+                await dashboard_requested.wait()
+                await anna.presses("Aalen")
+                assert "Was möchten Sie tun?" in text_of(anna.frame)
+                assert not load.done(), "the resident's reply waited for the dashboard"
+                page = await load
+                assert page.status == 200
+                assert "<td>Matrix</td><td>6667</td><td>66670</td>" in await page.text()
+            finally:
+                await anna.close()
+    finally:
+        engine.close()
+
+
+async def test_a_resident_is_answered_while_stats_are_counted(
+    content: Content, languages: Languages, store: Store
+) -> None:
+    """On SQLite the engine runs events on the event loop (on PostgreSQL in threads); /stats is the exception."""
+    seed_many_votes(store, [topic.id for topic in content.handlungsfelder], 200_000)
+    engine = Engine(content, languages, store)
+    try:
+        stefanie = await make_staff(engine, store)
+        async with web_client(engine) as client:
+            anna = WebResident(str(client.make_url("/")))
+            try:
+                await anna.open()
+                await anna.presses("Deutsch")
+                counting = asyncio.create_task(stefanie.says("/stats"))
+                await asyncio.sleep(0)  # the staff member's event has begun
+                await anna.presses("Aalen")
+                assert "Was möchten Sie tun?" in text_of(anna.frame)
+                assert not counting.done(), "the resident's reply waited for /stats"
+                await counting
+                assert stefanie.sees("Matrix: 66.670")
+            finally:
+                await anna.close()
+    finally:
+        engine.close()

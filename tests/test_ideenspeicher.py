@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -235,3 +236,99 @@ def test_csv_export_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
     assert all(not value.startswith(("=", "+", "-", "@", "\t", "\r")) for row in exported for value in row.values())
     as_json = json.loads(run_cli("ideas", "export", "--format", "json", env=env).stdout)
     assert [idea["title"] for idea in as_json["ideas"]] == FORMULAS, "the JSON export stays verbatim"
+
+
+def _zip_bomb(path: Path, rows: int) -> None:
+    """A real workbook whose sheet, a few kilobytes packed, unpacks to several megabytes of valid rows."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["external_id", "title", "handlungsfeld", "city"])
+    small = path.with_name("small.xlsx")
+    book.save(small)
+    cells = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>bomb-{n}</t></is></c>'
+        f'<c r="B{n}" t="inlineStr"><is><t>Eine Idee von vielen, Nummer {n}</t></is></c>'
+        f'<c r="C{n}"><v>1</v></c><c r="D{n}" t="inlineStr"><is><t>Aalen</t></is></c></row>'
+        for n in range(2, rows + 2)
+    )
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<dimension [^>]*>", b"", data.replace(b"</row>", b"</row>" + cells.encode(), 1))
+            target.writestr(member.filename, data)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "bomb.xlsx"
+    _zip_bomb(path, 20_000)
+    assert path.stat().st_size < 1024 * 1024 < 3 * 1024 * 1024 < sum(i.file_size for i in _members(path))
+    env = {"DATABASE_URL": store.engine.url.render_as_string(False), "IMPORT_MAX_UNPACKED_MB": "2"}
+
+    result = run_cli("ideas", "import", str(path), env=env)
+
+    assert result.returncode != 0
+    assert "unpacks to" in result.stderr and "at most 2 MB" in result.stderr
+    assert "IMPORT_MAX_UNPACKED_MB" in result.stderr
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    assert idea_count(store) == 0
+
+
+def _members(path: Path) -> list[Any]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return archive.infolist()
+
+
+def test_too_many_rows_and_too_large_files_are_refused(store: Store, tmp_path: Path) -> None:
+    lines = ["external_id,title,handlungsfeld,city"]
+    lines += [f"viel-{n},Eine Idee von vielen {n},{n % 8 + 1},Aalen" for n in range(1001)]
+    path = tmp_path / "viele.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {"DATABASE_URL": store.engine.url.render_as_string(False), "IMPORT_MAX_ROWS": "1000"}
+
+    result = run_cli("ideas", "import", str(path), env=env)
+
+    assert result.returncode != 0
+    assert "more than 1000 rows" in result.stderr and "IMPORT_MAX_ROWS" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert idea_count(store) == 0
+
+    path.write_text("\n".join(lines[:2]) + "\n" + "#" * (1024 * 1024) + "\n", encoding="utf-8")
+    result = run_cli("ideas", "import", str(path), env={**env, "IMPORT_MAX_FILE_MB": "1"})
+    assert result.returncode != 0
+    assert "at most 1 MB" in result.stderr and "IMPORT_MAX_FILE_MB" in result.stderr
+    assert idea_count(store) == 0
+
+
+def test_unreadable_rows_are_explained(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from bot.ideas import ImportFileError
+
+    path = tmp_path / "feld.csv"
+    path.write_text('external_id,title,handlungsfeld,city\nx-1,"' + "a" * 200_000 + '",1,Aalen\n', "utf-8")
+    with pytest.raises(ImportFileError, match="line 2: not readable as CSV"):
+        read_table(path)
+
+    book = Workbook()
+    book.active.append(["external_id", "title", "handlungsfeld", "city"])
+    for n in range(2000):
+        book.active.append([f"x-{n}", f"Eine Idee von vielen {n}", 1, "Aalen"])
+    book.save(tmp_path / "good.xlsx")
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as source, zipfile.ZipFile(broken, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off in the middle of the rows
+            target.writestr(member.filename, data)
+    with pytest.raises(ImportFileError, match="not a readable XLSX workbook"):
+        read_table(broken)

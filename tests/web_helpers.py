@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,10 +20,15 @@ from dialogs.messages import Identity
 
 @asynccontextmanager
 async def web_client(
-    engine: Engine, limiter: RateLimiter | None = None, **options: Any
+    engine: Engine, limiter: RateLimiter | None = None, watch: Sequence[Any] = (), **options: Any
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    """The web app on 127.0.0.1; `options` go to create_app (new_sessions, trusted_proxies, …)."""
-    server = TestServer(create_app(engine, limiter=limiter, **options), host="127.0.0.1")
+    """The web app on 127.0.0.1; `options` go to create_app (new_sessions, trusted_proxies, …).
+
+    `watch` are aiohttp middlewares of the test's own, run inside the app's, to see when a request arrives.
+    """
+    app = create_app(engine, limiter=limiter, **options)
+    app.middlewares.extend(watch)
+    server = TestServer(app, host="127.0.0.1")
     client = TestClient(server)
     await client.start_server()
     try:

@@ -3,10 +3,15 @@
 Nobody can open it without a one-time login link, which staff get from the bot with
 /dashboard (valid for 10 minutes, usable once). The link opens a session cookie; every
 request checks the session and that its owner still has a staff or admin role.
+
+Every store query runs in a worker thread, and the figures are read from a snapshot
+that takes no write lock (`Store.read`): a dashboard over many votes never holds up
+the chat on the same event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from html import escape
@@ -33,11 +38,9 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
     async def login(request: web.Request) -> web.Response:
         engine: Engine = request.app[engine_key]
         token = request.query.get("token", "")
-        now = engine.store.now()
-        found = engine.store.run(lambda tx: stats.use_login_token(tx, token, now)) if token else None
-        if found is None or not _is_staff(engine, Identity(*found)):
+        session = await asyncio.to_thread(_open_session, engine, token) if token else None
+        if session is None:
             return _refused(request, engine, 403)
-        session = engine.store.run(lambda tx: stats.new_dashboard_token(tx, "session", found[0], found[1], now))
         # returned, not raised: a raised redirect would skip the security headers' middleware
         response = web.Response(status=303, headers={"Location": "/dashboard", "Cache-Control": "no-store"})
         response.set_cookie(
@@ -53,22 +56,20 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
 
     async def page(request: web.Request) -> web.Response:
         engine: Engine = request.app[engine_key]
-        if _staff_session(request, engine) is None:
+        if await _staff_session(request, engine) is None:
             return _refused(request, engine, 403)
         lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
-        overview = engine.store.run(lambda tx: stats.overview(tx, engine.store.now()))
-        return _html(render(engine, lang, overview))
+        return _html(render(engine, lang, await _overview(engine)))
 
     async def table(request: web.Request) -> web.Response:
         engine: Engine = request.app[engine_key]
         name = request.match_info["name"]
         if name not in TABLES:
             raise web.HTTPNotFound()
-        if _staff_session(request, engine) is None:
+        if await _staff_session(request, engine) is None:
             return _refused(request, engine, 403)
         lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
-        overview = engine.store.run(lambda tx: stats.overview(tx, engine.store.now()))
-        header, rows = _tables(engine, lang, overview)[name]
+        header, rows = _tables(engine, lang, await _overview(engine))[name]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(safe_row(header))
@@ -92,15 +93,32 @@ def _is_staff(engine: Engine, identity: Identity) -> bool:
     return any(g.role in (Role.STAFF, Role.ADMIN) for g in grants)
 
 
-def _staff_session(request: web.Request, engine: Engine) -> Identity | None:
+def _open_session(engine: Engine, token: str) -> str | None:
+    """A new session for the staff member behind a fresh login link; None for any other link."""
+    now = engine.store.now()
+    found = engine.store.run(lambda tx: stats.use_login_token(tx, token, now))
+    if found is None or not _is_staff(engine, Identity(*found)):
+        return None
+    return engine.store.run(lambda tx: stats.new_dashboard_token(tx, "session", found[0], found[1], now))
+
+
+async def _staff_session(request: web.Request, engine: Engine) -> Identity | None:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 100:
         return None
+    return await asyncio.to_thread(_session_owner, engine, token)
+
+
+def _session_owner(engine: Engine, token: str) -> Identity | None:
     found = engine.store.run(lambda tx: stats.session_identity(tx, token, engine.store.now()))
     if found is None:
         return None
     identity = Identity(*found)
     return identity if _is_staff(engine, identity) else None
+
+
+async def _overview(engine: Engine) -> stats.Overview:
+    return await asyncio.to_thread(engine.store.read, lambda tx: stats.overview(tx, engine.store.now()))
 
 
 def _refused(request: web.Request, engine: Engine, status: int) -> web.Response:
