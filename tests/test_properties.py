@@ -47,8 +47,8 @@ def machine_class(content: Content, languages: Languages, migrated_sqlite_templa
             self.last_labels: dict[str, dict[str, str]] = {name: {} for name in RESIDENTS}
             self.events = 0
             self.pressed: dict[str, str | None] = {}
-            self.gone: set[str] = set()
-            """Residents whose data is deleted: the bot does not know them until they write again."""
+            self.gone: set[str] = set(RESIDENTS)
+            """Residents the bot does not know (yet, or since they deleted their data) until they write."""
             """The button each resident pressed last, if that press was their last event."""
 
         @initialize()
