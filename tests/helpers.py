@@ -81,3 +81,13 @@ async def wait_until_finished(store: Store, broadcast_id: int, timeout: float = 
             return found
         assert time.monotonic() < deadline, f"broadcast not finished: {found}"
         await asyncio.sleep(0.05)
+
+
+def assert_supports_consistent(store: Store) -> None:
+    """Every idea's tally equals its vote rows, and no vote sits on a merged idea.
+
+    Hidden ideas keep their votes (hiding takes an idea out of view, it does not erase
+    who supported it), so only merged ones must be empty.
+    """
+    mismatches = store.run(lambda tx: tx.support_mismatches())
+    assert mismatches == [], f"(idea, tally, vote rows) that disagree: {mismatches}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,12 +11,12 @@ import pytest
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
-from dialogs.messages import Identity, InboundKind, Outbound
+from dialogs.messages import Identity, Inbound, InboundKind, Outbound
 from storage import moderation as db
 from storage.models import IdeaStatus
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import resident, seed_idea
+from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
 
 ADMIN = Identity("test", "admin")
@@ -182,6 +183,8 @@ PRIVILEGED = [
     "/approve {id}",
     "/reject {id} weil",
     "/hide {id}",
+    "/merge {id} {id2}",
+    "/merge 9999 {id2}",
 ]
 
 
@@ -339,3 +342,67 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     outcomes = [(e["actor"], e["action"], e["outcome"]) for e in audit(store)]
     assert ("test:troll", "bar", "refused") in outcomes
     assert ("test:moritz", "bar", "done") in outcomes and ("test:moritz", "unbar", "done") in outcomes
+
+
+ROUNDS = 6
+VOTERS = 24
+
+
+@pytest.fixture
+def storm_engine(content: Content, languages: Languages, store_url: str) -> Iterator[Engine]:
+    """An engine on SQLite or PostgreSQL that runs events in parallel threads, with room for them all."""
+    shared = Store(store_url, pool_size=VOTERS + 2)
+    engine = Engine(content, languages, shared, admins=[ADMIN], workers=VOTERS + 1)
+    yield engine
+    engine.close()
+    shared.dispose()
+
+
+async def test_merge_during_a_storm_of_votes_loses_no_support(storm_engine: Engine) -> None:
+    """Residents press 👍 while a moderator merges the idea they support into another one.
+
+    Whoever was told "Danke! Sie unterstützen jetzt diese Idee." supports the target
+    afterwards (directly or moved there by the merge); no vote stays on a merged idea and
+    every tally equals its vote rows.
+    """
+    store = storm_engine.store
+    admin = Chat(storm_engine, "admin")
+    await admin.onboard()
+    moritz = await make_moderator(admin, storm_engine, "moritz")
+    voters = [Chat(storm_engine, f"voter{n}") for n in range(VOTERS)]
+    for voter in voters:
+        await voter.onboard()
+    thanked: list[tuple[Chat, int]] = []
+    for round_ in range(ROUNDS):
+        duplicate = seed_idea(store, f"Doppelte Idee {round_}")
+        target = seed_idea(store, f"Zielidee {round_}")
+        for n, voter in enumerate(voters):
+            if n % 4 == 0:  # some already support the target: after the merge they count once
+                await voter.says(f"/start idea_{target}")
+                await voter.presses("👍")
+            await voter.says(f"/start idea_{target if n % 4 == 1 else duplicate}")
+        inbounds = [v.inbound(InboundKind.BUTTON, v.button("👍")) for v in voters]
+        inbounds.insert(VOTERS // 2, moritz.inbound(InboundKind.COMMAND, f"/merge {duplicate} {target}"))
+        barrier = threading.Barrier(len(inbounds))
+
+        def handle(inbound: Inbound, barrier: threading.Barrier = barrier) -> list[Outbound]:
+            barrier.wait()  # all at once, as far as the threads allow
+            return storm_engine.handle_blocking(inbound)
+
+        with ThreadPoolExecutor(len(inbounds)) as pool:
+            results = list(pool.map(handle, inbounds))
+        texts = [r[0].reply.plain_text for r in results]
+        assert any(f"Idee Nr. {duplicate} gehört jetzt zu Idee Nr. {target}." in t for t in texts)
+        for voter, outbounds in zip(voters, [r for r in results if r[0].recipient != moritz.identity], strict=True):
+            text = outbounds[0].reply.plain_text
+            assert "etwas schiefgegangen" not in text
+            if "Danke! Sie unterstützen jetzt diese Idee." in text:
+                thanked.append((voter, target))
+            else:
+                assert "Nur veröffentlichte Ideen können unterstützt werden." in text, text
+    assert thanked
+    for voter, target in thanked:
+        record = resident(store, voter.identity)
+        assert record is not None
+        assert store.run(lambda tx, rid=record.id, idea=target: tx.has_vote(rid, idea)), voter.identity
+    assert_supports_consistent(store)
