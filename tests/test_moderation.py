@@ -29,6 +29,19 @@ def mod_engine(content: Content, languages: Languages, store: Store) -> Iterator
     engine.close()
 
 
+VOTERS = 24
+
+
+@pytest.fixture
+def busy_mod_engine(content: Content, languages: Languages, store_url: str) -> Iterator[Engine]:
+    """On SQLite and PostgreSQL, running events in parallel threads, with a connection for each."""
+    shared = Store(store_url, pool_size=VOTERS + 2)
+    engine = Engine(content, languages, shared, admins=[ADMIN], workers=VOTERS + 1)
+    yield engine
+    engine.close()
+    shared.dispose()
+
+
 @pytest.fixture
 async def admin(mod_engine: Engine) -> Chat:
     chat = Chat(mod_engine, "admin")
@@ -158,22 +171,26 @@ async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine,
     assert newer
 
 
-async def test_two_moderators_at_once_first_wins(admin: Chat, mod_engine: Engine, store: Store) -> None:
-    moritz = await make_moderator(admin, mod_engine, "moritz")
-    helga = await make_moderator(admin, mod_engine, "helga")
+async def test_two_moderators_at_once_first_wins(busy_mod_engine: Engine) -> None:
+    store = busy_mod_engine.store
+    admin = Chat(busy_mod_engine, "admin")
+    await admin.onboard()
+    moritz = await make_moderator(admin, busy_mod_engine, "moritz")
+    helga = await make_moderator(admin, busy_mod_engine, "helga")
     idea_id = seed_idea(store, "Gleichzeitig entschieden", status=IdeaStatus.PENDING)
     inbounds = [
         moritz.inbound(InboundKind.COMMAND, f"/approve {idea_id}"),
         helga.inbound(InboundKind.COMMAND, f"/reject {idea_id} doppelt"),
     ]
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(mod_engine.handle_blocking, inbounds))
+        results = list(pool.map(busy_mod_engine.handle_blocking, inbounds))
     texts = [r[0].reply.plain_text for r in results]
     winners = [t for t in texts if "wurde freigegeben." in t or "wurde abgelehnt." in t]
     losers = [t for t in texts if "wurde bereits von test:" in t]
     assert len(winners) == 1 and len(losers) == 1
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status in ("approved", "rejected")
+    assert_supports_consistent(store)
 
 
 PRIVILEGED = [
@@ -345,31 +362,20 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
 
 
 ROUNDS = 6
-VOTERS = 24
 
 
-@pytest.fixture
-def storm_engine(content: Content, languages: Languages, store_url: str) -> Iterator[Engine]:
-    """An engine on SQLite or PostgreSQL that runs events in parallel threads, with room for them all."""
-    shared = Store(store_url, pool_size=VOTERS + 2)
-    engine = Engine(content, languages, shared, admins=[ADMIN], workers=VOTERS + 1)
-    yield engine
-    engine.close()
-    shared.dispose()
-
-
-async def test_merge_during_a_storm_of_votes_loses_no_support(storm_engine: Engine) -> None:
+async def test_merge_during_a_storm_of_votes_loses_no_support(busy_mod_engine: Engine) -> None:
     """Residents press 👍 while a moderator merges the idea they support into another one.
 
     Whoever was told "Danke! Sie unterstützen jetzt diese Idee." supports the target
     afterwards (directly or moved there by the merge); no vote stays on a merged idea and
     every tally equals its vote rows.
     """
-    store = storm_engine.store
-    admin = Chat(storm_engine, "admin")
+    store = busy_mod_engine.store
+    admin = Chat(busy_mod_engine, "admin")
     await admin.onboard()
-    moritz = await make_moderator(admin, storm_engine, "moritz")
-    voters = [Chat(storm_engine, f"voter{n}") for n in range(VOTERS)]
+    moritz = await make_moderator(admin, busy_mod_engine, "moritz")
+    voters = [Chat(busy_mod_engine, f"voter{n}") for n in range(VOTERS)]
     for voter in voters:
         await voter.onboard()
     thanked: list[tuple[Chat, int]] = []
@@ -387,7 +393,7 @@ async def test_merge_during_a_storm_of_votes_loses_no_support(storm_engine: Engi
 
         def handle(inbound: Inbound, barrier: threading.Barrier = barrier) -> list[Outbound]:
             barrier.wait()  # all at once, as far as the threads allow
-            return storm_engine.handle_blocking(inbound)
+            return busy_mod_engine.handle_blocking(inbound)
 
         with ThreadPoolExecutor(len(inbounds)) as pool:
             results = list(pool.map(handle, inbounds))
