@@ -451,8 +451,8 @@ class Tx:
         # Lowest id first, like every path that locks several idea rows (see storage/moderation.py merge).
         self.rows(select(I.id).where(I.id.in_(supported)).order_by(I.id).with_for_update())
         # The votes as they are now, after any merge that moved them before the locks were granted.
-        unvoted = self.rows(delete(vote_table).where(V.resident_id == resident_id).returning(V.idea_id))
-        self.count_many(_BUMP_SUPPORT, [{"idea_id": idea_id, "delta": -1} for (idea_id,) in unvoted])
+        withdrawn = self.rows(delete(vote_table).where(V.resident_id == resident_id).returning(V.idea_id))
+        self.count_many(_BUMP_SUPPORT, [{"idea_id": idea_id, "delta": -1} for (idea_id,) in withdrawn])
         self.execute(update(idea_table).where(I.author_id == resident_id).values(author_id=None))
         self.execute(delete(conversation_table).where(C.resident_id == resident_id))
         self.execute(delete(resident_table).where(R.id == resident_id))
