@@ -18,6 +18,7 @@ from dialogs.turn import Turn
 from storage import moderation as moderation_db
 from storage import personal_data
 from storage.models import ALL_CITIES, IdeaStatus, Role
+from storage.store import IdeaRecord
 
 Arg = str | None
 
@@ -245,13 +246,26 @@ def open_idea_from_mine(turn: Turn, arg: Arg) -> None:
     turn.ctx["back"] = "my_ideas"
 
 
-def support(turn: Turn, arg: Arg) -> None:
+def _idea_open_for_votes(turn: Turn) -> IdeaRecord | None:
+    """The idea on screen, its row locked; None (and a polite note) if it is no longer published.
+
+    Checked under the lock: a merge, hide or rejection that committed a moment ago is seen.
+    """
     _ = turn.lang.gettext
     idea_id = turn.ctx.get("idea")
-    idea = turn.tx.get_idea(idea_id) if isinstance(idea_id, int) else None
+    idea = turn.tx.lock_idea(idea_id) if isinstance(idea_id, int) else None
     if idea is None or idea.status != IdeaStatus.APPROVED:
         turn.note(_("Only published ideas can be supported."))
-    elif turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
+        return None
+    return idea
+
+
+def support(turn: Turn, arg: Arg) -> None:
+    _ = turn.lang.gettext
+    idea = _idea_open_for_votes(turn)
+    if idea is None:
+        return
+    if turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
         turn.note(_("Thank you! You now support this idea."))
     else:
         turn.note(_("You already support this idea."))
@@ -259,8 +273,10 @@ def support(turn: Turn, arg: Arg) -> None:
 
 def withdraw(turn: Turn, arg: Arg) -> None:
     _ = turn.lang.gettext
-    idea_id = turn.ctx.get("idea")
-    if isinstance(idea_id, int) and turn.tx.remove_vote(turn.resident.id, idea_id):
+    idea = _idea_open_for_votes(turn)
+    if idea is None:
+        return
+    if turn.tx.remove_vote(turn.resident.id, idea.id):
         turn.note(_("You no longer support this idea."))
     else:
         turn.note(_("You did not support this idea."))

@@ -340,9 +340,13 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     _ = turn.lang.gettext
     obj = f"idea:{duplicate_id}"
     usage = _("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34.")
+    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+        return refuse(turn, "merge", obj)  # before the lookup: residents learn nothing about ideas
     if not target_word.isdigit() or int(target_word) == duplicate_id:
         return done_screen(turn, _screen(usage))
-    duplicate, target = turn.tx.get_idea(duplicate_id), turn.tx.get_idea(int(target_word))
+    # Locked from here to the commit, so the supporters told below are exactly those moved.
+    ideas = db.lock_ideas(turn.tx, duplicate_id, int(target_word))
+    duplicate, target = ideas.get(duplicate_id), ideas.get(int(target_word))
     if duplicate is None or target is None:
         return done_screen(turn, _screen(usage))
     if not (may_moderate(turn, duplicate) and may_moderate(turn, target)):
@@ -350,7 +354,7 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     if target.status != IdeaStatus.APPROVED:
         return done_screen(turn, _screen(usage))
     told = _author_list(turn, duplicate) + db.supporters_of(turn.tx, duplicate.id)
-    if not db.merge(turn.tx, duplicate.id, target.id, _actor(turn), turn.now):
+    if db.merge(turn.tx, duplicate.id, target.id, _actor(turn), turn.now) is not db.MergeResult.DONE:
         db.audit(turn.tx, _actor(turn), "merge", obj, "conflict", turn.now)
         who, _when = db.decision_of(turn.tx, duplicate.id)
         text = _("Idea no. {number} was already {status} by {who}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
 
@@ -187,38 +188,57 @@ def prune_action_tokens(tx: Tx, issued_before: datetime) -> None:
     tx.execute(delete(action_token_table).where(action_token_table.c.created_at <= issued_before))
 
 
-def merge(tx: Tx, duplicate: int, target: int, actor: str, now: datetime) -> bool:
+class MergeResult(Enum):
+    DONE = "done"
+    DECIDED = "decided"
+    """The duplicate was no longer pending or published: someone decided first."""
+    TARGET_CLOSED = "target_closed"
+    """The target is missing or not published."""
+
+
+def lock_ideas(tx: Tx, *idea_ids: int) -> dict[int, IdeaRecord]:
+    """Read ideas and hold their rows until the transaction ends, one by one, lowest id first.
+
+    Every path that locks two idea rows goes through here, so two such transactions never
+    wait for each other in a circle; a vote locks only its one row (`Tx.lock_idea`).
+    """
+    found = {}
+    for idea_id in sorted(set(idea_ids)):
+        idea = tx.lock_idea(idea_id)
+        if idea is not None:
+            found[idea_id] = idea
+    return found
+
+
+def merge(tx: Tx, duplicate: int, target: int, actor: str, now: datetime) -> MergeResult:
     """Move the duplicate's supporters to the target, counting each person once.
 
-    False if the duplicate was no longer pending or published (someone decided first).
+    Both rows are locked first and the statuses checked under the locks. A vote locks its
+    idea's row too, so none lands on the duplicate after its votes moved, and none on the
+    target goes uncounted: both tallies are then set from the vote rows.
     """
     V = vote_table.c
-    stmt = (
+    ideas = lock_ideas(tx, duplicate, target)
+    if target not in ideas or ideas[target].status != IdeaStatus.APPROVED:
+        return MergeResult.TARGET_CLOSED
+    if duplicate not in ideas or ideas[duplicate].status not in (IdeaStatus.PENDING, IdeaStatus.APPROVED):
+        return MergeResult.DECIDED
+    tx.execute(
         update(idea_table)
-        .where(
-            I.id == duplicate,
-            or_(I.status == IdeaStatus.PENDING.value, I.status == IdeaStatus.APPROVED.value),
-        )
-        .values(
-            status=IdeaStatus.MERGED.value,
-            merged_into=target,
-            decided_by=actor,
-            decided_at=now,
-            updated_at=now,
-            support_count=0,
-        )
+        .where(I.id == duplicate)
+        .values(status=IdeaStatus.MERGED.value, merged_into=target, decided_by=actor, decided_at=now, updated_at=now)
     )
-    if tx.execute(stmt) != 1:
-        return False
     already = select(V.resident_id).where(V.idea_id == target)
     moved = select(V.resident_id, literal(target), V.created_at).where(
         V.idea_id == duplicate, V.resident_id.not_in(already)
     )
     tx.execute(insert(vote_table).from_select(["resident_id", "idea_id", "created_at"], moved))
     tx.execute(delete(vote_table).where(V.idea_id == duplicate))
-    count = select(func.count()).select_from(vote_table).where(V.idea_id == target).scalar_subquery()
-    tx.execute(update(idea_table).where(I.id == target).values(support_count=count, updated_at=now))
-    return True
+    counted = select(func.count()).select_from(vote_table).where(V.idea_id == I.id).scalar_subquery()
+    tx.execute(
+        update(idea_table).where(or_(I.id == duplicate, I.id == target)).values(support_count=counted, updated_at=now)
+    )
+    return MergeResult.DONE
 
 
 def set_progress(tx: Tx, idea_id: int, progress: Progress, reason: str | None, now: datetime) -> bool:

@@ -130,10 +130,17 @@ def _export_votes(tx: Tx, person: Person) -> list[dict[str, Any]]:
 
 
 def _erase_votes(tx: Tx, person: Person) -> None:
-    """Supports are withdrawn: the tallies go down with them."""
-    supported = select(V.idea_id).where(V.resident_id == person.resident_id).scalar_subquery()
-    tx.execute(update(idea_table).where(I.id.in_(supported)).values(support_count=I.support_count - 1))
-    tx.execute(delete(vote_table).where(V.resident_id == person.resident_id))
+    """Supports are withdrawn: the tallies go down with them.
+
+    The ideas are locked lowest id first, like every path that locks several idea rows
+    (storage/moderation.py `lock_ideas`); the votes are then taken as they are under the locks,
+    after any merge that moved them meanwhile.
+    """
+    supported = select(V.idea_id).where(V.resident_id == person.resident_id)
+    tx.rows(select(I.id).where(I.id.in_(supported)).order_by(I.id).with_for_update())
+    withdrawn = tx.rows(delete(vote_table).where(V.resident_id == person.resident_id).returning(V.idea_id))
+    for (idea_id,) in withdrawn:
+        tx.execute(update(idea_table).where(I.id == idea_id).values(support_count=I.support_count - 1))
 
 
 def _ideas_of(person: Person) -> Any:

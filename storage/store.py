@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -144,6 +144,8 @@ _UPDATE_PROFILE = (
     .values(chat_id=bindparam("chat_id"), language=bindparam("language"), city=bindparam("city"))
 )
 _SELECT_IDEA = select(*IDEA_COLUMNS).where(I.id == bindparam("idea_id"))
+# SQLite writes no FOR UPDATE: its transaction holds the database's write lock from BEGIN IMMEDIATE.
+_LOCK_IDEA = _SELECT_IDEA.with_for_update()
 _HAS_VOTE = select(V.idea_id).where(V.resident_id == bindparam("rid"), V.idea_id == bindparam("idea_id"))
 _BUMP_SUPPORT = (
     update(idea_table).where(I.id == bindparam("idea_id")).values(support_count=I.support_count + bindparam("delta"))
@@ -377,11 +379,24 @@ class Tx:
     def has_ideas(self) -> bool:
         return bool(self.rows(select(I.id).limit(1)))
 
+    def lock_idea(self, idea_id: int) -> IdeaRecord | None:
+        """Read an idea and hold its row until the transaction ends.
+
+        A vote locks its one idea row before it checks the status, so a merge, a hide or a
+        rejection (which lock the row too) cannot slip in between the check and the vote.
+        Paths that lock two or more idea rows lock them lowest id first.
+        """
+        row = self.first(_LOCK_IDEA, {"idea_id": idea_id})
+        return IdeaRecord(*row) if row is not None else None
+
     def has_vote(self, resident_id: int, idea_id: int) -> bool:
         return self.first(_HAS_VOTE, {"rid": resident_id, "idea_id": idea_id}) is not None
 
     def add_vote(self, resident_id: int, idea_id: int, now: datetime) -> bool:
-        """Support an idea; False if this resident already supports it."""
+        """Support an idea; False if this resident already supports it.
+
+        The caller has checked, under `lock_idea`, that the idea is open for support.
+        """
         params = {"resident_id": resident_id, "idea_id": idea_id, "created_at": now}
         if self.first(_INSERT_VOTE[self.dialect], params) is None:
             return False
@@ -389,6 +404,7 @@ class Tx:
         return True
 
     def remove_vote(self, resident_id: int, idea_id: int) -> bool:
+        """Withdraw a support; the caller holds the idea's row (`lock_idea`)."""
         if not self.count(_DELETE_VOTE, {"rid": resident_id, "idea_id": idea_id}):
             return False
         self.count(_BUMP_SUPPORT, {"idea_id": idea_id, "delta": -1})
@@ -429,12 +445,18 @@ class Tx:
     # -- checks ------------------------------------------------------------------------
 
     def support_mismatches(self) -> list[tuple[int, int, int]]:
-        """Ideas whose stored tally differs from their votes: (idea, tally, votes)."""
+        """Ideas whose stored tally differs from their votes, or merged ideas still holding votes.
+
+        Each as (idea, tally, votes). A merge moves every vote to the target, so a merged
+        idea must have none; hidden ideas keep theirs.
+        """
         counted = select(V.idea_id, func.count().label("n")).group_by(V.idea_id).subquery()
+        votes = func.coalesce(counted.c.n, 0)
         rows = self.rows(
-            select(I.id, I.support_count, func.coalesce(counted.c.n, 0))
+            select(I.id, I.support_count, votes)
             .outerjoin(counted, counted.c.idea_id == I.id)
-            .where(I.support_count != func.coalesce(counted.c.n, 0))
+            .where(or_(I.support_count != votes, and_(I.status == IdeaStatus.MERGED.value, votes > 0)))
+            .order_by(I.id)
         )
         return [(r[0], r[1], r[2]) for r in rows]
 

@@ -77,16 +77,21 @@ def postgres_schema_url() -> Iterator[str]:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-@pytest.fixture
-def postgres_url(postgres_schema_url: str) -> str:
+def empty_postgres(schema_url: str) -> str:
+    """Empty every table of the test schema (ids start at 1 again); returns its URL."""
     import psycopg
 
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    schema = postgres_schema_url.rsplit("%3D", 1)[1]
+    schema = schema_url.rsplit("%3D", 1)[1]
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    return postgres_schema_url
+    return schema_url
+
+
+@pytest.fixture
+def postgres_url(postgres_schema_url: str) -> str:
+    return empty_postgres(postgres_schema_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

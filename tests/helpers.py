@@ -131,3 +131,13 @@ def seed_many_votes(store: Store, field_ids: Sequence[str], votes: int, votes_pe
         V = vote_table.c
         tally = select(func.count()).where(V.idea_id == idea_table.c.id).scalar_subquery()
         conn.execute(update(idea_table).where(idea_table.c.id >= first_idea).values(support_count=tally))
+
+
+def assert_supports_consistent(store: Store) -> None:
+    """Every idea's tally equals its vote rows, and no vote sits on a merged idea.
+
+    Hidden ideas keep their votes (hiding takes an idea out of view, it does not erase
+    who supported it), so only merged ones must be empty.
+    """
+    mismatches = store.run(lambda tx: tx.support_mismatches())
+    assert mismatches == [], f"(idea, tally, vote rows) that disagree: {mismatches}"

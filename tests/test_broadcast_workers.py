@@ -19,6 +19,7 @@ from storage.models import BroadcastStatus
 from storage.store import Store
 from tests.cli import spawn_run
 from tests.fake_telegram import FakeTelegram
+from tests.helpers import assert_supports_consistent
 from tests.test_outbox_store import add_residents, new_broadcast
 from tests.test_run import free_port
 
@@ -158,6 +159,7 @@ async def test_two_workers_on_postgresql_share_a_broadcast_within_the_limit(
         await leader.process.wait()
         await until(lambda: standby.said(leading), 30, "the standby to take over")
         await until(lambda: finished(store, broadcast), 60, "the broadcast to finish")
+        assert_supports_consistent(store)
     finally:
         for worker in workers:
             await worker.stop()

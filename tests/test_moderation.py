@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -12,12 +13,12 @@ from sqlalchemy import update
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
-from dialogs.messages import Identity, InboundKind, Outbound
+from dialogs.messages import Identity, Inbound, InboundKind, Outbound
 from storage import moderation as db
 from storage.models import IdeaStatus, action_token_table
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import resident, seed_idea
+from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
 
 ADMIN = Identity("test", "admin")
@@ -28,6 +29,19 @@ def mod_engine(content: Content, languages: Languages, store: Store) -> Iterator
     engine = Engine(content, languages, store, admins=[ADMIN])
     yield engine
     engine.close()
+
+
+VOTERS = 24
+
+
+@pytest.fixture
+def busy_mod_engine(content: Content, languages: Languages, store_url: str) -> Iterator[Engine]:
+    """On SQLite and PostgreSQL, running events in parallel threads, with a connection for each."""
+    shared = Store(store_url, pool_size=VOTERS + 2)
+    engine = Engine(content, languages, shared, admins=[ADMIN], workers=VOTERS + 1)
+    yield engine
+    engine.close()
+    shared.dispose()
 
 
 @pytest.fixture
@@ -159,22 +173,26 @@ async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine,
     assert newer
 
 
-async def test_two_moderators_at_once_first_wins(admin: Chat, mod_engine: Engine, store: Store) -> None:
-    moritz = await make_moderator(admin, mod_engine, "moritz")
-    helga = await make_moderator(admin, mod_engine, "helga")
+async def test_two_moderators_at_once_first_wins(busy_mod_engine: Engine) -> None:
+    store = busy_mod_engine.store
+    admin = Chat(busy_mod_engine, "admin")
+    await admin.onboard()
+    moritz = await make_moderator(admin, busy_mod_engine, "moritz")
+    helga = await make_moderator(admin, busy_mod_engine, "helga")
     idea_id = seed_idea(store, "Gleichzeitig entschieden", status=IdeaStatus.PENDING)
     inbounds = [
         moritz.inbound(InboundKind.COMMAND, f"/approve {idea_id}"),
         helga.inbound(InboundKind.COMMAND, f"/reject {idea_id} doppelt"),
     ]
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(mod_engine.handle_blocking, inbounds))
+        results = list(pool.map(busy_mod_engine.handle_blocking, inbounds))
     texts = [r[0].reply.plain_text for r in results]
     winners = [t for t in texts if "wurde freigegeben." in t or "wurde abgelehnt." in t]
     losers = [t for t in texts if "wurde bereits von test:" in t]
     assert len(winners) == 1 and len(losers) == 1
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status in ("approved", "rejected")
+    assert_supports_consistent(store)
 
 
 PRIVILEGED = [
@@ -184,6 +202,8 @@ PRIVILEGED = [
     "/approve {id}",
     "/reject {id} weil",
     "/hide {id}",
+    "/merge {id} {id2}",
+    "/merge 9999 {id2}",
 ]
 
 
@@ -481,3 +501,56 @@ async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) 
     assert told[0].reply.roles_changed
     await moritz.says("/help")
     assert not moritz.sees("/queue")
+
+
+ROUNDS = 6
+
+
+async def test_merge_during_a_storm_of_votes_loses_no_support(busy_mod_engine: Engine) -> None:
+    """Residents press 👍 while a moderator merges the idea they support into another one.
+
+    Whoever was told "Danke! Sie unterstützen jetzt diese Idee." supports the target
+    afterwards (directly or moved there by the merge); no vote stays on a merged idea and
+    every tally equals its vote rows.
+    """
+    store = busy_mod_engine.store
+    admin = Chat(busy_mod_engine, "admin")
+    await admin.onboard()
+    moritz = await make_moderator(admin, busy_mod_engine, "moritz")
+    voters = [Chat(busy_mod_engine, f"voter{n}") for n in range(VOTERS)]
+    for voter in voters:
+        await voter.onboard()
+    thanked: list[tuple[Chat, int]] = []
+    for round_ in range(ROUNDS):
+        duplicate = seed_idea(store, f"Doppelte Idee {round_}")
+        target = seed_idea(store, f"Zielidee {round_}")
+        for n, voter in enumerate(voters):
+            if n % 4 == 0:  # some already support the target: after the merge they count once
+                await voter.says(f"/start idea_{target}")
+                await voter.presses("👍")
+            await voter.says(f"/start idea_{target if n % 4 == 1 else duplicate}")
+        inbounds = [v.inbound(InboundKind.BUTTON, v.button("👍")) for v in voters]
+        inbounds.insert(VOTERS // 2, moritz.inbound(InboundKind.COMMAND, f"/merge {duplicate} {target}"))
+        barrier = threading.Barrier(len(inbounds))
+
+        def handle(inbound: Inbound, barrier: threading.Barrier = barrier) -> list[Outbound]:
+            barrier.wait()  # all at once, as far as the threads allow
+            return busy_mod_engine.handle_blocking(inbound)
+
+        with ThreadPoolExecutor(len(inbounds)) as pool:
+            results = list(pool.map(handle, inbounds))
+        texts = [r[0].reply.plain_text for r in results]
+        assert any(f"Idee Nr. {duplicate} gehört jetzt zu Idee Nr. {target}." in t for t in texts)
+        for voter, outbounds in zip(voters, [r for r in results if r[0].recipient != moritz.identity], strict=True):
+            text = outbounds[0].reply.plain_text
+            assert "etwas schiefgegangen" not in text
+            if "Danke! Sie unterstützen jetzt diese Idee." in text:
+                thanked.append((voter, target))
+            else:
+                assert "Nur veröffentlichte Ideen können unterstützt werden." in text, text
+    assert thanked
+    for voter, target in thanked:
+        record = resident(store, voter.identity)
+        assert record is not None
+        assert store.run(lambda tx, rid=record.id, idea=target: tx.has_vote(rid, idea)), voter.identity
+    assert_supports_consistent(store)

@@ -11,6 +11,7 @@ from storage import outbox, personal_data, subscriptions
 from storage.models import BroadcastStatus, OutboxStatus
 from storage.store import Store, Tx
 from storage.subscriptions import Audience
+from tests.helpers import assert_supports_consistent
 
 
 @pytest.fixture
@@ -132,5 +133,6 @@ def test_claims_by_concurrent_senders_are_disjoint(postgres_url: str) -> None:
         thread.join()
         assert len(claimed["first"]) == 6 and len(claimed["second"]) == 4
         assert not set(claimed["first"]) & set(claimed["second"])
+        assert_supports_consistent(store)
     finally:
         store.dispose()

@@ -20,7 +20,7 @@ from dialogs.messages import Identity, InboundKind
 from storage.models import processed_event_table
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import resident, seed_idea, support_count
+from tests.helpers import assert_supports_consistent, resident, seed_idea, support_count
 
 WORKERS = 8
 
@@ -65,6 +65,7 @@ def test_read_modify_write_loses_no_update(shared_store: Store) -> None:
     assert record is not None
     assert record.context["n"] == WORKERS * 5
     assert record.version == WORKERS * 5
+    assert_supports_consistent(shared_store)
 
 
 async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_store: Store) -> None:
@@ -83,7 +84,7 @@ async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_sto
     assert len(texts) == 1 and "Danke! Sie unterstützen jetzt diese Idee." in texts[0]
     assert results.count([]) == WORKERS - 1, "the other taps are answered quietly: the thanks stays on screen"
     assert support_count(shared_store, idea_id) == 1
-    assert shared_store.run(lambda tx: tx.support_mismatches()) == []
+    assert_supports_consistent(shared_store)
 
 
 async def test_concurrent_events_of_one_resident_lose_no_transition(busy_engine: Engine, shared_store: Store) -> None:
@@ -100,6 +101,7 @@ async def test_concurrent_events_of_one_resident_lose_no_transition(busy_engine:
     assert after.version == before.version + WORKERS * 3
     generations = sorted(int(r[0].reply.all_buttons()[0].payload.split(".")[0]) for r in results)
     assert len(set(generations)) == WORKERS * 3, "every event saw the state the previous one left"
+    assert_supports_consistent(shared_store)
 
 
 async def test_same_event_delivered_concurrently_is_processed_once(busy_engine: Engine, shared_store: Store) -> None:
@@ -111,6 +113,7 @@ async def test_same_event_delivered_concurrently_is_processed_once(busy_engine: 
     answered = [r for r in results if r]
     assert len(answered) == 1
     assert answered[0][0].reply.plain_text.startswith("Einstellungen")
+    assert_supports_consistent(shared_store)
 
 
 async def test_first_contact_twice_at_once_creates_one_resident(busy_engine: Engine, shared_store: Store) -> None:
@@ -121,6 +124,7 @@ async def test_first_contact_twice_at_once_creates_one_resident(busy_engine: Eng
     assert all("Bitte wählen Sie Ihre Sprache" in r[0].reply.plain_text for r in results)
     record = resident(shared_store, chat.identity)
     assert record is not None and record.state == "language"
+    assert_supports_consistent(shared_store)
 
 
 def test_votes_of_many_residents_add_up(shared_store: Store) -> None:
@@ -138,7 +142,7 @@ def test_votes_of_many_residents_add_up(shared_store: Store) -> None:
     with ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(vote, [f"r{i}" for i in range(40)]))
     assert support_count(shared_store, idea_id) == 40
-    assert shared_store.run(lambda tx: tx.support_mismatches()) == []
+    assert_supports_consistent(shared_store)
 
 
 def test_old_event_ids_are_pruned(shared_store: Store) -> None:
