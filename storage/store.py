@@ -440,7 +440,7 @@ class Tx:
         )
         return {
             "resident": _jsonable(resident),
-            "conversation": _jsonable(conversations[0]) if conversations else None,
+            "conversation": _for_people(_jsonable(conversations[0])) if conversations else None,
             "supported_ideas": [
                 {"idea_id": idea_id, "title": title, "supported_at": at.isoformat()} for idea_id, title, at in votes
             ],
@@ -481,6 +481,18 @@ def _idea_dict(idea: IdeaRecord) -> dict[str, Any]:
         "created_at": idea.created_at,
         "updated_at": idea.updated_at,
     }
+
+
+MENU_STATE_KEYS = frozenset({"g", "m", "l", "pressed"})
+"""Context keys that only tell the engine which menu is on screen: nothing a person reads."""
+
+
+def _for_people(conversation: dict[str, Any]) -> dict[str, Any]:
+    """A conversation as its resident reads it in their export: without the internal menu state."""
+    context = conversation.get("context")
+    if isinstance(context, dict):
+        conversation = {**conversation, "context": {k: v for k, v in context.items() if k not in MENU_STATE_KEYS}}
+    return conversation
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,8 @@ async def test_export_holds_everything_stored_about_the_resident(erika: Chat, st
     assert data["resident"]["language"] == "de"
     assert data["resident"]["city"] == "aalen"
     assert data["conversation"]["state"] == "privacy"
+    internal = {"g", "m", "l", "pressed"} & set(data["conversation"]["context"])
+    assert not internal, f"the export is for people: no menu state {internal}"
     assert [v["idea_id"] for v in data["supported_ideas"]] == [idea_id]
     assert [i["title"] for i in data["submitted_ideas"]] == ["Mehr Fahrradbügel"]
     assert data["submitted_ideas"][0]["status"] == "pending"
