@@ -56,7 +56,8 @@ class MatrixResident:
                 if room_id == self.room and isinstance(event, RoomMessageNotice) and event.sender != self.user:
                     self.notices.append(event)
 
-    async def invite(self, bot_user: str, encrypted: bool = False) -> None:
+    async def invite(self, bot_user: str, encrypted: bool = False) -> RoomMessageNotice:
+        """A direct room with the bot; returns the bot's greeting."""
         state = [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
         response = await self.client.room_create(
             is_direct=True, invite=[bot_user], initial_state=state if encrypted else ()
@@ -67,9 +68,10 @@ class MatrixResident:
         while True:
             members = await self.client.joined_members(self.room)
             if bot_user in [m.user_id for m in members.members]:  # type: ignore[union-attr]
-                return
+                break
             assert time.monotonic() < deadline, "the bot did not accept the invite"
             await asyncio.sleep(0.1)
+        return await self.wait_for_notices(len(self.notices) + 1)
 
     async def send(self, content: dict[str, Any], kind: str = "m.room.message") -> str:
         response = await self.client.room_send(self.room, kind, content)
@@ -313,8 +315,8 @@ async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> Non
             await resident.invite(bot_user)
             for _ in range(5):
                 await resident.send({"msgtype": "m.text", "body": "/help"})
-            await resident.wait_for_notices(5, timeout=40)
-            assert all("So funktioniert es" in n.body for n in resident.notices)
+            await resident.wait_for_notices(6, timeout=40)
+            assert all("So funktioniert es" in n.body for n in resident.notices[1:])
         finally:
             await resident.close()
             await bot.stop()
@@ -421,7 +423,7 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
         proxy.hold_bodies_with = None
         process, _line = await start_run(env)
         try:
-            await anna.wait_for_notices(2)
+            await anna.wait_for_notices(3)
             await asyncio.sleep(2)  # a second copy would have arrived by now
             await anna.catch_up()
         finally:
@@ -430,5 +432,5 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
     finally:
         await proxy.stop()
     answers = [n.body for n in anna.notices]
-    assert len(answers) == 2, answers
-    assert "Stadt" in answers[1]
+    assert len(answers) == 3, answers  # the greeting, the answer to /start, the kept answer
+    assert "Stadt" in answers[2]
