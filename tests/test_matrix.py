@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import AsyncClient, RoomCreateResponse, RoomMessageNotice, RoomSendResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    RoomCreateResponse,
+    RoomMessageFile,
+    RoomMessageNotice,
+    RoomSendResponse,
+    SyncResponse,
+)
 
 from bot.adapters.matrix import MatrixAdapter, to_html, to_plain
 from dialogs.engine import Engine
@@ -41,6 +48,9 @@ class MatrixResident:
         self.client = AsyncClient(synapse.url, self.user)
         self.room = ""
         self.notices: list[RoomMessageNotice] = []
+        self.files: list[RoomMessageFile] = []
+        self.invited_to: list[str] = []
+        """Rooms others (the bot) invited this person to."""
         self.since: str | None = None
 
     async def login(self) -> None:
@@ -51,10 +61,13 @@ class MatrixResident:
         response = await self.client.sync(timeout=timeout, since=self.since)
         assert isinstance(response, SyncResponse)
         self.since = response.next_batch
+        self.invited_to.extend(response.rooms.invite)
         for room_id, room in response.rooms.join.items():
             for event in room.timeline.events:
                 if room_id == self.room and isinstance(event, RoomMessageNotice) and event.sender != self.user:
                     self.notices.append(event)
+                if room_id == self.room and isinstance(event, RoomMessageFile) and event.sender != self.user:
+                    self.files.append(event)
 
     async def invite(self, bot_user: str, encrypted: bool = False) -> RoomMessageNotice:
         """A direct room with the bot; returns the bot's greeting."""
@@ -434,3 +447,140 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
     answers = [n.body for n in anna.notices]
     assert len(answers) == 3, answers  # the greeting, the answer to /start, the kept answer
     assert "Stadt" in answers[2]
+
+
+async def until(condition: Any, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+async def test_arbitrary_unicode_never_silences_matrix(
+    engine: Engine, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Whatever is typed at a numbered menu (², a 5,000-digit number, any Unicode), the bot answers on."""
+    from tests.helpers import arbitrary_texts
+
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        texts = arbitrary_texts(12)
+        for start in range(0, len(texts), 5):  # at a person's pace: no notice to slow down
+            for text in texts[start : start + 5]:
+                await anna.client.room_send(anna.room, "m.room.message", {"msgtype": "m.text", "body": text})
+            await asyncio.sleep(1)
+        await anna.send({"msgtype": "m.text", "body": "/help"})
+        deadline = time.monotonic() + 40
+        while not any("So funktioniert es" in n.body for n in anna.notices):
+            assert time.monotonic() < deadline, "the bot stopped answering"
+            await anna._sync()
+        assert bot.alive()
+    finally:
+        await bot.stop()
+
+
+async def test_sixty_messages_while_down_are_all_answered_once_in_order(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    ideas = [seed_idea(store, f"Idee Nummer {n:02d} für Aalen") for n in range(60)]
+    bot = await start_bot(engine, synapse, bot_user)
+    await anna.invite(bot_user)
+    await anna.says("/start")
+    await anna.says("1")
+    await anna.says("Aalen")
+    await bot.stop()
+
+    before = len(anna.notices)
+    for idea_id in ideas:
+        await anna.send({"msgtype": "m.text", "body": f"/start idea_{idea_id}"})
+    restarted = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.wait_for_notices(before + 60, timeout=90)
+        await asyncio.sleep(2)  # a repeated answer would have arrived by now
+        await anna.catch_up()
+        answers = [n.body for n in anna.notices[before:]]
+        assert len(answers) == 60, "each message answered once"
+        shown = [next(line for line in a.splitlines() if "Idee Nummer" in line) for a in answers]
+        assert [s.split("Idee Nummer ")[1][:2] for s in shown] == [f"{n:02d}" for n in range(60)], "in order"
+    finally:
+        await restarted.stop()
+
+
+async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str
+) -> None:
+    """nio knows no room before its first sync: sending must not depend on its room list."""
+    from dialogs.messages import Identity, InboundKind
+    from storage import moderation as moderation_db
+    from storage import outbox
+    from storage.models import ALL_CITIES, IdeaStatus, Role
+    from storage.subscriptions import Audience
+    from tests.chat import Chat
+    from tests.helpers import resident, start_broadcasts, wait_until_finished
+
+    people = [MatrixResident(synapse, f"nachbar{next(_names)}") for _ in range(20)]
+    bot = await start_bot(engine, synapse, bot_user)
+
+    async def onboard(person: MatrixResident) -> None:
+        await person.login()
+        await person.invite(bot_user)
+        await person.says("1")
+        await person.says("Aalen")
+        await person.says(person.number_of("Ja, Neuigkeiten aus Aalen"))
+
+    try:
+        await asyncio.gather(*(onboard(p) for p in people))
+        author = people[0]
+        record = resident(store, Identity("matrix", author.user))
+        assert record is not None
+        idea_id = store.run(
+            lambda tx: tx.create_idea(
+                title="Bänke am Kocherufer",
+                description="Mehr Bänke zum Ausruhen entlang des Kochers in Aalen.",
+                field_id="mobilitaet",
+                city="aalen",
+                author_id=record.id,
+                now=store.now(),
+                status=IdeaStatus.PENDING,
+            )
+        )
+        await bot.stop()
+
+        bot = await start_bot(engine, synapse, bot_user)
+        service = await start_broadcasts(engine, [bot.transport(1000)])
+        news = "Die Stadtbibliothek Aalen hat jetzt sonntags geöffnet."
+        counts = [len(p.notices) for p in people]
+        broadcast_id = store.run(
+            lambda tx: outbox.create_broadcast(
+                tx,
+                author=("matrix", author.user, author.room, "de"),
+                text=news,
+                audience=Audience(city="aalen"),
+                idea_id=None,
+                button=None,
+                send_at=store.now(),
+                now=store.now(),
+            )
+        )
+        await wait_until_finished(store, broadcast_id, timeout=60)
+        await service.stop()
+        for person, count in zip(people, counts, strict=True):
+            await person.wait_for_notices(count + 1)
+            assert any(news in n.body for n in person.notices[count:]), person.user
+
+        await bot.stop()
+        bot = await start_bot(engine, synapse, bot_user)
+        moderator = Chat(engine, "moderatorin")
+        store.run(
+            lambda tx: moderation_db.grant(tx, "test", "moderatorin", Role.MODERATOR, ALL_CITIES, "t", store.now())
+        )
+        before = len(author.notices)
+        outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, f"/approve {idea_id}"))
+        await bot.delivery.deliver(o for o in outbounds if o.recipient.platform == "matrix")
+        told = await author.wait_for_notices(before + 1)
+        assert "Bänke am Kocherufer" in told.body and "veröffentlicht" in told.body, told.body
+    finally:
+        for person in people:
+            await person.close()
+        await bot.stop()
