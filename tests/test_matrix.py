@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,13 +23,15 @@ from nio import (
 
 from bot.adapters.matrix import MatrixAdapter, to_html, to_plain
 from dialogs.engine import Engine
-from dialogs.messages import Block, Button, Reply, Span
+from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
 from tests.helpers import seed_idea, support_count
 from tests.synapse_server import Synapse, why_not
 
 pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
 _names = itertools.count(1)
+EVERY_EVENT = {"room": {"timeline": {"limit": 500}}}
+"""The residents' clients see every event (Synapse sends 10 per room without a filter)."""
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ class MatrixResident:
         await self._sync(0)
 
     async def _sync(self, timeout: int = 1000) -> None:
-        response = await self.client.sync(timeout=timeout, since=self.since)
+        response = await self.client.sync(timeout=timeout, since=self.since, sync_filter=EVERY_EVENT)
         assert isinstance(response, SyncResponse)
         self.since = response.next_batch
         self.invited_to.extend(response.rooms.invite)
@@ -469,7 +472,7 @@ async def test_arbitrary_unicode_never_silences_matrix(
         for start in range(0, len(texts), 5):  # at a person's pace: no notice to slow down
             for text in texts[start : start + 5]:
                 await anna.client.room_send(anna.room, "m.room.message", {"msgtype": "m.text", "body": text})
-            await asyncio.sleep(1)
+            await asyncio.sleep(2.5)
         await anna.send({"msgtype": "m.text", "body": "/help"})
         deadline = time.monotonic() + 40
         while not any("So funktioniert es" in n.body for n in anna.notices):
@@ -583,4 +586,151 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
     finally:
         for person in people:
             await person.close()
+        await bot.stop()
+
+
+async def test_what_is_not_plain_text_and_what_comes_too_fast(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Other message types, edits, rich replies, Element's 👍️, the export as a file, a burst, leaving."""
+    from dialogs.messages import Identity
+    from tests.helpers import resident
+
+    idea_id = seed_idea(store, "Trinkbrunnen am Marktplatz")
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        for content in (
+            {"msgtype": "m.image", "body": "foto.jpg", "url": "mxc://localhost/abc"},
+            {"msgtype": "m.file", "body": "plan.pdf", "url": "mxc://localhost/abc"},
+            {"msgtype": "m.audio", "body": "gruss.ogg", "url": "mxc://localhost/abc"},
+            {"msgtype": "m.emote", "body": "winkt"},
+            {"msgtype": "m.location", "body": "Marktplatz", "geo_uri": "geo:48.83,10.09"},
+        ):
+            before = len(anna.notices)
+            await anna.send(content)
+            answer = await anna.wait_for_notices(before + 1)
+            assert "Ich kann nur Text lesen" in answer.body and "1. Deutsch" in answer.body, answer.body
+
+        sent = await anna.send({"msgtype": "m.text", "body": "2"})
+        await anna.wait_for_notices(len(anna.notices) + 1)
+        assert "Please choose your city" in anna.last or "city" in anna.last, anna.last
+        before = len(anna.notices)
+        await anna.send(
+            {
+                "msgtype": "m.text",
+                "body": "* 1",
+                "m.new_content": {"msgtype": "m.text", "body": "1"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": sent},
+            }
+        )
+        quoted = anna.notices[-1]
+        await anna.send(
+            {
+                "msgtype": "m.text",
+                "body": f"> <{bot_user}> {quoted.body.splitlines()[0]}\n\nAalen",
+                "m.relates_to": {"m.in_reply_to": {"event_id": quoted.event_id}},
+            }
+        )
+        await anna.wait_for_notices(before + 1)
+        assert "What would you like to do?" in anna.last, "the edit is ignored, the reply read without its quote"
+
+        await anna.says(f"/start idea_{idea_id}")
+        idea_message = anna.notices[-1].event_id
+        before = len(anna.notices)
+        await anna.send(
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": idea_message, "key": "👍\ufe0f"}}, "m.reaction"
+        )
+        await anna.wait_for_notices(before + 1)
+        assert support_count(store, idea_id) == 1, "Element's 👍️ (with U+FE0F) supports the idea"
+
+        await anna.says("/privacy")
+        await anna.says(anna.number_of("Export my data"))
+        deadline = time.monotonic() + 20
+        while not anna.files:
+            assert time.monotonic() < deadline, "no file"
+            await anna._sync()
+        export = anna.files[-1]
+        assert export.source["content"]["info"]["mimetype"] == "application/json"
+        download = await anna.client.download(export.url)
+        data = json.loads(download.body)  # type: ignore[union-attr]
+        assert data["resident"]["user_id"] == anna.user
+        assert not {"g", "m", "l", "pressed"} & set(data["conversation"]["context"])
+        assert all(not n.body.lstrip().startswith("{") for n in anna.notices), "no raw JSON as a notice"
+
+        before = len(anna.notices)
+        for _ in range(50):
+            await anna.send({"msgtype": "m.text", "body": "/help"})
+        await anna.wait_for_notices(before + 2, timeout=40)
+        await asyncio.sleep(2)
+        await anna.catch_up()
+        slow = [n for n in anna.notices[before:] if "You are sending messages very quickly" in n.body]
+        assert len(slow) == 1, "one notice to slow down for the whole burst"
+
+        await anna.client.room_leave(anna.room)
+        await until(
+            lambda: (r := resident(store, Identity("matrix", anna.user))) is not None and r.unreachable_since,
+            "the resident who left is marked unreachable",
+        )
+        joined = await bot.client.joined_rooms()
+        assert anna.room not in joined.rooms  # type: ignore[union-attr]
+    finally:
+        await bot.stop()
+
+
+async def test_group_rooms_get_no_dialogue_and_no_private_replies(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Only rooms of two hold the dialogue; a moderator's alert avoids a room that has grown."""
+    from storage import moderation as moderation_db
+    from storage.models import ALL_CITIES, Role
+    from tests.chat import Chat
+
+    ben = MatrixResident(synapse, f"ben{next(_names)}")
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await ben.login()
+        created = await ben.client.room_create(invite=[bot_user, anna.user])
+        assert isinstance(created, RoomCreateResponse)
+        group = created.room_id
+        await anna.client.join(group)
+        await until(lambda: group in bot.client.rooms, "the bot joins the group room", 20)
+        await ben.client.room_send(group, "m.room.message", {"msgtype": "m.text", "body": "/start"})
+        ben.room = group
+        pointer = await ben.wait_for_notices(1)
+        assert "Direktchat" in pointer.body and bot_user in pointer.body
+        await ben.client.room_send(group, "m.room.message", {"msgtype": "m.text", "body": "1"})
+        await asyncio.sleep(1.5)
+        await ben.catch_up()
+        assert all("Direktchat" in n.body for n in ben.notices), "no dialogue in a group room"
+
+        await anna.invite(bot_user)
+        await anna.says("1")
+        await anna.says("Aalen")
+        now = store.now()
+        store.run(lambda tx: moderation_db.grant(tx, "matrix", anna.user, Role.MODERATOR, ALL_CITIES, "t", now))
+        await anna.client.room_invite(anna.room, ben.user)
+        await ben.client.join(anna.room)
+        await until(lambda: bot.client.rooms[anna.room].member_count == 3, "the room has grown", 20)
+        before = len(anna.notices)
+        author = Chat(engine, "autorin")
+        await author.onboard()
+        await author.presses("Idee einreichen")
+        await author.presses("Einverstanden")
+        await author.says("Schattenbäume am Spielplatz")
+        await author.says("Mehr Schatten für Kinder auf dem Spielplatz im Sommer.")
+        await author.presses("Mobilität")
+        await author.presses("Aalen")
+        outbounds = await author.send(author.inbound(InboundKind.BUTTON, author.button("✅ Absenden")))
+        alerts = [o for o in outbounds if o.recipient.platform == "matrix"]
+        assert alerts, "the moderator is alerted"
+        await bot.delivery.deliver(alerts)
+        deadline = time.monotonic() + 20
+        while not anna.invited_to:
+            assert time.monotonic() < deadline, "no direct room for the alert"
+            await anna._sync()
+        await anna.catch_up()
+        assert len(anna.notices) == before, "nothing for the moderator in a room of three"
+    finally:
+        await ben.close()
         await bot.stop()

@@ -15,6 +15,7 @@ import asyncio
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
@@ -82,6 +83,9 @@ FIRST_SYNC_WAIT = 60.0
 NOT_TEXT = (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageUnknown, StickerEvent)
 """Emotes, images, files, audio, video, locations, stickers: answered with "I can only read text"."""
 SEND_ATTEMPTS = 6
+PACE_RATE, PACE_BURST = 2.0, 10
+SLOW_NOTICE_GAP = 60.0
+"""What one person types: ten messages at once, then two a second; beyond that a notice to slow down."""
 
 
 class MatrixLoginError(RuntimeError):
@@ -168,9 +172,9 @@ class MatrixAdapter:
         self._inviters: dict[str, str] = {}
         """Rooms being joined on an invite, greeted once a sync shows the join: room id -> inviter."""
         self._warned_encrypted: set[str] = set()
-        self._pace = RateLimiter()
-        self._slowed: set[str] = set()
-        """Senders told to slow down, until the pace allows them again."""
+        self._pace = RateLimiter(rate=PACE_RATE, burst=PACE_BURST)
+        self._slowed: dict[str, float] = {}
+        """When each sender was last told to slow down (monotonic): once per burst is enough."""
 
     def transport(self, rate: float) -> MatrixTransport:
         return MatrixTransport(self, rate)
@@ -233,7 +237,12 @@ class MatrixAdapter:
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Matrix background work failed", exc_info=task.exception())
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -348,7 +357,7 @@ class MatrixAdapter:
             relation = event.source.get("content", {}).get("m.relates_to") or {}
             if relation.get("rel_type") == "m.replace":
                 return  # an edit of an earlier message: that one was answered already
-            if not catching_up and not self._keeps_pace(room_id, event.sender):
+            if not catching_up and not await self._keeps_pace(room_id, event.sender):
                 return
             text = strip_reply_fallback(event.body) if "m.in_reply_to" in relation else event.body
             text = text.strip()
@@ -383,14 +392,16 @@ class MatrixAdapter:
         elif isinstance(event, MegolmEvent):
             await self._say_cannot_decrypt(room_id)
 
-    def _keeps_pace(self, room_id: str, sender: str) -> bool:
+    async def _keeps_pace(self, room_id: str, sender: str) -> bool:
         """A person types a few messages a second at most: beyond that, one notice to slow down."""
         if self._pace.allow(sender):
-            self._slowed.discard(sender)
             return True
-        if sender not in self._slowed:
-            self._slowed.add(sender)
-            _ = self.engine.languages.get(None).gettext
+        now = time.monotonic()
+        if now - self._slowed.get(sender, -SLOW_NOTICE_GAP) >= SLOW_NOTICE_GAP:
+            self._slowed = {k: v for k, v in self._slowed.items() if now - v < SLOW_NOTICE_GAP}
+            self._slowed[sender] = now
+            contact = await asyncio.to_thread(self.engine.store.run, lambda tx: contact_of(tx, PLATFORM, sender))
+            _ = self.engine.languages.get(contact.language if contact else None).gettext
             text = _("You are sending messages very quickly. Please wait a moment and try again.")
             self._spawn(self._say(room_id, text))
         return False
