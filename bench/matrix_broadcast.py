@@ -7,7 +7,7 @@ before its first sync), waits until Synapse's message bucket is full again, and 
 broadcast with MATRIX_RATE (default 2 a second). Measured: the time from the broadcast's
 start to its last delivery, the achieved rate, and the rate Synapse's limit allows.
 
-Usage:  python bench/matrix_broadcast.py [--residents 20] [--rate 2]
+Usage:  PYTHONPATH=. python bench/matrix_broadcast.py [--residents 20] [--rate 2]
 """
 
 from __future__ import annotations

@@ -83,6 +83,7 @@ FIRST_SYNC_WAIT = 60.0
 NOT_TEXT = (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageUnknown, StickerEvent)
 """Emotes, images, files, audio, video, locations, stickers: answered with "I can only read text"."""
 SEND_ATTEMPTS = 6
+JOIN_ATTEMPTS = 6
 PACE_RATE, PACE_BURST = 2.0, 10
 SLOW_NOTICE_GAP = 60.0
 """What one person types: ten messages at once, then two a second; beyond that a notice to slow down."""
@@ -169,6 +170,7 @@ class MatrixAdapter:
         self._synced = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._room_locks: dict[str, asyncio.Lock] = {}
+        self._joining = asyncio.Lock()
         self._inviters: dict[str, str] = {}
         """Rooms being joined on an invite, greeted once a sync shows the join: room id -> inviter."""
         self._warned_encrypted: set[str] = set()
@@ -437,26 +439,28 @@ class MatrixAdapter:
             log.info("a note to a Matrix room was not delivered")
 
     async def _join(self, room_id: str, inviter: str) -> None:
-        """Join a room the bot was invited to, waiting out rate limits (in the background)."""
-        backoff = 1.0
+        """Join a room the bot was invited to, in the background: one join at a time, each
+        waiting out the homeserver's rate limit as long as it asks (never holding up receiving)."""
         self._inviters[room_id] = inviter
-        for _attempt in range(10):
-            try:
-                response = await self.client.join(room_id)
-            except (OSError, TimeoutError, ClientError) as err:
-                log.info("joining a Matrix room failed (%s); trying again", type(err).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            if not isinstance(response, JoinError):
-                return
-            retry = getattr(response, "retry_after_ms", None)
-            if response.status_code != "M_LIMIT_EXCEEDED" and not retry:
-                log.warning("could not join a room it was invited to: %s", response.message)
-                break
-            await asyncio.sleep((retry or 1000) / 1000)
-        else:
-            log.warning("gave up joining a Matrix room it was invited to")
+        failures = 0
+        async with self._joining:
+            while failures < JOIN_ATTEMPTS:
+                try:
+                    response = await self.client.join(room_id)
+                except (OSError, TimeoutError, ClientError) as err:
+                    failures += 1
+                    log.info("joining a Matrix room failed (%s); trying again", type(err).__name__)
+                    await asyncio.sleep(min(2.0**failures, 60.0))
+                    continue
+                if not isinstance(response, JoinError):
+                    return
+                retry = getattr(response, "retry_after_ms", None)
+                if response.status_code != "M_LIMIT_EXCEEDED" and not retry:
+                    log.warning("could not join a room it was invited to: %s", response.message)
+                    break
+                await asyncio.sleep((retry or 1000) / 1000)
+            else:
+                log.warning("gave up joining a Matrix room it was invited to")
         self._inviters.pop(room_id, None)
 
     async def _greet(self, room_id: str, inviter: str) -> None:
