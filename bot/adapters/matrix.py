@@ -244,7 +244,7 @@ class MatrixAdapter:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("Matrix background work failed", exc_info=task.exception())
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     # -- receiving ----------------------------------------------------------------------------
 
