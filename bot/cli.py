@@ -25,7 +25,7 @@ from bot.ideas import ImportFileError
 from bot.reply_outbox import ReplyOutbox
 from bot.retention import RetentionJob
 from bot.web.clients import NewSessionLimit
-from bot.web.server import WebTransport, create_app
+from bot.web.server import WebTransport, create_app, watch_loop
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
 from storage.database import DatabaseUrlError
@@ -186,6 +186,10 @@ async def _run(settings: Settings) -> int:
                 f"Matrix did not accept the bot ({err}); check MATRIX_HOMESERVER, MATRIX_USER and "
                 "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN"
             ) from err
+    if telegram is not None:
+        watch_loop(app, "telegram", telegram.alive)
+    if matrix is not None:
+        watch_loop(app, "matrix", matrix.alive)
     transports: list[Transport] = [WebTransport(app, settings.web_broadcast_rate)]
     if telegram is not None:
         transports.append(telegram.transport())

@@ -21,6 +21,7 @@ from typing import Any, cast
 from transitions import EventData, Machine
 
 from dialogs import broadcast_compose, broadcast_list, moderation, screens, staff
+from dialogs.choice import option_index
 from dialogs.content import Content
 from dialogs.i18n import Languages
 from dialogs.messages import (
@@ -308,9 +309,8 @@ class Engine:
     def _action_by_number(turn: Turn, text: str) -> str | None:
         """Typing 2 chooses the second option, on platforms that show options as a numbered list."""
         menu = turn.ctx.get("m", [])
-        if text.isdigit() and 1 <= int(text) <= len(menu):
-            return str(menu[int(text) - 1])
-        return None
+        index = option_index(text, len(menu))
+        return None if index is None else str(menu[index])
 
     # -- replies ------------------------------------------------------------------------------
 

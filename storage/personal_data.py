@@ -111,8 +111,17 @@ def _erase_resident(tx: Tx, person: Person) -> None:
     tx.execute(delete(resident_table).where(R.id == person.resident_id))
 
 
+MENU_STATE_KEYS = frozenset({"g", "m", "l", "pressed"})
+"""Context keys that only tell the engine which menu is on screen: nothing a person reads."""
+
+
 def _export_conversation(tx: Tx, person: Person) -> list[dict[str, Any]]:
-    return _rows(tx, select(conversation_table).where(C.resident_id == person.resident_id))
+    """The conversation as its resident reads it: without the internal menu state."""
+    rows = _rows(tx, select(conversation_table).where(C.resident_id == person.resident_id))
+    for row in rows:
+        if isinstance(row.get("context"), dict):
+            row["context"] = {k: v for k, v in row["context"].items() if k not in MENU_STATE_KEYS}
+    return rows
 
 
 def _erase_conversation(tx: Tx, person: Person) -> None:

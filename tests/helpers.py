@@ -141,3 +141,21 @@ def assert_supports_consistent(store: Store) -> None:
     """
     mismatches = store.run(lambda tx: tx.support_mismatches())
     assert mismatches == [], f"(idea, tally, vote rows) that disagree: {mismatches}"
+
+
+def arbitrary_texts(count: int = 30) -> list[str]:
+    """Texts hypothesis makes up: any Unicode, shapes of numbers in every script, very long digits."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    numberish = st.from_regex(r"\s*(Nr\.?|#)?\s*[0-9²³¹٠-٩０-９߀-߉]{1,8}[.)]?\s*", fullmatch=True)
+    strategy = st.one_of(st.text(max_size=300), numberish)
+    found: list[str] = []
+
+    @settings(max_examples=count, database=None, deadline=None)
+    @given(strategy)
+    def collect(text: str) -> None:
+        found.append(text)
+
+    collect()
+    return ["²", "1" * 5000, "Nr. ²", *found]

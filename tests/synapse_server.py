@@ -54,14 +54,16 @@ registration_shared_secret: "{secret}"
 report_stats: false
 enable_metrics: false
 suppress_key_server_warning: true
-rc_message: {{per_second: {message_rate}, burst_count: {message_burst}}}
+{limits}rc_login:
+  address: {{per_second: 1000, burst_count: 1000}}
+  account: {{per_second: 1000, burst_count: 1000}}
+"""
+
+LIFTED = """rc_message: {{per_second: {message_rate}, burst_count: {message_burst}}}
 rc_joins: {{local: {{per_second: 1000, burst_count: 1000}}}}
 rc_invites:
   per_room: {{per_second: 1000, burst_count: 1000}}
   per_user: {{per_second: 1000, burst_count: 1000}}
-rc_login:
-  address: {{per_second: 1000, burst_count: 1000}}
-  account: {{per_second: 1000, burst_count: 1000}}
 """
 
 LOG = """version: 1
@@ -73,8 +75,14 @@ disable_existing_loggers: false
 
 
 class Synapse:
-    def __init__(self, directory: Path, message_rate: float = 1000, message_burst: int = 1000) -> None:
-        """`message_rate` and `message_burst` are Synapse's rc_message: low values make it answer 429."""
+    def __init__(
+        self, directory: Path, message_rate: float = 1000, message_burst: int = 1000, *, default_limits: bool = False
+    ) -> None:
+        """`message_rate` and `message_burst` are Synapse's rc_message: low values make it answer 429.
+
+        With `default_limits`, messages, joins and invites have Synapse's own defaults (messages:
+        0.2 a second after a burst of 10; joins: 0.1 a second after 10); logins stay lifted."""
+        self.default_limits = default_limits
         self.dir = directory
         self.message_rate = message_rate
         self.message_burst = message_burst
@@ -89,8 +97,9 @@ class Synapse:
             dir=self.dir,
             port=self.port,
             secret=SECRET,
-            message_rate=self.message_rate,
-            message_burst=self.message_burst,
+            limits=""
+            if self.default_limits
+            else LIFTED.format(message_rate=self.message_rate, message_burst=self.message_burst),
         )
         config.write_text(text, encoding="utf-8")
         (self.dir / "log.yaml").write_text(LOG.format(dir=self.dir), encoding="utf-8")

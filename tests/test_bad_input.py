@@ -176,3 +176,23 @@ async def test_a_skipped_duplicate_is_logged(engine: Engine, caplog: pytest.LogC
     skipped = [r for r in caplog.records if "telegram-update-78" in r.getMessage()]
     assert [r.levelno for r in skipped] == [logging.INFO]
     assert "test" in skipped[0].getMessage() and "paula" not in skipped[0].getMessage()
+
+
+@pytest.mark.parametrize("typed", ["²", "1" * 5000, "٢", "２", "-1", "0", "1.5"])
+async def test_a_number_that_is_not_an_option_number_is_not_understood(erika: Chat, typed: str) -> None:
+    """Superscripts and other digits pass str.isdigit(), yet int() refuses them: they are just text."""
+    await erika.onboard()
+    await erika.says(typed)
+    assert erika.sees("Das habe ich leider nicht verstanden"), erika.reply.plain_text
+    assert erika.sees("Was möchten Sie tun?")
+
+
+@pytest.mark.parametrize("typed", ["2", "2.", " 2 ", "Nr. 2", "nr 2", "#2"])
+async def test_an_option_number_may_be_typed_in_several_shapes(erika: Chat, typed: str) -> None:
+    await erika.onboard()
+    await erika.says("/menu")
+    await erika.presses(erika.labels()[1])
+    expected = erika.reply.plain_text
+    await erika.says("/menu")
+    await erika.says(typed)
+    assert erika.reply.plain_text == expected

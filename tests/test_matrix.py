@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -11,17 +12,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import AsyncClient, RoomCreateResponse, RoomMessageNotice, RoomSendResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    RoomCreateResponse,
+    RoomMessageFile,
+    RoomMessageNotice,
+    RoomSendResponse,
+    SyncResponse,
+)
 
 from bot.adapters.matrix import MatrixAdapter, to_html, to_plain
 from dialogs.engine import Engine
-from dialogs.messages import Block, Button, Reply, Span
+from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
 from tests.helpers import seed_idea, support_count
 from tests.synapse_server import Synapse, why_not
 
 pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
 _names = itertools.count(1)
+EVERY_EVENT = {"room": {"timeline": {"limit": 500}}}
+"""The residents' clients see every event (Synapse sends 10 per room without a filter)."""
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +51,9 @@ class MatrixResident:
         self.client = AsyncClient(synapse.url, self.user)
         self.room = ""
         self.notices: list[RoomMessageNotice] = []
+        self.files: list[RoomMessageFile] = []
+        self.invited_to: list[str] = []
+        """Rooms others (the bot) invited this person to."""
         self.since: str | None = None
 
     async def login(self) -> None:
@@ -48,15 +61,19 @@ class MatrixResident:
         await self._sync(0)
 
     async def _sync(self, timeout: int = 1000) -> None:
-        response = await self.client.sync(timeout=timeout, since=self.since)
+        response = await self.client.sync(timeout=timeout, since=self.since, sync_filter=EVERY_EVENT)
         assert isinstance(response, SyncResponse)
         self.since = response.next_batch
+        self.invited_to.extend(response.rooms.invite)
         for room_id, room in response.rooms.join.items():
             for event in room.timeline.events:
                 if room_id == self.room and isinstance(event, RoomMessageNotice) and event.sender != self.user:
                     self.notices.append(event)
+                if room_id == self.room and isinstance(event, RoomMessageFile) and event.sender != self.user:
+                    self.files.append(event)
 
-    async def invite(self, bot_user: str, encrypted: bool = False) -> None:
+    async def invite(self, bot_user: str, encrypted: bool = False) -> RoomMessageNotice:
+        """A direct room with the bot; returns the bot's greeting."""
         state = [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
         response = await self.client.room_create(
             is_direct=True, invite=[bot_user], initial_state=state if encrypted else ()
@@ -67,9 +84,10 @@ class MatrixResident:
         while True:
             members = await self.client.joined_members(self.room)
             if bot_user in [m.user_id for m in members.members]:  # type: ignore[union-attr]
-                return
+                break
             assert time.monotonic() < deadline, "the bot did not accept the invite"
             await asyncio.sleep(0.1)
+        return await self.wait_for_notices(len(self.notices) + 1)
 
     async def send(self, content: dict[str, Any], kind: str = "m.room.message") -> str:
         response = await self.client.room_send(self.room, kind, content)
@@ -313,8 +331,8 @@ async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> Non
             await resident.invite(bot_user)
             for _ in range(5):
                 await resident.send({"msgtype": "m.text", "body": "/help"})
-            await resident.wait_for_notices(5, timeout=40)
-            assert all("So funktioniert es" in n.body for n in resident.notices)
+            await resident.wait_for_notices(6, timeout=40)
+            assert all("So funktioniert es" in n.body for n in resident.notices[1:])
         finally:
             await resident.close()
             await bot.stop()
@@ -421,7 +439,7 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
         proxy.hold_bodies_with = None
         process, _line = await start_run(env)
         try:
-            await anna.wait_for_notices(2)
+            await anna.wait_for_notices(3)
             await asyncio.sleep(2)  # a second copy would have arrived by now
             await anna.catch_up()
         finally:
@@ -430,5 +448,289 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
     finally:
         await proxy.stop()
     answers = [n.body for n in anna.notices]
-    assert len(answers) == 2, answers
-    assert "Stadt" in answers[1]
+    assert len(answers) == 3, answers  # the greeting, the answer to /start, the kept answer
+    assert "Stadt" in answers[2]
+
+
+async def until(condition: Any, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+async def test_arbitrary_unicode_never_silences_matrix(
+    engine: Engine, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Whatever is typed at a numbered menu (², a 5,000-digit number, any Unicode), the bot answers on."""
+    from tests.helpers import arbitrary_texts
+
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        texts = arbitrary_texts(12)
+        for start in range(0, len(texts), 5):  # at a person's pace: no notice to slow down
+            for text in texts[start : start + 5]:
+                await anna.client.room_send(anna.room, "m.room.message", {"msgtype": "m.text", "body": text})
+            await asyncio.sleep(2.5)
+        await anna.send({"msgtype": "m.text", "body": "/help"})
+        deadline = time.monotonic() + 40
+        while not any("So funktioniert es" in n.body for n in anna.notices):
+            assert time.monotonic() < deadline, "the bot stopped answering"
+            await anna._sync()
+        assert bot.alive()
+    finally:
+        await bot.stop()
+
+
+async def test_sixty_messages_while_down_are_all_answered_once_in_order(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    ideas = [seed_idea(store, f"Idee Nummer {n:02d} für Aalen") for n in range(60)]
+    bot = await start_bot(engine, synapse, bot_user)
+    await anna.invite(bot_user)
+    await anna.says("/start")
+    await anna.says("1")
+    await anna.says("Aalen")
+    await bot.stop()
+
+    before = len(anna.notices)
+    for idea_id in ideas:
+        await anna.send({"msgtype": "m.text", "body": f"/start idea_{idea_id}"})
+    restarted = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.wait_for_notices(before + 60, timeout=90)
+        await asyncio.sleep(2)  # a repeated answer would have arrived by now
+        await anna.catch_up()
+        answers = [n.body for n in anna.notices[before:]]
+        assert len(answers) == 60, "each message answered once"
+        shown = [next(line for line in a.splitlines() if "Idee Nummer" in line) for a in answers]
+        assert [s.split("Idee Nummer ")[1][:2] for s in shown] == [f"{n:02d}" for n in range(60)], "in order"
+    finally:
+        await restarted.stop()
+
+
+async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str
+) -> None:
+    """nio knows no room before its first sync: sending must not depend on its room list."""
+    from dialogs.messages import Identity, InboundKind
+    from storage import moderation as moderation_db
+    from storage import outbox
+    from storage.models import ALL_CITIES, IdeaStatus, Role
+    from storage.subscriptions import Audience
+    from tests.chat import Chat
+    from tests.helpers import resident, start_broadcasts, wait_until_finished
+
+    people = [MatrixResident(synapse, f"nachbar{next(_names)}") for _ in range(20)]
+    bot = await start_bot(engine, synapse, bot_user)
+
+    async def onboard(person: MatrixResident) -> None:
+        await person.login()
+        await person.invite(bot_user)
+        await person.says("1")
+        await person.says("Aalen")
+        await person.says(person.number_of("Ja, Neuigkeiten aus Aalen"))
+
+    try:
+        await asyncio.gather(*(onboard(p) for p in people))
+        author = people[0]
+        record = resident(store, Identity("matrix", author.user))
+        assert record is not None
+        idea_id = store.run(
+            lambda tx: tx.create_idea(
+                title="Bänke am Kocherufer",
+                description="Mehr Bänke zum Ausruhen entlang des Kochers in Aalen.",
+                field_id="mobilitaet",
+                city="aalen",
+                author_id=record.id,
+                now=store.now(),
+                status=IdeaStatus.PENDING,
+            )
+        )
+        await bot.stop()
+
+        bot = await start_bot(engine, synapse, bot_user)
+        service = await start_broadcasts(engine, [bot.transport(1000)])
+        news = "Die Stadtbibliothek Aalen hat jetzt sonntags geöffnet."
+        counts = [len(p.notices) for p in people]
+        broadcast_id = store.run(
+            lambda tx: outbox.create_broadcast(
+                tx,
+                author=("matrix", author.user, author.room, "de"),
+                text=news,
+                audience=Audience(city="aalen"),
+                idea_id=None,
+                button=None,
+                send_at=store.now(),
+                now=store.now(),
+            )
+        )
+        await wait_until_finished(store, broadcast_id, timeout=60)
+        await service.stop()
+        for person, count in zip(people, counts, strict=True):
+            await person.wait_for_notices(count + 1)
+            assert any(news in n.body for n in person.notices[count:]), person.user
+
+        await bot.stop()
+        bot = await start_bot(engine, synapse, bot_user)
+        moderator = Chat(engine, "moderatorin")
+        store.run(
+            lambda tx: moderation_db.grant(tx, "test", "moderatorin", Role.MODERATOR, ALL_CITIES, "t", store.now())
+        )
+        before = len(author.notices)
+        outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, f"/approve {idea_id}"))
+        await bot.delivery.deliver(o for o in outbounds if o.recipient.platform == "matrix")
+        told = await author.wait_for_notices(before + 1)
+        assert "Bänke am Kocherufer" in told.body and "veröffentlicht" in told.body, told.body
+    finally:
+        for person in people:
+            await person.close()
+        await bot.stop()
+
+
+async def test_what_is_not_plain_text_and_what_comes_too_fast(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Other message types, edits, rich replies, Element's 👍️, the export as a file, a burst, leaving."""
+    from dialogs.messages import Identity
+    from tests.helpers import resident
+
+    idea_id = seed_idea(store, "Trinkbrunnen am Marktplatz")
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        for content in (
+            {"msgtype": "m.image", "body": "foto.jpg", "url": "mxc://localhost/abc"},
+            {"msgtype": "m.file", "body": "plan.pdf", "url": "mxc://localhost/abc"},
+            {"msgtype": "m.audio", "body": "gruss.ogg", "url": "mxc://localhost/abc"},
+            {"msgtype": "m.emote", "body": "winkt"},
+            {"msgtype": "m.location", "body": "Marktplatz", "geo_uri": "geo:48.83,10.09"},
+        ):
+            before = len(anna.notices)
+            await anna.send(content)
+            answer = await anna.wait_for_notices(before + 1)
+            assert "Ich kann nur Text lesen" in answer.body and "1. Deutsch" in answer.body, answer.body
+
+        sent = await anna.send({"msgtype": "m.text", "body": "2"})
+        await anna.wait_for_notices(len(anna.notices) + 1)
+        assert "Please choose your city" in anna.last or "city" in anna.last, anna.last
+        before = len(anna.notices)
+        await anna.send(
+            {
+                "msgtype": "m.text",
+                "body": "* 1",
+                "m.new_content": {"msgtype": "m.text", "body": "1"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": sent},
+            }
+        )
+        quoted = anna.notices[-1]
+        await anna.send(
+            {
+                "msgtype": "m.text",
+                "body": f"> <{bot_user}> {quoted.body.splitlines()[0]}\n\nAalen",
+                "m.relates_to": {"m.in_reply_to": {"event_id": quoted.event_id}},
+            }
+        )
+        await anna.wait_for_notices(before + 1)
+        assert "What would you like to do?" in anna.last, "the edit is ignored, the reply read without its quote"
+
+        await anna.says(f"/start idea_{idea_id}")
+        idea_message = anna.notices[-1].event_id
+        before = len(anna.notices)
+        await anna.send(
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": idea_message, "key": "👍\ufe0f"}}, "m.reaction"
+        )
+        await anna.wait_for_notices(before + 1)
+        assert support_count(store, idea_id) == 1, "Element's 👍️ (with U+FE0F) supports the idea"
+
+        await anna.says("/privacy")
+        await anna.says(anna.number_of("Export my data"))
+        deadline = time.monotonic() + 20
+        while not anna.files:
+            assert time.monotonic() < deadline, "no file"
+            await anna._sync()
+        export = anna.files[-1]
+        assert export.source["content"]["info"]["mimetype"] == "application/json"
+        download = await anna.client.download(export.url)
+        data = json.loads(download.body)  # type: ignore[union-attr]
+        assert data["resident"]["user_id"] == anna.user
+        assert not {"g", "m", "l", "pressed"} & set(data["conversation"]["context"])
+        assert all(not n.body.lstrip().startswith("{") for n in anna.notices), "no raw JSON as a notice"
+
+        before = len(anna.notices)
+        for _ in range(50):
+            await anna.send({"msgtype": "m.text", "body": "/help"})
+        await anna.wait_for_notices(before + 2, timeout=40)
+        await asyncio.sleep(2)
+        await anna.catch_up()
+        slow = [n for n in anna.notices[before:] if "You are sending messages very quickly" in n.body]
+        assert len(slow) == 1, "one notice to slow down for the whole burst"
+
+        await anna.client.room_leave(anna.room)
+        await until(
+            lambda: (r := resident(store, Identity("matrix", anna.user))) is not None and r.unreachable_since,
+            "the resident who left is marked unreachable",
+        )
+        joined = await bot.client.joined_rooms()
+        assert anna.room not in joined.rooms  # type: ignore[union-attr]
+    finally:
+        await bot.stop()
+
+
+async def test_group_rooms_get_no_dialogue_and_no_private_replies(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Only rooms of two hold the dialogue; a moderator's alert avoids a room that has grown."""
+    from storage import moderation as moderation_db
+    from storage.models import ALL_CITIES, Role
+    from tests.chat import Chat
+
+    ben = MatrixResident(synapse, f"ben{next(_names)}")
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await ben.login()
+        created = await ben.client.room_create(invite=[bot_user, anna.user])
+        assert isinstance(created, RoomCreateResponse)
+        group = created.room_id
+        await anna.client.join(group)
+        await until(lambda: group in bot.client.rooms, "the bot joins the group room", 20)
+        await ben.client.room_send(group, "m.room.message", {"msgtype": "m.text", "body": "/start"})
+        ben.room = group
+        pointer = await ben.wait_for_notices(1)
+        assert "Direktchat" in pointer.body and bot_user in pointer.body
+        await ben.client.room_send(group, "m.room.message", {"msgtype": "m.text", "body": "1"})
+        await asyncio.sleep(1.5)
+        await ben.catch_up()
+        assert all("Direktchat" in n.body for n in ben.notices), "no dialogue in a group room"
+
+        await anna.invite(bot_user)
+        await anna.says("1")
+        await anna.says("Aalen")
+        now = store.now()
+        store.run(lambda tx: moderation_db.grant(tx, "matrix", anna.user, Role.MODERATOR, ALL_CITIES, "t", now))
+        await anna.client.room_invite(anna.room, ben.user)
+        await ben.client.join(anna.room)
+        await until(lambda: bot.client.rooms[anna.room].member_count == 3, "the room has grown", 20)
+        before = len(anna.notices)
+        author = Chat(engine, "autorin")
+        await author.onboard()
+        await author.presses("Idee einreichen")
+        await author.presses("Einverstanden")
+        await author.says("Schattenbäume am Spielplatz")
+        await author.says("Mehr Schatten für Kinder auf dem Spielplatz im Sommer.")
+        await author.presses("Mobilität")
+        await author.presses("Aalen")
+        outbounds = await author.send(author.inbound(InboundKind.BUTTON, author.button("✅ Absenden")))
+        alerts = [o for o in outbounds if o.recipient.platform == "matrix"]
+        assert alerts, "the moderator is alerted"
+        await bot.delivery.deliver(alerts)
+        deadline = time.monotonic() + 20
+        while not anna.invited_to:
+            assert time.monotonic() < deadline, "no direct room for the alert"
+            await anna._sync()
+        await anna.catch_up()
+        assert len(anna.notices) == before, "nothing for the moderator in a room of three"
+    finally:
+        await ben.close()
+        await bot.stop()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from bot.delivery import Delivery
 from bot.reply_outbox import outbox_for
+from dialogs.choice import option_index
 from dialogs.engine import Engine
 from dialogs.messages import Identity, Inbound, InboundKind, Reply
 
@@ -55,8 +56,9 @@ class ConsoleAdapter:
     def to_inbound(self, line: str) -> Inbound:
         text = line.rstrip("\n")
         stripped = text.strip()
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self._payloads):
-            kind, text = InboundKind.BUTTON, self._payloads[int(stripped) - 1]
+        index = option_index(stripped, len(self._payloads))
+        if index is not None:
+            kind, text = InboundKind.BUTTON, self._payloads[index]
         elif stripped.startswith("/"):
             kind, text = InboundKind.COMMAND, stripped
         else:

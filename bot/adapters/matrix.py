@@ -12,27 +12,47 @@ reaction withdraws the support.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
+    JoinedMembersResponse,
     JoinError,
+    LocalProtocolError,
     LoginResponse,
     MegolmEvent,
     ReactionEvent,
     RedactionEvent,
+    RoomCreateResponse,
+    RoomEncryptedMedia,
+    RoomGetStateEventResponse,
+    RoomMemberEvent,
+    RoomMessageEmote,
+    RoomMessageMedia,
+    RoomMessagesResponse,
     RoomMessageText,
+    RoomMessageUnknown,
     RoomSendResponse,
+    SendRetryError,
+    StickerEvent,
     SyncResponse,
+    UploadResponse,
     WhoamiResponse,
 )
+from nio.api import Api, MessageDirection, RoomPreset
 from nio.crypto import ENCRYPTION_ENABLED
 
 from bot.adapters.markup import span_html
@@ -40,14 +60,33 @@ from bot.broadcasting.transport import RateLimited, RecipientBlocked, TemporaryF
 from bot.delivery import DeliverLater, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
+from bot.supervisor import Supervised
+from bot.web.ratelimit import RateLimiter
+from dialogs.choice import option_index
 from dialogs.engine import Engine, EngineUnavailable
-from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
+from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Reply, Span
 from storage import platform_state
+from storage.moderation import contact_of
+from storage.store import Tx
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
+TIMELINE_LIMIT = 50
+"""Events per room in one sync (Synapse sends 10 without a filter); more are paged in with /messages."""
+SYNC_FILTER = {"room": {"timeline": {"limit": TIMELINE_LIMIT}}}
+PAGE_LIMIT = 100
+DIRECT_ROOM_MEMBERS = 2
+"""The dialogue runs in rooms of at most two members: the resident and the bot."""
+FIRST_SYNC_WAIT = 60.0
+NOT_TEXT = (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageUnknown, StickerEvent)
+"""Emotes, images, files, audio, video, locations, stickers: answered with "I can only read text"."""
+SEND_ATTEMPTS = 6
+JOIN_ATTEMPTS = 6
+PACE_RATE, PACE_BURST = 2.0, 10
+SLOW_NOTICE_GAP = 60.0
+"""What one person types: ten messages at once, then two a second; beyond that a notice to slow down."""
 
 
 class MatrixLoginError(RuntimeError):
@@ -115,20 +154,36 @@ class MatrixAdapter:
         self.delivery = delivery or Delivery()
         self.delivery.register(PLATFORM, self.send)
         outbox_for(self.delivery, engine)
-        # End-to-end encryption works where matrix-nio's "e2e" extra (python-olm) is installed.
+        # End-to-end encryption works where matrix-nio's "e2e" extra (vodozemac) is installed.
         self.encryption = ENCRYPTION_ENABLED if encryption is None else encryption and ENCRYPTION_ENABLED
+        # max_limit_exceeded=0: a 429 comes back to the adapter, which waits it out where it
+        # blocks nobody else (nio would sleep inside the call, in the sync loop too).
         if self.encryption:
             path = store_path or Path("data") / "matrix-store"
             path.mkdir(parents=True, exist_ok=True)
-            config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+            config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0)
             self.client = AsyncClient(homeserver, user, store_path=str(path), config=config)
         else:
-            self.client = AsyncClient(homeserver, user, config=AsyncClientConfig(encryption_enabled=False))
-        self._task: asyncio.Task[None] | None = None
+            config = AsyncClientConfig(encryption_enabled=False, max_limit_exceeded=0)
+            self.client = AsyncClient(homeserver, user, config=config)
+        self._loop = Supervised("matrix-sync", self._sync_loop)
+        self._synced = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._room_locks: dict[str, asyncio.Lock] = {}
+        self._joining = asyncio.Lock()
+        self._inviters: dict[str, str] = {}
+        """Rooms being joined on an invite, greeted once a sync shows the join: room id -> inviter."""
         self._warned_encrypted: set[str] = set()
+        self._pace = RateLimiter(rate=PACE_RATE, burst=PACE_BURST)
+        self._slowed: dict[str, float] = {}
+        """When each sender was last told to slow down (monotonic): once per burst is enough."""
 
     def transport(self, rate: float) -> MatrixTransport:
         return MatrixTransport(self, rate)
+
+    def alive(self) -> bool:
+        """Whether the sync loop runs (for `/readyz`)."""
+        return self._loop.alive
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -147,13 +202,14 @@ class MatrixAdapter:
             self.client.load_store()
             if self.client.should_upload_keys:
                 await self.client.keys_upload()
-        self._task = asyncio.create_task(self._sync_loop())
+        self._loop.start()
         log.info("Matrix: %s on %s", self.user, self.homeserver)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._loop.stop()
+        for task in list(self._tasks):  # replies not sent yet stay kept, and are sent after a restart
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.client.close()
 
     async def _login(self) -> None:
@@ -180,13 +236,33 @@ class MatrixAdapter:
         await self._set("access_token", response.access_token)
         await self._set("device_id", response.device_id)
 
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+
     # -- receiving ----------------------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
+        """Sync, hand every event to the engine, then move the stored sync token on.
+
+        The first sync after a start asks for the full state of every room, so that the
+        client knows all rooms (and their encryption) before anything is sent."""
         since = await self._get("next_batch")
+        first = True
         backoff = 1.0
         while True:
-            response = await self.client.sync(timeout=SYNC_TIMEOUT_MS if since else 0, since=since)
+            response = await self.client.sync(
+                timeout=0 if first else SYNC_TIMEOUT_MS,
+                since=since,
+                sync_filter=SYNC_FILTER,
+                full_state=True if first else None,
+            )
             if not isinstance(response, SyncResponse):
                 retry = getattr(response, "retry_after_ms", None)
                 delay = retry / 1000 if retry else backoff
@@ -195,7 +271,9 @@ class MatrixAdapter:
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
-            await self._handle_sync(response)
+            self._synced.set()
+            await self._handle_sync(response, since, catching_up=first)
+            first = False
             since = response.next_batch
             await self._set("next_batch", since)
             if self.encryption:
@@ -210,42 +288,98 @@ class MatrixAdapter:
         if self.client.should_claim_keys:
             await self.client.keys_claim(self.client.get_users_for_key_claiming())
 
-    async def _handle_sync(self, response: SyncResponse) -> None:
-        """Every event of a sync is stored through the engine before the sync token moves on."""
-        for room_id, room in response.rooms.invite.items():
-            if any(isinstance(e, InviteMemberEvent) and e.state_key == self.user for e in room.invite_state):
-                result = await self.client.join(room_id)
-                if isinstance(result, JoinError):
-                    log.warning("could not join a room it was invited to: %s", result.message)
-        for room_id, room in response.rooms.join.items():
-            for event in room.timeline.events:
-                if getattr(event, "sender", None) == self.user:
-                    continue
-                await self._until_stored(room_id, event)
+    async def _handle_sync(self, response: SyncResponse, since: str | None, *, catching_up: bool) -> None:
+        """Every event of a sync is stored through the engine before the sync token moves on.
 
-    async def _until_stored(self, room_id: str, event: Any) -> None:
+        Joins wait in the background (a rate-limited join must not hold up anyone's answer).
+        A room whose timeline came `limited` is paged back to the last sync, so nothing is lost."""
+        for room_id, invited in response.rooms.invite.items():
+            for event in invited.invite_state:
+                if isinstance(event, InviteMemberEvent) and event.state_key == self.user:
+                    self._spawn(self._join(room_id, event.sender))
+                    break
+        for room_id, room in response.rooms.join.items():
+            events = list(room.timeline.events)
+            if room.timeline.limited and since:
+                events = await self._missed(room_id, room.timeline.prev_batch, since) + events
+            joined = False
+            for event in events:
+                if getattr(event, "sender", None) == self.user:
+                    joined = joined or _joins(event, self.user)
+                    continue
+                await self._until_stored(room_id, event, catching_up)
+            if joined and room_id in self._inviters:
+                await self._greet(room_id, self._inviters.pop(room_id))
+
+    async def _missed(self, room_id: str, start: str | None, since: str) -> list[Any]:
+        """The events a limited timeline left out, oldest first: /messages from its start back to `since`."""
+        pages: list[list[Any]] = []
+        while start:
+            response = await self.client.room_messages(
+                room_id, start=start, end=since, direction=MessageDirection.back, limit=PAGE_LIMIT
+            )
+            if not isinstance(response, RoomMessagesResponse):
+                raise TemporaryFailure(f"could not page back in a room ({getattr(response, 'status_code', '?')})")
+            if not response.chunk:
+                break
+            pages.append(list(reversed(response.chunk)))
+            if not response.end or response.end == start:
+                break
+            start = response.end
+        return [event for page in reversed(pages) for event in page]
+
+    async def _until_stored(self, room_id: str, event: Any, catching_up: bool) -> None:
+        """Retry while the store is away; an event that fails otherwise is logged and skipped.
+
+        One bad event must never silence the bot: not now, nor after a restart (the stored
+        sync token would bring it again)."""
         backoff = 1.0
         while True:
             try:
-                await self._handle_event(room_id, event)
+                await self._handle_event(room_id, event, catching_up)
                 return
             except EngineUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
+            except Exception:
+                log.exception("Matrix event %s in %s could not be handled; skipped", event.event_id, room_id)
+                return
 
-    async def _handle_event(self, room_id: str, event: Any) -> None:
+    async def _handle_event(self, room_id: str, event: Any, catching_up: bool) -> None:
+        if isinstance(event, RoomMemberEvent):
+            if event.membership in ("leave", "ban") and event.state_key != self.user:
+                await self._left(room_id, event.state_key)
+            return
+        if not self._is_direct(room_id):
+            if isinstance(event, RoomMessageText) and self._addressed(event):
+                self._spawn(self._point_to_direct_chat(room_id))
+            return
         identity = Identity(PLATFORM, event.sender)
         if isinstance(event, RoomMessageText):
-            text = event.body.strip()
-            options = await self._options(room_id) if text.isdigit() else []
-            if options and 1 <= int(text) <= len(options):
-                kind, text = InboundKind.BUTTON, options[int(text) - 1]
+            relation = event.source.get("content", {}).get("m.relates_to") or {}
+            if relation.get("rel_type") == "m.replace":
+                return  # an edit of an earlier message: that one was answered already
+            if not catching_up and not await self._keeps_pace(room_id, event.sender):
+                return
+            text = strip_reply_fallback(event.body) if "m.in_reply_to" in relation else event.body
+            text = text.strip()
+            options = await self._options(event.sender)
+            index = option_index(text, len(options)) if options else None
+            if index is not None:
+                kind, text = InboundKind.BUTTON, options[index]
             else:
                 kind = InboundKind.COMMAND if text.startswith("/") else InboundKind.TEXT
             await self._receive(Inbound(identity, room_id, event.event_id, kind, text), room_id)
+        elif isinstance(
+            event, (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageUnknown, StickerEvent)
+        ):
+            inbound = Inbound(identity, room_id, event.event_id, InboundKind.RESUME)
+            await self._receive(inbound, room_id, note=_text_only)
         elif isinstance(event, ReactionEvent):
             message = await self._recall(event.reacts_to)
-            reaction = next((r for r in (message or {}).get("reactions", []) if r["key"] == event.key), None)
+            key = reaction_key(event.key)
+            reactions = (message or {}).get("reactions", [])
+            reaction = next((r for r in reactions if reaction_key(r["key"]) == key), None)
             if reaction is None:
                 return
             await self._remember(event.event_id, {"undo": reaction["remove"], "sender": event.sender})
@@ -260,9 +394,123 @@ class MatrixAdapter:
         elif isinstance(event, MegolmEvent):
             await self._say_cannot_decrypt(room_id)
 
-    async def _options(self, room_id: str) -> list[str]:
-        """The payloads of the options last shown in a room (kept in the store, so restarts keep them)."""
-        kept = await self._get(f"options:{room_id}")
+    async def _keeps_pace(self, room_id: str, sender: str) -> bool:
+        """A person types a few messages a second at most: beyond that, one notice to slow down."""
+        if self._pace.allow(sender):
+            return True
+        now = time.monotonic()
+        if now - self._slowed.get(sender, -SLOW_NOTICE_GAP) >= SLOW_NOTICE_GAP:
+            self._slowed = {k: v for k, v in self._slowed.items() if now - v < SLOW_NOTICE_GAP}
+            self._slowed[sender] = now
+            contact = await asyncio.to_thread(self.engine.store.run, lambda tx: contact_of(tx, PLATFORM, sender))
+            _ = self.engine.languages.get(contact.language if contact else None).gettext
+            text = _("You are sending messages very quickly. Please wait a moment and try again.")
+            self._spawn(self._say(room_id, text))
+        return False
+
+    def _is_direct(self, room_id: str) -> bool:
+        """The dialogue runs only in rooms of two: the resident and the bot."""
+        room = self.client.rooms.get(room_id)
+        return room is None or room.member_count <= DIRECT_ROOM_MEMBERS
+
+    def _addressed(self, event: RoomMessageText) -> bool:
+        """A command, or a message that mentions the bot."""
+        content = event.source.get("content", {})
+        mentions = content.get("m.mentions") or {}
+        localpart = self.user.split(":", 1)[0].lstrip("@").casefold()
+        return (
+            event.body.strip().startswith("/")
+            or self.user in (mentions.get("user_ids") or [])
+            or localpart in event.body.casefold()
+        )
+
+    async def _point_to_direct_chat(self, room_id: str) -> None:
+        _ = self.engine.languages.get(None).gettext
+        text = _(
+            "I answer only in a direct chat, so that what you tell me stays between us. "
+            "Please start a direct chat with {user}."
+        ).format(user=self.user)
+        await self._say(room_id, text)
+
+    async def _say(self, room_id: str, text: str) -> None:
+        try:
+            await self._send_content(room_id, {"msgtype": "m.notice", "body": text})
+        except TemporaryFailure:
+            log.info("a note to a Matrix room was not delivered")
+
+    async def _join(self, room_id: str, inviter: str) -> None:
+        """Join a room the bot was invited to, in the background: one join at a time, each
+        waiting out the homeserver's rate limit as long as it asks (never holding up receiving)."""
+        self._inviters[room_id] = inviter
+        failures = 0
+        async with self._joining:
+            while failures < JOIN_ATTEMPTS:
+                try:
+                    response = await self.client.join(room_id)
+                except (OSError, TimeoutError, ClientError) as err:
+                    failures += 1
+                    log.info("joining a Matrix room failed (%s); trying again", type(err).__name__)
+                    await asyncio.sleep(min(2.0**failures, 60.0))
+                    continue
+                if not isinstance(response, JoinError):
+                    return
+                retry = getattr(response, "retry_after_ms", None)
+                if response.status_code != "M_LIMIT_EXCEEDED" and not retry:
+                    log.warning("could not join a room it was invited to: %s", response.message)
+                    break
+                await asyncio.sleep((retry or 1000) / 1000)
+            else:
+                log.warning("gave up joining a Matrix room it was invited to")
+        self._inviters.pop(room_id, None)
+
+    async def _greet(self, room_id: str, inviter: str) -> None:
+        """A new direct room: the inviter's screen (the language choice for someone new)."""
+        room = self.client.rooms.get(room_id)
+        if room is not None and room.member_count > DIRECT_ROOM_MEMBERS:
+            self._spawn(self._point_to_direct_chat(room_id))
+            return
+        if room is not None and room.encrypted and not self.encryption:
+            await self._say_cannot_decrypt(room_id)
+            return
+        identity = Identity(PLATFORM, inviter)
+        inbound = Inbound(
+            identity, room_id, f"join:{room_id}", InboundKind.RESUME, language_hint=likely_language(inviter)
+        )
+        await self._until_stored_inbound(inbound, room_id)
+
+    async def _until_stored_inbound(self, inbound: Inbound, room_id: str) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                await self._receive(inbound, room_id)
+                return
+            except EngineUnavailable:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+            except Exception:
+                log.exception("Matrix event %s in %s could not be handled; skipped", inbound.event_id, room_id)
+                return
+
+    async def _left(self, room_id: str, user_id: str) -> None:
+        """Someone left: where no resident is left, the bot leaves too, and marks them unreachable."""
+        room = self.client.rooms.get(room_id)
+        if room is None or any(member != self.user for member in room.users):
+            return
+        store = self.engine.store
+
+        def mark(tx: Tx) -> None:
+            contact = contact_of(tx, PLATFORM, user_id)
+            if contact is not None and contact.chat_id == room_id:
+                tx.set_reachable(PLATFORM, user_id, store.now())
+
+        await asyncio.to_thread(store.run, mark)
+        await self.client.room_leave(room_id)
+        await self.client.room_forget(room_id)
+        log.info("left a Matrix room no resident is in any more")
+
+    async def _options(self, user_id: str) -> list[str]:
+        """The payloads of the options last shown to a person (kept in the store, so restarts keep them)."""
+        kept = await self._get(f"options:{user_id}")
         return list(json.loads(kept)) if kept else []
 
     async def _recall(self, event_id: str) -> dict[str, Any] | None:
@@ -272,12 +520,26 @@ class MatrixAdapter:
         store = self.engine.store
         await asyncio.to_thread(platform_state.remember_message, store, PLATFORM, event_id, data, store.now())
 
-    async def _receive(self, inbound: Inbound, room_id: str) -> None:
+    async def _receive(
+        self, inbound: Inbound, room_id: str, note: Callable[[Callable[[str], str]], str] | None = None
+    ) -> None:
+        """Store the event through the engine; its replies are sent in the background, in order.
+
+        The options a reply shows are remembered at once, so that the next message (perhaps
+        in the same sync) reads a typed number against them."""
         outbounds = await self.engine.handle(inbound, strict=True)
         for outbound in outbounds:
-            if outbound.recipient == inbound.identity:
-                await self.delivery.hand(outbound)
-        await self.delivery.deliver(o for o in outbounds if o.recipient != inbound.identity)
+            if outbound.recipient != inbound.identity:
+                continue
+            if note is not None:
+                reply = outbound.reply
+                text = note(self.engine.languages.get(reply.language).gettext)
+                outbound = replace(outbound, reply=replace(reply, blocks=(Block((Span(text),)), *reply.blocks)))
+            await self.remember_options(inbound.identity.user_id, outbound.reply)
+            self._spawn(self.delivery.hand(outbound, partial(self.send, remember=False)))
+        others = [o for o in outbounds if o.recipient != inbound.identity]
+        if others:
+            self._spawn(self.delivery.deliver(others))
 
     async def _say_cannot_decrypt(self, room_id: str) -> None:
         if room_id in self._warned_encrypted:
@@ -291,56 +553,122 @@ class MatrixAdapter:
                 "This room is end-to-end encrypted, and I cannot read encrypted messages. "
                 "Please write to me in a room without encryption."
             )
-        try:
-            await self._send_content(room_id, {"msgtype": "m.notice", "body": text})
-        except TemporaryFailure:
-            log.info("the note about an undecryptable message was not delivered")
+        self._spawn(self._say(room_id, text))
 
     # -- sending --------------------------------------------------------------------------------
 
-    async def send(self, outbound: Outbound) -> None:
+    async def send(self, outbound: Outbound, *, remember: bool = True) -> None:
         """Send one reply; raises `DeliverLater` where the homeserver did not take it.
 
         A kept reply is sent with its receipt's token as the transaction id, so that the
-        homeserver takes a second attempt after a crash as the same message."""
+        homeserver takes a second attempt after a crash as the same message. Replies go
+        only to rooms of two: where the recipient's room has more members (a moderator's
+        alert, a login link, an export), they go to a direct room with the recipient."""
         reply = outbound.reply
         receipt = outbound.receipt
         tx_id = f"reply-{receipt.token}" if receipt is not None else None
         try:
-            event_id = await self._send_content(outbound.chat_id, notice(reply), tx_id=tx_id)
-            if reply.attachment is not None:
-                text = reply.attachment.content.decode("utf-8")
-                file_tx_id = f"{tx_id}-file" if tx_id else None
-                await self._send_content(outbound.chat_id, {"msgtype": "m.notice", "body": text}, file_tx_id)
+            room_id = await self._private_room(outbound.chat_id, outbound.recipient.user_id)
+            async with self._room_locks.setdefault(room_id, asyncio.Lock()):
+                if remember:
+                    await self.remember_options(outbound.recipient.user_id, reply)
+                event_id = await self._send_content(room_id, notice(reply), tx_id=tx_id)
+                if reply.attachment is not None:
+                    await self._send_file(room_id, reply.attachment, f"{tx_id}-file" if tx_id else None)
         except TemporaryFailure as err:
             raise DeliverLater(str(err)) from err
-        await self.remember_options(outbound.chat_id, reply)
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
-            await asyncio.to_thread(
-                platform_state.remember_message,
-                self.engine.store,
-                PLATFORM,
-                event_id,
-                {"reactions": reactions},
-                self.engine.store.now(),
-            )
+            await self._remember(event_id, {"reactions": reactions})
 
-    async def remember_options(self, room_id: str, reply: Reply) -> None:
-        """The options last shown in a room, so that a typed number chooses one (after a restart too).
+    async def remember_options(self, user_id: str, reply: Reply) -> None:
+        """The options last shown to a person, so that a typed number chooses one (after a restart too).
 
         Where the bot asks the resident to type (an idea's number, a title), a number is text.
         """
         options = [] if reply.expects_text else [b.payload for b in reply.all_buttons()]
-        await self._set(f"options:{room_id}", json.dumps(options))
+        await self._set(f"options:{user_id}", json.dumps(options))
 
-    async def send_once(self, room_id: str, content: dict[str, Any], tx_id: str | None = None) -> str:
-        """One attempt, with the homeserver's answer as the broadcast sender's exceptions."""
+    async def _members(self, room_id: str) -> int | None:
+        """How many are in a room (joined or invited); None where the bot cannot tell."""
+        await self._wait_synced()
+        room = self.client.rooms.get(room_id)
+        if room is not None:
+            return int(room.member_count)
+        response = await self.client.joined_members(room_id)
+        if isinstance(response, JoinedMembersResponse):
+            return len(response.members)
+        return None
+
+    async def _private_room(self, room_id: str, user_id: str) -> str:
+        """`room_id` if only the bot and the recipient are in it, else a direct room with them."""
+        members = await self._members(room_id)
+        if members is None or members <= DIRECT_ROOM_MEMBERS:
+            return room_id
+        kept = await self._get(f"direct:{user_id}")
+        if kept:
+            members = await self._members(kept)
+            if members is not None and members <= DIRECT_ROOM_MEMBERS:
+                return kept
+        response = await self.client.room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+        )
+        if not isinstance(response, RoomCreateResponse):
+            raise TemporaryFailure(f"could not open a direct room ({getattr(response, 'status_code', '?')})")
+        await self._set(f"direct:{user_id}", response.room_id)
+        log.info("opened a direct Matrix room for a reply not meant for a group room")
+        return str(response.room_id)
+
+    async def _wait_synced(self) -> None:
+        """Until the first sync after the start: only then does the client know the rooms."""
         try:
-            response = await self.client.room_send(
-                room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+            await asyncio.wait_for(self._synced.wait(), FIRST_SYNC_WAIT)
+        except TimeoutError as err:
+            raise TemporaryFailure("no sync with the homeserver yet") from err
+
+    async def _send_file(self, room_id: str, attachment: Attachment, tx_id: str | None) -> None:
+        """An attachment as an m.file: uploaded through the media API (encrypted in an encrypted room)."""
+        room = self.client.rooms.get(room_id)
+        encrypt = bool(self.encryption and room is not None and room.encrypted)
+        try:
+            uploaded, keys = await self.client.upload(
+                io.BytesIO(attachment.content),
+                content_type=attachment.mime_type,
+                filename=attachment.filename,
+                encrypt=encrypt,
+                filesize=len(attachment.content),
             )
         except (OSError, TimeoutError, ClientError) as err:
+            raise TemporaryFailure(type(err).__name__) from err
+        if not isinstance(uploaded, UploadResponse):
+            raise TemporaryFailure(f"upload refused ({getattr(uploaded, 'status_code', '?')})")
+        content: dict[str, Any] = {
+            "msgtype": "m.file",
+            "body": attachment.filename,
+            "filename": attachment.filename,
+            "info": {"mimetype": attachment.mime_type, "size": len(attachment.content)},
+        }
+        if keys is not None:
+            content["file"] = {**keys, "url": uploaded.content_uri}
+        else:
+            content["url"] = uploaded.content_uri
+        await self._send_content(room_id, content, tx_id)
+
+    async def send_once(self, room_id: str, content: dict[str, Any], tx_id: str | None = None) -> str:
+        """One attempt, with the homeserver's answer as the broadcast sender's exceptions.
+
+        Sending needs no room list: a room the client has not synced yet (just created, or
+        before the first sync) gets the message through the plain endpoint if it is not
+        encrypted; an encrypted one waits for the sync."""
+        await self._wait_synced()
+        try:
+            if self.client.olm is not None and room_id not in self.client.rooms:
+                response: Any = await self._send_to_unsynced_room(room_id, content, tx_id)
+            else:
+                response = await self.client.room_send(
+                    room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+                )
+        except (OSError, TimeoutError, ClientError, LocalProtocolError, SendRetryError) as err:
             raise TemporaryFailure(type(err).__name__) from err
         if isinstance(response, RoomSendResponse):
             return str(response.event_id)
@@ -352,12 +680,22 @@ class MatrixAdapter:
             raise RecipientBlocked(f"{code}: {getattr(response, 'message', '')}")
         raise TemporaryFailure(code or "no answer")
 
+    async def _send_to_unsynced_room(self, room_id: str, content: dict[str, Any], tx_id: str | None) -> Any:
+        state = await self.client.room_get_state_event(room_id, "m.room.encryption")
+        if isinstance(state, RoomGetStateEventResponse):
+            raise TemporaryFailure("an encrypted room the client has not synced yet")
+        method, path, data = Api.room_send(
+            self.client.access_token, room_id, "m.room.message", content, tx_id or str(uuid4())
+        )
+        return await self.client._send(RoomSendResponse, method, path, data, (room_id,))
+
     async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str | None = None) -> str | None:
         """Send, waiting out rate limits (M_LIMIT_EXCEEDED) and retrying transient errors.
 
-        None where the room refused it; `TemporaryFailure` where it could not be sent now."""
+        None where the room refused it; `TemporaryFailure` where it could not be sent now.
+        This runs in the background (or in the broadcast sender): waiting blocks no receiving."""
         backoff = 1.0
-        for _attempt in range(6):
+        for _attempt in range(SEND_ATTEMPTS):
             try:
                 return await self.send_once(room_id, content, tx_id)
             except RateLimited as err:
@@ -367,8 +705,46 @@ class MatrixAdapter:
                 return None
             except TemporaryFailure:
                 await asyncio.sleep(backoff)
-                backoff *= 2
+                backoff = min(backoff * 2, 30.0)
         raise TemporaryFailure("not delivered after retries")
+
+
+def _joins(event: Any, user: str) -> bool:
+    return isinstance(event, RoomMemberEvent) and event.state_key == user and event.membership == "join"
+
+
+def _text_only(_: Callable[[str], str]) -> str:
+    return _("I can only read text. Please type your answer, or choose one of the options below.")
+
+
+def strip_reply_fallback(body: str) -> str:
+    """A rich reply quotes the message it answers (lines starting with '>', then a blank line): drop the quote."""
+    lines = body.split("\n")
+    quoted = 0
+    while quoted < len(lines) and lines[quoted].startswith(">"):
+        quoted += 1
+    if quoted == 0:
+        return body
+    if quoted < len(lines) and not lines[quoted].strip():
+        quoted += 1
+    return "\n".join(lines[quoted:])
+
+
+SKIN_TONES = {chr(code) for code in range(0x1F3FB, 0x1F400)}
+
+
+def reaction_key(key: str) -> str:
+    """A reaction without its variation selector (U+FE0F) and skin tone: 👍️ and 👍🏽 are 👍."""
+    return "".join(c for c in key if c != "\ufe0f" and c not in SKIN_TONES)
+
+
+LANGUAGE_OF_DOMAIN = {"de": "de", "at": "de", "ch": "de", "li": "de", "uk": "en", "ie": "en", "us": "en"}
+
+
+def likely_language(user_id: str) -> str | None:
+    """A Matrix id tells no language; its homeserver's country domain is the best guess (else the default)."""
+    top = user_id.rsplit(".", 1)[-1].split(":", 1)[0].lower() if "." in user_id else ""
+    return LANGUAGE_OF_DOMAIN.get(top)
 
 
 class MatrixTransport:
@@ -385,7 +761,7 @@ class MatrixTransport:
         reply = outbound.reply
         event_id = await self.adapter.send_once(outbound.chat_id, notice(reply))
         if reply.buttons:
-            await self.adapter.remember_options(outbound.chat_id, reply)
+            await self.adapter.remember_options(outbound.recipient.user_id, reply)
         return event_id
 
     async def edit(self, outbound: Outbound, message_id: str) -> None:

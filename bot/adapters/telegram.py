@@ -50,6 +50,7 @@ from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientB
 from bot.delivery import DeliverLater, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
+from bot.supervisor import Supervised
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
@@ -132,7 +133,7 @@ class TelegramAdapter:
         self.pacer = Pacer(per_chat_rate, overall_rate)
         self.poll_timeout = poll_timeout
         self.username = ""
-        self._poller: asyncio.Task[None] | None = None
+        self._poller: Supervised | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._chat_locks: dict[str, asyncio.Lock] = {}
@@ -146,6 +147,10 @@ class TelegramAdapter:
         return bool(self.webhook_secret and self.public_url)
 
     # -- life cycle -------------------------------------------------------------------
+
+    def alive(self) -> bool:
+        """Whether updates are received: the polling loop runs (webhook mode: the web server receives them)."""
+        return self.webhook_mode or (self._poller is not None and self._poller.alive)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(WEBHOOK_PATH, self._webhook)
@@ -166,13 +171,13 @@ class TelegramAdapter:
             log.info("Telegram bot @%s: webhook mode", self.username)
         else:
             await self._retrying(lambda: self.bot.delete_webhook(drop_pending_updates=False))
-            self._poller = asyncio.create_task(self._poll())
+            self._poller = Supervised("telegram-polling", self._poll)
+            self._poller.start()
             log.info("Telegram bot @%s: long polling", self.username)
 
     async def stop(self) -> None:
         if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
+            await self._poller.stop()
         if self._refresher is not None:
             self._refresher.cancel()
             await asyncio.gather(self._refresher, return_exceptions=True)
@@ -277,7 +282,10 @@ class TelegramAdapter:
                 offset = update.update_id + 1
 
     async def _handle_until_stored(self, update: Update) -> None:
-        """Polling acknowledges an update by asking past it: only once it is stored."""
+        """Polling acknowledges an update by asking past it: only once it is stored.
+
+        An update that fails otherwise is logged and skipped: one bad update never stops
+        the bot for everyone (nor after a restart, as it would come again)."""
         backoff = 1.0
         while True:
             try:
@@ -287,6 +295,9 @@ class TelegramAdapter:
                 log.warning("update %s not stored; retrying in %.0f s", update.update_id, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
+            except Exception:
+                log.exception("update %s could not be handled; skipped", update.update_id)
+                return
 
     async def _webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -301,6 +312,8 @@ class TelegramAdapter:
             await self.handle_update(update)
         except EngineUnavailable:
             return web.Response(status=503, text="not stored, please redeliver")
+        except Exception:  # redelivering it would fail again: skip it
+            log.exception("update %s could not be handled; skipped", update.update_id)
         return web.Response(status=200)
 
     async def handle_update(self, update: Update) -> None:

@@ -13,7 +13,7 @@ import base64
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,8 @@ CONFIRMATION = "received"
 """The frame a page sends once it showed a reply that carried a receipt."""
 SESSIONS_KEY = web.AppKey("sessions", session.Sessions)
 NEW_SESSIONS_KEY = web.AppKey("new_sessions", NewSessionLimit)
+LOOPS_KEY = web.AppKey("loops", dict)
+"""The receive loops `/readyz` reports on: name -> whether it runs."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -109,6 +111,8 @@ def create_app(
     app.router.add_get("/", chat_page)
     app.router.add_get("/ws", chat_socket)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/readyz", ready)
+    app[LOOPS_KEY] = {}
     dashboard.add_routes(app, ENGINE_KEY, _secure)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app
@@ -179,6 +183,27 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def watch_loop(app: web.Application, name: str, alive: Callable[[], bool]) -> None:
+    """Let `/readyz` report on a platform's receive loop."""
+    app[LOOPS_KEY][name] = alive
+
+
+async def ready(request: web.Request) -> web.Response:
+    """200 when the store answers and every configured platform's receive loop runs; else 503 naming what is down."""
+    engine = request.app[ENGINE_KEY]
+    down: list[str] = []
+    try:
+        await asyncio.to_thread(engine.store.ping)
+    except Exception:
+        log.exception("readiness check: store not reachable")
+        down.append("store")
+    loops: dict[str, Callable[[], bool]] = request.app[LOOPS_KEY]
+    down.extend(name for name, alive in loops.items() if not alive())
+    if down:
+        return web.json_response({"status": "unavailable", "down": down}, status=503)
+    return web.json_response({"status": "ok", "loops": sorted(loops)})
+
+
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Origin") != _expected_origin(request):
         raise web.HTTPForbidden(text="wrong origin")
@@ -197,7 +222,12 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         await chat.hand_out_kept_notices()
         async for frame in socket:
             if frame.type is WSMsgType.TEXT:
-                await chat.on_frame(frame.data)
+                try:
+                    await chat.on_frame(frame.data)
+                except (ConnectionError, asyncio.CancelledError):
+                    raise
+                except Exception:  # one bad frame never ends the conversation
+                    log.exception("a web chat frame could not be handled; skipped")
             elif frame.type is WSMsgType.ERROR:
                 log.info("web chat socket closed with an error")
     finally:
