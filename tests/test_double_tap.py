@@ -44,15 +44,18 @@ async def tap(fake: FakeTelegram, erika: TelegramResident, label: str, times: in
     return [update["callback_query"]["id"] for update in updates]
 
 
+async def to_mobility(erika: TelegramResident) -> None:
+    """A new resident finds the Handlungsfeld Mobilität."""
+    await erika.says("/start")
+    for label in ("Deutsch", "Aalen", "Ideen nach Thema", "1. Mobilität"):
+        await erika.presses(label)
+
+
 async def test_two_taps_on_submit_leave_the_confirmation(
     polling: TelegramAdapter, fake: FakeTelegram, store: Store
 ) -> None:
     erika = TelegramResident(fake, 5150)
-    await erika.says("/start")
-    await erika.presses("Deutsch")
-    await erika.presses("Aalen")
-    await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
+    await to_mobility(erika)
     await erika.presses("Idee zu diesem Thema einreichen")
     await erika.presses("Einverstanden")
     await erika.says("Sitzbänke an jeder Bushaltestelle")
@@ -70,11 +73,7 @@ async def test_two_taps_on_submit_leave_the_confirmation(
 async def test_ten_taps_on_support_leave_the_thanks(polling: TelegramAdapter, fake: FakeTelegram, store: Store) -> None:
     idea = seed_idea(store, "Trinkbrunnen in der Innenstadt")
     erika = TelegramResident(fake, 5151)
-    await erika.says("/start")
-    await erika.presses("Deutsch")
-    await erika.presses("Aalen")
-    await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
+    await to_mobility(erika)
     await erika.presses("Ideen anzeigen")
     await erika.presses("Trinkbrunnen")
     callbacks = await tap(fake, erika, "👍", times=10, gap=0.0)

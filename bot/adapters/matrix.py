@@ -16,7 +16,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from functools import partial
 from html import escape
@@ -84,9 +84,10 @@ NOT_TEXT = (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageU
 """Emotes, images, files, audio, video, locations, stickers: answered with "I can only read text"."""
 SEND_ATTEMPTS = 6
 JOIN_ATTEMPTS = 6
-PACE_RATE, PACE_BURST = 2.0, 10
+PACE_RATE, PACE_BURST = 5.0, 20
 SLOW_NOTICE_GAP = 60.0
-"""What one person types: ten messages at once, then two a second; beyond that a notice to slow down."""
+"""What one person types, as in the web chat: twenty messages at once, then five a second;
+beyond that a notice to slow down (someone tapping quickly through menus stays well within)."""
 
 
 class MatrixLoginError(RuntimeError):
@@ -333,16 +334,22 @@ class MatrixAdapter:
 
         One bad event must never silence the bot: not now, nor after a restart (the stored
         sync token would bring it again)."""
+        await self._retry_while_store_away(
+            partial(self._handle_event, room_id, event, catching_up), event.event_id, room_id
+        )
+
+    @staticmethod
+    async def _retry_while_store_away(work: Callable[[], Awaitable[None]], event_id: str, room_id: str) -> None:
         backoff = 1.0
         while True:
             try:
-                await self._handle_event(room_id, event, catching_up)
+                await work()
                 return
             except EngineUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
             except Exception:
-                log.exception("Matrix event %s in %s could not be handled; skipped", event.event_id, room_id)
+                log.exception("Matrix event %s in %s could not be handled; skipped", event_id, room_id)
                 return
 
     async def _handle_event(self, room_id: str, event: Any, catching_up: bool) -> None:
@@ -479,17 +486,7 @@ class MatrixAdapter:
         await self._until_stored_inbound(inbound, room_id)
 
     async def _until_stored_inbound(self, inbound: Inbound, room_id: str) -> None:
-        backoff = 1.0
-        while True:
-            try:
-                await self._receive(inbound, room_id)
-                return
-            except EngineUnavailable:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-            except Exception:
-                log.exception("Matrix event %s in %s could not be handled; skipped", inbound.event_id, room_id)
-                return
+        await self._retry_while_store_away(partial(self._receive, inbound, room_id), inbound.event_id, room_id)
 
     async def _left(self, room_id: str, user_id: str) -> None:
         """Someone left: where no resident is left, the bot leaves too, and marks them unreachable."""

@@ -51,6 +51,8 @@ DELIVERY_KEY = web.AppKey("delivery", Delivery)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+_FINISHING: set[asyncio.Future[None]] = set()
+"""Work that must outlive a cancelled socket handler (kept here so that it is not collected)."""
 MAX_UNCONFIRMED = 50
 CONFIRMATION = "received"
 """The frame a page sends once it showed a reply that carried a receipt."""
@@ -358,8 +360,14 @@ class _Chat:
         return any(outbound.reply.buttons for outbound in kept)
 
     async def closed(self) -> None:
+        """The page is gone: what it did not confirm waits for its next visit.
+
+        The server may cancel a socket's handler when the page goes; this must finish all the same."""
         if self.unconfirmed:
-            await self.receipts.wait_for_recipient(list(self.unconfirmed))
+            task = asyncio.ensure_future(self.receipts.wait_for_recipient(list(self.unconfirmed)))
+            _FINISHING.add(task)
+            task.add_done_callback(_FINISHING.discard)
+            await asyncio.shield(task)
 
     async def hand_out_kept_notices(self) -> None:
         store = self.engine.store
