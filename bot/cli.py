@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | console | db upgrade | content check PATH``."""
+"""Command line: ``python -m bot run | console | db upgrade | db backup FILE | content check PATH``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from bot.web.clients import NewSessionLimit
 from bot.web.server import WebTransport, create_app
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
+from storage.backup import BackupError, backup_sqlite, postgres_advice, sqlite_path
 from storage.database import DatabaseUrlError
 from storage.migrate import upgrade
 
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all schema migrations")
+    backup = db_commands.add_parser("backup", help="a consistent copy of the SQLite store, while the bot runs")
+    backup.add_argument("file", type=Path, help="the new file to write (never overwritten)")
     content = commands.add_parser("content", help="content file tasks")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate a content file")
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("transitions").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
         return _dispatch(args, settings)
-    except (ConfigError, ContentError, CatalogError, DatabaseUrlError, ImportFileError) as err:
+    except (ConfigError, ContentError, CatalogError, DatabaseUrlError, ImportFileError, BackupError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -86,6 +89,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "ideas":
         return ideas_command(args, settings)
+    if args.command == "db" and args.db_command == "backup":
+        return _backup(settings, args.file)
     if args.command == "db":
         upgrade(settings.database_url)
         print("database is up to date")
@@ -95,6 +100,19 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         load_demo(settings)
     return asyncio.run(_run(settings))
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        print(postgres_advice(settings.database_url), file=sys.stderr)
+        return 2
+    summary = backup_sqlite(source, target)
+    print(
+        f"backup written: {summary.path} ({summary.size:,} bytes; {summary.ideas:,} ideas, "
+        f"{summary.votes:,} votes, {summary.residents:,} residents)"
+    )
+    return 0
 
 
 def matrix_kwargs(settings: Settings) -> dict[str, Any]:
