@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import logs
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_engine, load_checked_content
 from bot.broadcasting.service import BroadcastService
@@ -22,6 +23,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
+from bot.metrics import Metrics, start_listener
 from bot.reply_outbox import ReplyOutbox
 from bot.web.clients import NewSessionLimit
 from bot.web.server import WebTransport, create_app
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.configure(settings.log_level, settings.log_format)
         # transitions logs every callback at INFO: far too chatty for operators.
         logging.getLogger("transitions").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -173,6 +175,19 @@ async def _run(settings: Settings) -> int:
         from bot.adapters.matrix import MatrixAdapter
 
         matrix = MatrixAdapter(engine, delivery=delivery, **matrix_kwargs(settings))
+    metrics_runner = None
+    if settings.metrics_port is not None:
+        metrics = Metrics()
+        engine.observe = metrics.event
+        delivery.count = metrics.reply
+        metrics.watch_store(engine.store)
+        try:
+            metrics_runner = await start_listener(metrics, settings.metrics_host, settings.metrics_port)
+        except OSError as err:
+            raise ConfigError(
+                f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} ({err.strerror}); "
+                "set METRICS_HOST / METRICS_PORT to a free address"
+            ) from err
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -237,6 +252,8 @@ async def _run(settings: Settings) -> int:
         if telegram is not None:
             await telegram.stop()
         await runner.cleanup()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         engine.close()
         engine.store.dispose()
     print("Mitmach-Bot stopped.")
