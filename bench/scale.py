@@ -262,6 +262,9 @@ def statement_report(small: dict[str, list[float]], big: dict[str, list[float]])
     print("\nstatements, median µs (small -> city), largest growth first:")
     for growth, small_us, big_us, count, sql in rows[:12]:
         print(f"  {growth:5.2f}x  {small_us:8.1f} -> {big_us:8.1f}  n={count:<6} {sql[:150]}")
+    print("\nthe most expensive statements in the city store, median µs (small -> city):")
+    for growth, small_us, big_us, count, sql in sorted(rows, key=lambda row: -row[2])[:6]:
+        print(f"  {growth:5.2f}x  {small_us:8.1f} -> {big_us:8.1f}  n={count:<6} {sql[:150]}")
 
 
 def main() -> None:
