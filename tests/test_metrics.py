@@ -15,11 +15,14 @@ from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from dialogs.messages import Identity
+from storage import outbox
+from storage.models import OutboxStatus
 from storage.store import Store
 from tests.chat import Chat
 from tests.cli import start_run
 from tests.fake_telegram import FakeTelegram
 from tests.test_journey import _idea_number, submit_idea
+from tests.test_outbox_store import add_residents, new_broadcast
 from tests.test_run import free_port
 
 SECRET = "webhook-secret-for-tests-only"
@@ -124,3 +127,28 @@ async def test_submissions_decisions_and_kept_replies_are_read_from_the_store(
     assert figures['mitmach_decisions_total{action="approve",outcome="conflict"}'] == 1
     # sent to others, and no adapter took them: the admin's two notices of new ideas, erika's of her published idea
     assert figures['mitmach_pending_replies{platform="test"}'] == 3
+
+
+async def test_a_broadcast_in_progress_shows_its_backlog_and_progress(store_url: str) -> None:
+    store = Store(store_url)
+    metrics = Metrics()
+    metrics.watch_store(store)
+    try:
+        add_residents(store, "telegram", 5)
+        add_residents(store, "web", 2, city="heidenheim")
+        broadcast = new_broadcast(store)
+        store.run(lambda tx: outbox.promote_due(tx, store.now()))
+        claimed = store.run(lambda tx: outbox.claim(tx, "telegram", 2, store.now()))
+        now = store.now()
+        store.run(
+            lambda tx: outbox.record(
+                tx, [outbox.Result(c.id, c.resident_id, OutboxStatus.SENT, 1, now, now) for c in claimed], now
+            )
+        )
+        figures = _samples(metrics.render().decode())
+    finally:
+        store.dispose()
+    assert figures['mitmach_outbox_backlog{platform="telegram"}'] == 3
+    assert figures['mitmach_outbox_backlog{platform="web"}'] == 2
+    assert figures[f'mitmach_broadcast_recipients{{broadcast="{broadcast}",status="sent"}}'] == 2
+    assert figures[f'mitmach_broadcast_recipients{{broadcast="{broadcast}",status="pending"}}'] == 5
