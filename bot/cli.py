@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | console | db upgrade | content check PATH``."""
+"""Command line: ``python -m bot run | console | db upgrade | db backup FILE | content check PATH``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import logs
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_engine, load_checked_content
 from bot.broadcasting.service import BroadcastService
@@ -22,12 +23,14 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import Delivery
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
+from bot.metrics import Metrics, start_listener
 from bot.reply_outbox import ReplyOutbox
 from bot.retention import RetentionJob
 from bot.web.clients import NewSessionLimit
 from bot.web.server import WebTransport, create_app, watch_loop
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
+from storage.backup import BackupError, backup_sqlite, postgres_advice, sqlite_path
 from storage.database import DatabaseUrlError
 from storage.migrate import upgrade
 from storage.retention import Periods
@@ -53,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all schema migrations")
+    backup = db_commands.add_parser("backup", help="a consistent copy of the SQLite store, while the bot runs")
+    backup.add_argument("file", type=Path, help="the new file to write (never overwritten)")
     content = commands.add_parser("content", help="content file tasks")
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate a content file")
@@ -64,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.configure(settings.log_level, settings.log_format)
         # transitions logs every callback at INFO: far too chatty for operators.
         logging.getLogger("transitions").setLevel(logging.WARNING)
         logging.getLogger("alembic").setLevel(logging.WARNING)
         return _dispatch(args, settings)
-    except (ConfigError, ContentError, CatalogError, DatabaseUrlError, ImportFileError) as err:
+    except (ConfigError, ContentError, CatalogError, DatabaseUrlError, ImportFileError, BackupError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -88,6 +93,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "ideas":
         return ideas_command(args, settings)
+    if args.command == "db" and args.db_command == "backup":
+        return _backup(settings, args.file)
     if args.command == "db":
         upgrade(settings.database_url)
         print("database is up to date")
@@ -97,6 +104,19 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         load_demo(settings)
     return asyncio.run(_run(settings))
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        print(postgres_advice(settings.database_url), file=sys.stderr)
+        return 2
+    summary = backup_sqlite(source, target)
+    print(
+        f"backup written: {summary.path} ({summary.size:,} bytes; {summary.ideas:,} ideas, "
+        f"{summary.votes:,} votes, {summary.residents:,} residents)"
+    )
+    return 0
 
 
 def matrix_kwargs(settings: Settings) -> dict[str, Any]:
@@ -157,6 +177,19 @@ async def _run(settings: Settings) -> int:
         from bot.adapters.matrix import MatrixAdapter
 
         matrix = MatrixAdapter(engine, delivery=delivery, **matrix_kwargs(settings))
+    metrics_runner = None
+    if settings.metrics_port is not None:
+        metrics = Metrics()
+        engine.observe = metrics.event
+        delivery.count = metrics.reply
+        metrics.watch_store(engine.store)
+        try:
+            metrics_runner = await start_listener(metrics, settings.metrics_host, settings.metrics_port)
+        except OSError as err:
+            raise ConfigError(
+                f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port} ({err.strerror}); "
+                "set METRICS_HOST / METRICS_PORT to a free address"
+            ) from err
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -237,6 +270,8 @@ async def _run(settings: Settings) -> int:
         if telegram is not None:
             await telegram.stop()
         await runner.cleanup()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         # last: while this process holds its lock, no other one sends the replies it still has
         await outbox.stop()
         engine.close()

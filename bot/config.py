@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     )
     db_auto_upgrade: bool = Field(default=True, validation_alias="DB_AUTO_UPGRADE")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: str = Field(default="text", validation_alias="LOG_FORMAT")
+    """text for people, json for a log collector (one object a line, ids hashed)."""
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="METRICS_HOST")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="METRICS_PORT")
+    """The Prometheus endpoint's own listener; no metrics are served while it is unset."""
 
     web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
     web_port: int = Field(default=8080, ge=1, le=65535, validation_alias="WEB_PORT")
@@ -90,6 +95,13 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("expected text or json")
+        return value.lower()
 
     @field_validator("telegram_webhook_secret")
     @classmethod

@@ -13,6 +13,7 @@ recipient confirms it later (a web page).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Final, Protocol
 
@@ -52,6 +53,8 @@ class Delivery:
     def __init__(self) -> None:
         self._senders: dict[str, Sender] = {}
         self.receipts: Receipts | None = None
+        self.count: Callable[[str, str, float | None], None] | None = None
+        """Told of every reply handed over: platform, result, seconds the platform took (bot/metrics.py)."""
 
     def register(self, platform: str, send: Sender) -> None:
         self._senders[platform] = send
@@ -69,20 +72,31 @@ class Delivery:
         send = send or self._senders.get(platform)
         if send is None:
             log.info("no %s adapter running: a notification was not delivered", platform)
+            self._count(platform, "no_adapter", None)
             await self._settle(outbound)
             return
+        started = time.perf_counter()
         try:
             answer = await send(outbound)
         except DeliverLater as err:
             log.info("a reply to %s waits for another attempt (%s)", platform, err)
+            self._count(platform, "later", None)
             await self._retry_later(outbound)
             return
         except Exception:
             log.exception("a reply to %s could not be delivered", platform)
+            self._count(platform, "error", None)
             await self._retry_later(outbound)
             return
         if answer != AWAITING_CONFIRMATION:
+            self._count(platform, "sent", time.perf_counter() - started)
             await self._settle(outbound)
+        else:
+            self._count(platform, "confirming", None)
+
+    def _count(self, platform: str, result: str, seconds: float | None) -> None:
+        if self.count is not None:
+            self.count(platform, result, seconds)
 
     async def _settle(self, outbound: Outbound) -> None:
         if outbound.receipt is not None and self.receipts is not None:

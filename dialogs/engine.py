@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -105,8 +106,11 @@ class Engine:
         web_base_url: str = "http://127.0.0.1:8080",
         action_token_days: int = 14,
         worker: str | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.content = content
+        self.observe = observe
+        """Told of every event: platform, outcome (replied, silent, error) and seconds taken (bot/metrics.py)."""
         self.action_token_days = action_token_days
         self.worker = worker or secrets.token_hex(8)
         """This process, as the sender of the replies it stores (see storage/replies.py)."""
@@ -136,16 +140,23 @@ class Engine:
         return await loop.run_in_executor(self._executor, partial(self.handle_blocking, inbound, strict=strict))
 
     def handle_blocking(self, inbound: Inbound, *, strict: bool = False) -> list[Outbound]:
+        started = time.perf_counter()
+        outcome = "error"
         try:
             figures = None
             if staff.asks_for_figures(inbound):  # counted before, so the event's lock is short
                 figures = staff.read_figures(self.store, self.admins, inbound.identity, self.store.now())
-            return self.store.run(lambda tx: self._handle_in(tx, inbound, figures))
+            replies = self.store.run(lambda tx: self._handle_in(tx, inbound, figures))
+            outcome = "replied" if replies else "silent"
+            return replies
         except Exception as err:
             log.exception("event %s from %s failed", inbound.event_id, inbound.identity.platform)
             if strict:
                 raise EngineUnavailable(str(err)) from err
             return [self._apology(inbound)]
+        finally:
+            if self.observe is not None:
+                self.observe(inbound.identity.platform, outcome, time.perf_counter() - started)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

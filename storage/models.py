@@ -142,6 +142,8 @@ class ActionToken(SQLModel, table=True):
     """
 
     __tablename__ = "action_token"
+    __table_args__ = (Index("ix_action_token_created_at", "created_at"),)
+    """Expired tokens are pruned on every new idea: by this index, not by reading every token."""
 
     token: str = Field(sa_column=Column(String(24), primary_key=True))
     platform: str = Field(max_length=32)
