@@ -42,15 +42,11 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
     return languages.get(None)
 
 
-def render_page(content: Content, lang: Language) -> str:
-    _ = lang.gettext
-    ui = ui_strings(lang)
+def _top(content: Content, lang: Language, *, script: bool) -> str:
+    """The page's head and its heading: the same for the chat and for the page that refuses one."""
     name = content.text(content.name, lang.code)
-    data = " ".join(f'data-{key}="{escape(value)}"' for key, value in ui.items())
-    title = escape(_("Mitmach-Bot – {name}").format(name=name))
-    intro = escape(
-        _("Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own.")
-    )
+    title = escape(lang.gettext("Mitmach-Bot – {name}").format(name=name))
+    chat_js = '<script src="/static/chat.js" defer></script>\n' if script else ""
     return f"""<!doctype html>
 <html lang="{lang.code}">
 <head>
@@ -58,12 +54,23 @@ def render_page(content: Content, lang: Language) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <link rel="stylesheet" href="/static/chat.css">
-<script src="/static/chat.js" defer></script>
-</head>
+{chat_js}</head>
 <body>
 <header>
 <h1>{escape(name)}</h1>
-<p>{intro}</p>
+"""
+
+
+def render_page(content: Content, lang: Language) -> str:
+    _ = lang.gettext
+    ui = ui_strings(lang)
+    data = " ".join(f'data-{key}="{escape(value)}"' for key, value in ui.items())
+    intro = escape(
+        _("Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own.")
+    )
+    return (
+        _top(content, lang, script=True)
+        + f"""<p>{intro}</p>
 </header>
 <main id="chat" {data}>
 <h2 class="visually-hidden" id="log-heading">{escape(ui["log"])}</h2>
@@ -82,13 +89,12 @@ def render_page(content: Content, lang: Language) -> str:
 </body>
 </html>
 """
+    )
 
 
 def render_limited(content: Content, lang: Language) -> str:
     """Instead of the chat, when too many new chats came from one address: no script, no cookie."""
     _ = lang.gettext
-    name = content.text(content.name, lang.code)
-    title = escape(_("Mitmach-Bot – {name}").format(name=name))
     text = escape(
         _(
             "Too many new chats were started from this connection in the last hour. "
@@ -96,18 +102,9 @@ def render_limited(content: Content, lang: Language) -> str:
         )
     )
     other = escape(_("You can also use the bot on Telegram or Matrix."))
-    return f"""<!doctype html>
-<html lang="{lang.code}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="stylesheet" href="/static/chat.css">
-</head>
-<body>
-<header>
-<h1>{escape(name)}</h1>
-</header>
+    return (
+        _top(content, lang, script=False)
+        + f"""</header>
 <main>
 <p role="alert">{text}</p>
 <p>{other}</p>
@@ -115,3 +112,4 @@ def render_limited(content: Content, lang: Language) -> str:
 </body>
 </html>
 """
+    )
