@@ -168,11 +168,13 @@ class Engine:
         identity = inbound.identity
         if not tx.claim_event(identity.platform, inbound.event_id, now):
             return []
-        if inbound.kind is InboundKind.BUTTON and tx.load_resident(identity.platform, identity.user_id) is None:
-            # a button of someone the bot does not know (pressed again right after deleting their
-            # data): it belongs to no menu, and must not bring a deleted record back
-            return []
-        resident = tx.load_or_create_resident(identity.platform, identity.user_id, inbound.chat_id, "new", now)
+        resident = tx.load_known_resident(identity.platform, identity.user_id, inbound.chat_id)
+        if resident is None:
+            if inbound.kind is InboundKind.BUTTON:
+                # a button of someone the bot does not know (pressed again right after deleting
+                # their data): it belongs to no menu, and must not bring a deleted record back
+                return []
+            resident = tx.load_or_create_resident(identity.platform, identity.user_id, inbound.chat_id, "new", now)
         turn = Turn(
             resident,
             tx,

@@ -308,15 +308,21 @@ class Tx:
         record._saved_profile = (chat_id, language, city)
         return record
 
-    def load_or_create_resident(
-        self, platform: str, user_id: str, chat_id: str, initial_state: str, now: datetime
-    ) -> ResidentRecord:
+    def load_known_resident(self, platform: str, user_id: str, chat_id: str) -> ResidentRecord | None:
+        """A resident who writes again, in the chat they write from; None for someone unknown."""
         record = self.load_resident(platform, user_id)
         if record is not None:
             record.chat_id = chat_id
             if record.unreachable_since is not None:  # they wrote again, so they can be reached
                 self.set_reachable(platform, user_id, None)
                 record.unreachable_since = None
+        return record
+
+    def load_or_create_resident(
+        self, platform: str, user_id: str, chat_id: str, initial_state: str, now: datetime
+    ) -> ResidentRecord:
+        record = self.load_known_resident(platform, user_id, chat_id)
+        if record is not None:
             return record
         values = {"platform": platform, "user_id": user_id, "chat_id": chat_id, "created_at": now}
         inserted = self.first(_INSERT_RESIDENT[self.dialect], values)
