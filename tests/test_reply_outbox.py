@@ -47,60 +47,69 @@ class Platform:
         self.received.append(outbound.reply.plain_text)
 
 
+class Process:
+    """One running bot as far as kept replies go: its store, engine, platform and outbox."""
+
+    def __init__(self, url: str, content: Content, languages: Languages, worker: str) -> None:
+        self.store = Store(url)
+        self.engine = Engine(content, languages, self.store, worker=worker)
+        self.delivery = Delivery()
+        self.platform = Platform(self.delivery)
+        self.outbox = ReplyOutbox(self.store, worker, self.delivery)
+
+    async def start(self) -> Process:
+        await self.outbox.hold()
+        return self
+
+    async def answer(self, name: str, text: str) -> None:
+        """A resident writes; the answers are handed to the platform as an adapter does."""
+        for outbound in await self.engine.handle(Chat(self.engine, name).inbound(InboundKind.COMMAND, text)):
+            await self.delivery.hand(outbound)
+
+    def clock_ahead(self, by: timedelta) -> None:
+        later = self.store.now() + by
+        self.store.now = lambda: later  # type: ignore[method-assign]
+
+    async def stop(self) -> None:
+        await self.outbox.stop()
+        self.engine.close()
+        self.store.dispose()
+
+
 async def test_a_dead_process_replies_are_sent_by_the_next(
     store_url: str, content: Content, languages: Languages
 ) -> None:
-    first_store, second_store = Store(store_url), Store(store_url)
-    first = Engine(content, languages, first_store, worker="first")
-    first_outbox = ReplyOutbox(first_store, first.worker, Delivery())
-    await first_outbox.hold()
-    await first.handle(Chat(first, "erika").inbound(InboundKind.COMMAND, "/start"))
-    assert kept_rows(first_store) == 1, "the answer is kept with the event"
+    first = await Process(store_url, content, languages, "first").start()
+    await first.engine.handle(Chat(first.engine, "erika").inbound(InboundKind.COMMAND, "/start"))
+    assert kept_rows(first.store) == 1, "the answer is kept with the event"
 
-    second = Engine(content, languages, second_store, worker="second")
-    delivery = Delivery()
-    platform = Platform(delivery)
-    second_outbox = ReplyOutbox(second_store, second.worker, delivery)
-    await second_outbox.hold()
-    await second_outbox.run_once()
-    assert platform.received == [], "a live process's replies are its own"
+    second = await Process(store_url, content, languages, "second").start()
+    await second.outbox.run_once()
+    assert second.platform.received == [], "a live process's replies are its own"
 
-    await first_outbox.stop()  # the first process dies: its lock goes with it
-    later = second_store.now() + timedelta(minutes=1)  # past the grace a PostgreSQL lock gets
-    second_store.now = lambda: later  # type: ignore[method-assign]
-    await second_outbox.run_once()
-    assert len(platform.received) == 1 and "Sprache" in platform.received[0]
-    assert kept_rows(second_store) == 0, "sent once, then forgotten"
-    await second_outbox.run_once()
-    assert len(platform.received) == 1, "never twice"
-    await second_outbox.stop()
-    for engine in (first, second):
-        engine.close()
-        engine.store.dispose()
+    await first.stop()  # the first process dies: its lock goes with it
+    second.clock_ahead(timedelta(minutes=1))  # past the grace a PostgreSQL lock gets
+    await second.outbox.run_once()
+    assert len(second.platform.received) == 1 and "Sprache" in second.platform.received[0]
+    assert kept_rows(second.store) == 0, "sent once, then forgotten"
+    await second.outbox.run_once()
+    assert len(second.platform.received) == 1, "never twice"
+    await second.stop()
 
 
 async def test_a_failed_send_is_tried_again_later(store_url: str, content: Content, languages: Languages) -> None:
-    store = Store(store_url)
-    engine = Engine(content, languages, store)
-    delivery = Delivery()
-    platform = Platform(delivery)
-    outbox = ReplyOutbox(store, engine.worker, delivery)
-    await outbox.hold()
-    platform.down = True
-    for outbound in await engine.handle(Chat(engine, "max").inbound(InboundKind.COMMAND, "/start")):
-        await delivery.hand(outbound)
-    assert platform.received == [] and kept_rows(store) == 1, "kept while the platform is down"
+    process = await Process(store_url, content, languages, "only").start()
+    process.platform.down = True
+    await process.answer("max", "/start")
+    assert process.platform.received == [] and kept_rows(process.store) == 1, "kept while the platform is down"
 
-    platform.down = False
-    await outbox.run_once()
-    assert platform.received == [], "not before its time"
-    soon = store.now() + replies.RETRY_DELAYS[0]
-    store.now = lambda: soon  # type: ignore[method-assign]
-    await outbox.run_once()
-    assert len(platform.received) == 1 and kept_rows(store) == 0
-    await outbox.stop()
-    engine.close()
-    store.dispose()
+    process.platform.down = False
+    await process.outbox.run_once()
+    assert process.platform.received == [], "not before its time"
+    process.clock_ahead(replies.RETRY_DELAYS[0])
+    await process.outbox.run_once()
+    assert len(process.platform.received) == 1 and kept_rows(process.store) == 0
+    await process.stop()
 
 
 def test_a_kept_reply_comes_back_with_everything_a_platform_needs() -> None:
@@ -126,17 +135,11 @@ async def test_a_process_that_lost_its_lock_keeps_its_replies(
 
     from storage.leadership import LOCK_NAMESPACE, AdvisoryLock
 
-    live_store, other_store = Store(postgres_url), Store(postgres_url)
-    live = Engine(content, languages, live_store, worker="live")
-    live_delivery = Delivery()
-    live_platform = Platform(live_delivery)
-    live_outbox = ReplyOutbox(live_store, live.worker, live_delivery)
-    await live_outbox.hold()
-    live_platform.down = True
-    for outbound in await live.handle(Chat(live, "erika").inbound(InboundKind.COMMAND, "/start")):
-        await live_delivery.hand(outbound)  # not taken now: kept, to be tried again by the live process
+    live = await Process(postgres_url, content, languages, "live").start()
+    live.platform.down = True
+    await live.answer("erika", "/start")  # not taken now: kept, to be tried again by the live process
 
-    key = AdvisoryLock(live_outbox.database_url, "worker.live").key % 2**32
+    key = AdvisoryLock(live.outbox.database_url, "worker.live").key % 2**32
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         ended = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks"
@@ -144,25 +147,17 @@ async def test_a_process_that_lost_its_lock_keeps_its_replies(
             (LOCK_NAMESPACE, key),
         ).fetchall()
     assert ended == [(True,)], "the live process's lock connection is cut"
-    other = Engine(content, languages, other_store, worker="other")
-    other_delivery = Delivery()
-    other_platform = Platform(other_delivery)
-    other_outbox = ReplyOutbox(other_store, other.worker, other_delivery)
-    await other_outbox.hold()
-    await other_outbox.run_once()
-    assert other_platform.received == [], "a reply that young is not taken from a process that may live"
+    other = await Process(postgres_url, content, languages, "other").start()
+    await other.outbox.run_once()
+    assert other.platform.received == [], "a reply that young is not taken from a process that may live"
 
-    await live_outbox.run_once()  # the live process notices, and takes its lock back
-    later = other_store.now() + timedelta(minutes=5)
-    other_store.now = lambda: later  # type: ignore[method-assign]
-    await other_outbox.run_once()
-    assert other_platform.received == [], "the live process holds its lock again"
-    live_platform.down = False
-    live_store.now = lambda: later  # type: ignore[method-assign]
-    await live_outbox.run_once()
-    assert len(live_platform.received) == 1 and other_platform.received == []
-    for outbox in (live_outbox, other_outbox):
-        await outbox.stop()
-    for engine in (live, other):
-        engine.close()
-        engine.store.dispose()
+    await live.outbox.run_once()  # the live process notices, and takes its lock back
+    other.clock_ahead(timedelta(minutes=5))
+    await other.outbox.run_once()
+    assert other.platform.received == [], "the live process holds its lock again"
+    live.platform.down = False
+    live.clock_ahead(timedelta(minutes=5))
+    await live.outbox.run_once()
+    assert len(live.platform.received) == 1 and other.platform.received == []
+    for process in (live, other):
+        await process.stop()
