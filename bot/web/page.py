@@ -42,11 +42,14 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
     return languages.get(None)
 
 
+CHAT_JS = "/static/chat.js"
+
+
 def _top(content: Content, lang: Language, *, script: bool) -> str:
     """The page's head and its heading: the same for the chat and for the page that refuses one."""
     name = content.text(content.name, lang.code)
     title = escape(lang.gettext("Mitmach-Bot – {name}").format(name=name))
-    chat_js = '<script src="/static/chat.js" defer></script>\n' if script else ""
+    chat_js = f'<script src="{CHAT_JS}" defer></script>\n' if script else ""
     return f"""<!doctype html>
 <html lang="{lang.code}">
 <head>
