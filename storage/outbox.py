@@ -282,6 +282,7 @@ _RECORD = (
         claim=None,
     )
 )
+_STILL_CLAIMED = select(O.id).where(O.id == bindparam("oid"), O.status == OutboxStatus.CLAIMED.value)
 _UNREACHABLE = update(resident_table).where(R.id == bindparam("rid")).values(unreachable_since=bindparam("now"))
 
 
@@ -294,6 +295,11 @@ def claim(tx: Tx, platform: str, limit: int, now: datetime) -> list[Claimed]:
     token = secrets.token_hex(8)
     tx.count(_CLAIM, {"platform": platform, "now": now, "limit": limit, "claim": token})
     return [Claimed(*row) for row in tx.all(_CLAIMED, {"claim": token})]
+
+
+def still_claimed(tx: Tx, row_ids: list[int]) -> set[int]:
+    """The rows among `row_ids` that are still claimed: a row erased with its resident is not."""
+    return {oid for oid in row_ids if tx.first(_STILL_CLAIMED, {"oid": oid}) is not None}
 
 
 def record(tx: Tx, results: list[Result], now: datetime) -> None:

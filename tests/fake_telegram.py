@@ -17,6 +17,7 @@ import re
 import signal
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,8 @@ class FakeTelegram:
         self.hold_texts_with: str | None = None
         """Sends whose text contains this are received but never answered (the bot dies meanwhile)."""
         self.held: list[dict[str, Any]] = []
+        self.on_send: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        """Awaited with each send's parameters before it is answered: what happens meanwhile elsewhere."""
         self.fail_next: dict[str, int] = {}
         """method (lower case) -> how many calls to answer with 502, as an overloaded server would."""
         self._last_send: dict[str, float] = {}
@@ -231,6 +234,8 @@ class FakeTelegram:
         if self.hold_texts_with is not None and method in SENDS and self.hold_texts_with in str(params.get("text")):
             self.held.append(params)
             await asyncio.Event().wait()  # until the connection closes: the message is not taken
+        if self.on_send is not None and method in SENDS:
+            await self.on_send(params)
         if self.fail_next.get(method, 0) > 0:
             self.fail_next[method] -= 1
             return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)

@@ -58,14 +58,14 @@ def support_count(store: Store, idea_id: int) -> int:
     return idea.support_count
 
 
-async def start_broadcasts(engine: Engine, transports: list[Transport]) -> BroadcastService:
+async def start_broadcasts(engine: Engine, transports: list[Transport], concurrency: int = 4) -> BroadcastService:
     """The broadcast service on the engine's store, with every interval shortened for tests."""
     service = BroadcastService(
         engine.store,
         engine.languages,
         transports,
         database_url=str(engine.store.engine.url),
-        concurrency=4,
+        concurrency=concurrency,
         retry_delay=0.2,
         schedule_interval=0.1,
         election_interval=0.2,

@@ -16,8 +16,10 @@ from bot.web.server import WebTransport
 from dialogs.engine import Engine
 from dialogs.messages import Identity
 from storage import moderation as moderation_db
+from storage import outbox, personal_data
 from storage.models import ALL_CITIES, Role
 from storage.store import Store
+from storage.subscriptions import Audience
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, start_broadcasts, wait_until_finished
 from tests.test_telegram import TelegramResident, plain
@@ -112,3 +114,37 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             await service.stop()
             for person in web_people:
                 await person.close()
+
+
+async def test_a_resident_erased_while_a_broadcast_is_on_its_way_gets_nothing(
+    engine: Engine, store: Store, fake: FakeTelegram, polling: TelegramAdapter
+) -> None:
+    """Rows already claimed by the sender are checked again just before each send."""
+    people = [await telegram_resident(fake, user_id, "Aalen", subscribe=True) for user_id in (201, 202, 203)]
+    erased = [resident(store, Identity("telegram", str(person.user_id))).id for person in people[1:]]
+
+    async def erase_the_others_meanwhile(params: dict[str, object]) -> None:
+        if NEWS in str(params.get("text")) and str(params.get("chat_id")) == "201":
+            for rid in erased:
+                await asyncio.to_thread(store.run, lambda tx, rid=rid: personal_data.erase_resident(tx, rid))
+
+    fake.on_send = erase_the_others_meanwhile
+    service = await start_broadcasts(engine, [polling.transport()], concurrency=1)
+    try:
+        broadcast = store.run(
+            lambda tx: outbox.create_broadcast(
+                tx,
+                author=("telegram", "900", "900", "de"),
+                text=NEWS,
+                audience=Audience(city="aalen"),
+                idea_id=None,
+                button=None,
+                send_at=store.now(),
+                now=store.now(),
+            )
+        )
+        await wait_until_finished(store, broadcast)
+    finally:
+        await service.stop()
+    assert messages_with(fake, 201, NEWS) == 1
+    assert messages_with(fake, 202, NEWS) == messages_with(fake, 203, NEWS) == 0

@@ -107,6 +107,18 @@ def test_deleting_a_resident_removes_their_outbox_rows(any_store: Store) -> None
     assert store.run(lambda tx: outbox.figures(tx, broadcast)).total == 1
 
 
+def test_a_claimed_row_of_an_erased_resident_is_no_longer_claimed(any_store: Store) -> None:
+    store = any_store
+    residents = add_residents(store, "telegram", 3)
+    new_broadcast(store)
+    store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    claimed = store.run(lambda tx: outbox.claim(tx, "telegram", 10, store.now()))
+    assert store.run(lambda tx: personal_data.erase_resident(tx, residents[1]))
+    ids = [row.id for row in claimed]
+    still = store.read(lambda tx: outbox.still_claimed(tx, ids))
+    assert still == {row.id for row in claimed if row.resident_id != residents[1]}
+
+
 def test_claims_by_concurrent_senders_are_disjoint(postgres_url: str) -> None:
     """FOR UPDATE SKIP LOCKED: a second claimer skips the rows a first one holds, without waiting."""
     store = Store(postgres_url)

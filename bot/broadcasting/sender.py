@@ -81,6 +81,47 @@ class Recorder:
                     pending.stored.set_result(None)
 
 
+class ClaimCheck:
+    """Asks the store, just before each send, whether the recipient's row is still claimed.
+
+    Erasing a resident deletes their outbox rows, so a row claimed a moment before an
+    erasure must not go out. The sends waiting at one moment share one read, on a
+    snapshot that takes no write lock.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._waiting: dict[int, asyncio.Future[bool]] = {}
+        self._wake = asyncio.Event()
+
+    async def present(self, row_id: int) -> bool:
+        waiting = self._waiting.get(row_id)
+        if waiting is None:
+            waiting = self._waiting[row_id] = asyncio.get_running_loop().create_future()
+        self._wake.set()
+        return await waiting
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._waiting = self._waiting, {}
+            if not batch:
+                continue
+            ids = list(batch)
+            try:
+                claimed = await asyncio.to_thread(self.store.read, lambda tx: outbox.still_claimed(tx, ids))
+            except Exception as err:
+                log.warning("broadcast recipients could not be checked: %s", type(err).__name__)
+                for waiting in batch.values():
+                    if not waiting.done():
+                        waiting.set_exception(TemporaryFailure("the store could not be read"))
+                continue
+            for row_id, waiting in batch.items():
+                if not waiting.done():
+                    waiting.set_result(row_id in claimed)
+
+
 class PlatformSender:
     """The one sender of a platform while this process holds the platform's sender role."""
 
@@ -111,6 +152,7 @@ class PlatformSender:
         self._broadcasts: dict[int, outbox.BroadcastRecord] = {}
         self._replies: dict[tuple[int, str], Reply] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._check = ClaimCheck(store)
 
     async def run(self, still_leader: LeaderCheck) -> None:
         """Send until cancelled or until the sender role is lost; claimed rows are handed back on the way out."""
@@ -122,6 +164,7 @@ class PlatformSender:
         queue: asyncio.Queue[outbox.Claimed | None] = asyncio.Queue(maxsize=self.batch)
         helpers = [
             asyncio.create_task(recorder.run()),
+            asyncio.create_task(self._check.run()),
             asyncio.create_task(self._follow_statuses()),
             asyncio.create_task(self._claim_ahead(queue, still_leader)),
         ]
@@ -134,7 +177,7 @@ class PlatformSender:
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
         finally:
-            helpers[2].cancel()
+            helpers[-1].cancel()
             if self._in_flight:
                 await asyncio.gather(*list(self._in_flight), return_exceptions=True)
             for helper in helpers:
@@ -188,6 +231,9 @@ class PlatformSender:
             return outbox.Result(row.id, row.resident_id, after, row.attempts, now)
         try:
             reply = await self._reply(row)
+            if not await self._check.present(row.id):
+                log.debug("%s: recipient row %s is gone (erased); not sent", self.platform, row.id)
+                return outbox.Result(row.id, row.resident_id, OutboxStatus.CANCELLED, row.attempts, now)
             await self.transport.post(Outbound(Identity(self.platform, row.user_id), row.chat_id, reply))
         except RecipientBlocked:
             self.counters.unreachable += 1
