@@ -131,8 +131,10 @@ class Engine:
     async def handle(self, inbound: Inbound, *, strict: bool = False) -> list[Outbound]:
         """Handle one event; returns the replies. An event id seen before returns none.
 
-        If the event cannot be stored, the resident gets an apology; with `strict`, the
-        error is raised instead (as `EngineUnavailable`), for platforms that redeliver.
+        If the event cannot be stored, the resident gets an apology; with `strict`, an outage
+        of the store is raised instead (as `EngineUnavailable`), for platforms that redeliver.
+        An error that would come back with every redelivery (a bug) is always an apology, so
+        the platform moves on to the next event.
         """
         if self._inline and not staff.asks_for_figures(inbound):
             return self.handle_blocking(inbound, strict=strict)
@@ -151,7 +153,7 @@ class Engine:
             return replies
         except Exception as err:
             log.exception("event %s from %s failed", inbound.event_id, inbound.identity.platform)
-            if strict:
+            if strict and self.store.unavailable(err):
                 raise EngineUnavailable(str(err)) from err
             return [self._apology(inbound)]
         finally:

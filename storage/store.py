@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from storage.database import create_db_engine
 from storage.models import (
@@ -476,6 +476,24 @@ class Store:
         self.engine: Engine = create_db_engine(url, **connect_args)
         self.dialect = self.engine.dialect.name
         self.prepared = PreparedSet(self.engine.dialect)
+        dbapi = self.engine.dialect.dbapi
+        driver = (dbapi.OperationalError, dbapi.InterfaceError) if dbapi is not None else ()
+        self._outages: tuple[type[BaseException], ...] = (
+            ConcurrentUpdateError,
+            OperationalError,
+            InterfaceError,
+            *driver,
+        )
+        """What the database raises when it is away, locked or in a conflict, not when a query is wrong.
+
+        Statements run straight on the driver's cursor (storage/prepared.py), so the driver's own
+        exceptions arrive unwrapped beside SQLAlchemy's."""
+
+    def unavailable(self, err: BaseException) -> bool:
+        """True when `err` means "the store could not do it now" (try again later), not a bug."""
+        if isinstance(err, DBAPIError) and err.connection_invalidated:
+            return True
+        return isinstance(err, self._outages)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -503,7 +521,9 @@ class Store:
             try:
                 with self.transaction() as tx:
                     return work(tx)
-            except (ConcurrentUpdateError, OperationalError) as err:
+            except Exception as err:
+                if not isinstance(err, self._outages):
+                    raise
                 if attempt == self.RETRIES - 1 or not _is_retryable(err):
                     raise
                 time.sleep(0.01 * (attempt + 1))

@@ -11,6 +11,9 @@ import asyncio
 import json
 import time
 
+import pytest
+from aiohttp.test_utils import TestClient
+
 from bot.adapters.telegram import TelegramAdapter
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import watch_loop
@@ -66,3 +69,29 @@ async def test_readyz_names_a_receive_loop_that_is_down(engine: Engine, fake: Fa
         assert await down.json() == {"status": "unavailable", "down": ["telegram"]}
         health = await client.get("/healthz")
         assert health.status == 200, "/healthz stays trivial"
+
+
+async def until_ready(client: TestClient, status: int) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 30
+    while (await client.get("/readyz")).status != status:
+        assert time.monotonic() < deadline, f"/readyz never answered {status}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_receive_loop_that_dies_is_started_again(
+    engine: Engine, polling: TelegramAdapter, fake: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with web_client(engine) as client:
+        watch_loop(client.app, "telegram", polling.alive)
+        await until_ready(client, 200)
+        token = fake.token
+        fake.token = "revoked"  # the Bot API refuses the bot (401): the polling loop ends with an error
+        await until_ready(client, 503)
+        fake.token = token
+        await until_ready(client, 200)
+    assert "the telegram-polling loop died; restarting it" in caplog.text
+    await fake.push(fake.message_update(502, "/help"))
+    deadline = time.monotonic() + 30
+    while not any("So funktioniert es" in m.text for m in fake.chats.get("502", [])):
+        assert time.monotonic() < deadline, "the restarted loop does not answer"
+        await asyncio.sleep(0.05)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from bot.app import build_engine
 from bot.config import Settings
@@ -18,7 +18,7 @@ from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, InboundKind
 from storage.models import processed_event_table
-from storage.store import Store
+from storage.store import Store, Tx
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea, support_count
 
@@ -187,3 +187,50 @@ def test_start_up_forgets_event_ids_older_than_a_week(shared_store: Store, store
     finally:
         engine.close()
         engine.store.dispose()
+
+
+def test_two_writers_in_a_deadlock_both_get_through(postgres_url: str) -> None:
+    """PostgreSQL ends one of them with a deadlock error from the driver; the store runs it again."""
+    store = Store(postgres_url)
+    try:
+        first, second = seed_idea(store, "Bänke am Kocher"), seed_idea(store, "Bänke an der Brenz")
+        both_hold_one = threading.Barrier(2, timeout=10)
+        attempts = {"ab": 0, "ba": 0}
+
+        def lock_both(name: str, order: tuple[int, int]) -> str:
+            def work(tx: Tx) -> str:
+                attempts[name] += 1
+                tx.lock_idea(order[0])
+                if attempts[name] == 1:
+                    both_hold_one.wait()
+                tx.lock_idea(order[1])
+                return name
+
+            return store.run(work)
+
+        with ThreadPoolExecutor(2) as pool:
+            done = list(pool.map(lock_both, ["ab", "ba"], [(first, second), (second, first)]))
+        assert done == ["ab", "ba"]
+        assert attempts["ab"] + attempts["ba"] >= 3, "one of the two was the deadlock's victim and ran again"
+    finally:
+        store.dispose()
+
+
+def test_an_outage_is_told_apart_from_a_wrong_query(store_url: str) -> None:
+    """Only an outage makes a redelivering platform send the event again; a bug would come back each time."""
+    store = Store(store_url)
+    try:
+        row = {"platform": "web", "event_id": None, "processed_at": store.now()}
+        with pytest.raises(Exception) as wrong:
+            store.run(lambda tx: tx.execute(insert(processed_event_table).values(**row)))
+        assert not store.unavailable(wrong.value)
+    finally:
+        store.dispose()
+    gone = "postgresql://postgres@127.0.0.1:9/test" if "postgresql" in store_url else "sqlite:////nonexistent/x.db"
+    away = Store(gone)
+    try:
+        with pytest.raises(Exception) as outage:
+            away.run(lambda tx: tx.rows(select(processed_event_table.c.event_id)))
+        assert store.unavailable(outage.value)
+    finally:
+        away.dispose()

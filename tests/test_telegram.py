@@ -7,6 +7,7 @@ import html
 import re
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,6 +184,25 @@ async def test_redelivered_update_is_processed_once(webhook: TelegramAdapter, fa
     assert await fake.push(update) == 200, "a redelivery is acknowledged"
     await asyncio.sleep(0.3)
     assert len(fake.chats["4242"]) == 1, "but answered only once"
+
+
+async def test_an_update_the_store_could_not_take_is_asked_for_again(
+    webhook: TelegramAdapter, fake: FakeTelegram, store: Store, sqlite_url: str
+) -> None:
+    """An outage answers 503, so Telegram redelivers; once the store is back the update is answered once."""
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    away = database.with_name("away.sqlite3")
+    store.dispose()
+    database.rename(away)  # the next connection finds an empty file: no tables, the store is not there
+    update = fake.message_update(4343, "/start")
+    try:
+        assert await fake.push(update) == 503
+    finally:
+        store.dispose()
+        away.replace(database)
+    assert await fake.push(update) == 200
+    await asyncio.sleep(0.3)
+    assert len(fake.chats["4343"]) == 1
 
 
 async def test_stale_and_forged_buttons(polling: TelegramAdapter, fake: FakeTelegram) -> None:
