@@ -110,7 +110,7 @@ class ClaimCheck:
                 continue
             ids = list(batch)
             try:
-                claimed = await asyncio.to_thread(self.store.read, lambda tx: outbox.still_claimed(tx, ids))
+                claimed = await asyncio.to_thread(self.store.read, lambda tx, ids=ids: outbox.still_claimed(tx, ids))
             except Exception as err:
                 log.warning("broadcast recipients could not be checked: %s", type(err).__name__)
                 for waiting in batch.values():
