@@ -318,6 +318,50 @@ async def test_run_serves_matrix_beside_the_web_chat(
     assert "bot-password" not in (out + err).decode()
 
 
+async def test_joins_held_back_by_synapse_defaults_do_not_hold_up_answers(engine: Engine, tmp_path: Path) -> None:
+    """Synapse's own limits let the bot join 10 rooms at once, then one every 10 s: twelve invites
+    at once leave two waiting, and meanwhile a resident already talking to the bot is answered."""
+    server = Synapse(tmp_path / "defaults", default_limits=True)
+    server.start()
+    people: list[MatrixResident] = []
+    bot: MatrixAdapter | None = None
+    try:
+        bot_user = server.register("einladungsbot", "bot-password")
+        bot = await start_bot(engine, server, bot_user, encryption=False)
+        anna = MatrixResident(server, "anna")
+        people.append(anna)
+        await anna.login()
+        await anna.invite(bot_user)
+        newcomers = [MatrixResident(server, f"neu{n}") for n in range(12)]
+        people += newcomers
+        await asyncio.gather(*(person.login() for person in newcomers))
+
+        async def invite(person: MatrixResident) -> None:
+            created = await person.client.room_create(is_direct=True, invite=[bot_user])
+            assert isinstance(created, RoomCreateResponse)
+            person.room = created.room_id
+
+        await asyncio.gather(*(invite(person) for person in newcomers))
+        answer = await anna.says("/help")
+        assert "So funktioniert es" in answer.body
+
+        async def bot_is_in(person: MatrixResident) -> bool:
+            members = await person.client.joined_members(person.room)
+            return bot_user in [m.user_id for m in members.members]  # type: ignore[union-attr]
+
+        joined = [await bot_is_in(person) for person in newcomers]
+        assert not all(joined), "answered while joins were still held back"
+        for person in newcomers:
+            await person.wait_for_notices(1, timeout=90)
+            assert await bot_is_in(person), "every invite is accepted in the end"
+    finally:
+        for person in people:
+            await person.close()
+        if bot is not None:
+            await bot.stop()
+        server.stop()
+
+
 async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> None:
     """A homeserver that allows one message a second and bursts of two: every answer still arrives."""
     strict = Synapse(tmp_path / "strict", message_rate=1, message_burst=2)
