@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp_jinja2
 from aiohttp import WSMsgType, web
 
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
@@ -26,7 +27,7 @@ from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
 from bot.web import dashboard, session
 from bot.web.clients import Network, NewSessionLimit, client_address
-from bot.web.page import negotiate, render_limited, render_page, ui_strings
+from bot.web.page import MAX_TEXT, negotiate, render_limited, render_page, setup_templates, town_static, ui_strings
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from dialogs.messages import (
@@ -44,7 +45,6 @@ from storage import platform_state
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-MAX_TEXT = 4000
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
@@ -90,12 +90,14 @@ def create_app(
     session_secret: str | None = None,
     new_sessions: NewSessionLimit | None = None,
     trusted_proxies: Sequence[Network] = (),
+    template_dir: Path | None = None,
 ) -> web.Application:
     """The web chat, health and dashboard routes.
 
     Without `session_secret`, sessions are signed with the secret kept in the store.
     `new_sessions` limits new sessions per client address (20 an hour by default);
-    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed.
+    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed;
+    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/).
     """
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
     app[ENGINE_KEY] = engine
@@ -116,6 +118,10 @@ def create_app(
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
     dashboard.add_routes(app, ENGINE_KEY, _secure)
+    setup_templates(app, template_dir)
+    own_static = town_static(template_dir)
+    if own_static is not None:
+        app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app
 
@@ -143,12 +149,12 @@ async def chat_page(request: web.Request) -> web.Response:
         trusted = request.app[CONFIG_KEY]["trusted_proxies"]
         address = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
         if not request.app[NEW_SESSIONS_KEY].allow(address):
-            limited = web.Response(
-                text=render_limited(engine.content, lang), status=429, content_type="text/html", charset="utf-8"
-            )
+            refusal = render_limited(aiohttp_jinja2.get_env(request.app), engine.content, lang)
+            limited = web.Response(text=refusal, status=429, content_type="text/html", charset="utf-8")
             limited.headers["Cache-Control"] = "no-store"
             return limited
-    response = web.Response(text=render_page(engine.content, lang), content_type="text/html", charset="utf-8")
+    page = render_page(aiohttp_jinja2.get_env(request.app), engine.content, lang)
+    response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     if not has_session:
         response.set_cookie(
