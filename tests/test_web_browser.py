@@ -80,7 +80,9 @@ async def browser() -> AsyncIterator[Any]:
 
 
 async def focused_text(page: Any) -> str:
-    return str(await page.evaluate("document.activeElement ? document.activeElement.textContent : ''"))
+    """The label of the focused button; empty where the focus is on anything else."""
+    focused = "document.activeElement"
+    return str(await page.evaluate(f"{focused} && {focused}.tagName === 'BUTTON' ? {focused}.textContent : ''"))
 
 
 async def choose(page: Any, label: str) -> None:

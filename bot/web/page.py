@@ -62,6 +62,7 @@ def ui_strings(lang: Language) -> dict[str, str]:
         "download": _("Download {filename}"),
         "offline": _("The connection was lost. Reconnecting …"),
         "online": _("Connected."),
+        "restart": _("Start again"),
     }
 
 
