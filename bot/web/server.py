@@ -404,7 +404,9 @@ class _Chat:
         return AWAITING_CONFIRMATION if outbound.receipt is not None else None
 
     async def _send_shown(self, outbound: Outbound) -> None:
+        # the screen is made anew with new buttons: the other tabs take them too, so none goes out of date
         await self.send_reply(outbound.reply, resume=True)
+        await self._to_other_tabs(lambda tab: tab.send_reply(outbound.reply, resume=True))
 
     async def _resident_exists(self) -> bool:
         """False once the resident asked to erase their data: the pages then forget the conversation too."""

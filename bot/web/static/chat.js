@@ -20,27 +20,30 @@
   const HISTORY = "mitmach.history";
   const PENDING = "mitmach.pending";
   const KEEP = 50;
+  const RETRY_DELAYS = [250, 1000, 2000, 3000, 5000];
   let ui = Object.assign({}, chat.dataset);
   let socket = null;
   let retry = 0;
   let online = false;
   let menuUsed = false;
   const shown = new Set();
-  let pending = load(PENDING);
-  let history = load(HISTORY);
+  let pending = load(sessionStorage, PENDING);
+  let history = load(localStorage, HISTORY);
 
-  function load(key) {
+  // What this tab sent and the server has not handled yet is the tab's own (sessionStorage);
+  // the conversation is the browser's (localStorage), the same in every tab.
+  function load(where, key) {
     try {
-      const value = JSON.parse(localStorage.getItem(key) || "[]");
+      const value = JSON.parse(where.getItem(key) || "[]");
       return Array.isArray(value) ? value : [];
     } catch (error) {
       return [];
     }
   }
 
-  function store(key, value) {
+  function store(where, key, value) {
     try {
-      localStorage.setItem(key, JSON.stringify(value));
+      where.setItem(key, JSON.stringify(value));
     } catch (error) {
       // a browser that keeps nothing (private mode, full storage): the chat works all the same
     }
@@ -49,7 +52,7 @@
   function remember(entry) {
     history.push(entry);
     history = history.slice(-KEEP);
-    store(HISTORY, history);
+    store(localStorage, HISTORY, history);
   }
 
   function newId() {
@@ -189,7 +192,7 @@
   function transmit(message) {
     message.id = newId();
     pending.push(message);
-    store(PENDING, pending);
+    store(sessionStorage, PENDING, pending);
     if (online) socket.send(JSON.stringify(message));
   }
 
@@ -210,8 +213,8 @@
   function erased(frame) {
     history = [];
     pending = [];
-    store(HISTORY, history);
-    store(PENDING, pending);
+    store(localStorage, HISTORY, history);
+    store(sessionStorage, PENDING, pending);
     log.replaceChildren();
     applyLanguage(frame);
     showBot(frame);
@@ -228,7 +231,7 @@
     const frame = JSON.parse(event.data);
     if (frame.type === "done") {
       pending = pending.filter((message) => message.id !== frame.id);
-      store(PENDING, pending);
+      store(sessionStorage, PENDING, pending);
       return;
     }
     if (frame.type === "echo") {
@@ -279,8 +282,8 @@
       if (socket !== current) return;
       if (online || retry === 0) status.textContent = ui.offline;
       setOnline(false);
-      retry = Math.min(retry + 1, 6);
-      setTimeout(connect, retry === 1 ? 250 : 1000 * retry);
+      retry = Math.min(retry + 1, RETRY_DELAYS.length);
+      setTimeout(connect, RETRY_DELAYS[retry - 1]);
     });
   }
 
