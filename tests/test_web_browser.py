@@ -447,3 +447,35 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.communicate(), 15)
+
+
+async def test_the_page_speaks_the_residents_language_and_tells_switch_states(browser: Any, server_url: str) -> None:
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    assert await page.locator('#log p[lang="en"]').inner_text() == (
+        "Welcome to the Mitmach-Bot! Please choose your language."
+    ), "the English line of the German page is marked as English"
+    await choose(page, "English")
+    await wait_for(page, "Which city do you live in")
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    assert (await page.title()).startswith("Mitmach-Bot – ")
+    assert "Chat with the Mitmach-Bot" in await page.locator("#intro").inner_text()
+    assert await page.locator("#log-heading").inner_text() == "Conversation"
+    await choose(page, "Aalen")
+    await wait_for(page, "What would you like to do?")
+    await choose(page, "Settings")
+    await choose(page, "News subscriptions")
+    await wait_for(page, "Choose what we may tell you about")
+    switches = page.locator("#menu button[aria-pressed]")
+    assert await switches.count() >= 2
+    first = switches.first
+    assert await first.get_attribute("aria-pressed") == "false"
+    name = await first.inner_text()
+    await first.click()
+    await wait_for(page, "You receive")
+    toggled = page.locator("#menu button[aria-pressed]").filter(has_text=name[2:])
+    await page.locator("#menu button[aria-pressed='true']").first.wait_for()
+    assert await toggled.get_attribute("aria-pressed") == "true"
+    assert await axe_violations(page) == []
+    await page.close()

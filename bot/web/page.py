@@ -49,10 +49,26 @@ def town_static(template_dir: Path | None) -> Path | None:
     return folder if folder is not None and folder.is_dir() else None
 
 
-def ui_strings(lang: Language) -> dict[str, str]:
+def welcome_line(lang: Language) -> str:
+    """The greeting of the first screen in `lang` (the same msgid as the screen's)."""
+    return lang.gettext("Welcome to the Mitmach-Bot! Please choose your language.")
+
+
+def _intro(lang: Language) -> str:
+    return lang.gettext(
+        "Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own."
+    )
+
+
+def ui_strings(lang: Language, content: Content) -> dict[str, str]:
     """Texts the page itself shows; sent again when the resident changes language."""
     _ = lang.gettext
+    heading = _heading(content, lang)
     return {
+        "title": heading["title"],
+        "name": heading["name"],
+        "intro": _intro(lang),
+        "noscript": _("This chat needs JavaScript. You can also use the bot on Telegram or Matrix."),
         "log": _("Conversation"),
         "you": _("You:"),
         "bot": _("Mitmach-Bot:"),
@@ -94,11 +110,8 @@ def render_page(templates: jinja2.Environment, content: Content, lang: Language)
     _ = lang.gettext
     return templates.get_template("chat.html").render(
         **_heading(content, lang),
-        intro=_(
-            "Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own."
-        ),
-        ui=ui_strings(lang),
-        noscript=_("This chat needs JavaScript. You can also use the bot on Telegram or Matrix."),
+        intro=_intro(lang),
+        ui=ui_strings(lang, content),
         max_text=MAX_TEXT,
     )
 

@@ -29,10 +29,20 @@ from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
 from bot.web import dashboard, session
 from bot.web.clients import Network, NewSessionLimit, client_address
-from bot.web.page import MAX_TEXT, negotiate, render_limited, render_page, setup_templates, town_static, ui_strings
+from bot.web.page import (
+    MAX_TEXT,
+    negotiate,
+    render_limited,
+    render_page,
+    setup_templates,
+    town_static,
+    ui_strings,
+    welcome_line,
+)
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from dialogs.messages import (
+    Button,
     Identity,
     Inbound,
     InboundKind,
@@ -315,6 +325,8 @@ class _Chat:
         self.unconfirmed: dict[str, None] = {}
         """Replies sent to this page that it has not confirmed yet, oldest first."""
         self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
+        self.welcomes = {welcome_line(lang): lang.code for lang in self.engine.languages.all()}
+        """The first screen greets in every language: each line is marked with its own."""
 
     async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
         """The resident's other open pages of this session show the same conversation."""
@@ -454,7 +466,7 @@ class _Chat:
         """`resume`: the screen shown again to a page that (re)connects; `erased`: the reply after erasure."""
         if reply.language and self.engine.languages.supports(reply.language):
             self.lang = self.engine.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang))
+        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang, self.engine.content), self.welcomes)
         frame["notification"] = notification
         frame["resume"] = resume
         frame["erased"] = erased
@@ -482,7 +494,23 @@ def _page_event_id(message: object) -> str | None:
     return sent if isinstance(sent, str) and _PAGE_EVENT_ID.fullmatch(sent) else None
 
 
-def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, Any]:
+TOGGLE_MARKS = {"☑": True, "☐": False}
+"""A button whose label starts with one of these switches something on or off (a news subscription)."""
+
+
+def _button(button: Button) -> dict[str, Any]:
+    data: dict[str, Any] = {"label": button.label, "payload": button.payload}
+    mark, _space, rest = button.label.partition(" ")
+    if mark in TOGGLE_MARKS and rest:
+        data.update(pressed=TOGGLE_MARKS[mark], mark=mark, text=rest)
+    return data
+
+
+def reply_frame(
+    reply: Reply, language: str, ui: dict[str, str], block_languages: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The frame for a reply; `block_languages` names the language of blocks not in the page's (by their text)."""
+    others = block_languages or {}
     frame: dict[str, Any] = {
         "type": "reply",
         "language": language,
@@ -491,10 +519,11 @@ def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, An
             {
                 "item": block.item,
                 "spans": [{"text": s.text, "style": s.style, "url": s.url} for s in block.spans],
+                "lang": others.get(block.text),
             }
             for block in reply.blocks
         ],
-        "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in reply.buttons],
+        "buttons": [[_button(b) for b in row] for row in reply.buttons],
         "expectsText": reply.expects_text,
     }
     if reply.attachment is not None:

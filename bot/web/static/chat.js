@@ -113,6 +113,7 @@
     let items = null;
     for (const block of list) {
       const target = document.createElement(block.item ? "li" : "p");
+      if (block.lang) target.lang = block.lang;
       block.spans.forEach((s) => target.appendChild(span(s)));
       if (block.item) {
         if (!items) {
@@ -143,6 +144,11 @@
     ui = Object.assign(ui, frame.ui || {});
     document.documentElement.lang = frame.language || document.documentElement.lang;
     label.textContent = ui.input;
+    document.title = ui.title;
+    document.getElementById("page-heading").textContent = ui.name;
+    document.getElementById("log-heading").textContent = ui.log;
+    const intro = document.getElementById("intro");
+    if (intro) intro.textContent = ui.intro;
     send.textContent = ui.send;
     menu.setAttribute("aria-label", ui.options);
   }
@@ -150,7 +156,15 @@
   function button(data, onPress) {
     const element = document.createElement("button");
     element.type = "button";
-    element.textContent = data.label;
+    if (data.pressed === undefined) element.textContent = data.label;
+    else {
+      // a switch (a news subscription): its state is told by aria-pressed, the mark only shows it
+      element.setAttribute("aria-pressed", String(data.pressed));
+      const mark = document.createElement("span");
+      mark.setAttribute("aria-hidden", "true");
+      mark.textContent = data.mark + " ";
+      element.append(mark, data.text);
+    }
     element.disabled = !online;
     element.addEventListener("click", () => onPress(element));
     return element;
