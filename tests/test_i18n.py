@@ -96,7 +96,7 @@ def test_residents_are_addressed_formally(code: str) -> None:
 
 
 def test_ukrainian_writes_the_polite_you_with_a_capital() -> None:
-    lowercase_polite = re.compile(r"(?<![\w.!?:] )(?<!^)\b(ви|вас|вам|ваш|ваша|ваше|ваші|вашу|вашої)\b")
+    lowercase_polite = re.compile(r"(?<![.!?:] )(?<!^)\b(ви|вас|вам|ваш|ваша|ваше|ваші|вашу|вашої)\b")
     for message in catalog("uk"):
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         for text in strings:

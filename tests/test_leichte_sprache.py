@@ -105,7 +105,9 @@ def content_texts(content: Content) -> list[tuple[str, str]]:
 def test_the_checker_finds_what_it_promises() -> None:
     assert list(problems("Bitte wählen Sie ein Thema.")) == []
     assert list(problems("Das Bürger·meister·amt hilft Ihnen.")) == []
-    assert any("words" in p for p in problems("Sie können hier Ideen lesen und auch selbst eine eigene neue Idee schicken."))
+    assert any(
+        "words" in p for p in problems("Sie können hier Ideen lesen und auch selbst eine eigene neue Idee schicken.")
+    )
     assert any("Mediopunkt" in p for p in problems("Das Bürgermeisteramtsgebäude ist offen."))
     assert any("abbreviation" in p for p in problems("Idee Nr. 4 ist fertig."))
     assert any("abbreviation" in p for p in problems("Das Amt hat z. B. auch samstags offen."))
@@ -136,7 +138,9 @@ def test_the_content_follows_the_rules(content: Content) -> None:
 @pytest.mark.parametrize("word", ["Leit·ziel", "Smart City", "Charta", "Handlungs·feld"])
 def test_hard_words_are_explained_where_they_first_appear(content: Content, word: str) -> None:
     """The checker cannot judge an explanation; it can see that one is there, right after the word."""
-    explained = re.compile(rf"{re.escape(word)}\S* (?:ist|bedeutet|heißt|nennen)|(?:Es bedeutet|auch) {re.escape(word)}")
+    explained = re.compile(
+        rf"{re.escape(word)}\S* (?:ist|bedeutet|heißt|nennen)|(?:Es bedeutet|auch) {re.escape(word)}"
+    )
     everything = [text for _path, text in content_texts(content)] + [text for _id, text in catalog_texts()]
     first = next(text for text in everything if word in text)
     assert explained.search(first), f"{word!r} first appears without an explanation: {first!r}"

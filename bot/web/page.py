@@ -51,7 +51,7 @@ def _top(content: Content, lang: Language, *, script: bool) -> str:
     title = escape(lang.gettext("Mitmach-Bot – {name}").format(name=name))
     chat_js = f'<script src="{CHAT_JS}" defer></script>\n' if script else ""
     return f"""<!doctype html>
-<html lang="{lang.code}">
+<html lang="{lang.tag}" dir="{lang.direction}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

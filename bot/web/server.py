@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from bot.adapters.markup import isolate_reply
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
@@ -380,7 +381,8 @@ class _Chat:
     async def send_reply(self, reply: Reply, *, notification: bool = False, receipt: Receipt | None = None) -> None:
         if reply.language and self.engine.languages.supports(reply.language):
             self.lang = self.engine.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang))
+        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang))
+        frame["dir"] = self.lang.direction
         frame["notification"] = notification
         if receipt is not None:
             frame["receipt"] = receipt.token
@@ -396,6 +398,7 @@ class _Chat:
 
 
 def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, Any]:
+    reply = isolate_reply(reply)
     frame: dict[str, Any] = {
         "type": "reply",
         "language": language,

@@ -18,6 +18,12 @@
   function say(who, node) {
     const entry = document.createElement("div");
     entry.className = "message " + who;
+    // The bot's messages carry the page's language and direction; what a resident typed may be in any.
+    if (who === "you") entry.dir = "auto";
+    else {
+      entry.lang = document.documentElement.lang;
+      entry.dir = document.documentElement.dir || "ltr";
+    }
     const speaker = document.createElement("span");
     speaker.className = "visually-hidden";
     speaker.textContent = (who === "you" ? ui.you : ui.bot) + " ";
@@ -46,6 +52,7 @@
     let items = null;
     for (const block of list) {
       const target = document.createElement(block.item ? "li" : "p");
+      target.dir = "auto";
       block.spans.forEach((s) => target.appendChild(span(s)));
       if (block.item) {
         if (!items) {
@@ -75,6 +82,7 @@
   function applyLanguage(frame) {
     ui = Object.assign(ui, frame.ui || {});
     document.documentElement.lang = frame.language || document.documentElement.lang;
+    document.documentElement.dir = frame.dir || document.documentElement.dir;
     label.textContent = ui.input;
     send.textContent = ui.send;
     menu.setAttribute("aria-label", ui.options);
@@ -89,6 +97,7 @@
         const element = document.createElement("button");
         element.type = "button";
         element.textContent = button.label;
+        element.dir = "auto";
         element.addEventListener("click", () => press(button));
         line.appendChild(element);
       }
@@ -129,12 +138,12 @@
       if (shown.has(frame.receipt)) return;
       shown.add(frame.receipt);
     }
+    if (!frame.notification || frame.buttons.length > 0) applyLanguage(frame);
     const entry = say("bot", blocks(frame.blocks));
     if (frame.attachment) entry.appendChild(attachment(frame.attachment));
     // A notification about something else (a decision on an idea) leaves the menu alone,
     // unless it brings buttons of its own (a moderator's Approve / Reject / Hide).
     if (frame.notification && frame.buttons.length === 0) return;
-    applyLanguage(frame);
     showMenu(frame.buttons, frame.expectsText);
   }
 
