@@ -17,6 +17,7 @@ from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import EASY_GERMAN, Languages
 from dialogs.messages import Block, Button, Reply, Span
+from dialogs.news import broadcast_reply
 from tests.chat import Chat
 from tests.test_console import number_of
 
@@ -194,3 +195,16 @@ async def test_console_journey_in_each_language(engine: Engine, content: Content
     assert _("Thank you! Your idea has been received (no. {number}).").split("{number}")[0] in out
     out = await resident.say(number_of(out, _("My ideas")))
     assert _("being reviewed") in out
+
+
+@pytest.mark.parametrize(("code", "german"), [("ar", "الألمانية"), ("tr", "Almanca"), ("uk", "німецька")])
+def test_a_broadcast_in_german_tells_other_readers_in_their_language(
+    languages: Languages, code: str, german: str
+) -> None:
+    lang = languages.get(code)
+    reply = broadcast_reply("Neue Radwege in Aalen.", None, None, lang, written_in="de")
+    note = lang.gettext("This message is only available in {language}; there is no translation of it.")
+    assert reply.blocks[0].text == note.format(language=german)
+    assert reply.blocks[1].text == "Neue Radwege in Aalen."
+    same = broadcast_reply("Neue Radwege in Aalen.", None, None, languages.get("de"), written_in="de")
+    assert same.blocks[0].text == "Neue Radwege in Aalen."
