@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ["de", "en"]
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 RESIDENT_FACING = [
-    *(ROOT / "dialogs" / name for name in ("screens.py", "actions.py", "engine.py", "turn.py", "moderation.py")),
+    *(ROOT / "dialogs" / name for name in ("engine.py", "turn.py", "commands.py", "names.py", "roles.py")),
+    *sorted((ROOT / "dialogs" / "flows").glob("*.py")),
     ROOT / "bot" / "web" / "page.py",
     ROOT / "bot" / "web" / "dashboard.py",
-    ROOT / "dialogs" / "staff.py",
     ROOT / "bot" / "adapters" / "matrix.py",
 ]
 
