@@ -17,8 +17,6 @@ from storage import moderation as db
 from storage import stats
 from storage.store import Store
 
-HELP = {"stats": N_("Figures: ideas, supports, participants"), "dashboard": N_("A login link to the dashboard")}
-
 
 def asks_for_figures(inbound: Inbound) -> bool:
     """A /stats command: its figures are read before the event's transaction (`read_figures`)."""
@@ -36,15 +34,14 @@ def read_figures(
 
     Counting every vote takes a while; inside the event's transaction it would hold the
     write lock (SQLite) that every other resident's event waits for. The role is checked
-    here first, so nobody else makes the store count; `run_command` checks it again.
+    here first, so nobody else makes the store count; the command checks it again.
     """
-
     return store.read(
         lambda tx: stats.overview(tx, now) if roles.is_staff(roles.grants(tx, admins, identity)) else None
     )
 
 
-def _for_staff(name: str, answer: Callable[[Turn], Screen]) -> Command:
+def _for_staff(name: str, help_text: str, answer: Callable[[Turn], Screen]) -> Command:
     """A staff command: the role is checked and the use written to the audit log, every time."""
 
     def run(turn: Turn, arg: Arg) -> None:
@@ -55,7 +52,7 @@ def _for_staff(name: str, answer: Callable[[Turn], Screen]) -> Command:
         turn.screen_override = answer(turn)
 
     run.__name__ = f"run_{name}"
-    return Command(name, HELP[name], STAFF, run=run)
+    return Command(name, help_text, STAFF, run=run)
 
 
 def figures(turn: Turn) -> Screen:
@@ -104,5 +101,8 @@ FLOW = Flow(
     name="staff",
     screens={},
     transitions=[],
-    commands=(_for_staff("stats", figures), _for_staff("dashboard", dashboard_link)),
+    commands=(
+        _for_staff("stats", N_("Figures: ideas, supports, participants"), figures),
+        _for_staff("dashboard", N_("A login link to the dashboard"), dashboard_link),
+    ),
 )
