@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.adapters.console import ConsoleAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
 from dialogs.engine import Engine
 from storage.store import Store
 from tests.conftest import ROOT
@@ -22,7 +23,7 @@ def number_of(output: str, label: str) -> str:
 
 
 async def test_console_journey_with_two_residents(engine: Engine, store: Store) -> None:
-    erika = ConsoleAdapter(engine, "erika", write=lambda _text: None)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
     out = await erika.say("/start")
     assert "[1] Deutsch" in out and "[2] English" in out
     out = await erika.say("1")
@@ -44,7 +45,7 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     assert "„Luftsensoren an Schulen“" in out and "wird geprüft" in out
 
     approve(store, 1)
-    max_ = ConsoleAdapter(engine, "max", write=lambda _text: None)
+    max_ = ConsoleAdapter(context_for(engine), "max", write=lambda _text: None)
     out = await max_.say("/start")
     out = await max_.say(number_of(out, "English"))
     out = await max_.say(number_of(out, "Heidenheim"))
@@ -59,7 +60,7 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
 
 
 async def test_a_number_without_such_option_is_text(engine: Engine) -> None:
-    anna = ConsoleAdapter(engine, "anna", write=lambda _text: None)
+    anna = ConsoleAdapter(context_for(engine), "anna", write=lambda _text: None)
     await anna.say("/start")
     await anna.say("1")
     out = await anna.say("1")

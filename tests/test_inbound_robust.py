@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import watch_loop
 from dialogs.engine import Engine

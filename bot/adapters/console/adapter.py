@@ -1,7 +1,8 @@
 """Console adapter: chat with the bot in a terminal.
 
 Buttons are shown as numbered lines ``[1] Label``; typing the number presses the
-button, a line starting with ``/`` is a command, anything else is text.
+button (unless the bot asked for text), a line starting with ``/`` is a command,
+anything else is text.
 """
 
 from __future__ import annotations
@@ -12,26 +13,11 @@ import sys
 import uuid
 from collections.abc import Callable
 
-from bot.delivery import Delivery
-from bot.reply_outbox import outbox_for
-from dialogs.choice import option_index
-from dialogs.engine import Engine
-from dialogs.messages import Identity, Inbound, InboundKind, Reply
-
-PLATFORM = "console"
-
-
-def render(reply: Reply) -> str:
-    lines = []
-    for block in reply.blocks:
-        lines.append(("  • " if block.item else "") + block.text)
-    for number, button in enumerate(reply.all_buttons(), start=1):
-        lines.append(f"[{number}] {button.label}")
-    if reply.attachment is not None:
-        lines.append(f"--- {reply.attachment.filename} ---")
-        lines.append(reply.attachment.content.decode("utf-8"))
-        lines.append("---")
-    return "\n".join(lines)
+from bot.adapters.console import PLATFORM
+from bot.adapters.console.render import render
+from bot.adapters.protocol import Context
+from bot.receive import ShownOptions, typed
+from dialogs.messages import Identity, Outbound
 
 
 def language_from_environment() -> str | None:
@@ -42,49 +28,29 @@ def language_from_environment() -> str | None:
 class ConsoleAdapter:
     """One simulated resident talking to the engine, as every platform does."""
 
-    def __init__(
-        self, engine: Engine, user: str, write: Callable[[str], None] = print, delivery: Delivery | None = None
-    ) -> None:
-        self.engine = engine
-        self.delivery = delivery or Delivery()
-        self.receipts = outbox_for(self.delivery, engine)
+    platform = PLATFORM
+
+    def __init__(self, context: Context, user: str, write: Callable[[str], None] = print) -> None:
+        self.receive = context.receive
         self.identity = Identity(PLATFORM, user)
         self.write = write
         self.language_hint = language_from_environment()
-        self._payloads: list[str] = []
-
-    def to_inbound(self, line: str) -> Inbound:
-        text = line.rstrip("\n")
-        stripped = text.strip()
-        index = option_index(stripped, len(self._payloads))
-        if index is not None:
-            kind, text = InboundKind.BUTTON, self._payloads[index]
-        elif stripped.startswith("/"):
-            kind, text = InboundKind.COMMAND, stripped
-        else:
-            kind = InboundKind.TEXT
-        return Inbound(
-            identity=self.identity,
-            chat_id=self.identity.user_id,
-            event_id=uuid.uuid4().hex,
-            kind=kind,
-            text=text,
-            language_hint=self.language_hint,
-        )
+        self.options = ShownOptions()
+        self._shown: list[str] = []
 
     async def say(self, line: str) -> str:
         """Send one typed line; return what the bot answered, as printed."""
-        outputs = await self.engine.handle(self.to_inbound(line))
-        own = [outbound for outbound in outputs if outbound.recipient == self.identity]
-        for outbound in own:
-            self._payloads = [button.payload for button in outbound.reply.all_buttons()]
-        await self.delivery.deliver(o for o in outputs if o.recipient != self.identity)
-        text = "\n\n".join(render(outbound.reply) for outbound in own)
+        inbound = await typed(
+            self.identity, self.identity.user_id, uuid.uuid4().hex, line, self.options, self.language_hint
+        )
+        self._shown = []
+        await self.receive(inbound, self._show, strict=False, options=self.options)
+        text = "\n\n".join(self._shown)
         self.write(text)
-        for outbound in own:
-            if outbound.receipt is not None:
-                await self.receipts.settle(outbound.receipt)
         return text
+
+    async def _show(self, outbound: Outbound) -> None:
+        self._shown.append(render(outbound.reply))
 
     async def run(self) -> None:
         self.write(f"Mitmach-Bot · console · {self.identity}  (Ctrl-D to quit)\n")
