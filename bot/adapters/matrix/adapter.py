@@ -16,10 +16,9 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -63,7 +62,7 @@ from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientB
 from bot.delivery import DeliverLater
 from bot.receive import KeptOptions, typed
 from bot.retry import FOREVER, retrying
-from bot.supervisor import Supervised
+from bot.supervisor import Background, Supervised
 from bot.web.ratelimit import RateLimiter
 from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Span
 
@@ -108,7 +107,6 @@ class MatrixAdapter:
         self.password = settings.password.get_secret_value() if settings.password else None
         self.access_token = settings.access_token.get_secret_value() if settings.access_token else None
         self.rate = settings.rate
-        store_path = settings.store_path
         context.delivery.register(PLATFORM, self.send)
         self.options = KeptOptions(self.port, self._state("options:"))
         """The options last shown to each person, so that a typed number chooses one (after a restart too)."""
@@ -117,7 +115,7 @@ class MatrixAdapter:
         # max_limit_exceeded=0: a 429 comes back to the adapter, which waits it out where it
         # blocks nobody else (nio would sleep inside the call, in the sync loop too).
         if self.encryption:
-            path = Path(store_path)
+            path = settings.store_path
             path.mkdir(parents=True, exist_ok=True)
             config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0)
             self.client = AsyncClient(homeserver, user, store_path=str(path), config=config)
@@ -126,7 +124,8 @@ class MatrixAdapter:
             self.client = AsyncClient(homeserver, user, config=config)
         self._loop = Supervised("matrix-sync", self._sync_loop)
         self._synced = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background()
+        self._spawn = self._background.spawn
         self._room_locks: dict[str, asyncio.Lock] = {}
         self._joining = asyncio.Lock()
         self._inviters: dict[str, str] = {}
@@ -168,9 +167,7 @@ class MatrixAdapter:
 
     async def stop(self) -> None:
         await self._loop.stop()
-        for task in list(self._tasks):  # replies not sent yet stay kept, and are sent after a restart
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         await self.client.close()
 
     async def _login(self) -> None:
@@ -196,16 +193,6 @@ class MatrixAdapter:
             raise MatrixLoginError("the homeserver did not accept MATRIX_USER / MATRIX_PASSWORD")
         await self._set("access_token", response.access_token)
         await self._set("device_id", response.device_id)
-
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     # -- receiving ----------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ from bot.adapters.telegram.transport import Pacer, TelegramTransport
 from bot.delivery import DeliverLater
 from bot.receive import kind_of
 from bot.retry import FOREVER, retrying
-from bot.supervisor import Supervised
+from bot.supervisor import Background, Supervised
 from dialogs.engine import EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound
@@ -107,7 +107,8 @@ class TelegramAdapter:
         self.username = ""
         self._poller: Supervised | None = None
         self._refresher: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = Background()
+        self._spawn = self._background.spawn
         self._chat_locks: dict[str, asyncio.Lock] = {}
         if context.http is not None:
             context.http.router.add_post(WEBHOOK_PATH, self._webhook)
@@ -155,8 +156,7 @@ class TelegramAdapter:
         if self._refresher is not None:
             self._refresher.cancel()
             await asyncio.gather(self._refresher, return_exceptions=True)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.finish()
         await self.bot.session.close()
 
     def _resident_commands(self, lang: Language) -> list[BotCommand]:
@@ -296,11 +296,6 @@ class TelegramAdapter:
         return "@" not in command or command.split("@", 1)[1].lower() == self.username.lower()
 
     # -- sending ----------------------------------------------------------------------------
-
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _answer_callback(self, query: CallbackQuery) -> None:
         try:
