@@ -17,7 +17,7 @@ from bot.delivery import Delivery
 from bot.receive import Receive
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
-from dialogs.messages import Identity, Outbound
+from dialogs.messages import Outbound
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -55,7 +55,6 @@ class Context:
     port: StorePort
     delivery: Delivery
     languages: Languages
-    admins: frozenset[Identity]
     public_url: str | None = None
     http: web.Application | None = None
     """The bot's HTTP server, where an adapter may add routes (a webhook) before it starts."""
@@ -75,7 +74,6 @@ def context_for(
         port=StorePort(engine.store, engine.admins),
         delivery=delivery,
         languages=engine.languages,
-        admins=engine.admins,
         public_url=public_url,
         http=http,
     )
