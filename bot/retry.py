@@ -76,7 +76,7 @@ async def retrying(
 
     `before` is awaited ahead of every attempt (a pacer's slot). `patient`: waiting out a
     platform's retry-after does not count as one of the `attempts`. With `what`, each retry
-    is logged as a warning naming it."""
+    is logged naming it (a warning, or info where the platform only asked to wait)."""
 
     async def attempt() -> T:
         if before is not None:
@@ -86,7 +86,8 @@ async def retrying(
     def tell(state: RetryCallState) -> None:
         if what and state.outcome is not None and state.next_action is not None:
             err = state.outcome.exception()
-            log.warning("%s failed (%s); retrying in %.1f s", what, type(err).__name__, state.next_action.sleep)
+            level = logging.INFO if told_wait(err) is not None else logging.WARNING  # asked to wait: routine
+            log.log(level, "%s failed (%s); retrying in %.1f s", what, type(err).__name__, state.next_action.sleep)
 
     retry = AsyncRetrying(
         retry=retry_if_exception_type(on),

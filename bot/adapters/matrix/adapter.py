@@ -602,7 +602,7 @@ def refusal(response: Any) -> RateLimited | TemporaryFailure:
     retry = getattr(response, "retry_after_ms", None)
     if code == "M_LIMIT_EXCEEDED" or retry:
         return RateLimited((retry or 1000) / 1000)
-    return TemporaryFailure(code or "no answer")
+    return TemporaryFailure(code or "unanswered")
 
 
 def _joins(event: Any, user: str) -> bool:
