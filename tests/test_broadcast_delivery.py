@@ -11,8 +11,8 @@ import asyncio
 
 from aiohttp.test_utils import TestClient
 
-from bot.adapters.telegram import TelegramAdapter
-from bot.web.server import WebTransport
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.web.transport import WebTransport
 from dialogs.engine import Engine
 from dialogs.messages import Identity
 from storage import moderation as moderation_db

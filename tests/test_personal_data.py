@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, ForeignKey, Table, Text, select
 
-from bot.web.server import WebTransport
+from bot.adapters.web.transport import WebTransport
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages

@@ -13,8 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
+from bot.retry import FOREVER, retrying
 from dialogs.flows.news import broadcast_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound, Reply
@@ -59,7 +61,6 @@ class Recorder:
         self.store.run(lambda tx: outbox.record(tx, results, self.store.now()))
 
     async def run(self) -> None:
-        backoff = 0.5
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -67,15 +68,15 @@ class Recorder:
             if not batch:
                 continue
             results = [p.result for p in batch]
-            while True:
-                try:
-                    await asyncio.to_thread(self._store, results)
-                    break
-                except Exception:  # the database is away: keep the results and try again
-                    log.exception("broadcast results could not be stored; retrying in %.1f s", backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 30.0)
-            backoff = 0.5
+            # the database is away: keep the results and try again
+            await retrying(
+                partial(asyncio.to_thread, self._store, results),
+                on=(Exception,),
+                attempts=FOREVER,
+                first=0.5,
+                longest=30.0,
+                what="storing broadcast results",
+            )
             for pending in batch:
                 if not pending.stored.done():
                     pending.stored.set_result(None)
