@@ -361,7 +361,7 @@ async def test_joins_held_back_by_synapse_defaults_do_not_hold_up_answers(engine
         joined = [await bot_is_in(person) for person in newcomers]
         assert not all(joined), "answered while joins were still held back"
         for person in newcomers:
-            await person.wait_for_notices(1, timeout=90)
+            await person.wait_for_notices(1, timeout=180)
             assert await bot_is_in(person), "every invite is accepted in the end"
     finally:
         for person in people:
