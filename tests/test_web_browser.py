@@ -237,7 +237,39 @@ async def test_a_notification_keeps_the_menu(
     await page.close()
 
 
-async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: Engine, store: Store) -> None:
+class OtherSite:
+    """Pages on another site than the bot's: http://localhost:<port> while the bot is on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        self.url = ""
+
+
+@pytest.fixture
+async def other_site() -> AsyncIterator[OtherSite]:
+    site = OtherSite()
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=site.html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    site.url = f"http://localhost:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    yield site
+    await runner.cleanup()
+
+
+async def no_horizontal_scroll(page: Any) -> bool:
+    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+async def test_dashboard_link_clicked_on_another_site(
+    browser: Any, server_url: str, engine: Engine, store: Store, other_site: OtherSite
+) -> None:
     import re
 
     from storage import moderation as db
@@ -251,15 +283,34 @@ async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: E
     await staff.says("/dashboard")
     path = re.search(r"/dashboard/login\?token=[\w-]+", staff.reply.plain_text)
     assert path is not None
-    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    link = server_url + path.group(0)[1:]
+    other_site.html = f'<!doctype html><title>Webmail</title><p><a href="{link}">Anmeldelink</a></p>'
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    preview = await context.request.get(link)  # a link preview fetches it first
+    assert preview.status == 200
+    page = await context.new_page()
     refused = await page.goto(server_url + "dashboard")
     assert refused is not None and refused.status == 403
-    await page.goto(server_url + path.group(0)[1:])
+    await page.goto(other_site.url)
+    await page.get_by_role("link", name="Anmeldelink").click()
+    await page.get_by_role("button", name="Anmelden").wait_for()
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.wait_for_url(server_url + "dashboard")
     await page.locator("h1").filter(has_text="Dashboard").wait_for()
     assert await page.locator("svg").count() == 5
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
-    await page.close()
+
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await no_horizontal_scroll(page), "the dashboard fits a phone's width"
+    assert await axe_violations(page) == []
+
+    await page.get_by_role("button", name="Abmelden").click()
+    await page.get_by_text("Sie sind abgemeldet").wait_for()
+    again = await page.goto(server_url + "dashboard")
+    assert again is not None and again.status == 403
+    await context.close()
 
 
 async def web_identity(page: Any) -> Any:

@@ -14,7 +14,7 @@ from dialogs.i18n import Languages
 from dialogs.messages import Identity
 from storage.store import Store
 from tests.chat import Chat
-from tests.test_dashboard import link_from, make_staff
+from tests.test_dashboard import link_from, make_staff, sign_in
 from tests.web_helpers import web_client
 
 SCRIPT = "<script>alert(1)</script>"
@@ -65,7 +65,7 @@ async def test_the_dashboard_escapes_titles_names_and_platforms(hostile_engine: 
     stefanie = await make_staff(hostile_engine, store)
     await stefanie.says("/dashboard")
     async with web_client(hostile_engine) as client:
-        await client.get(link_from(stefanie))
+        await sign_in(client, link_from(stefanie))
         page = await client.get("/dashboard", headers={"Accept-Language": "de"})
         assert page.status == 200
         html = await page.text()

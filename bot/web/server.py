@@ -150,7 +150,7 @@ def create_app(
     app.router.add_get("/healthz", health)
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
-    dashboard.add_routes(app, ENGINE_KEY, _secure)
+    dashboard.add_routes(app, ENGINE_KEY, _secure, _expected_origin)
     setup_templates(app, template_dir)
     own_static = town_static(template_dir)
     if own_static is not None:
