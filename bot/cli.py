@@ -165,6 +165,7 @@ async def _run(settings: Settings) -> int:
         new_sessions=NewSessionLimit(settings.web_sessions_per_hour),
         trusted_proxies=settings.trusted_proxies,
         template_dir=settings.web_template_dir,
+        frame_ancestors=settings.frame_ancestors,
     )
     telegram = None
     if settings.telegram_token:

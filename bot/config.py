@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.web.clients import Network, parse_networks
+from bot.web.embedding import parse_origins
 from dialogs.messages import Identity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     """Reverse proxies whose X-Forwarded-For header names the client: comma-separated IPs or CIDR ranges."""
     web_template_dir: Path | None = Field(default=None, validation_alias="WEB_TEMPLATE_DIR")
     """A town's own templates for the chat page and the dashboard, each overriding the bot's of that name."""
+    web_frame_ancestors: str = Field(default="", validation_alias="WEB_FRAME_ANCESTORS")
+    """Origins whose pages may show the chat in an iframe; none by default."""
 
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
@@ -136,6 +139,16 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError(f"expected a folder of templates; {value} is none")
         return value
+
+    @field_validator("web_frame_ancestors")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
+    @property
+    def frame_ancestors(self) -> tuple[str, ...]:
+        return parse_origins(self.web_frame_ancestors)
 
     @property
     def trusted_proxies(self) -> tuple[Network, ...]:

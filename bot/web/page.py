@@ -79,6 +79,9 @@ def ui_strings(lang: Language, content: Content) -> dict[str, str]:
         "offline": _("The connection was lost. Reconnecting …"),
         "online": _("Connected."),
         "restart": _("Start again"),
+        "nocookie": _("Your browser refused this chat's cookie. Please allow cookies for this page and reload it."),
+        "nocookieframed": _("Your browser does not let this embedded chat keep a cookie, so it cannot start here."),
+        "newwindow": _("Open the chat in a window of its own"),
     }
 
 

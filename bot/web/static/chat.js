@@ -26,15 +26,27 @@
   let retry = 0;
   let online = false;
   let menuUsed = false;
+  let everOpened = false;
   const shown = new Set();
-  let pending = load(sessionStorage, PENDING);
-  let history = load(localStorage, HISTORY);
-
   // What this tab sent and the server has not handled yet is the tab's own (sessionStorage);
-  // the conversation is the browser's (localStorage), the same in every tab.
+  // the conversation is the browser's (localStorage), the same in every tab. A browser may deny
+  // both (a chat framed on another site with third-party storage blocked): it works all the same.
+  const tabStorage = storage("sessionStorage");
+  const browserStorage = storage("localStorage");
+  let pending = load(tabStorage, PENDING);
+  let history = load(browserStorage, HISTORY);
+
+  function storage(name) {
+    try {
+      return window[name];
+    } catch (error) {
+      return null;
+    }
+  }
+
   function load(where, key) {
     try {
-      const value = JSON.parse(where.getItem(key) || "[]");
+      const value = JSON.parse((where && where.getItem(key)) || "[]");
       return Array.isArray(value) ? value : [];
     } catch (error) {
       return [];
@@ -43,7 +55,7 @@
 
   function store(where, key, value) {
     try {
-      where.setItem(key, JSON.stringify(value));
+      if (where) where.setItem(key, JSON.stringify(value));
     } catch (error) {
       // a browser that keeps nothing (private mode, full storage): the chat works all the same
     }
@@ -52,7 +64,7 @@
   function remember(entry) {
     history.push(entry);
     history = history.slice(-KEEP);
-    store(localStorage, HISTORY, history);
+    store(browserStorage, HISTORY, history);
   }
 
   function newId() {
@@ -206,7 +218,7 @@
   function transmit(message) {
     message.id = newId();
     pending.push(message);
-    store(sessionStorage, PENDING, pending);
+    store(tabStorage, PENDING, pending);
     if (online) socket.send(JSON.stringify(message));
   }
 
@@ -227,8 +239,8 @@
   function erased(frame) {
     history = [];
     pending = [];
-    store(localStorage, HISTORY, history);
-    store(sessionStorage, PENDING, pending);
+    store(browserStorage, HISTORY, history);
+    store(tabStorage, PENDING, pending);
     log.replaceChildren();
     applyLanguage(frame);
     showBot(frame);
@@ -245,7 +257,7 @@
     const frame = JSON.parse(event.data);
     if (frame.type === "done") {
       pending = pending.filter((message) => message.id !== frame.id);
-      store(sessionStorage, PENDING, pending);
+      store(tabStorage, PENDING, pending);
       return;
     }
     if (frame.type === "echo") {
@@ -281,21 +293,51 @@
     showMenu(frame.buttons, frame.expectsText);
   }
 
+  // A browser that refused the session cookie (a chat framed on another site, where third-party
+  // cookies are blocked) can never open the socket: say so, and offer a window of its own.
+  async function cookieRefused() {
+    try {
+      const answer = await fetch("/session", { credentials: "same-origin", cache: "no-store" });
+      return answer.ok && (await answer.json()).cookie === false;
+    } catch (error) {
+      return false; // the server is not reachable: the usual reconnecting
+    }
+  }
+
+  function explainRefusedCookie() {
+    const framed = window.self !== window.top;
+    status.replaceChildren(framed ? ui.nocookieframed : ui.nocookie);
+    if (framed) {
+      const link = document.createElement("a");
+      link.href = location.href;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = ui.newwindow;
+      status.append(" ", link);
+    }
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const current = new WebSocket(scheme + "//" + location.host + "/ws");
+    let opened = false;
     socket = current;
     current.addEventListener("open", () => {
+      opened = everOpened = true;
       if (retry > 0) status.textContent = ui.online;
       retry = 0;
       setOnline(true);
       for (const message of pending) current.send(JSON.stringify(message));
     });
     current.addEventListener("message", receive);
-    current.addEventListener("close", () => {
+    current.addEventListener("close", async () => {
       if (socket !== current) return;
       if (online || retry === 0) status.textContent = ui.offline;
       setOnline(false);
+      if (!opened && !everOpened && (await cookieRefused())) {
+        explainRefusedCookie();
+        return;
+      }
       retry = Math.min(retry + 1, RETRY_DELAYS.length);
       setTimeout(connect, RETRY_DELAYS[retry - 1]);
     });
