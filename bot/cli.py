@@ -166,6 +166,7 @@ async def _run(settings: Settings) -> int:
         trusted_proxies=settings.trusted_proxies,
         template_dir=settings.web_template_dir,
         frame_ancestors=settings.frame_ancestors,
+        site_links=settings.site_links,
     )
     telegram = None
     if settings.telegram_token:

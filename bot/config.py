@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.web.clients import Network, parse_networks
 from bot.web.embedding import parse_origins
+from bot.web.site import SiteLinks, check_email, check_url
 from dialogs.messages import Identity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     """A town's own templates for the chat page and the dashboard, each overriding the bot's of that name."""
     web_frame_ancestors: str = Field(default="", validation_alias="WEB_FRAME_ANCESTORS")
     """Origins whose pages may show the chat in an iframe; none by default."""
+    site_imprint_url: str | None = Field(default=None, validation_alias="SITE_IMPRINT_URL")
+    site_privacy_url: str | None = Field(default=None, validation_alias="SITE_PRIVACY_URL")
+    site_accessibility_url: str | None = Field(default=None, validation_alias="SITE_ACCESSIBILITY_URL")
+    site_feedback_email: str | None = Field(default=None, validation_alias="SITE_FEEDBACK_EMAIL")
+    """The footer of every page: imprint, privacy notice, accessibility statement and its feedback contact."""
 
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
@@ -145,6 +151,25 @@ class Settings(BaseSettings):
     def _origins(cls, value: str) -> str:
         parse_origins(value)
         return value
+
+    @field_validator("site_imprint_url", "site_privacy_url", "site_accessibility_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        return check_url(value)
+
+    @field_validator("site_feedback_email")
+    @classmethod
+    def _site_email(cls, value: str | None) -> str | None:
+        return check_email(value)
+
+    @property
+    def site_links(self) -> SiteLinks:
+        return SiteLinks(
+            imprint=self.site_imprint_url,
+            privacy=self.site_privacy_url,
+            accessibility=self.site_accessibility_url,
+            feedback_email=self.site_feedback_email,
+        )
 
     @property
     def frame_ancestors(self) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from dialogs import broadcast_compose, broadcast_list, moderation, screens, staf
 from dialogs.choice import option_index
 from dialogs.content import Content
 from dialogs.i18n import Languages
+from dialogs.inputs import DESCRIPTION_MAX, TITLE_MAX
 from dialogs.messages import (
     Block,
     Button,
@@ -47,6 +48,12 @@ from storage.stats import Overview
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
+TEXT_LIMITS = {
+    "submit_title": TITLE_MAX,
+    "submit_description": DESCRIPTION_MAX,
+    "bc_text": broadcast_compose.TEXT_MAX,
+}
+"""The longest text the state accepts, so that a page can count along while the resident types."""
 
 
 class EngineUnavailable(RuntimeError):
@@ -343,6 +350,7 @@ class Engine:
                     labels.append(label)
                 rows.append(tuple(buttons))
             turn.ctx.update(g=generation, m=actions, l=labels)
+        expects_text = assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state]
         return Reply(
             blocks=(*turn.notes, *screen.blocks),
             buttons=tuple(rows),
@@ -350,7 +358,8 @@ class Engine:
             replaces_menu=turn.inbound.kind is InboundKind.BUTTON and not turn.inbound.text.startswith("l."),
             attachment=turn.attachment,
             language=turn.lang.code,
-            expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],
+            expects_text=expects_text,
+            text_limit=TEXT_LIMITS.get(turn.state) if expects_text else None,
             reactions=self._reactions(turn),
         )
 

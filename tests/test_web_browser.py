@@ -315,6 +315,9 @@ async def test_dashboard_link_clicked_on_another_site(
     await page.set_viewport_size({"width": 390, "height": 844})
     assert await no_horizontal_scroll(page), "the dashboard fits a phone's width"
     assert await axe_violations(page) == []
+    await page.emulate_media(color_scheme="dark")
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
+    assert await axe_violations(page) == [], "and keeps its contrast in the dark scheme"
 
     await page.get_by_role("button", name="Abmelden").click()
     await page.get_by_text("Sie sind abgemeldet").wait_for()

@@ -13,6 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.web.site import footer_labels
 from dialogs.content import Content
 from dialogs.i18n import Language, Languages
 
@@ -82,6 +83,12 @@ def ui_strings(lang: Language, content: Content) -> dict[str, str]:
         "nocookie": _("Your browser refused this chat's cookie. Please allow cookies for this page and reload it."),
         "nocookieframed": _("Your browser does not let this embedded chat keep a cookie, so it cannot start here."),
         "newwindow": _("Open the chat in a window of its own"),
+        "save": _("Save the conversation"),
+        "transcript": _("Conversation with the Mitmach-Bot, saved on {date}"),
+        "count": _("{count} of {limit} characters"),
+        "toolong": _("{count} of {limit} characters: please shorten your text by {over} characters."),
+        **footer_labels(_),
+        **({"logo": heading["logo_alt"]} if heading["logo_alt"] else {}),
     }
 
 
@@ -106,7 +113,13 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
 def _heading(content: Content, lang: Language) -> dict[str, str]:
     """The head and heading every page shares: the chat and the page that refuses one."""
     name = content.text(content.name, lang.code)
-    return {"lang": lang.code, "name": name, "title": lang.gettext("Mitmach-Bot – {name}").format(name=name)}
+    alt = content.site.logo_alt
+    return {
+        "lang": lang.code,
+        "name": name,
+        "title": lang.gettext("Mitmach-Bot – {name}").format(name=name),
+        "logo_alt": content.text(alt, lang.code) if content.site.logo and alt else "",
+    }
 
 
 def render_page(templates: jinja2.Environment, content: Content, lang: Language) -> str:

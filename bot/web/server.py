@@ -27,7 +27,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
-from bot.web import dashboard, session
+from bot.web import dashboard, session, site
 from bot.web.clients import Network, NewSessionLimit, client_address
 from bot.web.embedding import FRAME_NONE, cookie_for_frames, frame_ancestors, partitioned_cookie
 from bot.web.page import (
@@ -41,6 +41,7 @@ from bot.web.page import (
     welcome_line,
 )
 from bot.web.ratelimit import RateLimiter
+from bot.web.site import SiteLinks
 from dialogs.engine import Engine
 from dialogs.messages import (
     Button,
@@ -141,6 +142,7 @@ def create_app(
     trusted_proxies: Sequence[Network] = (),
     template_dir: Path | None = None,
     frame_ancestors: Sequence[str] = (),
+    site_links: SiteLinks | None = None,
 ) -> web.Application:
     """The web chat, health and dashboard routes.
 
@@ -148,7 +150,8 @@ def create_app(
     `new_sessions` limits new sessions per client address (20 an hour by default);
     `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed;
     `template_dir` holds a town's own templates (and its static/ files, served under /static/town/);
-    `frame_ancestors` are the origins whose pages may show the chat in a frame (none by default).
+    `frame_ancestors` are the origins whose pages may show the chat in a frame (none by default);
+    `site_links` the imprint, privacy, accessibility and feedback links in every page's footer.
     """
     app = web.Application(client_max_size=MAX_FRAME)
     app.on_response_prepare.append(security_headers)
@@ -173,7 +176,8 @@ def create_app(
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
     dashboard.add_routes(app, ENGINE_KEY, _secure, _expected_origin)
-    setup_templates(app, template_dir)
+    templates = setup_templates(app, template_dir)
+    site.setup(app, templates, engine.content, engine.languages, site_links or SiteLinks())
     own_static = town_static(template_dir)
     if own_static is not None:
         app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
@@ -564,6 +568,7 @@ def reply_frame(
         ],
         "buttons": [[_button(b) for b in row] for row in reply.buttons],
         "expectsText": reply.expects_text,
+        "textLimit": reply.text_limit,
     }
     if reply.attachment is not None:
         frame["attachment"] = {

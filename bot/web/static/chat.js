@@ -17,6 +17,10 @@
   const input = document.getElementById("message");
   const label = document.getElementById("message-label");
   const send = document.getElementById("send");
+  const count = document.getElementById("count");
+  const spoken = document.getElementById("count-spoken");
+  const save = document.getElementById("save");
+  const tools = save.parentElement;
   const HISTORY = "mitmach.history";
   const PENDING = "mitmach.pending";
   const KEEP = 50;
@@ -27,6 +31,8 @@
   let online = false;
   let menuUsed = false;
   let everOpened = false;
+  let limit = null;
+  let announce = null;
   const shown = new Set();
   // What this tab sent and the server has not handled yet is the tab's own (sessionStorage);
   // the conversation is the browser's (localStorage), the same in every tab. A browser may deny
@@ -92,8 +98,19 @@
     entry.appendChild(node);
     stamp(entry, at || Date.now());
     log.appendChild(entry);
-    entry.scrollIntoView({ block: "end" });
+    reveal();
     return entry;
+  }
+
+  // The newest message and the text field in view, on a wide screen and on a phone: the
+  // page's end (where the field is), then back up to the message's start if it is taller
+  // than what is left of the screen.
+  function reveal() {
+    const newest = log.lastElementChild;
+    window.scrollBy(0, tools.getBoundingClientRect().top - window.innerHeight);
+    if (newest && newest.getBoundingClientRect().top < 0) {
+      window.scrollBy(0, newest.getBoundingClientRect().top - 8);
+    }
   }
 
   function paragraph(text) {
@@ -163,6 +180,11 @@
     if (intro) intro.textContent = ui.intro;
     send.textContent = ui.send;
     menu.setAttribute("aria-label", ui.options);
+    document.querySelectorAll("[data-text]").forEach((node) => {
+      if (ui[node.dataset.text]) node.textContent = ui[node.dataset.text];
+    });
+    const logo = document.getElementById("logo");
+    if (logo && ui.logo) logo.alt = ui.logo;
   }
 
   function button(data, onPress) {
@@ -196,7 +218,7 @@
     }
     if (expectsText || rows.length === 0) input.focus({ preventScroll: true });
     else menu.focus({ preventScroll: true });
-    input.scrollIntoView({ block: "nearest" });
+    reveal();
   }
 
   // A notification's own buttons (Approve, Read the idea) stay in its message: they never
@@ -290,6 +312,7 @@
     }
     if (!frame.menu) return;
     applyLanguage(frame);
+    setLimit(frame.textLimit || null);
     showMenu(frame.buttons, frame.expectsText);
   }
 
@@ -350,12 +373,86 @@
     }
   }
 
+  // Where the bot asks for a text with a limit (a title, a description), the page counts along.
+  // The count is shown at every key but announced only after a pause in typing, and only
+  // while the text is too long; a too-long text is not sent but kept in the field to shorten.
+  function characters() {
+    return Array.from(input.value.trim()).length;
+  }
+
+  function number(value) {
+    return value.toLocaleString(document.documentElement.lang);
+  }
+
+  function countText() {
+    const n = characters();
+    const template = n > limit ? ui.toolong : ui.count;
+    return template
+      .replace("{count}", number(n))
+      .replace("{limit}", number(limit))
+      .replace("{over}", number(n - limit));
+  }
+
+  function setLimit(value) {
+    limit = value;
+    count.hidden = limit === null;
+    input.removeAttribute("aria-invalid");
+    if (limit !== null) showCount(false);
+  }
+
+  function showCount(speak) {
+    const over = characters() > limit;
+    count.classList.toggle("over", over);
+    if (!over) input.removeAttribute("aria-invalid");
+    clearTimeout(announce);
+    count.textContent = countText();
+    // a live region that changed at every key would talk over the typing: it speaks after a pause
+    if (speak) spoken.textContent = count.textContent;
+    else if (over) announce = setTimeout(() => showCount(true), 1500);
+  }
+
+  input.addEventListener("input", () => {
+    if (limit !== null) showCount(false);
+  });
+
+  function transcript() {
+    const when = (at) =>
+      new Date(at).toLocaleString(document.documentElement.lang, { dateStyle: "short", timeStyle: "short" });
+    const lines = [ui.title, ui.transcript.replace("{date}", when(Date.now())), ""];
+    for (const entry of history) {
+      let text = String(entry.text || "");
+      if (entry.who !== "you" && Array.isArray(entry.blocks)) {
+        text = entry.blocks
+          .map((block) => (block.item ? "• " : "") + block.spans.map((s) => s.text + (s.url && s.url !== s.text ? " (" + s.url + ")" : "")).join(""))
+          .join("\n");
+      }
+      lines.push("[" + when(entry.at) + "] " + (entry.who === "you" ? ui.you : ui.bot), text, "");
+    }
+    return lines.join("\n");
+  }
+
+  save.addEventListener("click", () => {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([transcript()], { type: "text/plain;charset=utf-8" }));
+    link.download = "mitmach-bot-gespraech.txt";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
     if (!text.trim()) return;
+    if (limit !== null && characters() > limit) {
+      input.setAttribute("aria-invalid", "true");
+      showCount(true);
+      input.focus();
+      return;
+    }
     youSaid(text);
     input.value = "";
+    if (limit !== null) showCount(false);
     transmit({ type: "text", text: text });
   });
 
@@ -368,6 +465,7 @@
 
   menu.tabIndex = -1;
   restore();
+  reveal();
   setOnline(false);
   connect();
 })();
