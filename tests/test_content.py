@@ -192,7 +192,7 @@ def test_a_logo_must_exist_and_have_a_text(tmp_path: Path) -> None:
     data["site"] = {"logo": "wappen.svg"}
     with pytest.raises(ContentError, match="a logo needs a text for screen readers"):
         load_content(write(tmp_path, data))
-    data["site"]["logo_alt"] = {"de": "Wappen der Stadt", "en": "The town's arms"}
+    data["site"]["logo_alt"] = {code: "Wappen der Stadt" for code in data["languages"]}
     with pytest.raises(ContentError, match=r"site\.logo': .*wappen\.svg not found"):
         load_content(write(tmp_path, data))
     (tmp_path / "wappen.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
@@ -200,3 +200,10 @@ def test_a_logo_must_exist_and_have_a_text(tmp_path: Path) -> None:
     del data["site"]["logo_alt"]["en"]
     with pytest.raises(ContentError, match=r"site\.logo_alt: no text for language 'en'"):
         load_content(write(tmp_path, data))
+
+
+def test_readme_shows_the_current_command_table() -> None:
+    from dialogs.diagram import command_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert command_table() in readme, "regenerate with: python -m dialogs.diagram"

@@ -41,7 +41,7 @@ async def test_page_sets_a_safe_session_cookie_and_headers(engine: Engine) -> No
         assert "Secure" not in cookie, "plain http on localhost cannot carry a Secure cookie"
         token = page.cookies[session.COOKIE].value
         assert client.app[SESSIONS_KEY].is_valid(token)
-        assert '<html lang="en">' in html
+        assert '<html lang="en" dir="ltr">' in html
         assert '<script src="/static/chat.js" defer></script>' in html
         assert "<script>" not in html, "no inline script: the CSP forbids it"
         csp = page.headers["Content-Security-Policy"]
@@ -99,7 +99,7 @@ async def test_journey_over_the_socket_and_resume(engine: Engine, store: Store) 
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         record = resident(store, session.identity_for(token))
-        assert record is not None and record.context["draft"]["title"] == "<img src=x onerror=alert(1)> Bänke"
+        assert record is not None and record.context["idea_draft"]["title"] == "<img src=x onerror=alert(1)> Bänke"
         assert token not in str(record), "the cookie itself is never stored"
 
 

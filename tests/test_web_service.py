@@ -125,3 +125,23 @@ def test_web_frame_ancestors_must_be_origins(monkeypatch: pytest.MonkeyPatch) ->
     assert "'https://www.heidenheim.de/mitmachen' is not an origin" in str(refused.value)
     monkeypatch.setenv("WEB_FRAME_ANCESTORS", "https://www.aalen.de https://www.heidenheim.de/")
     assert load_settings().frame_ancestors == ("https://www.aalen.de", "https://www.heidenheim.de")
+
+
+async def test_the_page_learns_how_long_an_answer_may_be(engine: Engine) -> None:
+    from dialogs.engine import TEXT_LIMITS
+    from dialogs.flows import STATES
+
+    assert set(TEXT_LIMITS) <= set(STATES), "every limit belongs to a state the dialogue has"
+    async with web_client(engine) as client:
+        anna = WebResident(str(client.make_url("/")))
+        try:
+            await anna.open()
+            for label in ("Deutsch", "Aalen", "Idee einreichen"):
+                await anna.presses(label)
+            assert anna.frame["textLimit"] is None, "no count where the resident chooses"
+            await anna.presses("Einverstanden")
+            assert anna.frame["expectsText"] and anna.frame["textLimit"] == 100
+            await anna.says("Freie Parkplätze in Echtzeit")
+            assert anna.frame["textLimit"] == 1000
+        finally:
+            await anna.close()

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
+from dialogs.flows.news import broadcast_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound, Reply
-from dialogs.news import broadcast_reply
 from storage import outbox
 from storage.models import BroadcastStatus, OutboxStatus
 from storage.store import Store
@@ -274,6 +274,8 @@ class PlatformSender:
                 if found is None:
                     raise PermanentFailure(f"broadcast {row.broadcast_id} is gone")
                 broadcast = self._broadcasts[row.broadcast_id] = found
-            reply = broadcast_reply(broadcast.text, broadcast.idea_id, broadcast.button, lang)
+            reply = broadcast_reply(
+                broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
+            )
             self._replies[key] = reply
         return reply

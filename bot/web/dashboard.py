@@ -27,13 +27,13 @@ from aiohttp import web
 from bot.spreadsheet import safe_row
 from bot.web.charts import Chart, horizontal_bars, vertical_bars
 from bot.web.page import negotiate
+from dialogs import roles
 from dialogs.engine import Engine
 from dialogs.i18n import Language
 from dialogs.messages import Identity
-from dialogs.staff import platform_name
-from storage import moderation as db
+from dialogs.names import platform_name
 from storage import stats
-from storage.models import ALL_CITIES, Role
+from storage.models import ALL_CITIES
 
 COOKIE = "mitmach_dashboard"
 TABLES = ("fields", "weekly", "platforms")
@@ -65,7 +65,8 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any, origin: Any) 
         page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_login.html")
         return _html(
             page.render(
-                lang=lang.code,
+                lang=lang.tag,
+                dir=lang.direction,
                 title=_("Dashboard"),
                 text=_("Press the button to sign in to the dashboard. The link then no longer works."),
                 button=_("Sign in"),
@@ -107,7 +108,7 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any, origin: Any) 
         _ = lang.gettext
         page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_refused.html")
         text = _("You are signed out. To sign in again, ask the bot for a new login link with /dashboard.")
-        response = _html(page.render(lang=lang.code, title=_("Dashboard"), text=text))
+        response = _html(page.render(lang=lang.tag, dir=lang.direction, title=_("Dashboard"), text=text))
         response.del_cookie(COOKIE, path="/dashboard")
         return response
 
@@ -159,10 +160,7 @@ def _same_origin(request: web.Request, own: str) -> bool:
 
 
 def _is_staff(engine: Engine, identity: Identity) -> bool:
-    if identity in engine.admins:
-        return True
-    grants = engine.store.run(lambda tx: db.roles_of(tx, identity.platform, identity.user_id))
-    return any(g.role in (Role.STAFF, Role.ADMIN) for g in grants)
+    return roles.is_staff(engine.store.run(lambda tx: roles.grants(tx, engine.admins, identity)))
 
 
 def _open_session(engine: Engine, token: str) -> str | None:
@@ -203,7 +201,7 @@ def _refused(request: web.Request, engine: Engine, status: int) -> web.Response:
         )
     )
     page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_refused.html")
-    return _html(page.render(lang=lang.code, title=_("Dashboard"), text=text), status)
+    return _html(page.render(lang=lang.tag, dir=lang.direction, title=_("Dashboard"), text=text), status)
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -346,7 +344,8 @@ def render(templates: jinja2.Environment, engine: Engine, lang: Language, overvi
         shown.add(table)
         sections.append(_Section(anchor, heading, chart, table, figures))
     return templates.get_template("dashboard.html").render(
-        lang=lang.code,
+        lang=lang.tag,
+        dir=lang.direction,
         title=_("Dashboard"),
         summary=_summary(lang, overview),
         logout=_("Sign out"),

@@ -113,13 +113,10 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
 def _heading(content: Content, lang: Language) -> dict[str, str]:
     """The head and heading every page shares: the chat and the page that refuses one."""
     name = content.text(content.name, lang.code)
+    title = lang.gettext("Mitmach-Bot – {name}").format(name=name)
     alt = content.site.logo_alt
-    return {
-        "lang": lang.code,
-        "name": name,
-        "title": lang.gettext("Mitmach-Bot – {name}").format(name=name),
-        "logo_alt": content.text(alt, lang.code) if content.site.logo and alt else "",
-    }
+    logo_alt = content.text(alt, lang.code) if content.site.logo and alt else ""
+    return {"lang": lang.tag, "dir": lang.direction, "name": name, "title": title, "logo_alt": logo_alt}
 
 
 def render_page(templates: jinja2.Environment, content: Content, lang: Language) -> str:

@@ -73,7 +73,9 @@ def footer_labels(_: Callable[[str], str]) -> dict[str, str]:
     }
 
 
-def footer_links(links: SiteLinks, languages: Languages, code: str) -> list[FooterLink]:
+def footer_links(links: SiteLinks, languages: Languages, tag: str) -> list[FooterLink]:
+    """The footer in the page's language; `tag` is the page's ``lang`` (``de-x-ls`` for Leichte Sprache)."""
+    code = next((code for code in languages.codes if languages.get(code).tag == tag), tag)
     labels = footer_labels(languages.get(code).gettext)
     found = [
         FooterLink(key, labels[key], href)
