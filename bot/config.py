@@ -115,7 +115,8 @@ def load_all(*kinds: type[BaseSettings]) -> list[BaseSettings]:
         except ValidationError as err:
             prefix = str(kind.model_config.get("env_prefix") or "")
             for problem in err.errors():
-                name = (prefix + str(problem["loc"][0])).upper() if problem["loc"] else "?"
+                field = str(problem["loc"][0]) if problem["loc"] else "?"
+                name = field if field.isupper() else (prefix + field).upper()  # an alias is the variable itself
                 problems.append(f"  - {name}: {problem['msg']}")
     if problems:
         raise ConfigError("The configuration has problems:\n" + "\n".join(problems))

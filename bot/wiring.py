@@ -75,6 +75,8 @@ def _web_server(engine: Engine, context: Context, server: WebSettings) -> web.Ap
         new_sessions=NewSessionLimit(server.sessions_per_hour),
         trusted_proxies=server.proxies,
         template_dir=server.template_dir,
+        frame_ancestors=server.framing_origins,
+        site_links=server.site_links,
     )
 
 

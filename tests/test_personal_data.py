@@ -26,7 +26,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import start_broadcasts
 from tests.test_broadcast_delivery import web_resident
-from tests.test_dashboard import link_from
+from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
 from tests.web_helpers import web_client
 
@@ -142,7 +142,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
 
     async with web_client(engine) as client:
         await anna.says("/dashboard")
-        await client.get(link_from(anna))
+        await sign_in(client, link_from(anna))
         assert (await client.get("/dashboard")).status == 200
 
         await anna.says("/privacy")
