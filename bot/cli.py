@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot import logs, wiring
+from bot import logs, wiring, workers
 from bot.app import load_checked_content
 from bot.config import ConfigError, Settings
 from bot.idea_commands import ideas_command, load_demo
@@ -28,6 +28,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot on every configured platform (always the web chat)")
     run.add_argument("--demo", action="store_true", help="load the example ideas into an empty store first")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="run N worker processes on one web port and one PostgreSQL (default 1)",
+    )
     ideas = commands.add_parser("ideas", help="the Ideenspeicher: import and open-data export")
     idea_commands = ideas.add_subparsers(dest="ideas_command", required=True)
     importing = idea_commands.add_parser("import", help="import ideas from CSV or XLSX")
@@ -88,6 +96,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings, platforms: wiring.Pl
         return asyncio.run(wiring.console(settings, args.user or _login_name()))
     if args.demo:
         load_demo(settings)
+    if args.workers > 1:
+        refused = workers.refusal(settings, platforms, args.workers)
+        if refused is not None:
+            raise ConfigError(refused)
+        return asyncio.run(workers.run_workers(settings, args.workers, []))
     return asyncio.run(wiring.run(settings, platforms))
 
 
