@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import DateTime, String, Text, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import pending_notice_table, platform_message_table, platform_state_table, resident_table
 from storage import wakeups
+from storage.models import pending_notice_table, platform_message_table, platform_state_table, resident_table
 from storage.store import Store, Tx
 
 S = platform_state_table.c
