@@ -45,6 +45,8 @@ class BroadcastRecord:
     total: int
     progress_message: str | None
     progress_final: bool
+    poll_id: int | None = None
+    """A poll's question or result (storage/polls.py): rendered from the poll, with its buttons."""
 
     @property
     def audience(self) -> Audience:
@@ -105,6 +107,7 @@ def create_broadcast(
     button: str | None,
     send_at: datetime,
     now: datetime,
+    poll_id: int | None = None,
 ) -> int:
     """A broadcast waiting for its time; `promote_due` writes its recipients then."""
     platform, user_id, chat_id, language = author
@@ -123,6 +126,7 @@ def create_broadcast(
         "created_at": now,
         "total": 0,
         "progress_final": False,
+        "poll_id": poll_id,
     }
     return int(tx.rows(insert(broadcast_table).values(values).returning(B.id))[0][0])
 
