@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | console | ideas … | polls export | db upgrade | db backup FILE | content check PATH``."""
+"""Command line: ``python -m bot run | console | ideas … | polls export | db … | content check PATH``."""
 
 from __future__ import annotations
 
