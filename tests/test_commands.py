@@ -10,8 +10,8 @@ import pytest
 from dialogs.commands import for_everyone
 from dialogs.engine import Engine
 from dialogs.flows import STATES
-from storage.models import ALL_CITIES, Role
 from storage import polls as polls_db
+from storage.models import ALL_CITIES, Role
 from storage.moderation import grant
 from storage.store import Store
 from storage.subscriptions import Audience
