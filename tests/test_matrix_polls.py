@@ -1,6 +1,7 @@
 """A poll on Matrix against a real Synapse: answered by typing an option's number and by the
 reactions 1️⃣–6️⃣ on the poll's message; taking a reaction back takes the option back."""
 
+# ruff: noqa: F811 - the Synapse fixtures of tests/test_matrix.py are imported, then named as parameters
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,7 +27,7 @@ async def test_a_poll_answered_by_number_and_by_reaction(
     store: Store,
     synapse: Synapse,
     bot_user: str,
-    anna: MatrixResident,  # noqa: F811
+    anna: MatrixResident,
 ) -> None:
     bot = await start_bot(engine, synapse, bot_user, rate=5.0)
     service = await start_broadcasts(engine, [bot.transport()])
