@@ -18,7 +18,7 @@ from bot.broadcasting.transport import PermanentFailure, RecipientBlocked, Trans
 from dialogs.flows.broadcast import progress_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound
-from storage import outbox
+from storage import outbox, polls
 from storage.leadership import Leadership, leadership_for
 from storage.models import BroadcastStatus
 from storage.store import Store, Tx
@@ -94,6 +94,9 @@ class BroadcastService:
                 )
                 for broadcast_id in finished:
                     log.info("broadcast %s finished", broadcast_id)
+                closed = await asyncio.to_thread(self.store.run, lambda tx: polls.close_due(tx, self.store.now()))
+                for poll_id in closed:
+                    log.info("poll %s closed; its result is being sent", poll_id)
             except Exception:
                 log.exception("the broadcast scheduler could not read the store; trying again")
             await asyncio.sleep(self.schedule_interval)
