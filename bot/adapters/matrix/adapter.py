@@ -638,7 +638,13 @@ def reaction_key(key: str) -> str:
     return "".join(c for c in key if c != "\ufe0f" and c not in SKIN_TONES)
 
 
-LANGUAGE_OF_DOMAIN = {"de": "de", "at": "de", "ch": "de", "li": "de", "uk": "en", "ie": "en", "us": "en"}
+LANGUAGE_OF_DOMAIN = {
+    **dict.fromkeys(("de", "at", "ch", "li"), "de"),
+    **dict.fromkeys(("uk", "ie", "us"), "en"),  # .uk is the United Kingdom; Ukraine is .ua
+    "tr": "tr",
+    "ua": "uk",
+    **dict.fromkeys(("sa", "ae", "eg", "sy", "iq", "jo", "lb", "ma", "dz", "tn", "ly", "ye", "qa", "kw", "om"), "ar"),
+}
 
 
 def likely_language(user_id: str) -> str | None:
