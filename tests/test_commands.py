@@ -14,6 +14,7 @@ from storage.moderation import grant
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
+from tests.texts import de, field_button
 
 Step = Callable[[Chat], Awaitable[object]]
 GLOBAL_COMMANDS = [*(command.name for command in for_everyone()), "broadcast"]
@@ -29,9 +30,9 @@ def say(text: str) -> Step:
 
 
 ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
-SUBMIT = [*ONBOARD, press("Idee einreichen")]
-TOUR = [*ONBOARD, press("Die Vision entdecken")]
-FIELD = [*ONBOARD, press("Ideen nach Thema"), press("1. Mobilität")]
+SUBMIT = [*ONBOARD, press(de("Submit an idea"))]
+TOUR = [*ONBOARD, press(de("Discover the vision"))]
+FIELD = [*ONBOARD, press(de("Ideas by topic")), press(field_button("mobilitaet"))]
 
 
 async def _become_staff(chat: Chat) -> None:
@@ -41,7 +42,7 @@ async def _become_staff(chat: Chat) -> None:
 
 
 BROADCAST = [*ONBOARD, _become_staff, say("/broadcast"), say("Der Stadtgarten ist wieder offen.")]
-PREVIEW = [*BROADCAST, press("Alle Abonnierenden")]
+PREVIEW = [*BROADCAST, press(de("All subscribers"))]
 
 PATHS: dict[str, list[Step]] = {
     "new": [],
@@ -50,12 +51,12 @@ PATHS: dict[str, list[Step]] = {
     "menu": ONBOARD,
     "tour_vision": TOUR,
     "tour_leitziel": [*TOUR, press("Weiter")],
-    "tour_zielbilder": [*TOUR, press("Weiter"), *[press("Nächstes Leitziel")] * 4, press("Weiter")],
-    "fields": [*ONBOARD, press("Ideen nach Thema")],
+    "tour_zielbilder": [*TOUR, press("Weiter"), *[press(de("Next goal"))] * 4, press("Weiter")],
+    "fields": [*ONBOARD, press(de("Ideas by topic"))],
     "field": FIELD,
-    "ideas": [*FIELD, press("Ideen anzeigen")],
-    "idea": [*FIELD, press("Ideen anzeigen"), press("Echtzeit")],
-    "my_ideas": [*ONBOARD, press("Meine Ideen")],
+    "ideas": [*FIELD, press(de("Show ideas"))],
+    "idea": [*FIELD, press(de("Show ideas")), press("Echtzeit")],
+    "my_ideas": [*ONBOARD, press(de("My ideas"))],
     "submit_consent": SUBMIT,
     "submit_title": [*SUBMIT, press("Einverstanden")],
     "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
@@ -80,18 +81,18 @@ PATHS: dict[str, list[Step]] = {
         press("Klima"),
         press("Aalen"),
     ],
-    "settings": [*ONBOARD, press("Einstellungen")],
-    "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
-    "privacy": [*ONBOARD, press("Datenschutz")],
-    "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
-    "news": [*ONBOARD, press("Einstellungen"), press("Neuigkeiten abonnieren")],
+    "settings": [*ONBOARD, press(de("Settings"))],
+    "settings_city": [*ONBOARD, press(de("Settings")), press(de("Change city"))],
+    "privacy": [*ONBOARD, press(de("Privacy"))],
+    "privacy_delete": [*ONBOARD, press(de("Privacy")), press(de("Delete my data"))],
+    "news": [*ONBOARD, press(de("Settings")), press(de("News subscriptions"))],
     "broadcast_text": BROADCAST[:-1],
     "broadcast_audience": BROADCAST,
-    "broadcast_field": [*BROADCAST, press("Abonnierende eines Themas")],
+    "broadcast_field": [*BROADCAST, press(de("Subscribers of one topic"))],
     "broadcast_preview": PREVIEW,
-    "broadcast_idea": [*PREVIEW, press("Button zu einer Idee")],
-    "broadcast_button": [*PREVIEW, press("Button zu einer Idee"), say("1")],
-    "broadcast_when": [*PREVIEW, press("Zeitpunkt wählen")],
+    "broadcast_idea": [*PREVIEW, press(de("Button to an idea"))],
+    "broadcast_button": [*PREVIEW, press(de("Button to an idea")), say("1")],
+    "broadcast_when": [*PREVIEW, press(de("Choose a time"))],
 }
 BROADCAST_STATES = {state for state in PATHS if state.startswith("broadcast_")}
 
@@ -119,14 +120,14 @@ EXPECTED = {
     "privacy": ("privacy", "privacy"),
 }
 SEEN = {
-    "start": "Was möchten Sie tun?",
-    "menu": "Was möchten Sie tun?",
+    "start": de("What would you like to do?"),
+    "menu": de("What would you like to do?"),
     "cancel": "Abgebrochen",
     "language": "Bitte wählen Sie Ihre Sprache",
     "privacy": "Wir speichern nur, was der Bot braucht",
-    "help": "So funktioniert es",
+    "help": de("How this works"),
     "stop": "Sie haben keine Neuigkeiten abonniert",
-    "broadcast": "Das dürfen Sie leider nicht.",
+    "broadcast": de("Sorry, you are not allowed to do that."),
 }
 
 
@@ -141,7 +142,7 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     if command in ("start", "menu") and not onboarded:
         seen = "Bitte wählen Sie Ihre Sprache"
     if command == "broadcast" and state in BROADCAST_STATES:
-        seen = "Neue Nachricht an Abonnierende"
+        seen = de("New message to subscribers")
     assert chat.sees(seen), chat.reply.plain_text
     if command in ("help", "stop"):
         assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
@@ -156,15 +157,15 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
 async def test_cancel_drops_the_draft(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "submit_preview")
     await chat.says("/cancel")
-    assert chat.sees("Abgebrochen. Ihr Entwurf wurde nicht gespeichert.")
-    await chat.presses("Meine Ideen")
-    assert chat.sees("Sie haben noch keine Idee eingereicht.")
+    assert chat.sees(de("Cancelled. Your draft was not saved."))
+    await chat.presses(de("My ideas"))
+    assert chat.sees(de("You have not submitted an idea yet."))
 
 
 async def test_unknown_command_is_answered(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "fields")
     await chat.says("/foo")
-    assert chat.sees("Diesen Befehl kenne ich nicht")
+    assert chat.sees(de("I do not know this command. Send /help to see what I can do."))
     assert state_of(store, chat.identity) == "fields"
 
 
@@ -177,6 +178,6 @@ async def test_command_with_bot_suffix(engine: Engine, store: Store) -> None:
 async def test_leaving_a_draft_by_command_says_so(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "submit_description")
     await chat.says("/menu")
-    assert chat.sees("Ihre nicht abgeschickte Idee wurde verworfen.")
+    assert chat.sees(de("Your unsent idea was discarded."))
     await chat.says("/privacy")
     assert not chat.sees("verworfen"), "said once, when the draft was dropped"

@@ -20,6 +20,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
+from tests.texts import de, field_button
 
 ADMIN = Identity("test", "admin")
 
@@ -74,7 +75,7 @@ async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
     anna = Chat(mod_engine, "anna")
     await anna.onboard()
     await anna.says("/whoami")
-    assert anna.sees("ohne besondere Rolle")
+    assert anna.sees(de("You take part as a resident, without special roles."))
 
 
 async def test_admin_grants_and_revokes_roles(admin: Chat, mod_engine: Engine, store: Store) -> None:
@@ -82,11 +83,11 @@ async def test_admin_grants_and_revokes_roles(admin: Chat, mod_engine: Engine, s
     await moritz.says("/whoami")
     assert moritz.sees("Rolle: Moderation (Aalen)")
     await admin.says("/grant test:moritz moderator aalen")
-    assert admin.sees("Nichts geändert")
+    assert admin.sees(de("Nothing changed: that was already so."))
     await admin.says("/revoke test:moritz moderator aalen")
     assert admin.sees("hat die Rolle Moderation für Aalen nicht mehr")
     await moritz.says("/whoami")
-    assert moritz.sees("ohne besondere Rolle")
+    assert moritz.sees(de("You take part as a resident, without special roles."))
     for bad in ("/grant", "/grant moritz moderator", "/grant test:moritz king", "/grant test:moritz moderator rom"):
         await admin.says(bad)
         assert admin.sees("Bitte schreiben Sie es so: /grant telegram:12345 moderator aalen")
@@ -122,9 +123,9 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
 
     max_ = Chat(mod_engine, "max")
     await max_.onboard()
-    await max_.presses("Ideen nach Thema")
-    await max_.presses("1. Mobilität")
-    await max_.presses("Ideen anzeigen")
+    await max_.presses(de("Ideas by topic"))
+    await max_.presses(field_button("mobilitaet"))
+    await max_.presses(de("Show ideas"))
     await max_.presses("Digitale Parkplatzsuche")
     await max_.presses("👍")
     outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/hide {idea_id}"))
@@ -145,7 +146,9 @@ async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Sto
     assert moritz.sees("Warum wird Idee Nr.")
     assert resident(store, erika.identity) is not None
     assert store.run(lambda tx: tx.get_idea(first)).status == "pending"  # type: ignore[union-attr]
-    outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, moritz.button("dafür sind die Städte")))
+    outbounds = await moritz.send(
+        moritz.inbound(InboundKind.BUTTON, moritz.button(de("it is not the cities' responsibility")))
+    )
     assert moritz.sees("wurde abgelehnt")
     assert "Der Grund: dafür sind die Städte nicht zuständig" in to(outbounds, erika)[0].reply.plain_text
 
@@ -214,7 +217,7 @@ async def test_residents_cannot_use_privileged_commands(mod_engine: Engine, stor
     mallory = Chat(mod_engine, "mallory")
     await mallory.onboard()
     await mallory.says(command.format(id=idea_id, id2=published))
-    assert mallory.sees("Das dürfen Sie leider nicht.")
+    assert mallory.sees(de("Sorry, you are not allowed to do that."))
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     assert store.run(lambda tx: db.roles_of(tx, "test", "x")) == []
@@ -233,10 +236,10 @@ async def test_forged_moderation_payloads(admin: Chat, mod_engine: Engine, store
     await mallory.onboard()
     for payload in (approve, "a.forged-token", f"mod:approve:{idea_id}", "a." + "x" * 80):
         await mallory.press_payload(payload)
-        assert mallory.sees("Dieses Menü ist nicht mehr aktuell")
+        assert mallory.sees(de("This menu is out of date. Here is the current one."))
     await admin.says("/revoke test:moritz moderator aalen")
     await moritz.press_payload(approve)
-    assert moritz.sees("Das dürfen Sie leider nicht."), "the role is checked when the button is pressed"
+    assert moritz.sees(de("Sorry, you are not allowed to do that.")), "the role is checked when the button is pressed"
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
 
@@ -248,13 +251,13 @@ async def test_moderators_data_export_and_delete_cover_the_audit_log(
     await mallory.onboard()
     await mallory.says("/queue")
     await mallory.says("/privacy")
-    await mallory.presses("Meine Daten exportieren")
+    await mallory.presses(de("Export my data"))
     import json
 
     exported = json.loads(mallory.reply.attachment.content)  # type: ignore[union-attr]
     assert [e["action"] for e in exported["audit_log"]] == ["queue"]
-    await mallory.presses("Meine Daten löschen")
-    await mallory.presses("Ja, meine Daten löschen")
+    await mallory.presses(de("Delete my data"))
+    await mallory.presses(de("Yes, delete my data"))
     assert all(e["actor"] != "test:mallory" for e in audit(store))
 
 
@@ -288,7 +291,7 @@ async def test_merge_moves_supporters_and_counts_nobody_twice(admin: Chat, mod_e
     assert told == ["a", "b", "c"], "the duplicate's supporters hear where their support went"
     for bad in (f"/merge {duplicate}", f"/merge {target} {target}", f"/merge {target} 9999"):
         await moritz.says(bad)
-        assert moritz.sees("Bitte schreiben Sie es so: /merge 12 34")
+        assert moritz.sees(de("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34."))
     await moritz.says(f"/merge {duplicate} {target}")
     assert moritz.sees("wurde bereits von test:moritz entschieden")
 
@@ -303,7 +306,7 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     stefan = Chat(mod_engine, "stefan")
     await stefan.onboard()
     await stefan.says(f"/progress {idea_id} umsetzung")
-    assert stefan.sees("Das dürfen Sie leider nicht.")
+    assert stefan.sees(de("Sorry, you are not allowed to do that."))
     await admin.says("/grant test:stefan staff aalen")
     outbounds = await stefan.send(stefan.inbound(InboundKind.COMMAND, f"/progress {idea_id} umsetzung"))
     assert stefan.sees(f"Stand von Idee Nr. {idea_id}: in Umsetzung.")
@@ -311,12 +314,14 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     assert set(told) == {"erika", "f1", "f2"}
     assert told["f1"] == "Neues zu „Sensoren für Luftqualität“: in Umsetzung."
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar")
-    assert stefan.sees("Bitte schreiben Sie es so: /progress"), "not feasible needs a reason"
+    assert stefan.sees(
+        de("Please write it like this: /progress 42 umsetzung — or geprüft, umgesetzt, nicht_umsetzbar with a reason.")
+    ), "not feasible needs a reason"
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar Kein Strom an den Standorten")
     await fans[0].says("/menu")
-    await fans[0].presses("Ideen nach Thema")
-    await fans[0].presses("1. Mobilität")
-    await fans[0].presses("Ideen anzeigen")
+    await fans[0].presses(de("Ideas by topic"))
+    await fans[0].presses(field_button("mobilitaet"))
+    await fans[0].presses(de("Show ideas"))
     await fans[0].presses("Sensoren für Luftqualität")
     assert fans[0].sees("Stand: nicht umsetzbar (Kein Strom an den Standorten)")
 
@@ -328,9 +333,9 @@ async def test_daily_submission_limit(content: Content, languages: Languages, st
         await erika.onboard()
         for n in range(2):
             await submit_idea(erika, f"Idee Nummer {n}", "Eine Beschreibung, die lang genug ist, um zu passen.")
-        await erika.presses("Idee einreichen")
+        await erika.presses(de("Submit an idea"))
         assert erika.sees("Sie haben in den letzten 24 Stunden 2 Ideen eingereicht")
-        assert erika.sees("Was möchten Sie tun?")
+        assert erika.sees(de("What would you like to do?"))
         record = resident(store, erika.identity)
         assert record is not None
         assert len(store.run(lambda tx: tx.ideas_of_author(record.id))) == 2
@@ -343,21 +348,23 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     troll = Chat(mod_engine, "troll")
     await troll.onboard()
     await troll.says("/bar test:moritz weil")
-    assert troll.sees("Das dürfen Sie leider nicht.")
+    assert troll.sees(de("Sorry, you are not allowed to do that."))
     await troll.says("/menu")
     await moritz.says("/bar test:troll")
-    assert moritz.sees("Bitte schreiben Sie es so: /bar")
+    assert moritz.sees(
+        de("Please write it like this: /bar telegram:12345 reason — and /unbar telegram:12345 to lift it.")
+    )
     await moritz.says("/bar test:niemand Spam")
-    assert moritz.sees("Unter dieser Kennung hat niemand den Bot genutzt.")
+    assert moritz.sees(de("Nobody with this identity has used the bot."))
     await moritz.says("/bar test:troll Wiederholt beleidigende Beiträge")
     assert moritz.sees("test:troll kann keine Ideen mehr einreichen.")
-    await troll.presses("Idee einreichen")
+    await troll.presses(de("Submit an idea"))
     assert troll.sees("Das Moderationsteam nennt diesen Grund: Wiederholt beleidigende Beiträge")
     await moritz.says("/unbar test:troll")
     assert moritz.sees("test:troll kann wieder Ideen einreichen.")
     await troll.says("/menu")
-    await troll.presses("Idee einreichen")
-    assert troll.sees("Wir fragen Sie nach")
+    await troll.presses(de("Submit an idea"))
+    assert troll.sees(de("You will be asked for:"))
     outcomes = [(e["actor"], e["action"], e["outcome"]) for e in audit(store)]
     assert ("test:troll", "bar", "refused") in outcomes
     assert ("test:moritz", "bar", "done") in outcomes and ("test:moritz", "unbar", "done") in outcomes
@@ -385,7 +392,11 @@ async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, st
         answers = []
         for existing in (pending, published, 9999):
             await mallory.says(command.format(id=existing, other=published if existing != published else pending))
-            assert mallory.sees("Das dürfen Sie leider nicht."), (command, existing, mallory.reply.plain_text)
+            assert mallory.sees(de("Sorry, you are not allowed to do that.")), (
+                command,
+                existing,
+                mallory.reply.plain_text,
+            )
             assert [o.recipient for o in mallory.last_outbounds] == [mallory.identity], "nobody else is told"
             answers.append((mallory.reply.plain_text, mallory.labels()))
         assert answers[0] == answers[1] == answers[2], f"{command}: the answer tells which ideas exist"
@@ -444,7 +455,7 @@ async def test_notification_buttons_expire(admin: Chat, mod_engine: Engine, stor
     issued_days_ago(store, buttons[f"✅ {idea_id} freigeben"], 15)
     issued_days_ago(store, buttons[f"{idea_id} ablehnen"], 13)
     await moritz.press_payload(buttons[f"✅ {idea_id} freigeben"])
-    assert moritz.sees("Dieses Menü ist nicht mehr aktuell")
+    assert moritz.sees(de("This menu is out of date. Here is the current one."))
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     await moritz.press_payload(buttons[f"{idea_id} ablehnen"])
@@ -464,7 +475,7 @@ async def test_the_notification_buttons_lifetime_is_a_setting(
         approve = notice_buttons(erika.last_outbounds, admin)[f"✅ {_idea_number(erika)} freigeben"]
         issued_days_ago(store, approve, 4)
         await admin.press_payload(approve)
-        assert admin.sees("Dieses Menü ist nicht mehr aktuell")
+        assert admin.sees(de("This menu is out of date. Here is the current one."))
     finally:
         engine.close()
 
@@ -544,10 +555,10 @@ async def test_merge_during_a_storm_of_votes_loses_no_support(busy_mod_engine: E
         for voter, outbounds in zip(voters, [r for r in results if r[0].recipient != moritz.identity], strict=True):
             text = outbounds[0].reply.plain_text
             assert "etwas schiefgegangen" not in text
-            if "Danke! Sie unterstützen jetzt diese Idee." in text:
+            if de("Thank you! You now support this idea.") in text:
                 thanked.append((voter, target))
             else:
-                assert "Nur veröffentlichte Ideen können unterstützt werden." in text, text
+                assert de("Only published ideas can be supported.") in text, text
     assert thanked
     for voter, target in thanked:
         record = resident(store, voter.identity)

@@ -28,6 +28,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.helpers import seed_idea
 from tests.test_console import number_of
 from tests.test_telegram import TelegramResident
+from tests.texts import city, de, field
 from tests.web_helpers import WebResident, next_reply, text_of
 
 TELEGRAM_ADMIN = Identity("telegram", "1")
@@ -68,7 +69,7 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
     for person in (admin, moderator):
         await person.says("/start")
         await person.presses("Deutsch")
-        await person.presses("Aalen")
+        await person.presses(city("aalen"))
     await admin.says("/grant telegram:2 moderator aalen")
     assert admin.sees("telegram:2 hat jetzt die Rolle Moderation für Aalen.")
     await adapter.refresh_role_commands()
@@ -78,13 +79,13 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
 
     author = WebResident(base)
     await author.open()
-    for label in ("Deutsch", "Aalen", "Idee einreichen", "Einverstanden"):
+    for label in ("Deutsch", "Aalen", de("Submit an idea"), "Einverstanden"):
         await author.presses(label)
     await author.says("Trinkbrunnen am Marktplatz")
     await author.says("Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
-    await author.presses("Mobilität")
-    await author.presses("Aalen")
-    await author.presses("✅ Absenden")
+    await author.presses(field("mobilitaet"))
+    await author.presses(city("aalen"))
+    await author.presses(de("✅ Submit"))
     assert "Ihre Idee ist eingegangen" in text_of(author.frame)
 
     deadline = time.monotonic() + 10
@@ -100,7 +101,7 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
     resident = TelegramResident(fake, 3)
     await resident.says("/start")
     await resident.says("/hide 1")
-    assert resident.sees("Das dürfen Sie leider nicht.")
+    assert resident.sees(de("Sorry, you are not allowed to do that."))
     assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
     await author.close()
 
@@ -120,7 +121,7 @@ async def test_a_new_telegram_moderator_gets_notice_and_menu_at_once(
     for person in (admin, moderator):
         await person.says("/start")
         await person.presses("Deutsch")
-        await person.presses("Aalen")
+        await person.presses(city("aalen"))
     assert ("chat:2", None) not in fake.commands
     await admin.says("/grant telegram:2 moderator aalen")
     await wait_for(lambda: moderator.sees("Sie haben jetzt die Rolle Moderation für Aalen."), "no notice")
@@ -140,31 +141,31 @@ async def test_web_moderator_rejects_with_a_reason_button(
     author = TelegramResident(fake, 7)
     await author.says("/start")
     await author.presses("Deutsch")
-    await author.presses("Heidenheim")
+    await author.presses(city("heidenheim"))
     moderator = WebResident(base)
     await moderator.open()
     await moderator.presses("Deutsch")
-    await moderator.presses("Heidenheim")
+    await moderator.presses(city("heidenheim"))
     identity = moderator.identity
     store.run(
         lambda tx: db.grant(tx, identity.platform, identity.user_id, Role.MODERATOR, "heidenheim", "test", store.now())
     )
-    await author.presses("Idee einreichen")
+    await author.presses(de("Submit an idea"))
     await author.presses("Einverstanden")
     await author.says("Parkhaus-Ampel mit freien Plätzen")
     await author.says("Am Ortseingang zeigt eine Tafel, wie viele Plätze frei sind.")
-    await author.presses("Mobilität")
-    await author.presses("Heidenheim")
+    await author.presses(field("mobilitaet"))
+    await author.presses(city("heidenheim"))
     await author.presses("✅")
     notice = await next_reply(moderator.socket)
     assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in text_of(notice)
     moderator.frame = notice
     await moderator.presses("1 ablehnen")
     assert "Warum wird Idee Nr. 1 nicht veröffentlicht?" in text_of(moderator.frame)
-    await moderator.presses("es gibt schon eine ähnliche Idee")
+    await moderator.presses(de("a similar idea already exists"))
     assert "Idee Nr. 1 wurde abgelehnt." in text_of(moderator.frame)
     deadline = time.monotonic() + 10
-    while "nicht veröffentlicht" not in fake.last_message(7).text:
+    while de("not published") not in fake.last_message(7).text:
         assert time.monotonic() < deadline, "the author was not told on Telegram"
         await asyncio.sleep(0.02)
     assert "Der Grund: es gibt schon eine ähnliche Idee" in fake.last_message(7).text
@@ -178,7 +179,7 @@ async def test_console_moderator(content: Content, languages: Languages, store: 
         resident = ConsoleAdapter(context_for(engine), "bürger", write=lambda _text: None)
         await resident.say("/start")
         out = await resident.say("/approve 1")
-        assert "Das dürfen Sie leider nicht." in out
+        assert de("Sorry, you are not allowed to do that.") in out
         chefin = ConsoleAdapter(context_for(engine), "chefin", write=lambda _text: None)
         await chefin.say("/start")
         out = await chefin.say("/queue")
@@ -227,21 +228,21 @@ async def test_residents_are_refused_on_every_adapter(
 
     console = ConsoleAdapter(context_for(engine_with_admin), "neugierig", write=lambda _text: None)
     for command in PRIVILEGED:
-        assert "Das dürfen Sie leider nicht." in await console.say(command)
+        assert de("Sorry, you are not allowed to do that.") in await console.say(command)
     assert_nothing_changed(store, "console:neugierig")
 
     browser = WebResident(base)
     await browser.open()
     for command in PRIVILEGED:
         await browser.says(command)
-        assert "Das dürfen Sie leider nicht." in text_of(browser.frame)
+        assert de("Sorry, you are not allowed to do that.") in text_of(browser.frame)
     assert_nothing_changed(store, str(browser.identity))
     await browser.close()
 
     telegram = TelegramResident(fake, 8)
     for command in PRIVILEGED:
         await telegram.says(command)
-        assert telegram.sees("Das dürfen Sie leider nicht.")
+        assert telegram.sees(de("Sorry, you are not allowed to do that."))
     assert_nothing_changed(store, "telegram:8")
 
 
@@ -272,16 +273,16 @@ async def test_matrix_moderator_approves_by_number(
                 await person.says("Aalen")
             store.run(lambda tx: db.grant(tx, "matrix", moderator.user, Role.MODERATOR, "aalen", "test", store.now()))
             await author.says("/approve 1")
-            assert "Das dürfen Sie leider nicht." in author.last
+            assert de("Sorry, you are not allowed to do that.") in author.last
             await author.says("/menu")
-            await author.says(author.number_of("Idee einreichen"))
+            await author.says(author.number_of(de("Submit an idea")))
             await author.says(author.number_of("Einverstanden"))
             await author.says("Bänke am Kocher")
             await author.says("Mehr Sitzbänke am Kocherufer, mit Schatten.")
-            await author.says(author.number_of("Mobilität"))
+            await author.says(author.number_of(field("mobilitaet")))
             await author.says(author.number_of("Aalen"))
             before = len(moderator.notices)
-            await author.says(author.number_of("✅ Absenden"))
+            await author.says(author.number_of(de("✅ Submit")))
             notice = await moderator.wait_for_notices(before + 1)
             assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in notice.body
             await moderator.says(moderator.number_of("✅ 1 freigeben"))

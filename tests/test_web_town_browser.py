@@ -28,6 +28,7 @@ from tests.test_web_browser import (
     type_answer,
     wait_for,
 )
+from tests.texts import de, en, field_button
 
 __all__ = ["browser", "pytestmark"]  # the browser fixture and the skip reason, shared
 
@@ -70,12 +71,12 @@ async def to_the_menu(page: Any, url: str) -> None:
     await choose(page, "Deutsch")
     await wait_for(page, "In welcher Stadt wohnen Sie")
     await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
+    await wait_for(page, de("What would you like to do?"))
 
 
 async def to_the_description(page: Any, url: str) -> None:
     await to_the_menu(page, url)
-    await choose(page, "Idee einreichen")
+    await choose(page, de("Submit an idea"))
     await wait_for(page, "Wir fragen Sie nach")
     await choose(page, "Einverstanden")
     await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
@@ -87,9 +88,9 @@ async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, to
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
     await to_the_menu(page, town_url)
     footer = page.locator("#site-footer")
-    assert await footer.get_by_role("link", name="Impressum").get_attribute("href") == LINKS.imprint
-    assert await footer.get_by_role("link", name="Datenschutz").is_visible()
-    assert await footer.get_by_role("link", name="Erklärung zur Barrierefreiheit").is_visible()
+    assert await footer.get_by_role("link", name=de("Imprint")).get_attribute("href") == LINKS.imprint
+    assert await footer.get_by_role("link", name=de("Privacy")).is_visible()
+    assert await footer.get_by_role("link", name=de("Accessibility statement")).is_visible()
     mail = footer.get_by_role("link", name="barrierefreiheit@musterstadt.de")
     assert await mail.get_attribute("href") == "mailto:barrierefreiheit@musterstadt.de"
     assert await page.get_by_role("img", name="Wappen").evaluate("image => image.naturalWidth > 0")
@@ -99,11 +100,11 @@ async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, to
 
     await page.emulate_media(media="print")
     assert not await page.locator("#menu").is_visible() and not await page.locator("#composer").is_visible()
-    assert await page.locator("#log .message").filter(has_text="Was möchten Sie tun?").is_visible()
+    assert await page.locator("#log .message").filter(has_text=de("What would you like to do?")).is_visible()
     await page.emulate_media(media="screen")
 
     async with page.expect_download() as info:
-        await page.get_by_role("button", name="Gespräch speichern").click()
+        await page.get_by_role("button", name=de("Save the conversation")).click()
     download = await info.value
     assert download.suggested_filename == "mitmach-bot-gespraech.txt"
     text = Path(await download.path()).read_text(encoding="utf-8")
@@ -112,12 +113,12 @@ async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, to
     assert "] Sie:\nDeutsch\n" in text and "] Sie:\nAalen\n" in text, text
     assert "] Mitmach-Bot:\nIn welcher Stadt wohnen Sie, oder" in text and "\nWas möchten Sie tun?\n" in text, text
 
-    await choose(page, "Einstellungen")
+    await choose(page, de("Settings"))
     await choose(page, "Sprache")
     await choose(page, "English")
-    await wait_for(page, "What would you like to do?")
-    assert await footer.get_by_role("link", name="Imprint").is_visible(), "the footer follows the language"
-    assert await page.get_by_role("button", name="Save the conversation").is_visible()
+    await wait_for(page, en("What would you like to do?"))
+    assert await footer.get_by_role("link", name=en("Imprint")).is_visible(), "the footer follows the language"
+    assert await page.get_by_role("button", name=en("Save the conversation")).is_visible()
     await page.close()
 
 
@@ -133,12 +134,12 @@ async def test_the_dark_scheme_keeps_the_contrast(browser: Any, town_url: str, s
     await choose(page, "Deutsch")
     await wait_for(page, "In welcher Stadt wohnen Sie")
     await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
-    await choose(page, "1. Mobilität")
+    await wait_for(page, de("What would you like to do?"))
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
+    await choose(page, field_button("mobilitaet"))
     await wait_for(page, "Bus, Rad, Auto")
-    await choose(page, "Ideen anzeigen")
+    await choose(page, de("Show ideas"))
     await wait_for(page, "sortiert nach Unterstützung")
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "web-chat-dark.png"), full_page=False)
@@ -175,8 +176,8 @@ async def test_the_field_and_the_newest_message_stay_in_view(
 async def test_a_long_one_word_label_wraps(browser: Any, town_url: str, width: int) -> None:
     page = await browser.new_page(viewport={"width": width, "height": 640}, locale="de-DE")
     await to_the_menu(page, town_url)
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
     long = page.locator("#menu button", has_text=LONG_WORD[:20])
     await long.wait_for()
     assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "no sideways scrolling"
