@@ -15,7 +15,7 @@ from storage.models import ALL_CITIES, Role
 from storage.store import Store
 from tests.conftest import ROOT
 from tests.helpers import approve, seed_idea, support_count
-from tests.texts import de, en
+from tests.texts import city, de, en
 
 
 def number_of(output: str, label: str) -> str:
@@ -30,13 +30,13 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     out = await erika.say("/start")
     assert "[1] Deutsch" in out and "[2] English" in out
     out = await erika.say("1")
-    out = await erika.say(number_of(out, "Aalen"))
+    out = await erika.say(number_of(out, city("aalen")))
     out = await erika.say(number_of(out, de("Discover the vision")))
     assert "Unsere gemeinsame Vision" in out
     out = await erika.say(number_of(out, de("Skip the tour")))
     out = await erika.say(number_of(out, de("Ideas by topic")))
     out = await erika.say(number_of(out, "2. Klima"))
-    out = await erika.say(number_of(out, "Idee zu diesem Thema"))
+    out = await erika.say(number_of(out, de("Submit an idea on this topic")))
     out = await erika.say(number_of(out, "Einverstanden"))
     out = await erika.say("Luftsensoren an Schulen")
     out = await erika.say("Sensoren messen die Luftqualität und zeigen sie auf einer Karte.")
@@ -51,7 +51,7 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     max_ = ConsoleAdapter(context_for(engine), "max", write=lambda _text: None)
     out = await max_.say("/start")
     out = await max_.say(number_of(out, "English"))
-    out = await max_.say(number_of(out, "Heidenheim"))
+    out = await max_.say(number_of(out, city("heidenheim")))
     out = await max_.say(number_of(out, en("Ideas by topic")))
     out = await max_.say(number_of(out, "2. Climate"))
     out = await max_.say(number_of(out, en("Show ideas")))
@@ -78,7 +78,7 @@ async def test_a_number_is_text_where_the_bot_asks_for_one(engine: Engine, store
     anna = ConsoleAdapter(context_for(engine), "anna", write=lambda _text: None)
     out = await anna.say("/start")
     out = await anna.say(number_of(out, "Deutsch"))
-    await anna.say(number_of(out, "Aalen"))
+    await anna.say(number_of(out, city("aalen")))
     store.run(lambda tx: moderation_db.grant(tx, "console", "anna", Role.STAFF, ALL_CITIES, "test", store.now()))
     await anna.say("/broadcast")
     out = await anna.say("Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.")

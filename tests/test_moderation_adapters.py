@@ -280,7 +280,7 @@ async def test_matrix_moderator_approves_by_number(
             await author.says("Bänke am Kocher")
             await author.says("Mehr Sitzbänke am Kocherufer, mit Schatten.")
             await author.says(author.number_of(field("mobilitaet")))
-            await author.says(author.number_of("Aalen"))
+            await author.says(author.number_of(city("aalen")))
             before = len(moderator.notices)
             await author.says(author.number_of(de("✅ Submit")))
             notice = await moderator.wait_for_notices(before + 1)

@@ -25,7 +25,9 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.conftest import ROOT
 from tests.helpers import approve
-from tests.texts import de, en, field_button
+from tests.texts import city, de, en, field_button
+
+SIGNED_OUT = "You are signed out. To sign in again, ask the bot for a new login link with /dashboard."
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -130,10 +132,10 @@ async def axe_violations(page: Any) -> list[dict[str, Any]]:
 async def test_keyboard_journey_tour_field_submit_pending(browser: Any, server_url: str) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Discover the vision"))
     await wait_for(page, "Unsere gemeinsame Vision")
@@ -146,15 +148,15 @@ async def test_keyboard_journey_tour_field_submit_pending(browser: Any, server_u
     await choose(page, field_button("mobilitaet"))
     await wait_for(page, "Bus, Rad, Auto")
     await choose(page, de("Submit an idea on this topic"))
-    await wait_for(page, "Wir fragen Sie nach")
+    await wait_for(page, de("You will be asked for:"))
     await choose(page, "Einverstanden")
     await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
     await type_answer(page, "Freie Parkplätze in Echtzeit")
     await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
     await type_answer(page, "Eine Anzeige am Ortseingang zeigt, wo gerade Parkplätze frei sind.")
     await wait_for(page, de("Which city does your idea concern?"))
-    await choose(page, "Aalen")
-    await wait_for(page, "Bitte prüfen Sie Ihre Idee")
+    await choose(page, city("aalen"))
+    await wait_for(page, de("Please check your idea:"))
     await choose(page, de("✅ Submit"))
     await wait_for(page, "Ihre Idee ist eingegangen")
     await choose(page, de("My ideas"))
@@ -172,10 +174,10 @@ async def test_resident_text_is_shown_as_text(browser: Any, server_url: str) -> 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await page.locator("#message").fill("<img src=x onerror=alert(1)><b>fett</b>")
     await page.keyboard.press("Enter")
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     assert await page.locator("#log img").count() == 0
     assert await page.locator("#log b").count() == 0
     assert "<img src=x onerror=alert(1)><b>fett</b>" in await page.locator("#log").inner_text()
@@ -192,11 +194,11 @@ async def test_no_wcag_violations_and_screenshots(browser: Any, server_url: str,
     for name, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
         page = await browser.new_page(viewport=viewport, locale="de-DE")
         await page.goto(server_url)
-        await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+        await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
         assert await axe_violations(page) == []
         await choose(page, "Deutsch")
-        await wait_for(page, "In welcher Stadt wohnen Sie")
-        await choose(page, "Aalen")
+        await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+        await choose(page, city("aalen"))
         await wait_for(page, de("What would you like to do?"))
         await choose(page, de("Ideas by topic"))
         await wait_for(page, de("Topics"))
@@ -218,13 +220,13 @@ async def test_a_notification_keeps_the_menu(
 
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Submit an idea"))
-    await wait_for(page, "Wir fragen Sie nach")
+    await wait_for(page, de("You will be asked for:"))
     await choose(page, "Einverstanden")
     await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
     await type_answer(page, "Schattenplätze am Spielplatz")
@@ -233,8 +235,8 @@ async def test_a_notification_keeps_the_menu(
     await wait_for(page, "Zu welchem Thema")
     await choose(page, "Klima")
     await wait_for(page, de("Which city does your idea concern?"))
-    await choose(page, "Aalen")
-    await wait_for(page, "Bitte prüfen Sie Ihre Idee")
+    await choose(page, city("aalen"))
+    await wait_for(page, de("Please check your idea:"))
     await choose(page, de("✅ Submit"))
     await wait_for(page, "Ihre Idee ist eingegangen")
 
@@ -322,7 +324,9 @@ async def test_dashboard_link_clicked_on_another_site(
     assert await axe_violations(page) == [], "and keeps its contrast in the dark scheme"
 
     await page.get_by_role("button", name=de("Sign out")).click()
-    await page.get_by_text("Sie sind abgemeldet").wait_for()
+    await page.get_by_text(
+        de("You are signed out. To sign in again, ask the bot for a new login link with /dashboard.")
+    ).wait_for()
     again = await page.goto(server_url + "dashboard")
     assert again is not None and again.status == 403
     await context.close()
@@ -356,10 +360,10 @@ async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
 
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     me = await web_identity(page)
     store.run(lambda tx: db.grant(tx, me.platform, me.user_id, Role.MODERATOR, "aalen", "test", store.now()))
@@ -385,10 +389,10 @@ async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
 async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await page.locator("#message").fill("/privacy")
     await page.keyboard.press("Enter")
@@ -406,12 +410,12 @@ async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str
     context = await browser.new_context(locale="de-DE")
     first = await context.new_page()
     await first.goto(server_url)
-    await wait_for(first, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(first, de("Welcome to the Mitmach-Bot! Please choose your language."))
     second = await context.new_page()
     await second.goto(server_url)
-    await wait_for(second, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(second, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await first.locator("#menu button", has_text="Deutsch").click()
-    await wait_for(second, "In welcher Stadt wohnen Sie")
+    await wait_for(second, de("Which city do you live in, or which one do you care about most?"))
     assert await second.locator("#log .message.you").filter(has_text="Deutsch").count() == 1
     await second.locator("#menu button", has_text="Aalen").click()
     await wait_for(first, de("What would you like to do?"))
@@ -426,10 +430,10 @@ async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str
 async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Ideas by topic"))
     await wait_for(page, de("Topics"))
@@ -447,15 +451,15 @@ async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: An
     await choose(page, de("Delete my data"))
     await wait_for(page, de("Really delete your data?"))
     await choose(page, de("Yes, delete my data"))
-    await wait_for(page, "Ihre Daten wurden gelöscht")
+    await wait_for(page, de("Your data has been deleted. Thank you for taking part!"))
     assert await page.locator("#log .message").count() == 1, "the screen is cleared"
     assert await page.locator("#menu button").inner_text() == de("Start again")
     assert await page.evaluate("localStorage.getItem('mitmach.history')") == "[]"
     await page.reload()
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     assert de("Topics") not in await page.locator("#log").inner_text(), "nothing is kept after erasure"
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
     await page.close()
 
 
@@ -472,10 +476,10 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
     page = await browser.new_page(locale="de-DE")
     try:
         await page.goto(f"http://127.0.0.1:{port}/")
-        await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+        await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
         await choose(page, "Deutsch")
-        await wait_for(page, "In welcher Stadt wohnen Sie")
-        await choose(page, "Aalen")
+        await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+        await choose(page, city("aalen"))
         await wait_for(page, de("What would you like to do?"))
 
         # SIGTERM while the resident types: the page says so at once and keeps the text
@@ -491,7 +495,7 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
 
         process, _line = await start_run(env)
         await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
-        await wait_for(page, "Diese Befehle funktionieren jederzeit")
+        await wait_for(page, de("These commands work at any time:"))
         await page.locator("#menu button:enabled").first.wait_for()
 
         # SIGKILL right after a press: after the restart it is answered exactly once
@@ -518,12 +522,12 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
 async def test_the_page_speaks_the_residents_language_and_tells_switch_states(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     assert await page.locator('#log p[lang="en"]').inner_text() == (
         en("Welcome to the Mitmach-Bot! Please choose your language.")
     ), "the English line of the German page is marked as English"
     await choose(page, "English")
-    await wait_for(page, "Which city do you live in")
+    await wait_for(page, en("Which city do you live in, or which one do you care about most?"))
     assert await page.evaluate("document.documentElement.lang") == "en"
     assert (await page.title()).startswith("Mitmach-Bot – ")
     assert (
@@ -531,11 +535,11 @@ async def test_the_page_speaks_the_residents_language_and_tells_switch_states(br
         in await page.locator("#intro").inner_text()
     )
     assert await page.locator("#log-heading").inner_text() == en("Conversation")
-    await choose(page, "Aalen")
+    await choose(page, city("aalen"))
     await wait_for(page, en("What would you like to do?"))
     await choose(page, en("Settings"))
     await choose(page, en("News subscriptions"))
-    await wait_for(page, "Choose what we may tell you about")
+    await wait_for(page, en("Choose what we may tell you about. Press again to end a subscription."))
     switches = page.locator("#menu button[aria-pressed]")
     assert await switches.count() >= 2
     first = switches.first

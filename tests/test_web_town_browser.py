@@ -28,7 +28,7 @@ from tests.test_web_browser import (
     type_answer,
     wait_for,
 )
-from tests.texts import de, en, field_button
+from tests.texts import city, de, en, field_button
 
 __all__ = ["browser", "pytestmark"]  # the browser fixture and the skip reason, shared
 
@@ -67,17 +67,17 @@ async def town_url(town_engine: Engine) -> AsyncIterator[str]:
 
 async def to_the_menu(page: Any, url: str) -> None:
     await page.goto(url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
 
 
 async def to_the_description(page: Any, url: str) -> None:
     await to_the_menu(page, url)
     await choose(page, de("Submit an idea"))
-    await wait_for(page, "Wir fragen Sie nach")
+    await wait_for(page, de("You will be asked for:"))
     await choose(page, "Einverstanden")
     await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
     await type_answer(page, "Freie Parkplätze in Echtzeit")
@@ -128,12 +128,12 @@ async def test_the_dark_scheme_keeps_the_contrast(browser: Any, town_url: str, s
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE", color_scheme="dark")
     page = await context.new_page()
     await page.goto(town_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
     assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
     assert await axe_violations(page) == []
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
+    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Ideas by topic"))
     await wait_for(page, de("Topics"))
