@@ -13,7 +13,7 @@ from storage.models import idea_table
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident
-from tests.texts import city, de, field
+from tests.texts import ASK_TITLE, MENU_OUT_OF_DATE, city, de, de_start, field
 
 
 def idea_count(store: Store) -> int:
@@ -23,7 +23,7 @@ def idea_count(store: Store) -> int:
 async def at_title(chat: Chat) -> None:
     await chat.onboard()
     await chat.presses(de("Submit an idea"))
-    await chat.presses("Einverstanden")
+    await chat.presses(de("I agree, let's start"))
 
 
 def draft(store: Store, chat: Chat) -> dict[str, object]:
@@ -47,7 +47,7 @@ async def test_bad_title_is_explained_and_nothing_stored(erika: Chat, store: Sto
     await at_title(erika)
     await erika.says(text)
     assert erika.sees(answer)
-    assert erika.sees("Bitte tippen Sie einen kurzen Titel")
+    assert erika.sees(de_start(ASK_TITLE))
     assert resident(store, erika.identity).state == "submit_title"  # type: ignore[union-attr]
     assert "title" not in draft(store, erika)
     assert idea_count(store) == 0
@@ -119,7 +119,7 @@ async def test_stale_button_from_an_older_menu(erika: Chat, store: Store) -> Non
     old_submit = erika.button(de("Submit an idea"))
     await erika.presses(de("Settings"))
     await erika.press_payload(old_submit)
-    assert erika.sees(de("This menu is out of date. Here is the current one."))
+    assert erika.sees(de(MENU_OUT_OF_DATE))
     assert erika.sees(de("Settings"))
     assert resident(store, erika.identity).state == "settings"  # type: ignore[union-attr]
 
@@ -129,7 +129,7 @@ async def test_forged_payload_changes_nothing(erika: Chat, store: Store, payload
     await erika.onboard()
     before = resident(store, erika.identity)
     await erika.press_payload(payload)
-    assert erika.sees(de("This menu is out of date. Here is the current one."))
+    assert erika.sees(de(MENU_OUT_OF_DATE))
     after = resident(store, erika.identity)
     assert before is not None and after is not None
     assert after.state == before.state == "menu"
@@ -140,7 +140,7 @@ async def test_payload_from_another_state_is_refused(erika: Chat, store: Store) 
     await at_title(erika)
     generation, _sep, _index = erika.button(de("Cancel")).partition(".")
     await erika.press_payload(f"{generation}.5")
-    assert erika.sees(de("This menu is out of date. Here is the current one."))
+    assert erika.sees(de(MENU_OUT_OF_DATE))
     assert resident(store, erika.identity).state == "submit_title"  # type: ignore[union-attr]
 
 
@@ -154,7 +154,7 @@ async def test_text_where_buttons_are_expected(erika: Chat, store: Store) -> Non
 async def test_typing_a_button_label_presses_it(erika: Chat) -> None:
     await erika.onboard()
     await erika.says("einstellungen")
-    assert erika.sees("Sprache: Deutsch")
+    assert erika.sees(de("Language: {language}", language="Deutsch"))
 
 
 async def test_redelivered_event_is_answered_once(engine: Engine, store: Store) -> None:

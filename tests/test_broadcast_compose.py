@@ -14,7 +14,7 @@ from storage.models import ALL_CITIES, BroadcastStatus, Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea
-from tests.texts import city, de, field
+from tests.texts import NOT_ALLOWED, city, de, de_start, field
 
 NEWS = "Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.\n\nViel Spaß beim Surfen!"
 
@@ -31,7 +31,7 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
     for name in names:
         chat = Chat(engine, name)
         await chat.onboard(city=city)
-        await chat.presses("Ja, Neuigkeiten")
+        await chat.presses(de_start("Yes, news from {city}"))
         people.append(chat)
     return people
 
@@ -61,9 +61,9 @@ def broadcasts(store: Store) -> list[outbox.BroadcastRecord]:
 async def test_residents_may_not_broadcast(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.says("/broadcast")
-    assert erika.sees(de("Sorry, you are not allowed to do that."))
+    assert erika.sees(de(NOT_ALLOWED))
     await erika.says("/broadcasts")
-    assert erika.sees(de("Sorry, you are not allowed to do that."))
+    assert erika.sees(de(NOT_ALLOWED))
     entries = store.run(lambda tx: moderation_db.audit_entries(tx, "test:erika"))
     assert [(e["action"], e["outcome"]) for e in entries] == [("broadcast", "refused"), ("broadcasts", "refused")]
 
@@ -74,14 +74,16 @@ async def test_compose_preview_with_the_exact_count_then_send(anna: Chat, engine
     await anna.says("/broadcast")
     assert anna.sees(de("New message to subscribers"))
     await anna.says("Kurz")
-    assert anna.sees("Bitte schreiben Sie mindestens 10"), "too short is explained, and the draft stays open"
+    assert anna.sees(de_start("Your text has {length} characters. Please write at least {minimum}.")), (
+        "too short is explained, and the draft stays open"
+    )
     await anna.says(NEWS)
     assert anna.labels()[:3] == [
         "Alle Abonnierenden (4)",
         "Neuigkeiten aus Aalen (3)",
         "Neuigkeiten aus Heidenheim (1)",
     ]
-    await anna.presses("Neuigkeiten aus Aalen")
+    await anna.presses(de("News from {city}", city=city("aalen")))
     assert anna.sees(de("Preview"))
     assert anna.sees("Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.")
     assert anna.sees(de("You receive this because you subscribed to news. To stop: /stop")), (
@@ -161,7 +163,7 @@ async def test_the_role_is_checked_again_when_sending(anna: Chat, engine: Engine
     await anna.presses(de("All subscribers"))
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
     await anna.presses("Jetzt an 1 Person senden")
-    assert anna.sees(de("Sorry, you are not allowed to do that."))
+    assert anna.sees(de(NOT_ALLOWED))
     assert broadcasts(store) == []
 
 
@@ -174,7 +176,7 @@ async def test_staff_of_one_city_reach_only_its_subscribers(engine: Engine, stor
     await bernd.says("/broadcast")
     await bernd.says(NEWS)
     assert bernd.labels()[:2] == ["Neuigkeiten aus Heidenheim (2)", de("Subscribers of one topic")]
-    await bernd.presses("Neuigkeiten aus Heidenheim")
+    await bernd.presses(de("News from {city}", city=city("heidenheim")))
     await bernd.presses(de("Other recipients"))
     await bernd.press_payload(bernd.button(de("Subscribers of one topic")))
     await bernd.presses(field("mobilitaet"))
@@ -202,7 +204,7 @@ async def test_pause_button_pressed_after_the_role_was_revoked(anna: Chat, engin
     await anna.says("/broadcasts")
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
     await anna.presses("Nr. 1 anhalten")
-    assert anna.sees(de("Sorry, you are not allowed to do that."))
+    assert anna.sees(de(NOT_ALLOWED))
     assert broadcasts(store)[0].status == BroadcastStatus.SENDING.value
 
 

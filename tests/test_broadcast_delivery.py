@@ -23,7 +23,7 @@ from storage.subscriptions import Audience
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, start_broadcasts, wait_until_finished
 from tests.test_telegram import TelegramResident, plain
-from tests.texts import city, de
+from tests.texts import city, de, de_start
 from tests.web_helpers import WebResident, payload, text_of, web_client
 
 NEWS = "Ab Montag fahren die Stadtbusse in Aalen alle zehn Minuten."
@@ -34,7 +34,7 @@ async def web_resident(client: TestClient, subscribe: bool) -> WebResident:  # t
     await person.open()
     await person.presses("Deutsch")
     await person.presses(city("aalen"))
-    await person.presses("Ja, Neuigkeiten" if subscribe else de("No, thank you"))
+    await person.presses(de_start("Yes, news from {city}") if subscribe else de("No, thank you"))
     return person
 
 
@@ -43,7 +43,7 @@ async def telegram_resident(fake: FakeTelegram, user_id: int, city: str, subscri
     await person.says("/start")
     await person.presses("Deutsch")
     await person.presses(city)
-    await person.presses(f"Ja, Neuigkeiten aus {city}" if subscribe else de("No, thank you"))
+    await person.presses(de("Yes, news from {city}", city=city) if subscribe else de("No, thank you"))
     return person
 
 
@@ -75,7 +75,7 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             await staff.says("/broadcast")
             await staff.says(NEWS)
             assert "Neuigkeiten aus Aalen (4)" in staff.labels()
-            await staff.presses("Neuigkeiten aus Aalen")
+            await staff.presses(de("News from {city}", city=city("aalen")))
             assert staff.sees("im Moment genau 4 Personen")
             await staff.presses(de("Button to an idea"))
             await staff.says(str(idea))
@@ -175,12 +175,12 @@ async def test_staff_write_a_broadcast_in_two_languages_and_each_resident_reads_
         store.run(lambda tx: moderation_db.grant(tx, "telegram", "900", Role.STAFF, ALL_CITIES, "test", store.now()))
         await staff.says("/broadcast")
         await staff.says(NEWS)
-        await staff.presses("Neuigkeiten aus Aalen")
+        await staff.presses(de("News from {city}", city=city("aalen")))
         await staff.presses(de("Add a text in another language"))
         assert "Deutsch" not in staff.labels(), "the language it is written in is not offered again"
         await staff.presses("English")
         await staff.says("Zu kurz")
-        assert staff.sees("Bitte schreiben Sie mindestens 10")
+        assert staff.sees(de_start("Your text has {length} characters. Please write at least {minimum}."))
         await staff.says(english_news)
         assert staff.sees("Auch geschrieben auf: English")
         await staff.presses("Jetzt an 3 Personen senden")

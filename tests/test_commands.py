@@ -14,7 +14,7 @@ from storage.moderation import grant
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
-from tests.texts import de, field_button
+from tests.texts import NOT_ALLOWED, WELCOME, de, field_button
 
 Step = Callable[[Chat], Awaitable[object]]
 GLOBAL_COMMANDS = [*(command.name for command in for_everyone()), "broadcast"]
@@ -58,24 +58,24 @@ PATHS: dict[str, list[Step]] = {
     "idea": [*FIELD, press(de("Show ideas")), press("Echtzeit")],
     "my_ideas": [*ONBOARD, press(de("My ideas"))],
     "submit_consent": SUBMIT,
-    "submit_title": [*SUBMIT, press("Einverstanden")],
-    "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
+    "submit_title": [*SUBMIT, press(de("I agree, let's start"))],
+    "submit_description": [*SUBMIT, press(de("I agree, let's start")), say("Mehr Bänke im Park")],
     "submit_field": [
         *SUBMIT,
-        press("Einverstanden"),
+        press(de("I agree, let's start")),
         say("Mehr Bänke im Park"),
         say("Im Stadtgarten fehlen Sitzplätze."),
     ],
     "submit_city": [
         *SUBMIT,
-        press("Einverstanden"),
+        press(de("I agree, let's start")),
         say("Mehr Bänke im Park"),
         say("Im Stadtgarten fehlen Sitzplätze."),
         press("Klima"),
     ],
     "submit_preview": [
         *SUBMIT,
-        press("Einverstanden"),
+        press(de("I agree, let's start")),
         say("Mehr Bänke im Park"),
         say("Im Stadtgarten fehlen Sitzplätze."),
         press("Klima"),
@@ -123,11 +123,11 @@ SEEN = {
     "start": de("What would you like to do?"),
     "menu": de("What would you like to do?"),
     "cancel": "Abgebrochen",
-    "language": "Bitte wählen Sie Ihre Sprache",
+    "language": de(WELCOME),
     "privacy": "Wir speichern nur, was der Bot braucht",
     "help": de("How this works"),
     "stop": "Sie haben keine Neuigkeiten abonniert",
-    "broadcast": de("Sorry, you are not allowed to do that."),
+    "broadcast": de(NOT_ALLOWED),
 }
 
 
@@ -140,7 +140,7 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     await chat.says(f"/{command}")
     seen = SEEN[command]
     if command in ("start", "menu") and not onboarded:
-        seen = "Bitte wählen Sie Ihre Sprache"
+        seen = de(WELCOME)
     if command == "broadcast" and state in BROADCAST_STATES:
         seen = de("New message to subscribers")
     assert chat.sees(seen), chat.reply.plain_text

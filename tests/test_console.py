@@ -15,7 +15,7 @@ from storage.models import ALL_CITIES, Role
 from storage.store import Store
 from tests.conftest import ROOT
 from tests.helpers import approve, seed_idea, support_count
-from tests.texts import city, de, en
+from tests.texts import CITY_QUESTION, IDEA_RECEIVED, city, de, de_start, en
 
 
 def number_of(output: str, label: str) -> str:
@@ -37,13 +37,13 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     out = await erika.say(number_of(out, de("Ideas by topic")))
     out = await erika.say(number_of(out, "2. Klima"))
     out = await erika.say(number_of(out, de("Submit an idea on this topic")))
-    out = await erika.say(number_of(out, "Einverstanden"))
+    out = await erika.say(number_of(out, de("I agree, let's start")))
     out = await erika.say("Luftsensoren an Schulen")
     out = await erika.say("Sensoren messen die Luftqualität und zeigen sie auf einer Karte.")
     out = await erika.say(number_of(out, de("All cities")))
     assert "Stadt: alle Städte" in out
     out = await erika.say(number_of(out, de("✅ Submit")))
-    assert "Ihre Idee ist eingegangen" in out
+    assert de_start(IDEA_RECEIVED) in out
     out = await erika.say(number_of(out, de("My ideas")))
     assert "„Luftsensoren an Schulen“" in out and de("being reviewed") in out
 
@@ -104,7 +104,7 @@ def test_console_command_end_to_end(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "[1] Deutsch" in result.stdout
-    assert de("Which city do you live in, or which one do you care about most?") in result.stdout
+    assert de(CITY_QUESTION) in result.stdout
     assert de("What would you like to do?") in result.stdout
     assert de("How this works") in result.stdout
     assert "console:kemal" in result.stdout

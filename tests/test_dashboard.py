@@ -24,7 +24,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_many_votes
 from tests.test_ideenspeicher import SAMPLE
-from tests.texts import city, de
+from tests.texts import NOT_ALLOWED, city, de
 from tests.web_helpers import WebResident, text_of, web_client
 
 STAFF = Identity("test", "stefanie")
@@ -109,7 +109,7 @@ async def test_residents_get_no_stats_or_dashboard(staff_engine: Engine) -> None
     await anna.onboard()
     for command in ("/stats", "/dashboard"):
         await anna.says(command)
-        assert anna.sees(de("Sorry, you are not allowed to do that."))
+        assert anna.sees(de(NOT_ALLOWED))
 
 
 def link_from(chat: Chat) -> str:

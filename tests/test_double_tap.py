@@ -17,7 +17,7 @@ from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, support_count
 from tests.test_telegram import TelegramResident, plain
-from tests.texts import city, de, field_button
+from tests.texts import DATA_DELETED, IDEA_RECEIVED, MENU_OUT_OF_DATE, city, de, de_start, field_button
 from tests.web_helpers import WebResident, payload, text_of, web_client
 
 
@@ -58,16 +58,14 @@ async def test_two_taps_on_submit_leave_the_confirmation(
     erika = TelegramResident(fake, 5150)
     await to_mobility(erika)
     await erika.presses(de("Submit an idea on this topic"))
-    await erika.presses("Einverstanden")
+    await erika.presses(de("I agree, let's start"))
     await erika.says("Sitzbänke an jeder Bushaltestelle")
     await erika.says("Damit ältere Menschen beim Warten auf den Bus sitzen können.")
     await erika.presses(city("aalen"))
     callbacks = await tap(fake, erika, de("✅ Submit"), times=2, gap=0.15)
 
-    assert "Ihre Idee ist eingegangen" in plain(fake.last_message(erika.user_id).text)
-    assert not any(
-        de("This menu is out of date. Here is the current one.") in plain(m.text) for m in fake.chats[erika.chat][-2:]
-    )
+    assert de_start(IDEA_RECEIVED) in plain(fake.last_message(erika.user_id).text)
+    assert not any(de(MENU_OUT_OF_DATE) in plain(m.text) for m in fake.chats[erika.chat][-2:])
     assert set(callbacks) <= fake.answered_callbacks, "both taps are answered, so the app stops spinning"
     titles = store.run(lambda tx: tx.rows(select(idea_table.c.title)))
     assert titles.count(("Sitzbänke an jeder Bushaltestelle",)) == 1, "one idea, however often it was tapped"
@@ -96,7 +94,7 @@ async def test_the_same_button_later_is_out_of_date_again(engine: Engine, store:
     later = store.now() + timedelta(minutes=1)
     store.now = lambda: later  # type: ignore[method-assign]
     await erika.press_payload(settings)
-    assert erika.sees(de("This menu is out of date. Here is the current one."))
+    assert erika.sees(de(MENU_OUT_OF_DATE))
 
 
 async def test_a_link_in_a_broadcast_opens_the_idea_every_time(engine: Engine, store: Store) -> None:
@@ -145,5 +143,5 @@ async def test_two_taps_on_delete_leave_the_goodbye_and_no_record(
     await erika.presses(de("Delete my data"))
     await tap(fake, erika, de("Yes, delete my data"), times=2, gap=0.15)
 
-    assert de("Your data has been deleted. Thank you for taking part!") in plain(fake.last_message(erika.user_id).text)
+    assert de(DATA_DELETED) in plain(fake.last_message(erika.user_id).text)
     assert resident(store, Identity("telegram", "5152")) is None, "the second tap does not bring the record back"

@@ -30,7 +30,7 @@ from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
 from tests.helpers import seed_idea, support_count
 from tests.synapse_server import Synapse, why_not
-from tests.texts import city, de, en, field, field_button
+from tests.texts import CITY_QUESTION, WELCOME, city, de, en, field, field_button
 
 ENCRYPTED = (
     "This room is end-to-end encrypted, and I cannot read encrypted messages. "
@@ -176,7 +176,7 @@ async def test_journey_support_by_number_and_by_reaction(
     try:
         await anna.invite(bot_user)
         await anna.says("/start")
-        assert de("Welcome to the Mitmach-Bot! Please choose your language.") in anna.last and "1. Deutsch" in anna.last
+        assert de(WELCOME) in anna.last and "1. Deutsch" in anna.last
         assert anna.notices[-1].source["content"]["format"] == "org.matrix.custom.html"
         await anna.says("1")
         await anna.says("Aalen")
@@ -233,7 +233,9 @@ async def test_restart_loses_and_repeats_nothing(
         assert len(anna.notices) == before + 1, "and nothing is answered twice"
         assert restarted.client.device_id == bot.client.device_id, "the same device after a restart"
         await anna.says(anna.number_of(de("Settings")))
-        assert "Sprache: Deutsch" in anna.last, "after a restart a typed number still chooses an option"
+        assert de("Language: {language}", language="Deutsch") in anna.last, (
+            "after a restart a typed number still chooses an option"
+        )
     finally:
         await restarted.stop()
 
@@ -286,7 +288,7 @@ async def test_end_to_end_encrypted_conversation(
             resident.room, "m.room.message", {"msgtype": "m.text", "body": "/start"}, ignore_unverified_devices=True
         )
         notice = await resident.wait_for_notices(before + 1, timeout=30)
-        assert de("Welcome to the Mitmach-Bot! Please choose your language.") in notice.body
+        assert de(WELCOME) in notice.body
         assert notice.decrypted, "the bot answered encrypted"
     finally:
         await resident.close()
@@ -325,7 +327,7 @@ async def test_run_serves_matrix_beside_the_web_chat(
         assert f"Matrix {bot_user}" in line, line
         await anna.invite(bot_user)
         await anna.says("/start")
-        assert de("Welcome to the Mitmach-Bot! Please choose your language.") in anna.last
+        assert de(WELCOME) in anna.last
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(process.communicate(), 30)
@@ -421,8 +423,8 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
             await person.says("/start")
             await person.says("1")
             await person.says("Aalen")
-        await anna.says(anna.number_of("Ja, Neuigkeiten aus Aalen"))
-        await carl.says(carl.number_of("Ja, Neuigkeiten aus Aalen"))
+        await anna.says(anna.number_of(de("Yes, news from {city}", city=city("aalen"))))
+        await carl.says(carl.number_of(de("Yes, news from {city}", city=city("aalen"))))
         await ben.says(ben.number_of(de("No, thank you")))
         await carl.client.room_kick(carl.room, bot_user)
         store.run(lambda tx: moderation_db.grant(tx, "matrix", dora.user, Role.STAFF, ALL_CITIES, "test", store.now()))
@@ -510,7 +512,7 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
         await proxy.stop()
     answers = [n.body for n in anna.notices]
     assert len(answers) == 3, answers  # the greeting, the answer to /start, the kept answer
-    assert de("Which city do you live in, or which one do you care about most?") in answers[2]
+    assert de(CITY_QUESTION) in answers[2]
 
 
 async def until(condition: Any, what: str, timeout: float = 30) -> None:
@@ -591,7 +593,7 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         await person.invite(bot_user)
         await person.says("1")
         await person.says("Aalen")
-        await person.says(person.number_of("Ja, Neuigkeiten aus Aalen"))
+        await person.says(person.number_of(de("Yes, news from {city}", city=city("aalen"))))
 
     try:
         await asyncio.gather(*(onboard(p) for p in people))
@@ -784,7 +786,7 @@ async def test_group_rooms_get_no_dialogue_and_no_private_replies(
         author = Chat(engine, "autorin")
         await author.onboard()
         await author.presses(de("Submit an idea"))
-        await author.presses("Einverstanden")
+        await author.presses(de("I agree, let's start"))
         await author.says("Schattenbäume am Spielplatz")
         await author.says("Mehr Schatten für Kinder auf dem Spielplatz im Sommer.")
         await author.presses(field("mobilitaet"))

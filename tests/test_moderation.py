@@ -20,7 +20,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
-from tests.texts import de, field_button
+from tests.texts import MENU_OUT_OF_DATE, NEW_IDEA, NOT_ALLOWED, PUBLISHED, de, de_start, field_button
 
 ADMIN = Identity("test", "admin")
 
@@ -106,7 +106,7 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
     notices = to(erika.last_outbounds, moritz)
     assert len(notices) == 1, "the moderator of the idea's city is notified"
     notice = notices[0].reply
-    assert "Neue Idee Nr." in notice.plain_text and "Digitale Parkplatzsuche" in notice.plain_text
+    assert de_start(NEW_IDEA) in notice.plain_text and "Digitale Parkplatzsuche" in notice.plain_text
     assert [b.label for b in notice.all_buttons()] == [
         f"✅ {idea_id} freigeben",
         f"{idea_id} ablehnen",
@@ -118,7 +118,7 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
     outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, approve))
     assert moritz.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
     told = to(outbounds, erika)
-    assert told and "Gute Nachricht" in told[0].reply.plain_text
+    assert told and de_start(PUBLISHED) in told[0].reply.plain_text
     assert told[0].chat_id == "chat-erika", "in the chat where the idea was submitted"
 
     max_ = Chat(mod_engine, "max")
@@ -143,7 +143,7 @@ async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Sto
     await submit_idea(erika, "Seilbahn zum Schloss", "Eine Seilbahn vom Bahnhof hinauf zum Schloss Hellenstein.")
     first = _idea_number(erika)
     await moritz.says(f"/reject {first}")
-    assert moritz.sees("Warum wird Idee Nr.")
+    assert moritz.sees(de_start("Why is idea no. {number} not published? The author will read the reason."))
     assert resident(store, erika.identity) is not None
     assert store.run(lambda tx: tx.get_idea(first)).status == "pending"  # type: ignore[union-attr]
     outbounds = await moritz.send(
@@ -217,7 +217,7 @@ async def test_residents_cannot_use_privileged_commands(mod_engine: Engine, stor
     mallory = Chat(mod_engine, "mallory")
     await mallory.onboard()
     await mallory.says(command.format(id=idea_id, id2=published))
-    assert mallory.sees(de("Sorry, you are not allowed to do that."))
+    assert mallory.sees(de(NOT_ALLOWED))
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     assert store.run(lambda tx: db.roles_of(tx, "test", "x")) == []
@@ -236,10 +236,10 @@ async def test_forged_moderation_payloads(admin: Chat, mod_engine: Engine, store
     await mallory.onboard()
     for payload in (approve, "a.forged-token", f"mod:approve:{idea_id}", "a." + "x" * 80):
         await mallory.press_payload(payload)
-        assert mallory.sees(de("This menu is out of date. Here is the current one."))
+        assert mallory.sees(de(MENU_OUT_OF_DATE))
     await admin.says("/revoke test:moritz moderator aalen")
     await moritz.press_payload(approve)
-    assert moritz.sees(de("Sorry, you are not allowed to do that.")), "the role is checked when the button is pressed"
+    assert moritz.sees(de(NOT_ALLOWED)), "the role is checked when the button is pressed"
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
 
@@ -306,7 +306,7 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     stefan = Chat(mod_engine, "stefan")
     await stefan.onboard()
     await stefan.says(f"/progress {idea_id} umsetzung")
-    assert stefan.sees(de("Sorry, you are not allowed to do that."))
+    assert stefan.sees(de(NOT_ALLOWED))
     await admin.says("/grant test:stefan staff aalen")
     outbounds = await stefan.send(stefan.inbound(InboundKind.COMMAND, f"/progress {idea_id} umsetzung"))
     assert stefan.sees(f"Stand von Idee Nr. {idea_id}: in Umsetzung.")
@@ -348,7 +348,7 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     troll = Chat(mod_engine, "troll")
     await troll.onboard()
     await troll.says("/bar test:moritz weil")
-    assert troll.sees(de("Sorry, you are not allowed to do that."))
+    assert troll.sees(de(NOT_ALLOWED))
     await troll.says("/menu")
     await moritz.says("/bar test:troll")
     assert moritz.sees(
@@ -392,7 +392,7 @@ async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, st
         answers = []
         for existing in (pending, published, 9999):
             await mallory.says(command.format(id=existing, other=published if existing != published else pending))
-            assert mallory.sees(de("Sorry, you are not allowed to do that.")), (
+            assert mallory.sees(de(NOT_ALLOWED)), (
                 command,
                 existing,
                 mallory.reply.plain_text,
@@ -408,7 +408,7 @@ async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, st
 
 def notice_buttons(outbounds: list[Outbound], chat: Chat) -> dict[str, str]:
     """The buttons of the new-idea notice `chat` received: label -> payload."""
-    notices = [o for o in to(outbounds, chat) if "Neue Idee Nr." in o.reply.plain_text]
+    notices = [o for o in to(outbounds, chat) if de_start(NEW_IDEA) in o.reply.plain_text]
     assert len(notices) == 1, f"{chat.identity} got {len(notices)} notices"
     return {b.label: b.payload for b in notices[0].reply.all_buttons()}
 
@@ -455,7 +455,7 @@ async def test_notification_buttons_expire(admin: Chat, mod_engine: Engine, stor
     issued_days_ago(store, buttons[f"✅ {idea_id} freigeben"], 15)
     issued_days_ago(store, buttons[f"{idea_id} ablehnen"], 13)
     await moritz.press_payload(buttons[f"✅ {idea_id} freigeben"])
-    assert moritz.sees(de("This menu is out of date. Here is the current one."))
+    assert moritz.sees(de(MENU_OUT_OF_DATE))
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     await moritz.press_payload(buttons[f"{idea_id} ablehnen"])
@@ -475,7 +475,7 @@ async def test_the_notification_buttons_lifetime_is_a_setting(
         approve = notice_buttons(erika.last_outbounds, admin)[f"✅ {_idea_number(erika)} freigeben"]
         issued_days_ago(store, approve, 4)
         await admin.press_payload(approve)
-        assert admin.sees(de("This menu is out of date. Here is the current one."))
+        assert admin.sees(de(MENU_OUT_OF_DATE))
     finally:
         engine.close()
 

@@ -28,7 +28,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.helpers import seed_idea
 from tests.test_console import number_of
 from tests.test_telegram import TelegramResident
-from tests.texts import city, de, field
+from tests.texts import IDEA_RECEIVED, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start, field
 from tests.web_helpers import WebResident, next_reply, text_of
 
 TELEGRAM_ADMIN = Identity("telegram", "1")
@@ -79,17 +79,17 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
 
     author = WebResident(base)
     await author.open()
-    for label in ("Deutsch", "Aalen", de("Submit an idea"), "Einverstanden"):
+    for label in ("Deutsch", "Aalen", de("Submit an idea"), de("I agree, let's start")):
         await author.presses(label)
     await author.says("Trinkbrunnen am Marktplatz")
     await author.says("Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
     await author.presses(field("mobilitaet"))
     await author.presses(city("aalen"))
     await author.presses(de("✅ Submit"))
-    assert "Ihre Idee ist eingegangen" in text_of(author.frame)
+    assert de_start(IDEA_RECEIVED) in text_of(author.frame)
 
     deadline = time.monotonic() + 10
-    while "Neue Idee Nr." not in fake.last_message(2).text:
+    while de_start(NEW_IDEA) not in fake.last_message(2).text:
         assert time.monotonic() < deadline, "the moderator was not notified on Telegram"
         await asyncio.sleep(0.02)
     assert "Trinkbrunnen am Marktplatz" in fake.last_message(2).text
@@ -101,7 +101,7 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
     resident = TelegramResident(fake, 3)
     await resident.says("/start")
     await resident.says("/hide 1")
-    assert resident.sees(de("Sorry, you are not allowed to do that."))
+    assert resident.sees(de(NOT_ALLOWED))
     assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
     await author.close()
 
@@ -151,7 +151,7 @@ async def test_web_moderator_rejects_with_a_reason_button(
         lambda tx: db.grant(tx, identity.platform, identity.user_id, Role.MODERATOR, "heidenheim", "test", store.now())
     )
     await author.presses(de("Submit an idea"))
-    await author.presses("Einverstanden")
+    await author.presses(de("I agree, let's start"))
     await author.says("Parkhaus-Ampel mit freien Plätzen")
     await author.says("Am Ortseingang zeigt eine Tafel, wie viele Plätze frei sind.")
     await author.presses(field("mobilitaet"))
@@ -179,7 +179,7 @@ async def test_console_moderator(content: Content, languages: Languages, store: 
         resident = ConsoleAdapter(context_for(engine), "bürger", write=lambda _text: None)
         await resident.say("/start")
         out = await resident.say("/approve 1")
-        assert de("Sorry, you are not allowed to do that.") in out
+        assert de(NOT_ALLOWED) in out
         chefin = ConsoleAdapter(context_for(engine), "chefin", write=lambda _text: None)
         await chefin.say("/start")
         out = await chefin.say("/queue")
@@ -228,21 +228,21 @@ async def test_residents_are_refused_on_every_adapter(
 
     console = ConsoleAdapter(context_for(engine_with_admin), "neugierig", write=lambda _text: None)
     for command in PRIVILEGED:
-        assert de("Sorry, you are not allowed to do that.") in await console.say(command)
+        assert de(NOT_ALLOWED) in await console.say(command)
     assert_nothing_changed(store, "console:neugierig")
 
     browser = WebResident(base)
     await browser.open()
     for command in PRIVILEGED:
         await browser.says(command)
-        assert de("Sorry, you are not allowed to do that.") in text_of(browser.frame)
+        assert de(NOT_ALLOWED) in text_of(browser.frame)
     assert_nothing_changed(store, str(browser.identity))
     await browser.close()
 
     telegram = TelegramResident(fake, 8)
     for command in PRIVILEGED:
         await telegram.says(command)
-        assert telegram.sees(de("Sorry, you are not allowed to do that."))
+        assert telegram.sees(de(NOT_ALLOWED))
     assert_nothing_changed(store, "telegram:8")
 
 
@@ -273,10 +273,10 @@ async def test_matrix_moderator_approves_by_number(
                 await person.says("Aalen")
             store.run(lambda tx: db.grant(tx, "matrix", moderator.user, Role.MODERATOR, "aalen", "test", store.now()))
             await author.says("/approve 1")
-            assert de("Sorry, you are not allowed to do that.") in author.last
+            assert de(NOT_ALLOWED) in author.last
             await author.says("/menu")
             await author.says(author.number_of(de("Submit an idea")))
-            await author.says(author.number_of("Einverstanden"))
+            await author.says(author.number_of(de("I agree, let's start")))
             await author.says("Bänke am Kocher")
             await author.says("Mehr Sitzbänke am Kocherufer, mit Schatten.")
             await author.says(author.number_of(field("mobilitaet")))
@@ -288,7 +288,7 @@ async def test_matrix_moderator_approves_by_number(
             await moderator.says(moderator.number_of("✅ 1 freigeben"))
             assert "Idee Nr. 1 wurde freigegeben." in moderator.last
             told = await author.wait_for_notices(len(author.notices) + 1)
-            assert "Gute Nachricht" in told.body
+            assert de_start(PUBLISHED) in told.body
         finally:
             await moderator.close()
             await author.close()

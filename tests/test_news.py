@@ -13,7 +13,7 @@ from storage.store import Store
 from storage.subscriptions import Audience, audience_size
 from tests.chat import Chat
 from tests.helpers import resident
-from tests.texts import city, de
+from tests.texts import city, de, de_start
 
 
 def topics(store: Store, chat: Chat) -> list[str]:
@@ -27,7 +27,11 @@ async def test_first_menu_asks_once_with_nothing_ticked(erika: Chat, store: Stor
     assert erika.sees(
         de("Would you like news, for example when an idea becomes a project? Nothing is subscribed unless you choose.")
     )
-    assert erika.labels()[:3] == ["Ja, Neuigkeiten aus Aalen", de("Choose topics"), de("No, thank you")]
+    assert erika.labels()[:3] == [
+        de("Yes, news from {city}", city=city("aalen")),
+        de("Choose topics"),
+        de("No, thank you"),
+    ]
     assert topics(store, erika) == [], "nothing is subscribed before the resident chooses"
     await erika.presses(de("Ideas by topic"))
     await erika.says("/menu")
@@ -40,7 +44,7 @@ async def test_first_menu_asks_once_with_nothing_ticked(erika: Chat, store: Stor
 
 async def test_yes_subscribes_to_the_city_news(erika: Chat, store: Store) -> None:
     await erika.onboard(city=city("heidenheim"))
-    await erika.presses("Ja, Neuigkeiten aus Heidenheim")
+    await erika.presses(de("Yes, news from {city}", city=city("heidenheim")))
     assert erika.sees("Sie erhalten Neuigkeiten aus Heidenheim")
     assert erika.sees(de("What would you like to do?"))
     assert topics(store, erika) == ["city"]
@@ -58,7 +62,7 @@ async def test_no_thanks_stores_nothing(erika: Chat, store: Store) -> None:
 async def test_topics_are_ticked_and_unticked_in_the_settings(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.presses(de("Settings"))
-    assert erika.sees("Neuigkeiten: keine")
+    assert erika.sees(de("News: {topics}", topics=de("none")))
     await erika.presses(de("News subscriptions"))
     assert erika.sees_button("☐ Neuigkeiten aus Aalen") and erika.sees_button("☐ Mobilität")
     await erika.presses("☐ Mobilität")
@@ -82,7 +86,7 @@ async def test_choose_topics_from_the_first_menu_goes_back_to_the_menu(erika: Ch
 
 async def test_stop_ends_every_subscription_in_one_step(erika: Chat, store: Store) -> None:
     await erika.onboard()
-    await erika.presses("Ja, Neuigkeiten aus Aalen")
+    await erika.presses(de("Yes, news from {city}", city=city("aalen")))
     await erika.presses(de("Settings"))
     await erika.presses(de("News subscriptions"))
     await erika.presses("☐ Klima")
@@ -108,7 +112,7 @@ async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, st
     for name, chat in people.items():
         await chat.onboard(city="Heidenheim" if name.startswith("h") else "Aalen")
         if name != "none":
-            await chat.presses("Ja, Neuigkeiten")
+            await chat.presses(de_start("Yes, news from {city}"))
     await people["a2"].presses(de("Settings"))
     await people["a2"].presses(de("News subscriptions"))
     await people["a2"].presses("☐ Mobilität")
@@ -124,7 +128,7 @@ async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, st
 
 async def test_export_lists_subscriptions_and_deletion_removes_them(erika: Chat, store: Store) -> None:
     await erika.onboard()
-    await erika.presses("Ja, Neuigkeiten aus Aalen")
+    await erika.presses(de("Yes, news from {city}", city=city("aalen")))
     await erika.says("/privacy")
     await erika.presses(de("Export my data"))
     attachment = erika.reply.attachment

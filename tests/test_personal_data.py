@@ -28,7 +28,7 @@ from tests.helpers import start_broadcasts
 from tests.test_broadcast_delivery import web_resident
 from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
-from tests.texts import de, field_button
+from tests.texts import DATA_DELETED, city, de, field_button
 from tests.web_helpers import web_client
 
 ADMIN = Identity("test", "admin")
@@ -110,7 +110,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await bob.onboard()
     await bob.presses(de("No, thank you"))
     await anna.onboard()
-    await anna.presses("Ja, Neuigkeiten aus Aalen")
+    await anna.presses(de("Yes, news from {city}", city=city("aalen")))
 
     await submit_idea(anna, "Bänke für den Stadtgarten", "Im Stadtgarten fehlen Sitzplätze im Schatten.")
     own_idea = _idea_number(anna)
@@ -154,7 +154,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
         await anna.says("/privacy")
         await anna.presses(de("Delete my data"))
         await anna.presses(de("Yes, delete my data"))
-        assert anna.sees(de("Your data has been deleted. Thank you for taking part!"))
+        assert anna.sees(de(DATA_DELETED))
         after = snapshot(store)
 
         assert (await client.get("/dashboard")).status == 403, "her dashboard session ended with her data"

@@ -11,7 +11,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident, seed_idea, support_count
 from tests.test_journey import submit_idea
-from tests.texts import city, de, field_button
+from tests.texts import DATA_DELETED, WELCOME, city, de, field_button
 
 
 def every_value_in_store(store: Store) -> list[str]:
@@ -77,7 +77,7 @@ async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_:
     await erika.presses(de("Delete my data"))
     assert erika.sees(de("Really delete your data?"))
     await erika.presses(de("Yes, delete my data"))
-    assert erika.sees(de("Your data has been deleted. Thank you for taking part!"))
+    assert erika.sees(de(DATA_DELETED))
     assert erika.reply.buttons == ()
 
     assert resident(store, erika.identity) is None
@@ -89,9 +89,7 @@ async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_:
         assert kept == [(None,)], "the idea stays, without its author"
 
     await erika.says("Hallo")
-    assert erika.sees(de("Welcome to the Mitmach-Bot! Please choose your language.")), (
-        "a deleted resident starts afresh"
-    )
+    assert erika.sees(de(WELCOME)), "a deleted resident starts afresh"
 
 
 async def test_delete_can_be_called_off(erika: Chat, store: Store) -> None:

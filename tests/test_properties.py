@@ -27,7 +27,7 @@ from storage.models import IdeaStatus, conversation_table, idea_table, vote_tabl
 from storage.store import Store
 from tests.conftest import empty_postgres
 from tests.helpers import approve, assert_supports_consistent, resident, seed_idea
-from tests.texts import says
+from tests.texts import DATA_DELETED, MENU_OUT_OF_DATE, says
 
 RESIDENTS = ["anna", "ben", "cem"]
 COMMANDS = [*(command.name for command in for_everyone()), "broadcast", "nonsense"]
@@ -110,7 +110,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
                 return
             self.gone.discard(name)
             said = outbounds[0].reply.plain_text if outbounds else ""
-            stale = says(said, "This menu is out of date. Here is the current one.")
+            stale = says(said, MENU_OUT_OF_DATE)
             if kind is InboundKind.BUTTON and outbounds and not stale and not text.startswith("l."):
                 self.pressed[name] = (text, time.monotonic())
             else:
@@ -124,7 +124,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
             self.last_labels[name] = {b.label: b.payload for b in reply.all_buttons()}
             if says(reply.plain_text, THANKS):
                 VOTES_CAST.append(1)
-            if says(said, "Your data has been deleted. Thank you for taking part!"):
+            if says(said, DATA_DELETED):
                 self.gone.add(name)
 
         def quiet_expected(self, name: str, text: str, outbounds: list[Outbound]) -> bool:

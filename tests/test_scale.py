@@ -24,7 +24,7 @@ from storage.models import Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea
-from tests.texts import de, field_button
+from tests.texts import city, de, field_button
 
 GROWING = (
     "resident",
@@ -79,8 +79,8 @@ def _full_scans(database: str, statements: list[tuple[str, Any]]) -> dict[str, l
 async def test_no_step_of_a_journey_reads_a_growing_table_in_full(recorded: tuple[Engine, str]) -> None:
     engine, url = recorded
     store = engine.store
-    for city, name in (("aalen", "mo"), ("all", "mia")):
-        store.run(lambda tx, c=city, n=name: moderation.grant(tx, "test", n, Role.MODERATOR, c, "test", store.now()))
+    for place, name in (("aalen", "mo"), ("all", "mia")):
+        store.run(lambda tx, c=place, n=name: moderation.grant(tx, "test", n, Role.MODERATOR, c, "test", store.now()))
     for name in ("mo", "mia", "chefin"):
         await Chat(engine, name).onboard()
     idea_id = seed_idea(store, "Mehr Bänke am Kocher")
@@ -98,7 +98,7 @@ async def test_no_step_of_a_journey_reads_a_growing_table_in_full(recorded: tupl
     await erika.presses(de("Ideas by topic"))
     await erika.presses(field_button("mobilitaet"))
     await erika.presses(de("Submit an idea on this topic"))
-    await erika.presses("Einverstanden")
+    await erika.presses(de("I agree, let's start"))
     await erika.says("Trinkbrunnen am Marktplatz")
     await erika.says("Im Sommer fehlt in der Innenstadt frisches Wasser für alle.")
     await erika.presses(city("aalen"))

@@ -21,7 +21,7 @@ from storage.models import processed_event_table
 from storage.store import Store, Tx
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea, support_count
-from tests.texts import de, field_button
+from tests.texts import WELCOME, de, field_button
 
 WORKERS = 8
 
@@ -122,7 +122,7 @@ async def test_first_contact_twice_at_once_creates_one_resident(busy_engine: Eng
     inbounds = [chat.inbound(InboundKind.TEXT, "Hallo") for _ in range(WORKERS)]
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(busy_engine.handle_blocking, inbounds))
-    assert all(de("Welcome to the Mitmach-Bot! Please choose your language.") in r[0].reply.plain_text for r in results)
+    assert all(de(WELCOME) in r[0].reply.plain_text for r in results)
     record = resident(shared_store, chat.identity)
     assert record is not None and record.state == "language"
     assert_supports_consistent(shared_store)

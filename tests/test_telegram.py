@@ -22,7 +22,7 @@ from storage.store import Store
 from tests.conftest import start_telegram, telegram_adapter
 from tests.fake_telegram import FakeTelegram, visible_length
 from tests.helpers import resident, seed_idea, support_count
-from tests.texts import city, de, en, field_button
+from tests.texts import IDEA_RECEIVED, MENU_OUT_OF_DATE, WELCOME, city, de, de_start, en, field_button
 
 SECRET = "webhook-secret-0123456789"
 
@@ -97,7 +97,7 @@ async def webhook(engine: Engine, fake: FakeTelegram) -> AsyncIterator[TelegramA
 
 async def submit_journey(erika: TelegramResident) -> None:
     await erika.says("/start")
-    assert erika.sees(de("Welcome to the Mitmach-Bot! Please choose your language."))
+    assert erika.sees(de(WELCOME))
     await erika.presses("Deutsch")
     await erika.presses(city("aalen"))
     assert erika.sees(de("What would you like to do?"))
@@ -106,13 +106,13 @@ async def submit_journey(erika: TelegramResident) -> None:
     await erika.presses(de("Ideas by topic"))
     await erika.presses(field_button("mobilitaet"))
     await erika.presses(de("Submit an idea on this topic"))
-    await erika.presses("Einverstanden")
+    await erika.presses(de("I agree, let's start"))
     await erika.says('Ampeln mit <Grün> & "Welle"')
     await erika.says("Eine grüne Welle für Radfahrende auf der Hauptstraße, mit <b>Sensoren</b>.")
     await erika.presses(city("aalen"))
     assert erika.sees('Ampeln mit <Grün> & "Welle"'), "resident text arrives escaped and intact"
     await erika.presses(de("✅ Submit"))
-    assert erika.sees("Ihre Idee ist eingegangen")
+    assert erika.sees(de_start(IDEA_RECEIVED))
     await erika.presses(de("My ideas"))
     assert erika.sees(de("being reviewed"))
 
@@ -212,10 +212,10 @@ async def test_stale_and_forged_buttons(polling: TelegramAdapter, fake: FakeTele
     await anna.presses(de("Settings"))
     await anna.presses(de("Back"))
     await anna.presses_data(old)
-    assert anna.sees(de("This menu is out of date. Here is the current one."))
+    assert anna.sees(de(MENU_OUT_OF_DATE))
     for forged in ("x" * 64, "9999.0", "mod:approve:1"):
         await anna.presses_data(forged)
-        assert anna.sees(de("This menu is out of date. Here is the current one."))
+        assert anna.sees(de(MENU_OUT_OF_DATE))
     assert len(fake.answered_callbacks) == 8
     assert_clean(fake)
 
@@ -257,7 +257,7 @@ async def test_reaction_payload_as_callback_data_adds_no_vote(
     await mia.presses(city("aalen"))
     for data in (f"r.support.{idea_id}", f"r.withdraw.{idea_id}", f"r.support.{idea_id}"):
         await mia.presses_data(data)
-        assert mia.sees(de("This menu is out of date. Here is the current one."))
+        assert mia.sees(de(MENU_OUT_OF_DATE))
         assert mia.sees(de("What would you like to do?"))
     assert support_count(store, idea_id) == 0
 
@@ -275,9 +275,7 @@ async def test_blocked_bot_marks_the_resident_unreachable(
         await asyncio.sleep(0.05)
     other = TelegramResident(fake, 62)
     await other.says("/start")
-    assert other.sees(de("Welcome to the Mitmach-Bot! Please choose your language.")), (
-        "the bot goes on serving everyone else"
-    )
+    assert other.sees(de(WELCOME)), "the bot goes on serving everyone else"
     fake.blocked.discard("61")
     await max_.says("/menu")
     record = resident(store, Identity("telegram", "61"))
@@ -290,7 +288,7 @@ async def test_429_retry_after_is_honoured(polling: TelegramAdapter, fake: FakeT
     started = time.monotonic()
     await cem.says("/start")
     assert time.monotonic() - started >= 0.9, "the adapter waited as told"
-    assert cem.sees(de("Welcome to the Mitmach-Bot! Please choose your language."))
+    assert cem.sees(de(WELCOME))
     assert fake.rate_limited == 1
 
 
@@ -299,7 +297,7 @@ async def test_server_errors_are_retried_and_nothing_is_lost(polling: TelegramAd
     fake.fail_next["sendmessage"] = 2
     dana = TelegramResident(fake, 81)
     await dana.says("/start")
-    assert dana.sees(de("Welcome to the Mitmach-Bot! Please choose your language."))
+    assert dana.sees(de(WELCOME))
 
 
 async def test_real_rate_limits_are_kept(engine: Engine, store: Store) -> None:
@@ -313,7 +311,7 @@ async def test_real_rate_limits_are_kept(engine: Engine, store: Store) -> None:
         await eva.presses("Deutsch")
         await eva.presses(city("aalen"))
         await eva.presses(de("Settings"))
-        assert eva.sees("Sprache: Deutsch")
+        assert eva.sees(de("Language: {language}", language="Deutsch"))
         assert strict.rate_limited == 0
         assert strict.refusals == []
     finally:

@@ -25,7 +25,22 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.conftest import ROOT
 from tests.helpers import approve
-from tests.texts import city, de, en, field_button
+from tests.texts import (
+    ASK_DESCRIPTION,
+    ASK_TITLE,
+    CITY_QUESTION,
+    DATA_DELETED,
+    IDEA_PAGE,
+    IDEA_RECEIVED,
+    MENU_OUT_OF_DATE,
+    PUBLISHED,
+    WELCOME,
+    city,
+    de,
+    de_start,
+    en,
+    field_button,
+)
 
 SIGNED_OUT = "You are signed out. To sign in again, ask the bot for a new login link with /dashboard."
 
@@ -132,9 +147,9 @@ async def axe_violations(page: Any) -> list[dict[str, Any]]:
 async def test_keyboard_journey_tour_field_submit_pending(browser: Any, server_url: str) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Discover the vision"))
@@ -149,16 +164,19 @@ async def test_keyboard_journey_tour_field_submit_pending(browser: Any, server_u
     await wait_for(page, "Bus, Rad, Auto")
     await choose(page, de("Submit an idea on this topic"))
     await wait_for(page, de("You will be asked for:"))
-    await choose(page, "Einverstanden")
-    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await choose(page, de("I agree, let's start"))
+    await wait_for(page, de_start(ASK_TITLE))
     await type_answer(page, "Freie Parkplätze in Echtzeit")
-    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await wait_for(
+        page,
+        de_start(ASK_DESCRIPTION),
+    )
     await type_answer(page, "Eine Anzeige am Ortseingang zeigt, wo gerade Parkplätze frei sind.")
     await wait_for(page, de("Which city does your idea concern?"))
     await choose(page, city("aalen"))
     await wait_for(page, de("Please check your idea:"))
     await choose(page, de("✅ Submit"))
-    await wait_for(page, "Ihre Idee ist eingegangen")
+    await wait_for(page, de_start(IDEA_RECEIVED))
     await choose(page, de("My ideas"))
     await wait_for(page, de("being reviewed"))
     mine = await page.locator("#log .message.bot").last.inner_text()
@@ -174,10 +192,10 @@ async def test_resident_text_is_shown_as_text(browser: Any, server_url: str) -> 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await page.locator("#message").fill("<img src=x onerror=alert(1)><b>fett</b>")
     await page.keyboard.press("Enter")
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     assert await page.locator("#log img").count() == 0
     assert await page.locator("#log b").count() == 0
     assert "<img src=x onerror=alert(1)><b>fett</b>" in await page.locator("#log").inner_text()
@@ -194,10 +212,10 @@ async def test_no_wcag_violations_and_screenshots(browser: Any, server_url: str,
     for name, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
         page = await browser.new_page(viewport=viewport, locale="de-DE")
         await page.goto(server_url)
-        await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+        await wait_for(page, de(WELCOME))
         assert await axe_violations(page) == []
         await choose(page, "Deutsch")
-        await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+        await wait_for(page, de(CITY_QUESTION))
         await choose(page, city("aalen"))
         await wait_for(page, de("What would you like to do?"))
         await choose(page, de("Ideas by topic"))
@@ -205,7 +223,7 @@ async def test_no_wcag_violations_and_screenshots(browser: Any, server_url: str,
         await choose(page, field_button("mobilitaet"))
         await wait_for(page, "Bus, Rad, Auto")
         await choose(page, de("Show ideas"))
-        await wait_for(page, "sortiert nach Unterstützung")
+        await wait_for(page, de_start(IDEA_PAGE))
         assert await axe_violations(page) == []
         await page.screenshot(path=str(DOCS / f"web-chat-{name}.png"), full_page=False)
         await page.close()
@@ -220,25 +238,28 @@ async def test_a_notification_keeps_the_menu(
 
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Submit an idea"))
     await wait_for(page, de("You will be asked for:"))
-    await choose(page, "Einverstanden")
-    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await choose(page, de("I agree, let's start"))
+    await wait_for(page, de_start(ASK_TITLE))
     await type_answer(page, "Schattenplätze am Spielplatz")
-    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await wait_for(
+        page,
+        de_start(ASK_DESCRIPTION),
+    )
     await type_answer(page, "Sonnensegel über dem Sandkasten, damit Kinder im Sommer spielen können.")
-    await wait_for(page, "Zu welchem Thema")
+    await wait_for(page, de("Which topic does your idea belong to?"))
     await choose(page, "Klima")
     await wait_for(page, de("Which city does your idea concern?"))
     await choose(page, city("aalen"))
     await wait_for(page, de("Please check your idea:"))
     await choose(page, de("✅ Submit"))
-    await wait_for(page, "Ihre Idee ist eingegangen")
+    await wait_for(page, de_start(IDEA_RECEIVED))
 
     moderator = Chat(engine, "moderatorin")
     await moderator.onboard()
@@ -246,7 +267,7 @@ async def test_a_notification_keeps_the_menu(
     outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, "/approve 1"))
     assert moderator.sees("wurde freigegeben")
     await delivery.deliver(o for o in outbounds if o.recipient != moderator.identity)
-    await wait_for(page, "Gute Nachricht")
+    await wait_for(page, de_start(PUBLISHED))
     assert await page.locator("#menu button").count() > 0, "the resident's menu is still there"
     await page.close()
 
@@ -342,7 +363,7 @@ async def web_identity(page: Any) -> Any:
 async def submit_idea(chat: Chat, title: str) -> list[Any]:
     """A resident on another platform submits an idea for Aalen; returns the outbounds for others."""
     await chat.onboard()
-    for step in (de("Submit an idea"), "Einverstanden"):
+    for step in (de("Submit an idea"), de("I agree, let's start")):
         await chat.presses(step)
     await chat.says(title)
     await chat.says("Eine ausführliche Beschreibung der Idee, damit sie geprüft werden kann.")
@@ -360,9 +381,9 @@ async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
 
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     me = await web_identity(page)
@@ -389,9 +410,9 @@ async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
 async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await page.locator("#message").fill("/privacy")
@@ -402,7 +423,7 @@ async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, ser
     assert await focused_text(page) == "", "no button has the focus"
     await page.keyboard.press("Enter")
     await page.wait_for_timeout(300)
-    assert await page.locator("#log .message.bot").filter(has_text="Ihre Daten wurden gelöscht").count() == 0
+    assert await page.locator("#log .message.bot").filter(has_text=de(DATA_DELETED)).count() == 0
     await page.close()
 
 
@@ -410,12 +431,12 @@ async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str
     context = await browser.new_context(locale="de-DE")
     first = await context.new_page()
     await first.goto(server_url)
-    await wait_for(first, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(first, de(WELCOME))
     second = await context.new_page()
     await second.goto(server_url)
-    await wait_for(second, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(second, de(WELCOME))
     await first.locator("#menu button", has_text="Deutsch").click()
-    await wait_for(second, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(second, de(CITY_QUESTION))
     assert await second.locator("#log .message.you").filter(has_text="Deutsch").count() == 1
     await second.locator("#menu button", has_text="Aalen").click()
     await wait_for(first, de("What would you like to do?"))
@@ -423,16 +444,16 @@ async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str
     await first.locator("#menu button", has_text=de("Ideas by topic")).click()
     await wait_for(second, de("Topics"))
     for page in (first, second):
-        assert de("This menu is out of date. Here is the current one.") not in await page.locator("#log").inner_text()
+        assert de(MENU_OUT_OF_DATE) not in await page.locator("#log").inner_text()
     await context.close()
 
 
 async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Ideas by topic"))
@@ -451,15 +472,15 @@ async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: An
     await choose(page, de("Delete my data"))
     await wait_for(page, de("Really delete your data?"))
     await choose(page, de("Yes, delete my data"))
-    await wait_for(page, de("Your data has been deleted. Thank you for taking part!"))
+    await wait_for(page, de(DATA_DELETED))
     assert await page.locator("#log .message").count() == 1, "the screen is cleared"
     assert await page.locator("#menu button").inner_text() == de("Start again")
     assert await page.evaluate("localStorage.getItem('mitmach.history')") == "[]"
     await page.reload()
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     assert de("Topics") not in await page.locator("#log").inner_text(), "nothing is kept after erasure"
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await page.close()
 
 
@@ -476,9 +497,9 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
     page = await browser.new_page(locale="de-DE")
     try:
         await page.goto(f"http://127.0.0.1:{port}/")
-        await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+        await wait_for(page, de(WELCOME))
         await choose(page, "Deutsch")
-        await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+        await wait_for(page, de(CITY_QUESTION))
         await choose(page, city("aalen"))
         await wait_for(page, de("What would you like to do?"))
 
@@ -522,12 +543,12 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
 async def test_the_page_speaks_the_residents_language_and_tells_switch_states(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
-    assert await page.locator('#log p[lang="en"]').inner_text() == (
-        en("Welcome to the Mitmach-Bot! Please choose your language.")
-    ), "the English line of the German page is marked as English"
+    await wait_for(page, de(WELCOME))
+    assert await page.locator('#log p[lang="en"]').inner_text() == (en(WELCOME)), (
+        "the English line of the German page is marked as English"
+    )
     await choose(page, "English")
-    await wait_for(page, en("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, en(CITY_QUESTION))
     assert await page.evaluate("document.documentElement.lang") == "en"
     assert (await page.title()).startswith("Mitmach-Bot – ")
     assert (
@@ -619,9 +640,9 @@ async def test_the_chat_in_a_towns_iframe(browser: Any, engine: Engine, other_si
         page = await context.new_page()
         await page.goto(other_site.url)
         chat = page.frame_locator("iframe")
-        await chat.locator("#log .message.bot").filter(has_text="Bitte wählen Sie Ihre Sprache").wait_for()
+        await chat.locator("#log .message.bot").filter(has_text=de(WELCOME)).wait_for()
         await chat.locator("#menu button", has_text="Deutsch").click()
-        await chat.locator("#log .message.bot").filter(has_text="In welcher Stadt wohnen Sie").wait_for()
+        await chat.locator("#log .message.bot").filter(has_text=de(CITY_QUESTION)).wait_for()
         frame = page.frames[1]
         assert await axe_violations(frame) == []
         cookie = next(c for c in await context.cookies() if c["name"] == "mitmach_session")

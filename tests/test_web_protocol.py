@@ -19,7 +19,7 @@ from bot.web.server import SESSIONS_KEY
 from dialogs.engine import Engine
 from storage.store import Store
 from tests.helpers import resident, seed_idea, support_count
-from tests.texts import de
+from tests.texts import ASK_DESCRIPTION, DATA_DELETED, MENU_OUT_OF_DATE, WELCOME, de, de_start
 from tests.web_helpers import next_reply, payload, text_of, web_client
 
 
@@ -78,24 +78,24 @@ async def test_journey_over_the_socket_and_resume(engine: Engine, store: Store) 
     async with web_client(engine) as client:
         socket = await open_chat(client)
         frame = await next_reply(socket)
-        assert de("Welcome to the Mitmach-Bot! Please choose your language.") in text_of(frame)
+        assert de(WELCOME) in text_of(frame)
         await socket.send_json({"type": "button", "payload": payload(frame, "Deutsch")})
         frame = await next_reply(socket)
         await socket.send_json({"type": "button", "payload": payload(frame, "Heidenheim")})
         frame = await next_reply(socket)
         await socket.send_json({"type": "button", "payload": payload(frame, de("Submit an idea"))})
         frame = await next_reply(socket)
-        await socket.send_json({"type": "button", "payload": payload(frame, "Einverstanden")})
+        await socket.send_json({"type": "button", "payload": payload(frame, de("I agree, let's start"))})
         frame = await next_reply(socket)
         assert frame["expectsText"] is True
         await socket.send_json({"type": "text", "text": "<img src=x onerror=alert(1)> Bänke"})
         frame = await next_reply(socket)
-        assert "Bitte beschreiben Sie Ihre Idee" in text_of(frame)
+        assert de_start(ASK_DESCRIPTION) in text_of(frame)
         await socket.close()
 
         socket = await open_chat(client)
         frame = await next_reply(socket)
-        assert "Bitte beschreiben Sie Ihre Idee" in text_of(frame), "the same browser continues where it left off"
+        assert de_start(ASK_DESCRIPTION) in text_of(frame), "the same browser continues where it left off"
         assert frame["language"] == "de" and frame["ui"]["send"] == de("Send")
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
@@ -143,7 +143,7 @@ async def test_a_guessed_token_is_refused_and_the_page_gives_a_new_resident(engi
         assert caught.value.status == 403
         socket = await open_chat(client)
         frame = await next_reply(socket)
-        assert de("Welcome to the Mitmach-Bot! Please choose your language.") in text_of(frame)
+        assert de(WELCOME) in text_of(frame)
         await socket.close()
 
 
@@ -168,8 +168,8 @@ async def test_wrong_origin_is_refused(engine: Engine, bad_origin: str | None) -
             json.dumps({"type": "text", "text": "a" * 5000}),
             "Ihre Nachricht ist zu lang. Bitte schreiben Sie höchstens 4.000",
         ),
-        (json.dumps({"type": "button", "payload": "999.9"}), "Dieses Menü ist nicht mehr aktuell"),
-        (json.dumps({"type": "text", "text": ""}), "Bitte wählen Sie Ihre Sprache"),
+        (json.dumps({"type": "button", "payload": "999.9"}), de(MENU_OUT_OF_DATE)),
+        (json.dumps({"type": "text", "text": ""}), de(WELCOME)),
     ],
 )
 async def test_bad_frames_get_a_polite_answer(engine: Engine, store: Store, frame: str, answer: str) -> None:
@@ -192,7 +192,7 @@ async def test_oversized_frame_closes_only_that_socket(engine: Engine) -> None:
         message = await socket.receive(timeout=10)
         assert message.type.name in ("CLOSE", "CLOSED", "CLOSING")
         socket = await open_chat(client)
-        assert de("Welcome to the Mitmach-Bot! Please choose your language.") in text_of(await next_reply(socket))
+        assert de(WELCOME) in text_of(await next_reply(socket))
         await socket.close()
 
 
@@ -219,7 +219,7 @@ async def test_a_flood_is_slowed_down_per_session(engine: Engine) -> None:
 
 async def at_title(socket: Any) -> None:
     frame = await next_reply(socket)
-    for label in ("Deutsch", "Aalen", de("Submit an idea"), "Einverstanden"):
+    for label in ("Deutsch", "Aalen", de("Submit an idea"), de("I agree, let's start")):
         await socket.send_json({"type": "button", "payload": payload(frame, label)})
         frame = await next_reply(socket)
     assert frame["expectsText"]
@@ -231,7 +231,10 @@ async def at_title(socket: Any) -> None:
         ("🎉🎉🎉🎉🎉🎉", de("Please describe your idea in words.")),
         ("\x00\x07\x1b\u202e", "Ich habe keinen Text erhalten"),
         ("x" * 3000, "Ihr Text hat 3.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 100."),
-        ("**fett** [Link](https://example.org)", "Bitte beschreiben Sie Ihre Idee:"),
+        (
+            "**fett** [Link](https://example.org)",
+            de_start(ASK_DESCRIPTION),
+        ),
     ],
 )
 async def test_core_bad_inputs_over_the_socket(engine: Engine, store: Store, text: str, answer: str) -> None:
@@ -257,7 +260,7 @@ async def test_payload_of_another_state_over_the_socket(engine: Engine) -> None:
         await socket.send_json({"type": "button", "payload": payload(frame, "Aalen")})
         await next_reply(socket)
         await socket.send_json({"type": "button", "payload": language_payload})
-        assert de("This menu is out of date. Here is the current one.") in text_of(await next_reply(socket))
+        assert de(MENU_OUT_OF_DATE) in text_of(await next_reply(socket))
         await socket.close()
 
 
@@ -271,7 +274,7 @@ async def test_delete_over_the_socket(engine: Engine, store: Store) -> None:
         frame = await next_reply(socket)
         await socket.send_json({"type": "button", "payload": payload(frame, de("Yes, delete my data"))})
         frame = await next_reply(socket)
-        assert de("Your data has been deleted. Thank you for taking part!") in text_of(frame)
+        assert de(DATA_DELETED) in text_of(frame)
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         assert resident(store, session.identity_for(token)) is None
@@ -293,7 +296,7 @@ async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -
         socket = await open_chat(client)
         await next_reply(socket)
         kept = await next_reply(socket)
-        assert kept["notification"] is True and "Gute Nachricht" in text_of(kept)
+        assert kept["notification"] is True and text_of(kept) == "Gute Nachricht: Ihre Idee ist veröffentlicht."
         await socket.close()
         socket = await open_chat(client)
         await next_reply(socket)
@@ -312,7 +315,10 @@ async def test_a_reaction_payload_from_the_page_adds_no_vote(engine: Engine, sto
             await socket.send_json({"type": "button", "payload": payload(frame, label)})
         await next_reply(socket)
         for forged, answer in (
-            ({"type": "button", "payload": f"r.support.{idea_id}"}, "Dieses Menü ist nicht mehr aktuell"),
+            (
+                {"type": "button", "payload": f"r.support.{idea_id}"},
+                de(MENU_OUT_OF_DATE),
+            ),
             ({"type": "text", "text": f"r.support.{idea_id}"}, "Das habe ich leider nicht verstanden"),
             ({"type": "reaction", "payload": f"r.support.{idea_id}"}, "konnte nicht gelesen werden"),
         ):

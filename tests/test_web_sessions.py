@@ -25,7 +25,7 @@ from tests.chat import Chat
 from tests.cli import run_cli, start_run
 from tests.helpers import seed_idea
 from tests.test_run import free_port
-from tests.texts import de, en
+from tests.texts import WELCOME, de, en
 from tests.web_helpers import WebResident, text_of, web_client
 
 TOO_MANY_CHATS = (
@@ -268,7 +268,7 @@ async def test_a_configured_secret_signs_the_sessions(engine: Engine, store: Sto
         anna.http.cookie_jar.update_cookies({session.COOKIE: token}, again.make_url("/"))
         try:
             anna.socket = await anna.http.ws_connect(anna.base + "/ws", headers={"Origin": anna.base})
-            assert de("Welcome to the Mitmach-Bot! Please choose your language.") in text_of(await anna.next())
+            assert de(WELCOME) in text_of(await anna.next())
         finally:
             await anna.close()
 

@@ -28,7 +28,18 @@ from tests.test_web_browser import (
     type_answer,
     wait_for,
 )
-from tests.texts import city, de, en, field_button
+from tests.texts import (
+    ASK_DESCRIPTION,
+    ASK_TITLE,
+    CITY_QUESTION,
+    IDEA_PAGE,
+    WELCOME,
+    city,
+    de,
+    de_start,
+    en,
+    field_button,
+)
 
 __all__ = ["browser", "pytestmark"]  # the browser fixture and the skip reason, shared
 
@@ -67,9 +78,9 @@ async def town_url(town_engine: Engine) -> AsyncIterator[str]:
 
 async def to_the_menu(page: Any, url: str) -> None:
     await page.goto(url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
 
@@ -78,10 +89,13 @@ async def to_the_description(page: Any, url: str) -> None:
     await to_the_menu(page, url)
     await choose(page, de("Submit an idea"))
     await wait_for(page, de("You will be asked for:"))
-    await choose(page, "Einverstanden")
-    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await choose(page, de("I agree, let's start"))
+    await wait_for(page, de_start(ASK_TITLE))
     await type_answer(page, "Freie Parkplätze in Echtzeit")
-    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await wait_for(
+        page,
+        de_start(ASK_DESCRIPTION),
+    )
 
 
 async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, town_url: str) -> None:
@@ -128,11 +142,11 @@ async def test_the_dark_scheme_keeps_the_contrast(browser: Any, town_url: str, s
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE", color_scheme="dark")
     page = await context.new_page()
     await page.goto(town_url)
-    await wait_for(page, de("Welcome to the Mitmach-Bot! Please choose your language."))
+    await wait_for(page, de(WELCOME))
     assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
     assert await axe_violations(page) == []
     await choose(page, "Deutsch")
-    await wait_for(page, de("Which city do you live in, or which one do you care about most?"))
+    await wait_for(page, de(CITY_QUESTION))
     await choose(page, city("aalen"))
     await wait_for(page, de("What would you like to do?"))
     await choose(page, de("Ideas by topic"))
@@ -140,7 +154,7 @@ async def test_the_dark_scheme_keeps_the_contrast(browser: Any, town_url: str, s
     await choose(page, field_button("mobilitaet"))
     await wait_for(page, "Bus, Rad, Auto")
     await choose(page, de("Show ideas"))
-    await wait_for(page, "sortiert nach Unterstützung")
+    await wait_for(page, de_start(IDEA_PAGE))
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "web-chat-dark.png"), full_page=False)
     await context.close()
@@ -209,6 +223,6 @@ async def test_a_too_long_description_stays_in_the_field_with_a_count(browser: A
     await page.locator("#message").fill(shorter)
     assert await count.inner_text() == f"{len(shorter.strip())} von 1.000 Zeichen"
     await page.keyboard.press("Enter")
-    await wait_for(page, "Zu welchem Thema")
+    await wait_for(page, de("Which topic does your idea belong to?"))
     assert await count.is_hidden(), "no count where the bot asks no text"
     await page.close()

@@ -15,6 +15,19 @@ from dialogs.content import Content, load_content
 from dialogs.i18n import LOCALES_DIR, Languages
 from tests.conftest import CONTENT_FILE
 
+# Msgids that many tests look for.
+WELCOME = "Welcome to the Mitmach-Bot! Please choose your language."
+CITY_QUESTION = "Which city do you live in, or which one do you care about most?"
+MENU_OUT_OF_DATE = "This menu is out of date. Here is the current one."
+ASK_TITLE = "Please type a short title for your idea (at most {maximum} characters)."
+ASK_DESCRIPTION = "Please describe your idea: what should change, and who would benefit? (at most {maximum} characters)"
+IDEA_RECEIVED = "Thank you! Your idea has been received (no. {number})."
+NEW_IDEA = "New idea no. {number} is waiting for a decision:"
+PUBLISHED = "Good news: your idea “{title}” has been published. Others can now support it."
+IDEA_PAGE = "Page {page} of {pages}, sorted by support. Choose an idea to read it and support it."
+DATA_DELETED = "Your data has been deleted. Thank you for taking part!"
+NOT_ALLOWED = "Sorry, you are not allowed to do that."
+
 locales_dir = LOCALES_DIR
 """The catalogs the texts are read from; a test that edits a copy of them points this there."""
 
@@ -45,6 +58,11 @@ def en(msgid: str, **values: object) -> str:
 def in_language(code: str, msgid: str, **values: object) -> str:
     text = languages().get(code).gettext(msgid)
     return text.format(**values) if values else text
+
+
+def de_start(msgid: str) -> str:
+    """The German text for `msgid` up to its first placeholder: the part that reads the same whatever is filled in."""
+    return de(msgid).split("{", 1)[0]
 
 
 def de_plural(singular: str, plural: str, count: int, **values: object) -> str:
