@@ -14,7 +14,17 @@ from storage.models import ALL_CITIES, BroadcastStatus, Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea
-from tests.texts import NOT_ALLOWED, city, de, de_start, field
+from tests.texts import NOT_ALLOWED, city, de, de_plural, de_start, field
+
+
+def recipients(count: int, audience: str) -> str:
+    return de_plural(
+        "Recipients: {audience}, exactly {count} person right now",
+        "Recipients: {audience}, exactly {count} people right now",
+        count,
+        audience=audience,
+    )
+
 
 NEWS = "Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.\n\nViel Spaß beim Surfen!"
 
@@ -80,8 +90,8 @@ async def test_compose_preview_with_the_exact_count_then_send(anna: Chat, engine
     await anna.says(NEWS)
     assert anna.labels()[:3] == [
         "Alle Abonnierenden (4)",
-        "Neuigkeiten aus Aalen (3)",
-        "Neuigkeiten aus Heidenheim (1)",
+        de("News from {city}", city=city("aalen")) + " (3)",
+        de("News from {city}", city=city("heidenheim")) + " (1)",
     ]
     await anna.presses(de("News from {city}", city=city("aalen")))
     assert anna.sees(de("Preview"))
@@ -89,10 +99,10 @@ async def test_compose_preview_with_the_exact_count_then_send(anna: Chat, engine
     assert anna.sees(de("You receive this because you subscribed to news. To stop: /stop")), (
         "the preview shows the message as residents will read it"
     )
-    assert anna.sees("Empfänger: Neuigkeiten aus Aalen, im Moment genau 3 Personen")
+    assert anna.sees(recipients(3, de("News from {city}", city=city("aalen"))))
     assert anna.sees("Zeitpunkt: sofort")
-    await anna.presses("Jetzt an 3 Personen senden")
-    assert anna.sees("Nachricht Nr. 1 wird gesendet")
+    await anna.presses(de_plural("Send now to {count} person", "Send now to {count} people", 3))
+    assert anna.sees(de("Message no. {number} is being sent. I will keep you informed in a message here.", number=1))
     assert anna.sees(de("What would you like to do?"))
     [sent] = broadcasts(store)
     assert (sent.status, sent.audience_city, sent.audience_field) == ("scheduled", "aalen", None)
@@ -107,21 +117,21 @@ async def test_topic_audience_and_a_button_to_an_idea(anna: Chat, engine: Engine
     [fan] = await subscribers(engine, ["fan"])
     await fan.presses(de("Settings"))
     await fan.presses(de("News subscriptions"))
-    await fan.presses("☐ Mobilität")
+    await fan.presses("☐ " + field("mobilitaet"))
     published = seed_idea(store)
     await anna.says("/broadcast")
     await anna.says(NEWS)
     await anna.presses(de("Subscribers of one topic"))
-    assert anna.sees_button("Mobilität (1)") and anna.sees_button("Bildung und digitale Teilhabe (0)")
+    assert anna.sees_button(field("mobilitaet") + " (1)") and anna.sees_button(field("bildung-teilhabe") + " (0)")
     await anna.presses(field("mobilitaet"))
-    assert anna.sees("Empfänger: Abonnierende von „Mobilität“, im Moment genau 1 Person")
+    assert anna.sees(recipients(1, de("Subscribers of “{topic}”", topic=field("mobilitaet"))))
     await anna.presses(de("Button to an idea"))
     await anna.says("9999")
     assert anna.sees(de("Please type the number of a published idea, for example 42."))
     await anna.says(str(published))
     await anna.presses(de("Vote now"))
-    assert anna.sees(f"Button: Jetzt abstimmen (Idee Nr. {published})")
-    await anna.presses("Jetzt an 1 Person senden")
+    assert anna.sees(de("Button: {label} (idea no. {number})", label=de("Vote now"), number=published))
+    await anna.presses(de_plural("Send now to {count} person", "Send now to {count} people", 1))
     [sent] = broadcasts(store)
     assert (sent.audience_field, sent.idea_id, sent.button) == ("mobilitaet", published, "vote")
 
@@ -143,7 +153,7 @@ async def test_a_planned_broadcast_can_be_listed_and_cancelled(anna: Chat, engin
     later = (datetime.now(ZONE) + timedelta(days=2)).strftime("%d.%m.%Y 09:30")
     await anna.says(later)
     assert anna.sees("Zeitpunkt: ") and anna.sees("09:30")
-    await anna.presses("Für ")
+    await anna.presses(de_start("Plan for {time}"))
     assert anna.sees("ist für") and anna.sees("geplant")
     [planned] = broadcasts(store)
     send_at = planned.send_at.replace(tzinfo=planned.send_at.tzinfo or UTC)  # SQLite returns UTC without a zone
@@ -152,7 +162,7 @@ async def test_a_planned_broadcast_can_be_listed_and_cancelled(anna: Chat, engin
     await anna.says("/broadcasts")
     assert anna.sees("Nr. 1 – geplant")
     await anna.presses("Nr. 1 abbrechen")
-    assert anna.sees("Nachricht Nr. 1 ist jetzt abgebrochen.")
+    assert anna.sees(de("Message no. {number} is now {status}.", number=1, status=de("cancelled")))
     assert broadcasts(store)[0].status == BroadcastStatus.CANCELLED.value
 
 
@@ -162,7 +172,7 @@ async def test_the_role_is_checked_again_when_sending(anna: Chat, engine: Engine
     await anna.says(NEWS)
     await anna.presses(de("All subscribers"))
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
-    await anna.presses("Jetzt an 1 Person senden")
+    await anna.presses(de_plural("Send now to {count} person", "Send now to {count} people", 1))
     assert anna.sees(de(NOT_ALLOWED))
     assert broadcasts(store) == []
 
@@ -175,32 +185,35 @@ async def test_staff_of_one_city_reach_only_its_subscribers(engine: Engine, stor
     make_staff(store, bernd, "heidenheim")
     await bernd.says("/broadcast")
     await bernd.says(NEWS)
-    assert bernd.labels()[:2] == ["Neuigkeiten aus Heidenheim (2)", de("Subscribers of one topic")]
+    assert bernd.labels()[:2] == [
+        de("News from {city}", city=city("heidenheim")) + " (2)",
+        de("Subscribers of one topic"),
+    ]
     await bernd.presses(de("News from {city}", city=city("heidenheim")))
     await bernd.presses(de("Other recipients"))
     await bernd.press_payload(bernd.button(de("Subscribers of one topic")))
     await bernd.presses(field("mobilitaet"))
-    assert bernd.sees("Abonnierende von „Mobilität“ in Heidenheim")
+    assert bernd.sees(de("Subscribers of “{topic}” in {city}", topic=field("mobilitaet"), city=city("heidenheim")))
 
 
 async def test_pause_and_resume_from_the_list(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1", "a2"])
-    await send_to_all(anna, store, "Jetzt an 2 Personen senden")
+    await send_to_all(anna, store, de_plural("Send now to {count} person", "Send now to {count} people", 2))
     await anna.says("/broadcasts")
     assert anna.sees("Nr. 1 – im Versand")
     assert anna.sees("0 von 2 zugestellt, 0 nicht erreichbar")
     await anna.presses("Nr. 1 anhalten")
-    assert anna.sees("Nachricht Nr. 1 ist jetzt angehalten.")
+    assert anna.sees(de("Message no. {number} is now {status}.", number=1, status=de("paused")))
     assert store.run(lambda tx: outbox.claim(tx, "test", 10, store.now())) == [], "a paused broadcast is not sent"
     await anna.presses("Nr. 1 fortsetzen")
-    assert anna.sees("Nachricht Nr. 1 ist jetzt im Versand.")
+    assert anna.sees(de("Message no. {number} is now {status}.", number=1, status=de("sending")))
     claimed = store.run(lambda tx: outbox.claim(tx, "test", 10, store.now()))
     assert len(claimed) == 2
 
 
 async def test_pause_button_pressed_after_the_role_was_revoked(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1"])
-    await send_to_all(anna, store, "Jetzt an 1 Person senden")
+    await send_to_all(anna, store, de_plural("Send now to {count} person", "Send now to {count} people", 1))
     await anna.says("/broadcasts")
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
     await anna.presses("Nr. 1 anhalten")
@@ -220,7 +233,7 @@ async def test_the_button_on_a_broadcast_opens_the_idea(erika: Chat, store: Stor
 
 async def test_cancelling_marks_the_waiting_recipients(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1", "a2"])
-    await send_to_all(anna, store, "Jetzt an 2 Personen senden")
+    await send_to_all(anna, store, de_plural("Send now to {count} person", "Send now to {count} people", 2))
     await anna.says("/broadcasts")
     await anna.presses("Nr. 1 abbrechen")
     figures = store.run(lambda tx: outbox.figures(tx, 1))

@@ -13,7 +13,7 @@ from storage.store import Store
 from storage.subscriptions import Audience, audience_size
 from tests.chat import Chat
 from tests.helpers import resident
-from tests.texts import city, de, de_start
+from tests.texts import city, de, de_start, field
 
 
 def topics(store: Store, chat: Chat) -> list[str]:
@@ -45,11 +45,13 @@ async def test_first_menu_asks_once_with_nothing_ticked(erika: Chat, store: Stor
 async def test_yes_subscribes_to_the_city_news(erika: Chat, store: Store) -> None:
     await erika.onboard(city=city("heidenheim"))
     await erika.presses(de("Yes, news from {city}", city=city("heidenheim")))
-    assert erika.sees("Sie erhalten Neuigkeiten aus Heidenheim")
+    assert erika.sees(
+        de("Done: you will receive news from {city}. Send /stop to end this at any time.", city=city("heidenheim"))
+    )
     assert erika.sees(de("What would you like to do?"))
     assert topics(store, erika) == ["city"]
     await erika.presses(de("Settings"))
-    assert erika.sees("Neuigkeiten: Neuigkeiten aus Heidenheim")
+    assert erika.sees(de("News: {topics}", topics=de("News from {city}", city=city("heidenheim"))))
 
 
 async def test_no_thanks_stores_nothing(erika: Chat, store: Store) -> None:
@@ -64,15 +66,19 @@ async def test_topics_are_ticked_and_unticked_in_the_settings(erika: Chat, store
     await erika.presses(de("Settings"))
     assert erika.sees(de("News: {topics}", topics=de("none")))
     await erika.presses(de("News subscriptions"))
-    assert erika.sees_button("☐ Neuigkeiten aus Aalen") and erika.sees_button("☐ Mobilität")
-    await erika.presses("☐ Mobilität")
-    await erika.presses("☐ Neuigkeiten aus Aalen")
-    assert erika.sees_button("☑ Mobilität") and erika.sees_button("☑ Neuigkeiten aus Aalen")
+    assert erika.sees_button("☐ " + de("News from {city}", city=city("aalen"))) and erika.sees_button(
+        "☐ " + field("mobilitaet")
+    )
+    await erika.presses("☐ " + field("mobilitaet"))
+    await erika.presses("☐ " + de("News from {city}", city=city("aalen")))
+    assert erika.sees_button("☑ " + field("mobilitaet")) and erika.sees_button(
+        "☑ " + de("News from {city}", city=city("aalen"))
+    )
     assert sorted(topics(store, erika)) == ["city", "field:mobilitaet"]
-    await erika.presses("☑ Neuigkeiten aus Aalen")
+    await erika.presses("☑ " + de("News from {city}", city=city("aalen")))
     assert topics(store, erika) == ["field:mobilitaet"]
     await erika.presses(de("Done"))
-    assert erika.sees("Neuigkeiten: Mobilität"), "back in the settings, which show the change"
+    assert erika.sees(de("News: {topics}", topics=field("mobilitaet"))), "back in the settings, which show the change"
 
 
 async def test_choose_topics_from_the_first_menu_goes_back_to_the_menu(erika: Chat, store: Store) -> None:
@@ -115,7 +121,7 @@ async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, st
             await chat.presses(de_start("Yes, news from {city}"))
     await people["a2"].presses(de("Settings"))
     await people["a2"].presses(de("News subscriptions"))
-    await people["a2"].presses("☐ Mobilität")
+    await people["a2"].presses("☐ " + field("mobilitaet"))
     store.run(lambda tx: tx.set_reachable("test", "blocked", store.now()))
     sizes = store.run(
         lambda tx: [
