@@ -20,7 +20,17 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
-from tests.texts import MENU_OUT_OF_DATE, NEW_IDEA, NOT_ALLOWED, PUBLISHED, de, de_start, field_button
+from tests.texts import MENU_OUT_OF_DATE, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start, field_button
+
+ALREADY = "Idea no. {number} was already {status} by {who}."
+MERGED = "Idea no. {number} is now part of idea no. {target}, which has {count} supporters."
+BARRED = "You cannot submit ideas at the moment. The moderation team gave this reason: {reason}"
+
+
+def decided(number: int, status: str) -> str:
+    """What a moderator reads after a decision, e.g. for status "approved"."""
+    return de("Idea no. {number} has been {status}.", number=number, status=de(status))
+
 
 ADMIN = Identity("test", "admin")
 
@@ -71,7 +81,7 @@ def audit(store: Store) -> list[dict[str, object]]:
 async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
     await admin.says("/whoami")
     assert admin.sees("Sie sind test:admin.")
-    assert admin.sees("Rolle: Administration (alle Städte)")
+    assert admin.sees(de("Role: {role} ({city})", role=de("admin"), city=de("all cities")))
     anna = Chat(mod_engine, "anna")
     await anna.onboard()
     await anna.says("/whoami")
@@ -81,11 +91,18 @@ async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
 async def test_admin_grants_and_revokes_roles(admin: Chat, mod_engine: Engine, store: Store) -> None:
     moritz = await make_moderator(admin, mod_engine, "moritz")
     await moritz.says("/whoami")
-    assert moritz.sees("Rolle: Moderation (Aalen)")
+    assert moritz.sees(de("Role: {role} ({city})", role=de("moderator"), city=city("aalen")))
     await admin.says("/grant test:moritz moderator aalen")
     assert admin.sees(de("Nothing changed: that was already so."))
     await admin.says("/revoke test:moritz moderator aalen")
-    assert admin.sees("hat die Rolle Moderation für Aalen nicht mehr")
+    assert admin.sees(
+        de(
+            "{identity} is no longer {role} for {city}.",
+            identity="test:moritz",
+            role=de("moderator"),
+            city=city("aalen"),
+        )
+    )
     await moritz.says("/whoami")
     assert moritz.sees(de("You take part as a resident, without special roles."))
     for bad in ("/grant", "/grant moritz moderator", "/grant test:moritz king", "/grant test:moritz moderator rom"):
@@ -116,7 +133,7 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
 
     approve = notice.all_buttons()[0].payload
     outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, approve))
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
+    assert moritz.sees(decided(idea_id, "approved"))
     told = to(outbounds, erika)
     assert told and de_start(PUBLISHED) in told[0].reply.plain_text
     assert told[0].chat_id == "chat-erika", "in the chat where the idea was submitted"
@@ -129,7 +146,7 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
     await max_.presses("Digitale Parkplatzsuche")
     await max_.presses("👍")
     outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/hide {idea_id}"))
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde ausgeblendet."), moritz.reply.plain_text
+    assert moritz.sees(decided(idea_id, "hidden")), moritz.reply.plain_text
     assert "wurde vom Moderationsteam ausgeblendet" in to(outbounds, max_)[0].reply.plain_text
     assert "Ihre Idee „Digitale Parkplatzsuche“ wurde vom Moderationsteam ausgeblendet." in (
         to(outbounds, erika)[0].reply.plain_text
@@ -150,7 +167,10 @@ async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Sto
         moritz.inbound(InboundKind.BUTTON, moritz.button(de("it is not the cities' responsibility")))
     )
     assert moritz.sees("wurde abgelehnt")
-    assert "Der Grund: dafür sind die Städte nicht zuständig" in to(outbounds, erika)[0].reply.plain_text
+    assert (
+        de("The reason: {reason}", reason=de("it is not the cities' responsibility"))
+        in to(outbounds, erika)[0].reply.plain_text
+    )
 
     await submit_idea(erika, "Mehr Mülleimer", "Im Park fehlen Mülleimer, besonders an den Bänken am See.")
     second = _idea_number(erika)
@@ -170,7 +190,7 @@ async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine,
     assert text.index("Ältere Idee") < text.index("Neuere Idee")
     assert "Heidenheimer Idee" not in text
     await moritz.presses(f"✅ {older} freigeben")
-    assert moritz.sees(f"Idee Nr. {older} wurde freigegeben.")
+    assert moritz.sees(decided(older, "approved"))
     await moritz.says("/queue")
     assert not moritz.sees("Ältere Idee") and moritz.sees("Neuere Idee")
     assert newer
@@ -281,7 +301,7 @@ async def test_merge_moves_supporters_and_counts_nobody_twice(admin: Chat, mod_e
     await supporters(mod_engine, store, duplicate, ["a", "b", "c"])
     await supporters(mod_engine, store, target, ["c", "d"])
     outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/merge {duplicate} {target}"))
-    assert moritz.sees(f"Idee Nr. {duplicate} gehört jetzt zu Idee Nr. {target}. Diese hat 4 Unterstützende.")
+    assert moritz.sees(de(MERGED, number=duplicate, target=target, count=4))
     merged = store.run(lambda tx: tx.get_idea(duplicate))
     kept = store.run(lambda tx: tx.get_idea(target))
     assert merged is not None and merged.status == "merged" and merged.support_count == 0
@@ -309,10 +329,14 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     assert stefan.sees(de(NOT_ALLOWED))
     await admin.says("/grant test:stefan staff aalen")
     outbounds = await stefan.send(stefan.inbound(InboundKind.COMMAND, f"/progress {idea_id} umsetzung"))
-    assert stefan.sees(f"Stand von Idee Nr. {idea_id}: in Umsetzung.")
+    assert stefan.sees(
+        de("Idea no. {number} is now: {progress}.", number=idea_id, progress=de("being put into practice"))
+    )
     told = {o.recipient.user_id: o.reply.plain_text for o in outbounds if o.recipient != stefan.identity}
     assert set(told) == {"erika", "f1", "f2"}
-    assert told["f1"] == "Neues zu „Sensoren für Luftqualität“: in Umsetzung."
+    assert told["f1"] == de(
+        "News about “{title}”: {progress}.", title="Sensoren für Luftqualität", progress=de("being put into practice")
+    )
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar")
     assert stefan.sees(
         de("Please write it like this: /progress 42 umsetzung — or geprüft, umgesetzt, nicht_umsetzbar with a reason.")
@@ -357,11 +381,11 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     await moritz.says("/bar test:niemand Spam")
     assert moritz.sees(de("Nobody with this identity has used the bot."))
     await moritz.says("/bar test:troll Wiederholt beleidigende Beiträge")
-    assert moritz.sees("test:troll kann keine Ideen mehr einreichen.")
+    assert moritz.sees(de("{identity} can no longer submit ideas.", identity="test:troll"))
     await troll.presses(de("Submit an idea"))
-    assert troll.sees("Das Moderationsteam nennt diesen Grund: Wiederholt beleidigende Beiträge")
+    assert troll.sees(de(BARRED, reason="Wiederholt beleidigende Beiträge"))
     await moritz.says("/unbar test:troll")
-    assert moritz.sees("test:troll kann wieder Ideen einreichen.")
+    assert moritz.sees(de("{identity} can submit ideas again.", identity="test:troll"))
     await troll.says("/menu")
     await troll.presses(de("Submit an idea"))
     assert troll.sees(de("You will be asked for:"))
@@ -425,17 +449,17 @@ async def test_old_notification_buttons_die_once_the_idea_is_decided(
     await moritz.says("/queue")
     queue_hide = moritz.button(f"{idea_id} ausblenden")
     await admin.says(f"/approve {idea_id}")
-    assert admin.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
+    assert admin.sees(decided(idea_id, "approved"))
     await moritz.press_payload(queue_hide)
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde bereits von test:admin freigegeben."), "a /queue shown before"
+    assert moritz.sees(de(ALREADY, number=idea_id, status=de("approved"), who="test:admin")), "a /queue shown before"
     for label in (f"{idea_id} ausblenden", f"{idea_id} ablehnen", f"✅ {idea_id} freigeben"):
         outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, buttons[label]))
-        assert moritz.sees(f"Idee Nr. {idea_id} wurde bereits von test:admin freigegeben."), label
+        assert moritz.sees(de(ALREADY, number=idea_id, status=de("approved"), who="test:admin")), label
         assert to(outbounds, erika) == [], "the author hears nothing"
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "approved"
     await moritz.says(f"/hide {idea_id}")
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde ausgeblendet."), "the command still hides a published idea"
+    assert moritz.sees(decided(idea_id, "hidden")), "the command still hides a published idea"
 
 
 def issued_days_ago(store: Store, payload: str, days: int) -> None:
@@ -459,7 +483,9 @@ async def test_notification_buttons_expire(admin: Chat, mod_engine: Engine, stor
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     await moritz.press_payload(buttons[f"{idea_id} ablehnen"])
-    assert moritz.sees(f"Warum wird Idee Nr. {idea_id} nicht veröffentlicht?"), "13 days old: still valid"
+    assert moritz.sees(
+        de("Why is idea no. {number} not published? The author will read the reason.", number=idea_id)
+    ), "13 days old: still valid"
 
 
 async def test_the_notification_buttons_lifetime_is_a_setting(
@@ -491,7 +517,7 @@ async def test_admins_from_the_settings_hear_of_new_ideas_once(admin: Chat, mod_
     await submit_idea(erika, "Trinkbrunnen am Markt", "Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
     notice_buttons(erika.last_outbounds, admin)  # exactly one, though admin and moderator
     await admin.press_payload(notice_buttons(erika.last_outbounds, admin)[f"✅ {idea_id + 1} freigeben"])
-    assert admin.sees(f"Idee Nr. {idea_id + 1} wurde freigegeben.")
+    assert admin.sees(decided(idea_id + 1, "approved"))
 
 
 async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) -> None:
@@ -508,7 +534,9 @@ async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) 
     assert not moritz.sees("/grant")
     outbounds = await admin.send(admin.inbound(InboundKind.COMMAND, "/revoke test:moritz moderator aalen"))
     told = to(outbounds, moritz)
-    assert [o.reply.plain_text for o in told] == ["Sie haben die Rolle Moderation für Aalen nicht mehr."]
+    assert [o.reply.plain_text for o in told] == [
+        de("You are no longer {role} for {city}.", role=de("moderator"), city=city("aalen"))
+    ]
     assert told[0].reply.roles_changed
     await moritz.says("/help")
     assert not moritz.sees("/queue")
