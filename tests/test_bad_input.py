@@ -15,6 +15,8 @@ from tests.chat import Chat
 from tests.helpers import resident
 from tests.texts import ASK_TITLE, MENU_OUT_OF_DATE, city, de, de_start, field
 
+TOO_LONG = "Your text has {length} characters. Please shorten it to at most {maximum}."
+
 
 def idea_count(store: Store) -> int:
     return int(store.run(lambda tx: tx.rows(select(func.count()).select_from(idea_table))[0][0]))
@@ -57,7 +59,7 @@ async def test_overlong_description_is_refused_and_title_kept(erika: Chat, store
     await at_title(erika)
     await erika.says("Mehr Trinkbrunnen")
     await erika.says("Wasser " * 2000)
-    assert erika.sees("Ihr Text hat 14.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 1.000.")
+    assert erika.sees(de(TOO_LONG, length="14.000", maximum="1.000"))
     assert draft(store, erika) == {"title": "Mehr Trinkbrunnen"}
     await erika.says("Trinkbrunnen in der Innenstadt, damit im Sommer alle Wasser haben.")
     assert erika.sees(de("Which topic does your idea belong to?"))

@@ -26,6 +26,7 @@ def recipients(count: int, audience: str) -> str:
     )
 
 
+PLANNED = "Message no. {number} is planned for {time}. Send /broadcasts to see or cancel it."
 NEWS = "Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.\n\nViel Spaß beim Surfen!"
 
 
@@ -152,9 +153,9 @@ async def test_a_planned_broadcast_can_be_listed_and_cancelled(anna: Chat, engin
     )
     later = (datetime.now(ZONE) + timedelta(days=2)).strftime("%d.%m.%Y 09:30")
     await anna.says(later)
-    assert anna.sees("Zeitpunkt: ") and anna.sees("09:30")
+    assert anna.sees(de_start("Time: {time}")) and anna.sees("09:30")
     await anna.presses(de_start("Plan for {time}"))
-    assert anna.sees("ist für") and anna.sees("geplant")
+    assert anna.sees(de_start(PLANNED).replace("{number}", "1"))
     [planned] = broadcasts(store)
     send_at = planned.send_at.replace(tzinfo=planned.send_at.tzinfo or UTC)  # SQLite returns UTC without a zone
     assert planned.status == BroadcastStatus.SCHEDULED.value and send_at > store.now() + timedelta(days=1)

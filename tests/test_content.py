@@ -148,14 +148,14 @@ async def test_another_town_runs_on_its_own_file(tmp_path: Path, store: Store) -
         await chat.presses("Deutsch")
         await chat.presses("Musterstadt")
         assert chat.sees("Digitale Musterstadt")
-        await chat.presses("Ideen nach Thema")
-        assert chat.labels() == ["1. Wasser", "2. Licht", "Zurück"]
+        await chat.presses(de("Ideas by topic"))
+        assert chat.labels() == ["1. Wasser", "2. Licht", de("Back")]
         await chat.presses("2. Licht")
-        await chat.presses("Idee zu diesem Thema")
+        await chat.presses(de("Submit an idea on this topic"))
         await chat.presses(de("I agree, let's start"))
         await chat.says("Laternen mit Bewegungsmelder")
         await chat.says("Straßenlaternen leuchten nur, wenn jemand vorbeikommt.")
-        assert chat.labels() == ["Musterstadt", "Abbrechen"], "one city: no 'all cities' choice"
+        assert chat.labels() == ["Musterstadt", de("Cancel")], "one city: no 'all cities' choice"
     finally:
         engine.close()
 

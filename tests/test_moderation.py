@@ -80,7 +80,7 @@ def audit(store: Store) -> list[dict[str, object]]:
 
 async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
     await admin.says("/whoami")
-    assert admin.sees("Sie sind test:admin.")
+    assert admin.sees(de("You are {identity}.", identity="test:admin"))
     assert admin.sees(de("Role: {role} ({city})", role=de("admin"), city=de("all cities")))
     anna = Chat(mod_engine, "anna")
     await anna.onboard()
@@ -107,7 +107,7 @@ async def test_admin_grants_and_revokes_roles(admin: Chat, mod_engine: Engine, s
     assert moritz.sees(de("You take part as a resident, without special roles."))
     for bad in ("/grant", "/grant moritz moderator", "/grant test:moritz king", "/grant test:moritz moderator rom"):
         await admin.says(bad)
-        assert admin.sees("Bitte schreiben Sie es so: /grant telegram:12345 moderator aalen")
+        assert admin.sees(de("Please write it like this: /{command} telegram:12345 moderator aalen", command="grant"))
     actions = [(e["actor"], e["action"], e["object"], e["outcome"]) for e in audit(store)]
     assert ("test:admin", "grant", "test:moritz:moderator:aalen", "done") in actions
     assert ("test:admin", "revoke", "test:moritz:moderator:aalen", "done") in actions
@@ -166,7 +166,7 @@ async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Sto
     outbounds = await moritz.send(
         moritz.inbound(InboundKind.BUTTON, moritz.button(de("it is not the cities' responsibility")))
     )
-    assert moritz.sees("wurde abgelehnt")
+    assert moritz.sees(decided(first, "rejected"))
     assert (
         de("The reason: {reason}", reason=de("it is not the cities' responsibility"))
         in to(outbounds, erika)[0].reply.plain_text
@@ -313,7 +313,7 @@ async def test_merge_moves_supporters_and_counts_nobody_twice(admin: Chat, mod_e
         await moritz.says(bad)
         assert moritz.sees(de("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34."))
     await moritz.says(f"/merge {duplicate} {target}")
-    assert moritz.sees("wurde bereits von test:moritz entschieden")
+    assert moritz.sees(de(ALREADY, number=duplicate, status=de("decided"), who="test:moritz"))
 
 
 async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_engine: Engine, store: Store) -> None:
@@ -530,7 +530,7 @@ async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) 
     ]
     assert told[0].chat_id == "chat-moritz" and told[0].reply.roles_changed
     await moritz.says("/help")
-    assert moritz.sees("/queue – Ideen, die auf eine Entscheidung warten")
+    assert moritz.sees("/queue – " + de("Ideas waiting for a decision"))
     assert not moritz.sees("/grant")
     outbounds = await admin.send(admin.inbound(InboundKind.COMMAND, "/revoke test:moritz moderator aalen"))
     told = to(outbounds, moritz)

@@ -31,6 +31,12 @@ from tests.test_telegram import TelegramResident
 from tests.texts import IDEA_RECEIVED, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start, field
 from tests.web_helpers import WebResident, next_reply, text_of
 
+MODERATOR = de("moderator")
+AALEN = city("aalen")
+DECIDED = "Idea no. {number} has been {status}."
+NO_LONGER = "You are no longer {role} for {city}."
+YOU_ARE_NOW = "You are now {role} for {city}. Send /help to see your commands."
+
 TELEGRAM_ADMIN = Identity("telegram", "1")
 
 
@@ -71,7 +77,7 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
         await person.presses("Deutsch")
         await person.presses(city("aalen"))
     await admin.says("/grant telegram:2 moderator aalen")
-    assert admin.sees("telegram:2 hat jetzt die Rolle Moderation für Aalen.")
+    assert admin.sees(de("{identity} is now {role} for {city}.", identity="telegram:2", role=MODERATOR, city=AALEN))
     await adapter.refresh_role_commands()
     assert "queue" in fake.commands[("chat:2", None)], "the moderator sees moderator commands in their chat"
     assert {"grant", "progress", "stats", "dashboard"} <= set(fake.commands[("chat:1", None)])
@@ -94,9 +100,9 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
         await asyncio.sleep(0.02)
     assert "Trinkbrunnen am Marktplatz" in fake.last_message(2).text
     await moderator.presses("✅")
-    assert moderator.sees("wurde freigegeben")
+    assert moderator.sees(de(DECIDED, number=1, status=de("approved")))
     told = await next_reply(author.socket)
-    assert "Gute Nachricht: Ihre Idee „Trinkbrunnen am Marktplatz“ ist veröffentlicht." in text_of(told)
+    assert de(PUBLISHED, title="Trinkbrunnen am Marktplatz") in text_of(told)
 
     resident = TelegramResident(fake, 3)
     await resident.says("/start")
@@ -124,12 +130,12 @@ async def test_a_new_telegram_moderator_gets_notice_and_menu_at_once(
         await person.presses(city("aalen"))
     assert ("chat:2", None) not in fake.commands
     await admin.says("/grant telegram:2 moderator aalen")
-    await wait_for(lambda: moderator.sees("Sie haben jetzt die Rolle Moderation für Aalen."), "no notice")
+    await wait_for(lambda: moderator.sees(de(YOU_ARE_NOW, role=MODERATOR, city=AALEN)), "no notice")
     await wait_for(lambda: ("chat:2", None) in fake.commands, "no command menu for the new moderator")
     assert {"queue", "approve", "hide"} <= set(fake.commands[("chat:2", None)])
     assert "grant" not in fake.commands[("chat:2", None)]
     await admin.says("/revoke telegram:2 moderator aalen")
-    await wait_for(lambda: moderator.sees("Sie haben die Rolle Moderation für Aalen nicht mehr."), "no notice")
+    await wait_for(lambda: moderator.sees(de(NO_LONGER, role=MODERATOR, city=AALEN)), "no notice")
     await wait_for(lambda: ("chat:2", None) not in fake.commands, "the moderator's menu stayed")
     assert fake.refusals == []
 
@@ -185,7 +191,7 @@ async def test_console_moderator(content: Content, languages: Languages, store: 
         out = await chefin.say("/queue")
         assert "Nr. 1: Bänke mit Solarstrom" in out
         out = await chefin.say(number_of(out, "✅ 1 freigeben"))
-        assert "Idee Nr. 1 wurde freigegeben." in out
+        assert de(DECIDED, number=1, status=de("approved")) in out
         assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
         entries = store.run(lambda tx: db.audit_entries(tx))
         assert [(e["actor"], e["outcome"]) for e in entries] == [
@@ -286,7 +292,7 @@ async def test_matrix_moderator_approves_by_number(
             notice = await moderator.wait_for_notices(before + 1)
             assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in notice.body
             await moderator.says(moderator.number_of("✅ 1 freigeben"))
-            assert "Idee Nr. 1 wurde freigegeben." in moderator.last
+            assert de(DECIDED, number=1, status=de("approved")) in moderator.last
             told = await author.wait_for_notices(len(author.notices) + 1)
             assert de_start(PUBLISHED) in told.body
         finally:

@@ -28,7 +28,7 @@ from tests.helpers import start_broadcasts
 from tests.test_broadcast_delivery import web_resident
 from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
-from tests.texts import DATA_DELETED, city, de, field_button
+from tests.texts import DATA_DELETED, city, de, de_plural, field_button
 from tests.web_helpers import web_client
 
 ADMIN = Identity("test", "admin")
@@ -222,7 +222,7 @@ async def test_a_broadcast_claimed_before_the_erasure_leaves_no_notice(any_engin
             await staff.says("/broadcast")
             await staff.says(NEWS)
             await staff.presses(de("All subscribers"))
-            await staff.presses("Jetzt an 1 Person senden")
+            await staff.presses(de_plural("Send now to {count} person", "Send now to {count} people", 1))
             await asyncio.wait_for(transport.sending.wait(), 20)  # claimed, on its way
 
             await person.says("/privacy")

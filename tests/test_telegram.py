@@ -22,7 +22,7 @@ from storage.store import Store
 from tests.conftest import start_telegram, telegram_adapter
 from tests.fake_telegram import FakeTelegram, visible_length
 from tests.helpers import resident, seed_idea, support_count
-from tests.texts import IDEA_RECEIVED, MENU_OUT_OF_DATE, WELCOME, city, de, de_start, en, field_button
+from tests.texts import IDEA_RECEIVED, MENU_OUT_OF_DATE, WELCOME, city, de, de_plural, de_start, en, field_button
 
 SECRET = "webhook-secret-0123456789"
 
@@ -244,7 +244,7 @@ async def test_deep_link_opens_an_idea(polling: TelegramAdapter, fake: FakeTeleg
     await lena.presses(city("aalen"))
     assert lena.sees("Glatteiswarnung für Radwege")
     await lena.presses("👍")
-    assert lena.sees("1 Person unterstützt sie.")
+    assert lena.sees(de_plural("{count} person supports it.", "{count} people support it.", 1))
 
 
 async def test_reaction_payload_as_callback_data_adds_no_vote(

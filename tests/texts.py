@@ -3,7 +3,7 @@
 Tests name a text by its msgid (the English source in the code) and compare with what the
 catalog says today: `de("Settings")` is whatever `locales/de/…/messages.po` makes of it.
 Texts of the content file (cities, Handlungsfelder, the vision) come from the content file.
-Only tests/test_journey.py quotes German literally: it is the transcript a person can read.
+Literal German transcripts belong in tests/test_journey.py alone, where a person can read them.
 """
 
 from __future__ import annotations
