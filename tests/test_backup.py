@@ -13,6 +13,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.cli import run_cli
 from tests.helpers import seed_idea
+from tests.texts import de
 
 
 def _ideas_and_votes(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -33,7 +34,7 @@ async def test_a_backup_taken_while_the_store_is_written_restores_every_idea_and
         await voter.onboard()
         for idea_id in ideas[: number + 2]:
             await voter.says(f"/start idea_{idea_id}")
-            await voter.presses("👍 Idee unterstützen")
+            await voter.presses(de("👍 Support this idea"))
     database = Path(sqlite_url.removeprefix("sqlite:///"))
     expected_ideas, expected_votes = _ideas_and_votes(database)
     assert len(expected_votes) == 2 + 3 + 4
@@ -69,7 +70,7 @@ async def test_a_backup_taken_while_the_store_is_written_restores_every_idea_and
         for idea_id in ideas:
             await cem.says(f"/start idea_{idea_id}")
             assert cem.sees("Idee Nummer"), "every idea is there"
-            assert cem.sees_button("Unterstützung zurückziehen"), "and cem's support for it"
+            assert cem.sees_button(de("Withdraw my support")), "and cem's support for it"
     finally:
         engine.close()
         store.dispose()

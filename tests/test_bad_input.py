@@ -13,6 +13,9 @@ from storage.models import idea_table
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident
+from tests.texts import ASK_TITLE, MENU_OUT_OF_DATE, city, de, de_start, field
+
+TOO_LONG = "Your text has {length} characters. Please shorten it to at most {maximum}."
 
 
 def idea_count(store: Store) -> int:
@@ -21,8 +24,8 @@ def idea_count(store: Store) -> int:
 
 async def at_title(chat: Chat) -> None:
     await chat.onboard()
-    await chat.presses("Idee einreichen")
-    await chat.presses("Einverstanden")
+    await chat.presses(de("Submit an idea"))
+    await chat.presses(de("I agree, let's start"))
 
 
 def draft(store: Store, chat: Chat) -> dict[str, object]:
@@ -37,7 +40,7 @@ def draft(store: Store, chat: Chat) -> dict[str, object]:
         ("", "Ich habe keinen Text erhalten"),
         ("   \n\t ", "Ich habe keinen Text erhalten"),
         ("x" * 10_000, "Ihr Text hat 10.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 100."),
-        ("🎉🎉🎉🎉🎉🎉", "Bitte beschreiben Sie Ihre Idee in Worten."),
+        ("🎉🎉🎉🎉🎉🎉", de("Please describe your idea in words.")),
         ("\x00\x07\x1b\u202e", "Ich habe keinen Text erhalten"),
         ("Bus", "Ihr Text hat 3 Zeichen. Bitte schreiben Sie mindestens 5."),
     ],
@@ -46,7 +49,7 @@ async def test_bad_title_is_explained_and_nothing_stored(erika: Chat, store: Sto
     await at_title(erika)
     await erika.says(text)
     assert erika.sees(answer)
-    assert erika.sees("Bitte tippen Sie einen kurzen Titel")
+    assert erika.sees(de_start(ASK_TITLE))
     assert resident(store, erika.identity).state == "submit_title"  # type: ignore[union-attr]
     assert "title" not in draft(store, erika)
     assert idea_count(store) == 0
@@ -56,10 +59,10 @@ async def test_overlong_description_is_refused_and_title_kept(erika: Chat, store
     await at_title(erika)
     await erika.says("Mehr Trinkbrunnen")
     await erika.says("Wasser " * 2000)
-    assert erika.sees("Ihr Text hat 14.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 1.000.")
+    assert erika.sees(de(TOO_LONG, length="14.000", maximum="1.000"))
     assert draft(store, erika) == {"title": "Mehr Trinkbrunnen"}
     await erika.says("Trinkbrunnen in der Innenstadt, damit im Sommer alle Wasser haben.")
-    assert erika.sees("Zu welchem Thema gehört Ihre Idee?")
+    assert erika.sees(de("Which topic does your idea belong to?"))
 
 
 async def test_control_characters_are_removed_before_storing(erika: Chat, store: Store) -> None:
@@ -83,10 +86,10 @@ async def test_invisible_characters_are_removed_before_storing(erika: Chat, max_
         await at_title(chat)
         await chat.says(hidden_in(title) if chat is erika else title)
         await chat.says(hidden_in(description))
-        await chat.presses("Mobilität")
-        await chat.presses("Aalen")
+        await chat.presses(field("mobilitaet"))
+        await chat.presses(city("aalen"))
         assert chat.sees(title)
-        await chat.presses("✅ Absenden")
+        await chat.presses(de("✅ Submit"))
     first, look_alike = store.run(lambda tx: (tx.get_idea(1), tx.get_idea(2)))
     assert first is not None and look_alike is not None
     assert first.title == title and first.description == description
@@ -105,8 +108,8 @@ async def test_markup_in_resident_text_stays_plain_text(erika: Chat, store: Stor
     await at_title(erika)
     await erika.says(title)
     await erika.says("Eine Beschreibung, die lang genug ist, damit sie passt.")
-    await erika.presses("Mobilität")
-    await erika.presses("Aalen")
+    await erika.presses(field("mobilitaet"))
+    await erika.presses(city("aalen"))
     spans = [span for block in erika.reply.blocks for span in block.spans if title in span.text]
     assert spans, "the title is shown in the preview"
     assert all(span.style in ("plain", "bold") and span.url is None for span in spans)
@@ -115,11 +118,11 @@ async def test_markup_in_resident_text_stays_plain_text(erika: Chat, store: Stor
 
 async def test_stale_button_from_an_older_menu(erika: Chat, store: Store) -> None:
     await erika.onboard()
-    old_submit = erika.button("Idee einreichen")
-    await erika.presses("Einstellungen")
+    old_submit = erika.button(de("Submit an idea"))
+    await erika.presses(de("Settings"))
     await erika.press_payload(old_submit)
-    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
-    assert erika.sees("Einstellungen")
+    assert erika.sees(de(MENU_OUT_OF_DATE))
+    assert erika.sees(de("Settings"))
     assert resident(store, erika.identity).state == "settings"  # type: ignore[union-attr]
 
 
@@ -128,7 +131,7 @@ async def test_forged_payload_changes_nothing(erika: Chat, store: Store, payload
     await erika.onboard()
     before = resident(store, erika.identity)
     await erika.press_payload(payload)
-    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
+    assert erika.sees(de(MENU_OUT_OF_DATE))
     after = resident(store, erika.identity)
     assert before is not None and after is not None
     assert after.state == before.state == "menu"
@@ -137,32 +140,32 @@ async def test_forged_payload_changes_nothing(erika: Chat, store: Store, payload
 
 async def test_payload_from_another_state_is_refused(erika: Chat, store: Store) -> None:
     await at_title(erika)
-    generation, _sep, _index = erika.button("Abbrechen").partition(".")
+    generation, _sep, _index = erika.button(de("Cancel")).partition(".")
     await erika.press_payload(f"{generation}.5")
-    assert erika.sees("Dieses Menü ist nicht mehr aktuell")
+    assert erika.sees(de(MENU_OUT_OF_DATE))
     assert resident(store, erika.identity).state == "submit_title"  # type: ignore[union-attr]
 
 
 async def test_text_where_buttons_are_expected(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.says("Was kann ich hier machen?")
-    assert erika.sees("Das habe ich leider nicht verstanden")
-    assert erika.sees_button("Idee einreichen")
+    assert erika.sees(de("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
+    assert erika.sees_button(de("Submit an idea"))
 
 
 async def test_typing_a_button_label_presses_it(erika: Chat) -> None:
     await erika.onboard()
     await erika.says("einstellungen")
-    assert erika.sees("Sprache: Deutsch")
+    assert erika.sees(de("Language: {language}", language="Deutsch"))
 
 
 async def test_redelivered_event_is_answered_once(engine: Engine, store: Store) -> None:
     chat = Chat(engine, "paula")
     await chat.onboard()
-    inbound = chat.inbound(InboundKind.BUTTON, chat.button("Einstellungen"), event_id="telegram-update-77")
+    inbound = chat.inbound(InboundKind.BUTTON, chat.button(de("Settings")), event_id="telegram-update-77")
     first = await engine.handle(inbound)
     second = await engine.handle(inbound)
-    assert first and first[0].reply.plain_text.startswith("Einstellungen")
+    assert first and first[0].reply.plain_text.startswith(de("Settings"))
     assert second == []
     assert resident(store, chat.identity).state == "settings"  # type: ignore[union-attr]
 
@@ -183,8 +186,10 @@ async def test_a_number_that_is_not_an_option_number_is_not_understood(erika: Ch
     """Superscripts and other digits pass str.isdigit(), yet int() refuses them: they are just text."""
     await erika.onboard()
     await erika.says(typed)
-    assert erika.sees("Das habe ich leider nicht verstanden"), erika.reply.plain_text
-    assert erika.sees("Was möchten Sie tun?")
+    assert erika.sees(de("Sorry, I did not understand that. Please choose one of the options below, or send /help.")), (
+        erika.reply.plain_text
+    )
+    assert erika.sees(de("What would you like to do?"))
 
 
 @pytest.mark.parametrize("typed", ["2", "2.", " 2 ", "Nr. 2", "nr 2", "#2"])

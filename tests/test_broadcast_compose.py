@@ -14,7 +14,19 @@ from storage.models import ALL_CITIES, BroadcastStatus, Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea
+from tests.texts import NOT_ALLOWED, city, de, de_plural, de_start, field
 
+
+def recipients(count: int, audience: str) -> str:
+    return de_plural(
+        "Recipients: {audience}, exactly {count} person right now",
+        "Recipients: {audience}, exactly {count} people right now",
+        count,
+        audience=audience,
+    )
+
+
+PLANNED = "Message no. {number} is planned for {time}. Send /broadcasts to see or cancel it."
 NEWS = "Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.\n\nViel Spaß beim Surfen!"
 
 
@@ -30,7 +42,7 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
     for name in names:
         chat = Chat(engine, name)
         await chat.onboard(city=city)
-        await chat.presses("Ja, Neuigkeiten")
+        await chat.presses(de_start("Yes, news from {city}"))
         people.append(chat)
     return people
 
@@ -39,7 +51,7 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
 async def anna(engine: Engine, store: Store) -> Chat:
     chat = Chat(engine, "anna")
     await chat.onboard()
-    await chat.presses("Nein, danke")
+    await chat.presses(de("No, thank you"))
     make_staff(store, chat)
     return chat
 
@@ -48,7 +60,7 @@ async def send_to_all(staff: Chat, store: Store, send_label: str) -> None:
     """Compose NEWS to all subscribers, send it, and let the scheduler write its recipients."""
     await staff.says("/broadcast")
     await staff.says(NEWS)
-    await staff.presses("Alle Abonnierenden")
+    await staff.presses(de("All subscribers"))
     await staff.presses(send_label)
     store.run(lambda tx: outbox.promote_due(tx, store.now()))
 
@@ -60,9 +72,9 @@ def broadcasts(store: Store) -> list[outbox.BroadcastRecord]:
 async def test_residents_may_not_broadcast(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.says("/broadcast")
-    assert erika.sees("Das dürfen Sie leider nicht.")
+    assert erika.sees(de(NOT_ALLOWED))
     await erika.says("/broadcasts")
-    assert erika.sees("Das dürfen Sie leider nicht.")
+    assert erika.sees(de(NOT_ALLOWED))
     entries = store.run(lambda tx: moderation_db.audit_entries(tx, "test:erika"))
     assert [(e["action"], e["outcome"]) for e in entries] == [("broadcast", "refused"), ("broadcasts", "refused")]
 
@@ -71,24 +83,28 @@ async def test_compose_preview_with_the_exact_count_then_send(anna: Chat, engine
     await subscribers(engine, ["a1", "a2", "a3"])
     await subscribers(engine, ["h1"], city="Heidenheim")
     await anna.says("/broadcast")
-    assert anna.sees("Neue Nachricht an Abonnierende")
+    assert anna.sees(de("New message to subscribers"))
     await anna.says("Kurz")
-    assert anna.sees("Bitte schreiben Sie mindestens 10"), "too short is explained, and the draft stays open"
+    assert anna.sees(de_start("Your text has {length} characters. Please write at least {minimum}.")), (
+        "too short is explained, and the draft stays open"
+    )
     await anna.says(NEWS)
     assert anna.labels()[:3] == [
         "Alle Abonnierenden (4)",
-        "Neuigkeiten aus Aalen (3)",
-        "Neuigkeiten aus Heidenheim (1)",
+        de("News from {city}", city=city("aalen")) + " (3)",
+        de("News from {city}", city=city("heidenheim")) + " (1)",
     ]
-    await anna.presses("Neuigkeiten aus Aalen")
-    assert anna.sees("Vorschau")
+    await anna.presses(de("News from {city}", city=city("aalen")))
+    assert anna.sees(de("Preview"))
     assert anna.sees("Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.")
-    assert anna.sees("Abbestellen: /stop"), "the preview shows the message as residents will read it"
-    assert anna.sees("Empfänger: Neuigkeiten aus Aalen, im Moment genau 3 Personen")
+    assert anna.sees(de("You receive this because you subscribed to news. To stop: /stop")), (
+        "the preview shows the message as residents will read it"
+    )
+    assert anna.sees(recipients(3, de("News from {city}", city=city("aalen"))))
     assert anna.sees("Zeitpunkt: sofort")
-    await anna.presses("Jetzt an 3 Personen senden")
-    assert anna.sees("Nachricht Nr. 1 wird gesendet")
-    assert anna.sees("Was möchten Sie tun?")
+    await anna.presses(de_plural("Send now to {count} person", "Send now to {count} people", 3))
+    assert anna.sees(de("Message no. {number} is being sent. I will keep you informed in a message here.", number=1))
+    assert anna.sees(de("What would you like to do?"))
     [sent] = broadcasts(store)
     assert (sent.status, sent.audience_city, sent.audience_field) == ("scheduled", "aalen", None)
     assert sent.text == NEWS and sent.author_user_id == "anna"
@@ -100,23 +116,23 @@ async def test_compose_preview_with_the_exact_count_then_send(anna: Chat, engine
 
 async def test_topic_audience_and_a_button_to_an_idea(anna: Chat, engine: Engine, store: Store) -> None:
     [fan] = await subscribers(engine, ["fan"])
-    await fan.presses("Einstellungen")
-    await fan.presses("Neuigkeiten abonnieren")
-    await fan.presses("☐ Mobilität")
+    await fan.presses(de("Settings"))
+    await fan.presses(de("News subscriptions"))
+    await fan.presses("☐ " + field("mobilitaet"))
     published = seed_idea(store)
     await anna.says("/broadcast")
     await anna.says(NEWS)
-    await anna.presses("Abonnierende eines Themas")
-    assert anna.sees_button("Mobilität (1)") and anna.sees_button("Bildung und digitale Teilhabe (0)")
-    await anna.presses("Mobilität")
-    assert anna.sees("Empfänger: Abonnierende von „Mobilität“, im Moment genau 1 Person")
-    await anna.presses("Button zu einer Idee")
+    await anna.presses(de("Subscribers of one topic"))
+    assert anna.sees_button(field("mobilitaet") + " (1)") and anna.sees_button(field("bildung-teilhabe") + " (0)")
+    await anna.presses(field("mobilitaet"))
+    assert anna.sees(recipients(1, de("Subscribers of “{topic}”", topic=field("mobilitaet"))))
+    await anna.presses(de("Button to an idea"))
     await anna.says("9999")
-    assert anna.sees("Bitte geben Sie die Nummer einer veröffentlichten Idee ein")
+    assert anna.sees(de("Please type the number of a published idea, for example 42."))
     await anna.says(str(published))
-    await anna.presses("Jetzt abstimmen")
-    assert anna.sees(f"Button: Jetzt abstimmen (Idee Nr. {published})")
-    await anna.presses("Jetzt an 1 Person senden")
+    await anna.presses(de("Vote now"))
+    assert anna.sees(de("Button: {label} (idea no. {number})", label=de("Vote now"), number=published))
+    await anna.presses(de_plural("Send now to {count} person", "Send now to {count} people", 1))
     [sent] = broadcasts(store)
     assert (sent.audience_field, sent.idea_id, sent.button) == ("mobilitaet", published, "vote")
 
@@ -125,17 +141,21 @@ async def test_a_planned_broadcast_can_be_listed_and_cancelled(anna: Chat, engin
     await subscribers(engine, ["a1"])
     await anna.says("/broadcast")
     await anna.says(NEWS)
-    await anna.presses("Alle Abonnierenden")
-    await anna.presses("Zeitpunkt wählen")
+    await anna.presses(de("All subscribers"))
+    await anna.presses(de("Choose a time"))
     await anna.says("gestern")
-    assert anna.sees("Bitte geben Sie einen Zeitpunkt in den nächsten 90 Tagen ein")
+    assert anna.sees(
+        de("Please type a time within the next 90 days, for example 18:30 or 24.12.2026 09:00 (German time).")
+    )
     await anna.says("24.12.2099 09:00")
-    assert anna.sees("Bitte geben Sie einen Zeitpunkt in den nächsten 90 Tagen ein")
+    assert anna.sees(
+        de("Please type a time within the next 90 days, for example 18:30 or 24.12.2026 09:00 (German time).")
+    )
     later = (datetime.now(ZONE) + timedelta(days=2)).strftime("%d.%m.%Y 09:30")
     await anna.says(later)
-    assert anna.sees("Zeitpunkt: ") and anna.sees("09:30")
-    await anna.presses("Für ")
-    assert anna.sees("ist für") and anna.sees("geplant")
+    assert anna.sees(de_start("Time: {time}")) and anna.sees("09:30")
+    await anna.presses(de_start("Plan for {time}"))
+    assert anna.sees(de_start(PLANNED).replace("{number}", "1"))
     [planned] = broadcasts(store)
     send_at = planned.send_at.replace(tzinfo=planned.send_at.tzinfo or UTC)  # SQLite returns UTC without a zone
     assert planned.status == BroadcastStatus.SCHEDULED.value and send_at > store.now() + timedelta(days=1)
@@ -143,7 +163,7 @@ async def test_a_planned_broadcast_can_be_listed_and_cancelled(anna: Chat, engin
     await anna.says("/broadcasts")
     assert anna.sees("Nr. 1 – geplant")
     await anna.presses("Nr. 1 abbrechen")
-    assert anna.sees("Nachricht Nr. 1 ist jetzt abgebrochen.")
+    assert anna.sees(de("Message no. {number} is now {status}.", number=1, status=de("cancelled")))
     assert broadcasts(store)[0].status == BroadcastStatus.CANCELLED.value
 
 
@@ -151,10 +171,10 @@ async def test_the_role_is_checked_again_when_sending(anna: Chat, engine: Engine
     await subscribers(engine, ["a1"])
     await anna.says("/broadcast")
     await anna.says(NEWS)
-    await anna.presses("Alle Abonnierenden")
+    await anna.presses(de("All subscribers"))
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
-    await anna.presses("Jetzt an 1 Person senden")
-    assert anna.sees("Das dürfen Sie leider nicht.")
+    await anna.presses(de_plural("Send now to {count} person", "Send now to {count} people", 1))
+    assert anna.sees(de(NOT_ALLOWED))
     assert broadcasts(store) == []
 
 
@@ -162,40 +182,43 @@ async def test_staff_of_one_city_reach_only_its_subscribers(engine: Engine, stor
     await subscribers(engine, ["a1"])
     await subscribers(engine, ["h1", "h2"], city="Heidenheim")
     bernd = Chat(engine, "bernd")
-    await bernd.onboard(city="Heidenheim")
+    await bernd.onboard(city=city("heidenheim"))
     make_staff(store, bernd, "heidenheim")
     await bernd.says("/broadcast")
     await bernd.says(NEWS)
-    assert bernd.labels()[:2] == ["Neuigkeiten aus Heidenheim (2)", "Abonnierende eines Themas"]
-    await bernd.presses("Neuigkeiten aus Heidenheim")
-    await bernd.presses("Andere Empfänger")
-    await bernd.press_payload(bernd.button("Abonnierende eines Themas"))
-    await bernd.presses("Mobilität")
-    assert bernd.sees("Abonnierende von „Mobilität“ in Heidenheim")
+    assert bernd.labels()[:2] == [
+        de("News from {city}", city=city("heidenheim")) + " (2)",
+        de("Subscribers of one topic"),
+    ]
+    await bernd.presses(de("News from {city}", city=city("heidenheim")))
+    await bernd.presses(de("Other recipients"))
+    await bernd.press_payload(bernd.button(de("Subscribers of one topic")))
+    await bernd.presses(field("mobilitaet"))
+    assert bernd.sees(de("Subscribers of “{topic}” in {city}", topic=field("mobilitaet"), city=city("heidenheim")))
 
 
 async def test_pause_and_resume_from_the_list(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1", "a2"])
-    await send_to_all(anna, store, "Jetzt an 2 Personen senden")
+    await send_to_all(anna, store, de_plural("Send now to {count} person", "Send now to {count} people", 2))
     await anna.says("/broadcasts")
     assert anna.sees("Nr. 1 – im Versand")
     assert anna.sees("0 von 2 zugestellt, 0 nicht erreichbar")
     await anna.presses("Nr. 1 anhalten")
-    assert anna.sees("Nachricht Nr. 1 ist jetzt angehalten.")
+    assert anna.sees(de("Message no. {number} is now {status}.", number=1, status=de("paused")))
     assert store.run(lambda tx: outbox.claim(tx, "test", 10, store.now())) == [], "a paused broadcast is not sent"
     await anna.presses("Nr. 1 fortsetzen")
-    assert anna.sees("Nachricht Nr. 1 ist jetzt im Versand.")
+    assert anna.sees(de("Message no. {number} is now {status}.", number=1, status=de("sending")))
     claimed = store.run(lambda tx: outbox.claim(tx, "test", 10, store.now()))
     assert len(claimed) == 2
 
 
 async def test_pause_button_pressed_after_the_role_was_revoked(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1"])
-    await send_to_all(anna, store, "Jetzt an 1 Person senden")
+    await send_to_all(anna, store, de_plural("Send now to {count} person", "Send now to {count} people", 1))
     await anna.says("/broadcasts")
     store.run(lambda tx: moderation_db.revoke(tx, "test", "anna", Role.STAFF, ALL_CITIES))
     await anna.presses("Nr. 1 anhalten")
-    assert anna.sees("Das dürfen Sie leider nicht.")
+    assert anna.sees(de(NOT_ALLOWED))
     assert broadcasts(store)[0].status == BroadcastStatus.SENDING.value
 
 
@@ -206,12 +229,12 @@ async def test_the_button_on_a_broadcast_opens_the_idea(erika: Chat, store: Stor
     assert erika.sees("Echtzeit-Anzeigen an Bushaltestellen")
     assert not erika.reply.replaces_menu, "the news message stays; the idea comes as a new message"
     await erika.press_payload("l.idea_99999")
-    assert erika.sees("Was möchten Sie tun?"), "an idea that is gone: like its deep link, the main menu"
+    assert erika.sees(de("What would you like to do?")), "an idea that is gone: like its deep link, the main menu"
 
 
 async def test_cancelling_marks_the_waiting_recipients(anna: Chat, engine: Engine, store: Store) -> None:
     await subscribers(engine, ["a1", "a2"])
-    await send_to_all(anna, store, "Jetzt an 2 Personen senden")
+    await send_to_all(anna, store, de_plural("Send now to {count} person", "Send now to {count} people", 2))
     await anna.says("/broadcasts")
     await anna.presses("Nr. 1 abbrechen")
     figures = store.run(lambda tx: outbox.figures(tx, 1))

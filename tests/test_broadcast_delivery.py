@@ -23,6 +23,7 @@ from storage.subscriptions import Audience
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, start_broadcasts, wait_until_finished
 from tests.test_telegram import TelegramResident, plain
+from tests.texts import city, de, de_start
 from tests.web_helpers import WebResident, payload, text_of, web_client
 
 NEWS = "Ab Montag fahren die Stadtbusse in Aalen alle zehn Minuten."
@@ -32,8 +33,8 @@ async def web_resident(client: TestClient, subscribe: bool) -> WebResident:  # t
     person = WebResident(str(client.make_url("/")))
     await person.open()
     await person.presses("Deutsch")
-    await person.presses("Aalen")
-    await person.presses("Ja, Neuigkeiten" if subscribe else "Nein, danke")
+    await person.presses(city("aalen"))
+    await person.presses(de_start("Yes, news from {city}") if subscribe else de("No, thank you"))
     return person
 
 
@@ -42,7 +43,7 @@ async def telegram_resident(fake: FakeTelegram, user_id: int, city: str, subscri
     await person.says("/start")
     await person.presses("Deutsch")
     await person.presses(city)
-    await person.presses(f"Ja, Neuigkeiten aus {city}" if subscribe else "Nein, danke")
+    await person.presses(de("Yes, news from {city}", city=city) if subscribe else de("No, thank you"))
     return person
 
 
@@ -74,11 +75,11 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             await staff.says("/broadcast")
             await staff.says(NEWS)
             assert "Neuigkeiten aus Aalen (4)" in staff.labels()
-            await staff.presses("Neuigkeiten aus Aalen")
+            await staff.presses(de("News from {city}", city=city("aalen")))
             assert staff.sees("im Moment genau 4 Personen")
-            await staff.presses("Button zu einer Idee")
+            await staff.presses(de("Button to an idea"))
             await staff.says(str(idea))
-            await staff.presses("Zur Idee")
+            await staff.presses(de("To the idea"))
             await staff.presses("Jetzt an 4 Personen senden")
             finished = await wait_until_finished(store, 1)
 
@@ -87,14 +88,14 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             assert messages_with(fake, 102, NEWS) == messages_with(fake, 103, NEWS) == 0
             assert messages_with(fake, 104, NEWS) == 0 and fake.refusals[-1][1].startswith("Forbidden")
             news = fake.last_message(101)
-            assert news.buttons == [[{"text": "Zur Idee", "data": f"l.idea_{idea}"}]]
-            assert "Abbestellen: /stop" in plain(news.text)
+            assert news.buttons == [[{"text": de("To the idea"), "data": f"l.idea_{idea}"}]]
+            assert de("You receive this because you subscribed to news. To stop: /stop") in plain(news.text)
             blocked = resident(store, Identity("telegram", str(blocker.user_id)))
             assert blocked is not None and blocked.unreachable_since is not None
 
             frame = await open_page.next()
             assert NEWS in text_of(frame) and frame["notification"] is True
-            assert payload(frame, "Zur Idee") == f"l.idea_{idea}"
+            assert payload(frame, de("To the idea")) == f"l.idea_{idea}"
             await closed_page.open()
             kept = await closed_page.next()
             assert NEWS in text_of(kept), "the absent web resident finds it on the next visit"
@@ -107,7 +108,7 @@ async def test_a_broadcast_reaches_exactly_its_audience_on_telegram_and_the_web(
             progress_messages = [m for m in fake.chats["900"] if "Nachricht Nr. 1:" in plain(m.text)]
             assert len(progress_messages) == 1, "one progress message, edited as it goes"
 
-            await aalen.presses("Zur Idee")
+            await aalen.presses(de("To the idea"))
             assert aalen.sees("Echtzeit-Anzeigen an Bushaltestellen")
             assert messages_with(fake, 101, NEWS) == 1, "the news stays; the idea comes as a new message"
         finally:
@@ -174,12 +175,12 @@ async def test_staff_write_a_broadcast_in_two_languages_and_each_resident_reads_
         store.run(lambda tx: moderation_db.grant(tx, "telegram", "900", Role.STAFF, ALL_CITIES, "test", store.now()))
         await staff.says("/broadcast")
         await staff.says(NEWS)
-        await staff.presses("Neuigkeiten aus Aalen")
-        await staff.presses("Text in weiterer Sprache")
+        await staff.presses(de("News from {city}", city=city("aalen")))
+        await staff.presses(de("Add a text in another language"))
         assert "Deutsch" not in staff.labels(), "the language it is written in is not offered again"
         await staff.presses("English")
         await staff.says("Zu kurz")
-        assert staff.sees("Bitte schreiben Sie mindestens 10")
+        assert staff.sees(de_start("Your text has {length} characters. Please write at least {minimum}."))
         await staff.says(english_news)
         assert staff.sees("Auch geschrieben auf: English")
         await staff.presses("Jetzt an 3 Personen senden")

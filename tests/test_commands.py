@@ -17,6 +17,7 @@ from storage.store import Store
 from storage.subscriptions import Audience
 from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
+from tests.texts import NOT_ALLOWED, WELCOME, de, field_button
 
 Step = Callable[[Chat], Awaitable[object]]
 GLOBAL_COMMANDS = [*(command.name for command in for_everyone()), "broadcast"]
@@ -32,9 +33,9 @@ def say(text: str) -> Step:
 
 
 ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
-SUBMIT = [*ONBOARD, press("Idee einreichen")]
-TOUR = [*ONBOARD, press("Die Vision entdecken")]
-FIELD = [*ONBOARD, press("Ideen nach Thema"), press("1. Mobilität")]
+SUBMIT = [*ONBOARD, press(de("Submit an idea"))]
+TOUR = [*ONBOARD, press(de("Discover the vision"))]
+FIELD = [*ONBOARD, press(de("Ideas by topic")), press(field_button("mobilitaet"))]
 
 
 async def _become_staff(chat: Chat) -> None:
@@ -67,10 +68,10 @@ async def _open_poll_in_menu(chat: Chat) -> None:
 BROADCAST = [*ONBOARD, _become_staff, say("/broadcast"), say("Der Stadtgarten ist wieder offen.")]
 POLL = [*ONBOARD, _become_staff, say("/umfrage"), say("Welcher Abend passt für die Werkstatt?")]
 POLL_AUDIENCE = [*POLL, say("Dienstag\nDonnerstag"), press("Eine Antwort")]
-POLL_INTERIM = [*POLL_AUDIENCE, press("Alle Abonnierenden"), say("23:59")]
+POLL_INTERIM = [*POLL_AUDIENCE, press(de("All subscribers")), say("23:59")]
 POLL_PREVIEW = [*POLL_INTERIM, press("Ja, anzeigen")]
 POLLS = [*ONBOARD, _open_poll_in_menu, say("/menu"), press("Aktuelle Umfragen")]
-PREVIEW = [*BROADCAST, press("Alle Abonnierenden")]
+PREVIEW = [*BROADCAST, press(de("All subscribers"))]
 
 PATHS: dict[str, list[Step]] = {
     "new": [],
@@ -79,61 +80,61 @@ PATHS: dict[str, list[Step]] = {
     "menu": ONBOARD,
     "tour_vision": TOUR,
     "tour_leitziel": [*TOUR, press("Weiter")],
-    "tour_zielbilder": [*TOUR, press("Weiter"), *[press("Nächstes Leitziel")] * 4, press("Weiter")],
-    "fields": [*ONBOARD, press("Ideen nach Thema")],
+    "tour_zielbilder": [*TOUR, press("Weiter"), *[press(de("Next goal"))] * 4, press("Weiter")],
+    "fields": [*ONBOARD, press(de("Ideas by topic"))],
     "field": FIELD,
-    "ideas": [*FIELD, press("Ideen anzeigen")],
-    "idea": [*FIELD, press("Ideen anzeigen"), press("Echtzeit")],
-    "my_ideas": [*ONBOARD, press("Meine Ideen")],
+    "ideas": [*FIELD, press(de("Show ideas"))],
+    "idea": [*FIELD, press(de("Show ideas")), press("Echtzeit")],
+    "my_ideas": [*ONBOARD, press(de("My ideas"))],
     "submit_consent": SUBMIT,
-    "submit_title": [*SUBMIT, press("Einverstanden")],
-    "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
+    "submit_title": [*SUBMIT, press(de("I agree, let's start"))],
+    "submit_description": [*SUBMIT, press(de("I agree, let's start")), say("Mehr Bänke im Park")],
     "submit_field": [
         *SUBMIT,
-        press("Einverstanden"),
+        press(de("I agree, let's start")),
         say("Mehr Bänke im Park"),
         say("Im Stadtgarten fehlen Sitzplätze."),
     ],
     "submit_city": [
         *SUBMIT,
-        press("Einverstanden"),
+        press(de("I agree, let's start")),
         say("Mehr Bänke im Park"),
         say("Im Stadtgarten fehlen Sitzplätze."),
         press("Klima"),
     ],
     "submit_preview": [
         *SUBMIT,
-        press("Einverstanden"),
+        press(de("I agree, let's start")),
         say("Mehr Bänke im Park"),
         say("Im Stadtgarten fehlen Sitzplätze."),
         press("Klima"),
         press("Aalen"),
     ],
-    "settings": [*ONBOARD, press("Einstellungen")],
-    "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
-    "privacy": [*ONBOARD, press("Datenschutz")],
-    "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
-    "news": [*ONBOARD, press("Einstellungen"), press("Neuigkeiten abonnieren")],
+    "settings": [*ONBOARD, press(de("Settings"))],
+    "settings_city": [*ONBOARD, press(de("Settings")), press(de("Change city"))],
+    "privacy": [*ONBOARD, press(de("Privacy"))],
+    "privacy_delete": [*ONBOARD, press(de("Privacy")), press(de("Delete my data"))],
+    "news": [*ONBOARD, press(de("Settings")), press(de("News subscriptions"))],
     "broadcast_text": BROADCAST[:-1],
     "broadcast_audience": BROADCAST,
-    "broadcast_field": [*BROADCAST, press("Abonnierende eines Themas")],
+    "broadcast_field": [*BROADCAST, press(de("Subscribers of one topic"))],
     "broadcast_preview": PREVIEW,
-    "broadcast_idea": [*PREVIEW, press("Button zu einer Idee")],
-    "broadcast_button": [*PREVIEW, press("Button zu einer Idee"), say("1")],
-    "broadcast_when": [*PREVIEW, press("Zeitpunkt wählen")],
-    "broadcast_language": [*PREVIEW, press("Text in weiterer Sprache")],
-    "broadcast_translation": [*PREVIEW, press("Text in weiterer Sprache"), press("English")],
+    "broadcast_idea": [*PREVIEW, press(de("Button to an idea"))],
+    "broadcast_button": [*PREVIEW, press(de("Button to an idea")), say("1")],
+    "broadcast_when": [*PREVIEW, press(de("Choose a time"))],
+    "broadcast_language": [*PREVIEW, press(de("Add a text in another language"))],
+    "broadcast_translation": [*PREVIEW, press(de("Add a text in another language")), press("English")],
     "polls": POLLS,
     "poll": [*POLLS, press("Welcher Abend")],
     "poll_question": POLL[:-1],
     "poll_options": POLL,
     "poll_kind": POLL_AUDIENCE[:-1],
     "poll_audience": POLL_AUDIENCE,
-    "poll_field": [*POLL_AUDIENCE, press("Abonnierende eines Themas")],
+    "poll_field": [*POLL_AUDIENCE, press(de("Subscribers of one topic"))],
     "poll_closes": POLL_INTERIM[:-1],
     "poll_interim": POLL_INTERIM,
     "poll_preview": POLL_PREVIEW,
-    "poll_when": [*POLL_PREVIEW, press("Zeitpunkt wählen")],
+    "poll_when": [*POLL_PREVIEW, press(de("Choose a time"))],
 }
 STAFF_STATES = {state for state in PATHS if state.startswith(("broadcast_", "poll_"))}
 """States only staff reach: /broadcast starts composing there."""
@@ -162,14 +163,14 @@ EXPECTED = {
     "privacy": ("privacy", "privacy"),
 }
 SEEN = {
-    "start": "Was möchten Sie tun?",
-    "menu": "Was möchten Sie tun?",
+    "start": de("What would you like to do?"),
+    "menu": de("What would you like to do?"),
     "cancel": "Abgebrochen",
-    "language": "Bitte wählen Sie Ihre Sprache",
+    "language": de(WELCOME),
     "privacy": "Wir speichern nur, was der Bot braucht",
-    "help": "So funktioniert es",
+    "help": de("How this works"),
     "stop": "Sie haben keine Neuigkeiten abonniert",
-    "broadcast": "Das dürfen Sie leider nicht.",
+    "broadcast": de(NOT_ALLOWED),
 }
 
 
@@ -182,9 +183,9 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     await chat.says(f"/{command}")
     seen = SEEN[command]
     if command in ("start", "menu") and not onboarded:
-        seen = "Bitte wählen Sie Ihre Sprache"
+        seen = de(WELCOME)
     if command == "broadcast" and state in STAFF_STATES:
-        seen = "Neue Nachricht an Abonnierende"
+        seen = de("New message to subscribers")
     assert chat.sees(seen), chat.reply.plain_text
     if command in ("help", "stop"):
         assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
@@ -199,15 +200,15 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
 async def test_cancel_drops_the_draft(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "submit_preview")
     await chat.says("/cancel")
-    assert chat.sees("Abgebrochen. Ihr Entwurf wurde nicht gespeichert.")
-    await chat.presses("Meine Ideen")
-    assert chat.sees("Sie haben noch keine Idee eingereicht.")
+    assert chat.sees(de("Cancelled. Your draft was not saved."))
+    await chat.presses(de("My ideas"))
+    assert chat.sees(de("You have not submitted an idea yet."))
 
 
 async def test_unknown_command_is_answered(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "fields")
     await chat.says("/foo")
-    assert chat.sees("Diesen Befehl kenne ich nicht")
+    assert chat.sees(de("I do not know this command. Send /help to see what I can do."))
     assert state_of(store, chat.identity) == "fields"
 
 
@@ -220,6 +221,6 @@ async def test_command_with_bot_suffix(engine: Engine, store: Store) -> None:
 async def test_leaving_a_draft_by_command_says_so(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "submit_description")
     await chat.says("/menu")
-    assert chat.sees("Ihre nicht abgeschickte Idee wurde verworfen.")
+    assert chat.sees(de("Your unsent idea was discarded."))
     await chat.says("/privacy")
     assert not chat.sees("verworfen"), "said once, when the draft was dropped"

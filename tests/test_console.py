@@ -15,6 +15,7 @@ from storage.models import ALL_CITIES, Role
 from storage.store import Store
 from tests.conftest import ROOT
 from tests.helpers import approve, seed_idea, support_count
+from tests.texts import CITY_QUESTION, IDEA_RECEIVED, city, de, de_start, en
 
 
 def number_of(output: str, label: str) -> str:
@@ -29,34 +30,34 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     out = await erika.say("/start")
     assert "[1] Deutsch" in out and "[2] English" in out
     out = await erika.say("1")
-    out = await erika.say(number_of(out, "Aalen"))
-    out = await erika.say(number_of(out, "Die Vision entdecken"))
+    out = await erika.say(number_of(out, city("aalen")))
+    out = await erika.say(number_of(out, de("Discover the vision")))
     assert "Unsere gemeinsame Vision" in out
-    out = await erika.say(number_of(out, "Rundgang überspringen"))
-    out = await erika.say(number_of(out, "Ideen nach Thema"))
+    out = await erika.say(number_of(out, de("Skip the tour")))
+    out = await erika.say(number_of(out, de("Ideas by topic")))
     out = await erika.say(number_of(out, "2. Klima"))
-    out = await erika.say(number_of(out, "Idee zu diesem Thema"))
-    out = await erika.say(number_of(out, "Einverstanden"))
+    out = await erika.say(number_of(out, de("Submit an idea on this topic")))
+    out = await erika.say(number_of(out, de("I agree, let's start")))
     out = await erika.say("Luftsensoren an Schulen")
     out = await erika.say("Sensoren messen die Luftqualität und zeigen sie auf einer Karte.")
-    out = await erika.say(number_of(out, "Alle Städte"))
+    out = await erika.say(number_of(out, de("All cities")))
     assert "Stadt: alle Städte" in out
-    out = await erika.say(number_of(out, "✅ Absenden"))
-    assert "Ihre Idee ist eingegangen" in out
-    out = await erika.say(number_of(out, "Meine Ideen"))
-    assert "„Luftsensoren an Schulen“" in out and "wird geprüft" in out
+    out = await erika.say(number_of(out, de("✅ Submit")))
+    assert de_start(IDEA_RECEIVED) in out
+    out = await erika.say(number_of(out, de("My ideas")))
+    assert "„Luftsensoren an Schulen“" in out and de("being reviewed") in out
 
     approve(store, 1)
     max_ = ConsoleAdapter(context_for(engine), "max", write=lambda _text: None)
     out = await max_.say("/start")
     out = await max_.say(number_of(out, "English"))
-    out = await max_.say(number_of(out, "Heidenheim"))
-    out = await max_.say(number_of(out, "Ideas by topic"))
+    out = await max_.say(number_of(out, city("heidenheim")))
+    out = await max_.say(number_of(out, en("Ideas by topic")))
     out = await max_.say(number_of(out, "2. Climate"))
-    out = await max_.say(number_of(out, "Show ideas"))
+    out = await max_.say(number_of(out, en("Show ideas")))
     out = await max_.say(number_of(out, "Luftsensoren an Schulen"))
     assert "0 people support it." in out
-    out = await max_.say(number_of(out, "👍 Support this idea"))
+    out = await max_.say(number_of(out, en("👍 Support this idea")))
     assert "1 person supports it." in out
     assert support_count(store, 1) == 1
 
@@ -67,7 +68,7 @@ async def test_a_number_without_such_option_is_text(engine: Engine) -> None:
     await anna.say("1")
     out = await anna.say("1")
     out = await anna.say("99")
-    assert "Das habe ich leider nicht verstanden" in out
+    assert de("Sorry, I did not understand that. Please choose one of the options below, or send /help.") in out
 
 
 async def test_a_number_is_text_where_the_bot_asks_for_one(engine: Engine, store: Store) -> None:
@@ -77,15 +78,15 @@ async def test_a_number_is_text_where_the_bot_asks_for_one(engine: Engine, store
     anna = ConsoleAdapter(context_for(engine), "anna", write=lambda _text: None)
     out = await anna.say("/start")
     out = await anna.say(number_of(out, "Deutsch"))
-    await anna.say(number_of(out, "Aalen"))
+    await anna.say(number_of(out, city("aalen")))
     store.run(lambda tx: moderation_db.grant(tx, "console", "anna", Role.STAFF, ALL_CITIES, "test", store.now()))
     await anna.say("/broadcast")
     out = await anna.say("Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.")
-    out = await anna.say(number_of(out, "Alle Abonnierenden"))
-    out = await anna.say(number_of(out, "Button zu einer Idee"))
-    assert number_of(out, "Zurück") == "1", "the screen that asks for the number shows options too"
+    out = await anna.say(number_of(out, de("All subscribers")))
+    out = await anna.say(number_of(out, de("Button to an idea")))
+    assert number_of(out, de("Back")) == "1", "the screen that asks for the number shows options too"
     out = await anna.say("1")
-    assert number_of(out, "Jetzt abstimmen"), "idea 1 was taken: the next step asks for the button's text"
+    assert number_of(out, de("Vote now")), "idea 1 was taken: the next step asks for the button's text"
 
 
 def test_console_command_end_to_end(tmp_path: Path) -> None:
@@ -103,7 +104,7 @@ def test_console_command_end_to_end(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "[1] Deutsch" in result.stdout
-    assert "In welcher Stadt wohnen Sie" in result.stdout
-    assert "Was möchten Sie tun?" in result.stdout
-    assert "So funktioniert es" in result.stdout
+    assert de(CITY_QUESTION) in result.stdout
+    assert de("What would you like to do?") in result.stdout
+    assert de("How this works") in result.stdout
     assert "console:kemal" in result.stdout

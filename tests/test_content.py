@@ -14,6 +14,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.cli import run_cli
 from tests.conftest import CONTENT_FILE, ROOT
+from tests.texts import de
 
 
 def write(tmp_path: Path, data: object) -> Path:
@@ -147,14 +148,14 @@ async def test_another_town_runs_on_its_own_file(tmp_path: Path, store: Store) -
         await chat.presses("Deutsch")
         await chat.presses("Musterstadt")
         assert chat.sees("Digitale Musterstadt")
-        await chat.presses("Ideen nach Thema")
-        assert chat.labels() == ["1. Wasser", "2. Licht", "Zurück"]
+        await chat.presses(de("Ideas by topic"))
+        assert chat.labels() == ["1. Wasser", "2. Licht", de("Back")]
         await chat.presses("2. Licht")
-        await chat.presses("Idee zu diesem Thema")
-        await chat.presses("Einverstanden")
+        await chat.presses(de("Submit an idea on this topic"))
+        await chat.presses(de("I agree, let's start"))
         await chat.says("Laternen mit Bewegungsmelder")
         await chat.says("Straßenlaternen leuchten nur, wenn jemand vorbeikommt.")
-        assert chat.labels() == ["Musterstadt", "Abbrechen"], "one city: no 'all cities' choice"
+        assert chat.labels() == ["Musterstadt", de("Cancel")], "one city: no 'all cities' choice"
     finally:
         engine.close()
 

@@ -19,11 +19,12 @@ from storage.models import conversation_table, resident_table
 from storage.store import Store
 from tests.chat import Chat
 from tests.conftest import POSTGRES_URL, _postgres_reason
+from tests.texts import de, field, field_button
 
 OLD_BROWSING = {
     "g": 7,
     "m": ["field:mobilitaet", "field:klima", "back"],
-    "l": ["1. Mobilität", "2. Klima", "Zurück"],
+    "l": [field_button("mobilitaet"), "2. Klima", de("Back")],
     "pressed": ["6.1", 1_700_000_000.0],
     "news_asked": True,
     "draft": {"title": "Mehr Bänke im Park"},
@@ -32,7 +33,7 @@ OLD_BROWSING = {
 OLD_BROADCAST = {
     "g": 3,
     "m": ["send"],
-    "l": ["Senden"],
+    "l": [de("Send")],
     "bc": {"text": "Der Park ist offen.", "audience": True, "at": None},
 }
 
@@ -118,7 +119,7 @@ async def test_a_button_sent_before_the_migration_still_works(
     try:
         erika = Chat(engine, "erika")
         await erika.press_payload("7.0")  # "1. Mobilität" on the menu shown before the update
-        assert erika.sees("Mobilität") and erika.sees_button("Ideen anzeigen"), erika.reply.plain_text
+        assert erika.sees(field("mobilitaet")) and erika.sees_button(de("Show ideas")), erika.reply.plain_text
         assert store.run(lambda tx: tx.load_resident("test", "erika")).state == "field"  # type: ignore[union-attr]
     finally:
         engine.close()

@@ -21,6 +21,7 @@ from tests.cli import start_run
 from tests.fake_telegram import FakeTelegram
 from tests.test_run import free_port
 from tests.test_telegram import plain
+from tests.texts import CITY_QUESTION, de
 
 
 async def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -98,7 +99,7 @@ async def test_web_reply_waits_for_the_page_across_a_kill(tmp_path: Path) -> Non
             deutsch = next(b["payload"] for row in language["buttons"] for b in row if b["label"] == "Deutsch")
             await socket.send_json({"type": "button", "payload": deutsch})
             answer = await asyncio.wait_for(socket.receive_json(), 20)
-            assert "Stadt" in _text(answer) and "receipt" in answer
+            assert de(CITY_QUESTION) in _text(answer) and "receipt" in answer
             # The page dies before it could confirm the answer, and so does the bot.
             await stop(process, signal.SIGKILL)
             await socket.close()
@@ -118,4 +119,4 @@ async def test_web_reply_waits_for_the_page_across_a_kill(tmp_path: Path) -> Non
         finally:
             await stop(process)
     assert all(f.get("receipt") != answer["receipt"] for f in after), "once confirmed, it is not sent again"
-    assert "Stadt" in _text(after[-1]), "the page shows where the resident is"
+    assert de(CITY_QUESTION) in _text(after[-1]), "the page shows where the resident is"

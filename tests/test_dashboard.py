@@ -24,6 +24,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_many_votes
 from tests.test_ideenspeicher import SAMPLE
+from tests.texts import NOT_ALLOWED, city, de
 from tests.web_helpers import WebResident, text_of, web_client
 
 STAFF = Identity("test", "stefanie")
@@ -77,7 +78,7 @@ async def test_stats_equal_the_store(staff_engine: Engine, store: Store, content
     platforms = store.run(
         lambda tx: tx.rows(select(resident_table.c.platform, func.count()).group_by(resident_table.c.platform))
     )
-    names = {"telegram": "Telegram", "web": "Web-Chat", "test": "test"}
+    names = {"telegram": de("Telegram"), "web": de("Web chat"), "test": "test"}
     for platform, count in platforms:
         assert f"{names[platform]}: {count}" in text
     votes = store.run(lambda tx: tx.rows(select(func.count()).select_from(vote_table)))[0][0]
@@ -108,7 +109,7 @@ async def test_residents_get_no_stats_or_dashboard(staff_engine: Engine) -> None
     await anna.onboard()
     for command in ("/stats", "/dashboard"):
         await anna.says(command)
-        assert anna.sees("Das dürfen Sie leider nicht.")
+        assert anna.sees(de(NOT_ALLOWED))
 
 
 def link_from(chat: Chat) -> str:
@@ -132,16 +133,19 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
     async with web_client(staff_engine) as client:
         nothing = await client.get("/dashboard")
         assert nothing.status == 403
-        assert "Bitte fordern Sie beim Bot mit /dashboard einen neuen Anmeldelink an" in await nothing.text()
+        assert (
+            de("Please ask the bot for a new login link with /dashboard. Each link works once, for 10 minutes.")
+            in await nothing.text()
+        )
         assert (await client.get("/dashboard/login?token=geraten")).status == 403
         assert (await client.get("/dashboard/fields.csv")).status == 403
 
         await stefanie.says("/dashboard")
-        assert stefanie.sees("Er funktioniert einmal, innerhalb von 10 Minuten")
+        assert stefanie.sees(de("Your login link for the dashboard. It works once, within 10 minutes:"))
         link = link_from(stefanie)
         for _preview in range(3):  # link previews (webmail, messengers) fetch the link: it keeps working
             landing = await client.get(link)
-            assert landing.status == 200 and "Anmelden" in await landing.text()
+            assert landing.status == 200 and de("Sign in") in await landing.text()
         assert (await client.get("/dashboard")).status == 403, "opening the link alone signs nobody in"
         opened = await sign_in(client, link)
         assert opened.status == 303 and opened.headers["Location"] == "/dashboard"
@@ -153,8 +157,8 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         page = await client.get("/dashboard")
         html = await page.text()
         assert page.status == 200
-        assert html.count("<svg") == 5 and "Veröffentlichte Ideen nach Thema und Stadt" in html
-        assert "<table>" in html and "Als CSV herunterladen" in html
+        assert html.count("<svg") == 5 and de("Published ideas by topic and city") in html
+        assert "<table>" in html and de("Download as CSV") in html
         csv = await client.get("/dashboard/fields.csv")
         assert csv.status == 200 and csv.content_type == "text/csv"
         assert (await csv.text()).startswith("Thema,Stadt,Veröffentlichte Ideen,Unterstützungen\nMobilität,Aalen,")
@@ -199,7 +203,11 @@ async def test_a_login_from_another_site_is_refused_and_logout_ends_the_session(
         assert (await client.post("/dashboard/logout", headers={"Origin": "https://evil.example"})).status == 403
         assert (await client.get("/dashboard")).status == 200, "another site cannot sign staff out"
         out = await client.post("/dashboard/logout", headers={"Origin": own})
-        assert out.status == 200 and "Sie sind abgemeldet" in await out.text()
+        assert (
+            out.status == 200
+            and de("You are signed out. To sign in again, ask the bot for a new login link with /dashboard.")
+            in await out.text()
+        )
         assert (await client.get("/dashboard")).status == 403
         again = await client.get("/dashboard", cookies={"mitmach_dashboard": session})
         assert again.status == 403, "a copy of the old cookie opens nothing"
@@ -261,8 +269,8 @@ async def test_a_resident_is_answered_while_the_dashboard_loads(
                 await anna.presses("Deutsch")
                 load = asyncio.create_task(client.get("/dashboard"))
                 await dashboard_requested.wait()
-                await anna.presses("Aalen")
-                assert "Was möchten Sie tun?" in text_of(anna.frame)
+                await anna.presses(city("aalen"))
+                assert de("What would you like to do?") in text_of(anna.frame)
                 assert not load.done(), "the resident's reply waited for the dashboard"
                 page = await load
                 assert page.status == 200
@@ -288,8 +296,8 @@ async def test_a_resident_is_answered_while_stats_are_counted(
                 await anna.presses("Deutsch")
                 counting = asyncio.create_task(stefanie.says("/stats"))
                 await asyncio.sleep(0)  # the staff member's event has begun
-                await anna.presses("Aalen")
-                assert "Was möchten Sie tun?" in text_of(anna.frame)
+                await anna.presses(city("aalen"))
+                assert de("What would you like to do?") in text_of(anna.frame)
                 assert not counting.done(), "the resident's reply waited for /stats"
                 await counting
                 assert stefanie.sees("Matrix: 66.670")

@@ -20,6 +20,7 @@ from tests.cli import run_cli
 from tests.conftest import ROOT
 from tests.helpers import approve, resident
 from tests.test_journey import _idea_number, submit_idea
+from tests.texts import de, field
 
 SAMPLE = ROOT / "content" / "ideenspeicher-beispiele.csv"
 LICENSE = "Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0)"
@@ -170,7 +171,7 @@ async def test_export_holds_no_personal_data_and_round_trips(
     exported = tmp_path / "export.csv"
     exported.write_text(to_csv(records), encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
-    assert rows[0]["status"] == "in Umsetzung" and rows[0]["city"] == "all"
+    assert rows[0]["status"] == de("being put into practice") and rows[0]["city"] == "all"
     checked, errors = validate(read_table(exported), content)
     assert errors == [] and len(checked) == 21
     result = import_rows(store, checked, dry_run=True)
@@ -227,7 +228,7 @@ def test_csv_export_never_hands_a_spreadsheet_a_formula(tmp_path: Path) -> None:
     with source.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["external_id", "title", "description", "handlungsfeld", "city"])
-        writer.writerows([f"f-{n}", title, "=1+1", "Mobilität", "Aalen"] for n, title in enumerate(FORMULAS))
+        writer.writerows([f"f-{n}", title, "=1+1", field("mobilitaet"), "Aalen"] for n, title in enumerate(FORMULAS))
     assert run_cli("ideas", "import", str(source), env=env).returncode == 0
 
     exported = list(csv.DictReader(io.StringIO(run_cli("ideas", "export", "--format", "csv", env=env).stdout)))

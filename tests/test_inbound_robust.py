@@ -21,6 +21,7 @@ from dialogs.engine import Engine
 from tests.conftest import start_telegram
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import arbitrary_texts
+from tests.texts import de
 from tests.web_helpers import WebResident, text_of, web_client
 
 SORRY = "bei uns ist ein Fehler aufgetreten"
@@ -33,7 +34,7 @@ async def test_arbitrary_unicode_never_silences_telegram(polling: TelegramAdapte
         await fake.push(fake.callback_update(501, text[:64], 1))
     await fake.push(fake.message_update(501, "/help"))
     deadline = time.monotonic() + 30
-    while not any("So funktioniert es" in m.text for m in fake.chats.get("501", [])):
+    while not any(de("How this works") in m.text for m in fake.chats.get("501", [])):
         assert time.monotonic() < deadline, "the bot stopped answering on Telegram"
         await asyncio.sleep(0.05)
     assert not any(SORRY in m.text for m in fake.chats["501"])
@@ -50,7 +51,7 @@ async def test_arbitrary_unicode_and_frames_never_silence_the_web_chat(engine: E
                 await tab.socket.send_str(json.dumps({"type": "text", "text": text}))
                 await tab.socket.send_str(text)  # not even JSON
             await tab.socket.send_str(json.dumps({"type": "text", "text": "/help"}))
-            while "So funktioniert es" not in text_of(tab.frame):
+            while de("How this works") not in text_of(tab.frame):
                 await tab.next()
                 assert SORRY not in text_of(tab.frame)
         finally:
@@ -92,6 +93,6 @@ async def test_a_receive_loop_that_dies_is_started_again(
     assert "the telegram-polling loop died; restarting it" in caplog.text
     await fake.push(fake.message_update(502, "/help"))
     deadline = time.monotonic() + 30
-    while not any("So funktioniert es" in m.text for m in fake.chats.get("502", [])):
+    while not any(de("How this works") in m.text for m in fake.chats.get("502", [])):
         assert time.monotonic() < deadline, "the restarted loop does not answer"
         await asyncio.sleep(0.05)

@@ -1,4 +1,9 @@
-"""A resident's whole journey, through the engine's public entry."""
+"""A resident's whole journey, through the engine's public entry, as a person reads it.
+
+This is the one place where tests quote the German texts literally: a transcript anyone at the
+town hall can check. When an office edits one of these texts in its catalog, update it here by
+hand. Every other test reads texts through the catalogs (tests/texts.py).
+"""
 
 from __future__ import annotations
 

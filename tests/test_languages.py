@@ -22,6 +22,7 @@ from dialogs.i18n import EASY_GERMAN, Languages
 from dialogs.messages import Block, Button, Reply, Span
 from tests.chat import Chat
 from tests.test_console import number_of
+from tests.texts import CITY_QUESTION, de
 
 SIX = ["de", "en", "tr", "uk", "ar", EASY_GERMAN]
 SUPPORTERS = ("{count} person supports it.", "{count} people support it.")
@@ -120,7 +121,7 @@ async def test_the_residents_choice_wins_over_the_hint(engine: Engine) -> None:
     resident = Chat(engine, "choice", language_hint="ar")
     await resident.says("/start")
     await resident.presses("Deutsch")
-    assert resident.sees("In welcher Stadt wohnen Sie")
+    assert resident.sees(de(CITY_QUESTION))
 
 
 @pytest.mark.parametrize("command", ["/sprache", "/language"])

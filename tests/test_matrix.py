@@ -31,6 +31,12 @@ from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
 from tests.helpers import seed_idea, support_count
 from tests.synapse_server import Synapse, why_not
+from tests.texts import CITY_QUESTION, WELCOME, city, de, en, field, field_button
+
+ENCRYPTED = (
+    "This room is end-to-end encrypted, and I cannot read encrypted messages. "
+    "Please write to me in a room without encryption."
+)
 
 pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
 _names = itertools.count(1)
@@ -171,19 +177,19 @@ async def test_journey_support_by_number_and_by_reaction(
     try:
         await anna.invite(bot_user)
         await anna.says("/start")
-        assert "Bitte wählen Sie Ihre Sprache" in anna.last and "1. Deutsch" in anna.last
+        assert de(WELCOME) in anna.last and "1. Deutsch" in anna.last
         assert anna.notices[-1].source["content"]["format"] == "org.matrix.custom.html"
         await anna.says("1")
         await anna.says("Aalen")
-        assert "Was möchten Sie tun?" in anna.last
-        await anna.says(anna.number_of("Ideen nach Thema"))
-        await anna.says(anna.number_of("1. Mobilität"))
-        await anna.says(anna.number_of("Ideen anzeigen"))
+        assert de("What would you like to do?") in anna.last
+        await anna.says(anna.number_of(de("Ideas by topic")))
+        await anna.says(anna.number_of(field_button("mobilitaet")))
+        await anna.says(anna.number_of(de("Show ideas")))
         await anna.says(anna.number_of("Sensoren für freie Parkplätze"))
-        await anna.says(anna.number_of("👍 Idee unterstützen"))
-        assert "Danke! Sie unterstützen jetzt diese Idee." in anna.last
+        await anna.says(anna.number_of(de("👍 Support this idea")))
+        assert de("Thank you! You now support this idea.") in anna.last
         assert support_count(store, idea_id) == 1
-        await anna.says(anna.number_of("Unterstützung zurückziehen"))
+        await anna.says(anna.number_of(de("Withdraw my support")))
         assert support_count(store, idea_id) == 0
 
         idea_message = anna.notices[-1].event_id
@@ -192,11 +198,11 @@ async def test_journey_support_by_number_and_by_reaction(
             {"m.relates_to": {"rel_type": "m.annotation", "event_id": idea_message, "key": "👍"}}, "m.reaction"
         )
         await anna.wait_for_notices(before + 1)
-        assert "Danke! Sie unterstützen jetzt diese Idee." in anna.last
+        assert de("Thank you! You now support this idea.") in anna.last
         assert support_count(store, idea_id) == 1
         await anna.client.room_redact(anna.room, reaction)
         await anna.wait_for_notices(before + 2)
-        assert "Sie unterstützen diese Idee nicht mehr." in anna.last
+        assert de("You no longer support this idea.") in anna.last
         assert support_count(store, idea_id) == 0
 
         before = len(anna.notices)
@@ -222,13 +228,15 @@ async def test_restart_loses_and_repeats_nothing(
     restarted = await start_bot(engine, synapse, bot_user)
     try:
         await anna.wait_for_notices(before + 1)
-        assert "Was möchten Sie tun?" in anna.last, "the message sent while the bot was down is answered"
+        assert de("What would you like to do?") in anna.last, "the message sent while the bot was down is answered"
         await asyncio.sleep(1.5)
         await anna._sync()
         assert len(anna.notices) == before + 1, "and nothing is answered twice"
         assert restarted.client.device_id == bot.client.device_id, "the same device after a restart"
-        await anna.says(anna.number_of("Einstellungen"))
-        assert "Sprache: Deutsch" in anna.last, "after a restart a typed number still chooses an option"
+        await anna.says(anna.number_of(de("Settings")))
+        assert de("Language: {language}", language="Deutsch") in anna.last, (
+            "after a restart a typed number still chooses an option"
+        )
     finally:
         await restarted.stop()
 
@@ -248,7 +256,7 @@ async def test_without_the_e2e_extra_encrypted_rooms_are_declined_plainly(
         }
         await anna.send(content, "m.room.encrypted")
         notice = await anna.wait_for_notices(1)
-        assert "kann verschlüsselte Nachrichten leider nicht lesen" in notice.body
+        assert de(ENCRYPTED) in notice.body
     finally:
         await bot.stop()
 
@@ -281,7 +289,7 @@ async def test_end_to_end_encrypted_conversation(
             resident.room, "m.room.message", {"msgtype": "m.text", "body": "/start"}, ignore_unverified_devices=True
         )
         notice = await resident.wait_for_notices(before + 1, timeout=30)
-        assert "Bitte wählen Sie Ihre Sprache" in notice.body
+        assert de(WELCOME) in notice.body
         assert notice.decrypted, "the bot answered encrypted"
     finally:
         await resident.close()
@@ -320,7 +328,7 @@ async def test_run_serves_matrix_beside_the_web_chat(
         assert f"Matrix {bot_user}" in line, line
         await anna.invite(bot_user)
         await anna.says("/start")
-        assert "Bitte wählen Sie Ihre Sprache" in anna.last
+        assert de(WELCOME) in anna.last
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(process.communicate(), 30)
@@ -401,7 +409,7 @@ async def test_joins_held_back_by_synapse_defaults_do_not_hold_up_answers(engine
 
         await asyncio.gather(*(invite(person) for person in newcomers))
         answer = await anna.says("/help")
-        assert "So funktioniert es" in answer.body
+        assert de("How this works") in answer.body
 
         async def bot_is_in(person: MatrixResident) -> bool:
             members = await person.client.joined_members(person.room)
@@ -434,7 +442,7 @@ async def test_rate_limits_are_waited_out(engine: Engine, tmp_path: Path) -> Non
             for _ in range(5):
                 await resident.send({"msgtype": "m.text", "body": "/help"})
             await resident.wait_for_notices(6, timeout=40)
-            assert all("So funktioniert es" in n.body for n in resident.notices[1:])
+            assert all(de("How this works") in n.body for n in resident.notices[1:])
         finally:
             await resident.close()
             await bot.stop()
@@ -464,17 +472,17 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
             await person.says("/start")
             await person.says("1")
             await person.says("Aalen")
-        await anna.says(anna.number_of("Ja, Neuigkeiten aus Aalen"))
-        await carl.says(carl.number_of("Ja, Neuigkeiten aus Aalen"))
-        await ben.says(ben.number_of("Nein, danke"))
+        await anna.says(anna.number_of(de("Yes, news from {city}", city=city("aalen"))))
+        await carl.says(carl.number_of(de("Yes, news from {city}", city=city("aalen"))))
+        await ben.says(ben.number_of(de("No, thank you")))
         await carl.client.room_kick(carl.room, bot_user)
         store.run(lambda tx: moderation_db.grant(tx, "matrix", dora.user, Role.STAFF, ALL_CITIES, "test", store.now()))
         await dora.says("/broadcast")
         await dora.says(news)
         await dora.says(dora.number_of("Neuigkeiten aus Aalen (2)"))
-        await dora.says(dora.number_of("Button zu einer Idee"))
+        await dora.says(dora.number_of(de("Button to an idea")))
         await dora.says(str(idea_id))
-        await dora.says(dora.number_of("Zur Idee"))
+        await dora.says(dora.number_of(de("To the idea")))
         await dora.says(dora.number_of("Jetzt an 2 Personen senden"))
         await wait_until_finished(store, 1)
 
@@ -529,7 +537,9 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
         process, _line = await start_run(env)
         await anna.invite(bot_user)
         await anna.says("/start")
-        proxy.hold_bodies_with = "Stadt"  # the answer to the next step never leaves the bot
+        proxy.hold_bodies_with = de(
+            "Which city do you live in, or which one do you care about most?"
+        )  # the answer to the next step never leaves the bot
         await anna.send({"msgtype": "m.text", "body": anna.number_of("Deutsch")})
         deadline = time.monotonic() + 20
         while not proxy.held:
@@ -551,7 +561,7 @@ async def test_an_answer_is_sent_once_after_the_bot_was_killed_before_sending_it
         await proxy.stop()
     answers = [n.body for n in anna.notices]
     assert len(answers) == 3, answers  # the greeting, the answer to /start, the kept answer
-    assert "Stadt" in answers[2]
+    assert de(CITY_QUESTION) in answers[2]
 
 
 async def until(condition: Any, what: str, timeout: float = 30) -> None:
@@ -577,7 +587,7 @@ async def test_arbitrary_unicode_never_silences_matrix(
             await asyncio.sleep(2.5)
         await anna.send({"msgtype": "m.text", "body": "/help"})
         deadline = time.monotonic() + 40
-        while not any("So funktioniert es" in n.body for n in anna.notices):
+        while not any(de("How this works") in n.body for n in anna.notices):
             assert time.monotonic() < deadline, "the bot stopped answering"
             await anna._sync()
         assert bot.alive()
@@ -632,7 +642,7 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         await person.invite(bot_user)
         await person.says("1")
         await person.says("Aalen")
-        await person.says(person.number_of("Ja, Neuigkeiten aus Aalen"))
+        await person.says(person.number_of(de("Yes, news from {city}", city=city("aalen"))))
 
     try:
         await asyncio.gather(*(onboard(p) for p in people))
@@ -684,7 +694,7 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, f"/approve {idea_id}"))
         await bot.receive.delivery.deliver(o for o in outbounds if o.recipient.platform == "matrix")
         told = await author.wait_for_notices(before + 1)
-        assert "Bänke am Kocherufer" in told.body and "veröffentlicht" in told.body, told.body
+        assert "Bänke am Kocherufer" in told.body and de("published") in told.body, told.body
     finally:
         for person in people:
             await person.close()
@@ -712,7 +722,10 @@ async def test_what_is_not_plain_text_and_what_comes_too_fast(
             before = len(anna.notices)
             await anna.send(content)
             answer = await anna.wait_for_notices(before + 1)
-            assert "Ich kann nur Text lesen" in answer.body and "1. Deutsch" in answer.body, answer.body
+            assert (
+                de("I can only read text. Please type your answer, or choose one of the options below.") in answer.body
+                and "1. Deutsch" in answer.body
+            ), answer.body
 
         sent = await anna.send({"msgtype": "m.text", "body": "2"})
         await anna.wait_for_notices(len(anna.notices) + 1)
@@ -735,7 +748,7 @@ async def test_what_is_not_plain_text_and_what_comes_too_fast(
             }
         )
         await anna.wait_for_notices(before + 1)
-        assert "What would you like to do?" in anna.last, "the edit is ignored, the reply read without its quote"
+        assert en("What would you like to do?") in anna.last, "the edit is ignored, the reply read without its quote"
 
         await anna.says(f"/start idea_{idea_id}")
         idea_message = anna.notices[-1].event_id
@@ -747,7 +760,7 @@ async def test_what_is_not_plain_text_and_what_comes_too_fast(
         assert support_count(store, idea_id) == 1, "Element's 👍️ (with U+FE0F) supports the idea"
 
         await anna.says("/privacy")
-        await anna.says(anna.number_of("Export my data"))
+        await anna.says(anna.number_of(en("Export my data")))
         deadline = time.monotonic() + 20
         while not anna.files:
             assert time.monotonic() < deadline, "no file"
@@ -766,7 +779,11 @@ async def test_what_is_not_plain_text_and_what_comes_too_fast(
         await anna.wait_for_notices(before + 2, timeout=40)
         await asyncio.sleep(2)
         await anna.catch_up()
-        slow = [n for n in anna.notices[before:] if "You are sending messages very quickly" in n.body]
+        slow = [
+            n
+            for n in anna.notices[before:]
+            if en("You are sending messages very quickly. Please wait a moment and try again.") in n.body
+        ]
         assert len(slow) == 1, "one notice to slow down for the whole burst"
 
         await anna.client.room_leave(anna.room)
@@ -817,13 +834,13 @@ async def test_group_rooms_get_no_dialogue_and_no_private_replies(
         before = len(anna.notices)
         author = Chat(engine, "autorin")
         await author.onboard()
-        await author.presses("Idee einreichen")
-        await author.presses("Einverstanden")
+        await author.presses(de("Submit an idea"))
+        await author.presses(de("I agree, let's start"))
         await author.says("Schattenbäume am Spielplatz")
         await author.says("Mehr Schatten für Kinder auf dem Spielplatz im Sommer.")
-        await author.presses("Mobilität")
-        await author.presses("Aalen")
-        outbounds = await author.send(author.inbound(InboundKind.BUTTON, author.button("✅ Absenden")))
+        await author.presses(field("mobilitaet"))
+        await author.presses(city("aalen"))
+        outbounds = await author.send(author.inbound(InboundKind.BUTTON, author.button(de("✅ Submit"))))
         alerts = [o for o in outbounds if o.recipient.platform == "matrix"]
         assert alerts, "the moderator is alerted"
         await bot.receive.delivery.deliver(alerts)

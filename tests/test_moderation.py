@@ -20,6 +20,17 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
+from tests.texts import MENU_OUT_OF_DATE, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start, field_button
+
+ALREADY = "Idea no. {number} was already {status} by {who}."
+MERGED = "Idea no. {number} is now part of idea no. {target}, which has {count} supporters."
+BARRED = "You cannot submit ideas at the moment. The moderation team gave this reason: {reason}"
+
+
+def decided(number: int, status: str) -> str:
+    """What a moderator reads after a decision, e.g. for status "approved"."""
+    return de("Idea no. {number} has been {status}.", number=number, status=de(status))
+
 
 ADMIN = Identity("test", "admin")
 
@@ -69,27 +80,34 @@ def audit(store: Store) -> list[dict[str, object]]:
 
 async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
     await admin.says("/whoami")
-    assert admin.sees("Sie sind test:admin.")
-    assert admin.sees("Rolle: Administration (alle Städte)")
+    assert admin.sees(de("You are {identity}.", identity="test:admin"))
+    assert admin.sees(de("Role: {role} ({city})", role=de("admin"), city=de("all cities")))
     anna = Chat(mod_engine, "anna")
     await anna.onboard()
     await anna.says("/whoami")
-    assert anna.sees("ohne besondere Rolle")
+    assert anna.sees(de("You take part as a resident, without special roles."))
 
 
 async def test_admin_grants_and_revokes_roles(admin: Chat, mod_engine: Engine, store: Store) -> None:
     moritz = await make_moderator(admin, mod_engine, "moritz")
     await moritz.says("/whoami")
-    assert moritz.sees("Rolle: Moderation (Aalen)")
+    assert moritz.sees(de("Role: {role} ({city})", role=de("moderator"), city=city("aalen")))
     await admin.says("/grant test:moritz moderator aalen")
-    assert admin.sees("Nichts geändert")
+    assert admin.sees(de("Nothing changed: that was already so."))
     await admin.says("/revoke test:moritz moderator aalen")
-    assert admin.sees("hat die Rolle Moderation für Aalen nicht mehr")
+    assert admin.sees(
+        de(
+            "{identity} is no longer {role} for {city}.",
+            identity="test:moritz",
+            role=de("moderator"),
+            city=city("aalen"),
+        )
+    )
     await moritz.says("/whoami")
-    assert moritz.sees("ohne besondere Rolle")
+    assert moritz.sees(de("You take part as a resident, without special roles."))
     for bad in ("/grant", "/grant moritz moderator", "/grant test:moritz king", "/grant test:moritz moderator rom"):
         await admin.says(bad)
-        assert admin.sees("Bitte schreiben Sie es so: /grant telegram:12345 moderator aalen")
+        assert admin.sees(de("Please write it like this: /{command} telegram:12345 moderator aalen", command="grant"))
     actions = [(e["actor"], e["action"], e["object"], e["outcome"]) for e in audit(store)]
     assert ("test:admin", "grant", "test:moritz:moderator:aalen", "done") in actions
     assert ("test:admin", "revoke", "test:moritz:moderator:aalen", "done") in actions
@@ -105,7 +123,7 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
     notices = to(erika.last_outbounds, moritz)
     assert len(notices) == 1, "the moderator of the idea's city is notified"
     notice = notices[0].reply
-    assert "Neue Idee Nr." in notice.plain_text and "Digitale Parkplatzsuche" in notice.plain_text
+    assert de_start(NEW_IDEA) in notice.plain_text and "Digitale Parkplatzsuche" in notice.plain_text
     assert [b.label for b in notice.all_buttons()] == [
         f"✅ {idea_id} freigeben",
         f"{idea_id} ablehnen",
@@ -115,20 +133,20 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
 
     approve = notice.all_buttons()[0].payload
     outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, approve))
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
+    assert moritz.sees(decided(idea_id, "approved"))
     told = to(outbounds, erika)
-    assert told and "Gute Nachricht" in told[0].reply.plain_text
+    assert told and de_start(PUBLISHED) in told[0].reply.plain_text
     assert told[0].chat_id == "chat-erika", "in the chat where the idea was submitted"
 
     max_ = Chat(mod_engine, "max")
     await max_.onboard()
-    await max_.presses("Ideen nach Thema")
-    await max_.presses("1. Mobilität")
-    await max_.presses("Ideen anzeigen")
+    await max_.presses(de("Ideas by topic"))
+    await max_.presses(field_button("mobilitaet"))
+    await max_.presses(de("Show ideas"))
     await max_.presses("Digitale Parkplatzsuche")
     await max_.presses("👍")
     outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/hide {idea_id}"))
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde ausgeblendet."), moritz.reply.plain_text
+    assert moritz.sees(decided(idea_id, "hidden")), moritz.reply.plain_text
     assert "wurde vom Moderationsteam ausgeblendet" in to(outbounds, max_)[0].reply.plain_text
     assert "Ihre Idee „Digitale Parkplatzsuche“ wurde vom Moderationsteam ausgeblendet." in (
         to(outbounds, erika)[0].reply.plain_text
@@ -142,12 +160,17 @@ async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Sto
     await submit_idea(erika, "Seilbahn zum Schloss", "Eine Seilbahn vom Bahnhof hinauf zum Schloss Hellenstein.")
     first = _idea_number(erika)
     await moritz.says(f"/reject {first}")
-    assert moritz.sees("Warum wird Idee Nr.")
+    assert moritz.sees(de_start("Why is idea no. {number} not published? The author will read the reason."))
     assert resident(store, erika.identity) is not None
     assert store.run(lambda tx: tx.get_idea(first)).status == "pending"  # type: ignore[union-attr]
-    outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, moritz.button("dafür sind die Städte")))
-    assert moritz.sees("wurde abgelehnt")
-    assert "Der Grund: dafür sind die Städte nicht zuständig" in to(outbounds, erika)[0].reply.plain_text
+    outbounds = await moritz.send(
+        moritz.inbound(InboundKind.BUTTON, moritz.button(de("it is not the cities' responsibility")))
+    )
+    assert moritz.sees(decided(first, "rejected"))
+    assert (
+        de("The reason: {reason}", reason=de("it is not the cities' responsibility"))
+        in to(outbounds, erika)[0].reply.plain_text
+    )
 
     await submit_idea(erika, "Mehr Mülleimer", "Im Park fehlen Mülleimer, besonders an den Bänken am See.")
     second = _idea_number(erika)
@@ -167,7 +190,7 @@ async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine,
     assert text.index("Ältere Idee") < text.index("Neuere Idee")
     assert "Heidenheimer Idee" not in text
     await moritz.presses(f"✅ {older} freigeben")
-    assert moritz.sees(f"Idee Nr. {older} wurde freigegeben.")
+    assert moritz.sees(decided(older, "approved"))
     await moritz.says("/queue")
     assert not moritz.sees("Ältere Idee") and moritz.sees("Neuere Idee")
     assert newer
@@ -214,7 +237,7 @@ async def test_residents_cannot_use_privileged_commands(mod_engine: Engine, stor
     mallory = Chat(mod_engine, "mallory")
     await mallory.onboard()
     await mallory.says(command.format(id=idea_id, id2=published))
-    assert mallory.sees("Das dürfen Sie leider nicht.")
+    assert mallory.sees(de(NOT_ALLOWED))
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     assert store.run(lambda tx: db.roles_of(tx, "test", "x")) == []
@@ -233,10 +256,10 @@ async def test_forged_moderation_payloads(admin: Chat, mod_engine: Engine, store
     await mallory.onboard()
     for payload in (approve, "a.forged-token", f"mod:approve:{idea_id}", "a." + "x" * 80):
         await mallory.press_payload(payload)
-        assert mallory.sees("Dieses Menü ist nicht mehr aktuell")
+        assert mallory.sees(de(MENU_OUT_OF_DATE))
     await admin.says("/revoke test:moritz moderator aalen")
     await moritz.press_payload(approve)
-    assert moritz.sees("Das dürfen Sie leider nicht."), "the role is checked when the button is pressed"
+    assert moritz.sees(de(NOT_ALLOWED)), "the role is checked when the button is pressed"
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
 
@@ -248,13 +271,13 @@ async def test_moderators_data_export_and_delete_cover_the_audit_log(
     await mallory.onboard()
     await mallory.says("/queue")
     await mallory.says("/privacy")
-    await mallory.presses("Meine Daten exportieren")
+    await mallory.presses(de("Export my data"))
     import json
 
     exported = json.loads(mallory.reply.attachment.content)  # type: ignore[union-attr]
     assert [e["action"] for e in exported["audit_log"]] == ["queue"]
-    await mallory.presses("Meine Daten löschen")
-    await mallory.presses("Ja, meine Daten löschen")
+    await mallory.presses(de("Delete my data"))
+    await mallory.presses(de("Yes, delete my data"))
     assert all(e["actor"] != "test:mallory" for e in audit(store))
 
 
@@ -278,7 +301,7 @@ async def test_merge_moves_supporters_and_counts_nobody_twice(admin: Chat, mod_e
     await supporters(mod_engine, store, duplicate, ["a", "b", "c"])
     await supporters(mod_engine, store, target, ["c", "d"])
     outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/merge {duplicate} {target}"))
-    assert moritz.sees(f"Idee Nr. {duplicate} gehört jetzt zu Idee Nr. {target}. Diese hat 4 Unterstützende.")
+    assert moritz.sees(de(MERGED, number=duplicate, target=target, count=4))
     merged = store.run(lambda tx: tx.get_idea(duplicate))
     kept = store.run(lambda tx: tx.get_idea(target))
     assert merged is not None and merged.status == "merged" and merged.support_count == 0
@@ -288,9 +311,9 @@ async def test_merge_moves_supporters_and_counts_nobody_twice(admin: Chat, mod_e
     assert told == ["a", "b", "c"], "the duplicate's supporters hear where their support went"
     for bad in (f"/merge {duplicate}", f"/merge {target} {target}", f"/merge {target} 9999"):
         await moritz.says(bad)
-        assert moritz.sees("Bitte schreiben Sie es so: /merge 12 34")
+        assert moritz.sees(de("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34."))
     await moritz.says(f"/merge {duplicate} {target}")
-    assert moritz.sees("wurde bereits von test:moritz entschieden")
+    assert moritz.sees(de(ALREADY, number=duplicate, status=de("decided"), who="test:moritz"))
 
 
 async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_engine: Engine, store: Store) -> None:
@@ -303,20 +326,26 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     stefan = Chat(mod_engine, "stefan")
     await stefan.onboard()
     await stefan.says(f"/progress {idea_id} umsetzung")
-    assert stefan.sees("Das dürfen Sie leider nicht.")
+    assert stefan.sees(de(NOT_ALLOWED))
     await admin.says("/grant test:stefan staff aalen")
     outbounds = await stefan.send(stefan.inbound(InboundKind.COMMAND, f"/progress {idea_id} umsetzung"))
-    assert stefan.sees(f"Stand von Idee Nr. {idea_id}: in Umsetzung.")
+    assert stefan.sees(
+        de("Idea no. {number} is now: {progress}.", number=idea_id, progress=de("being put into practice"))
+    )
     told = {o.recipient.user_id: o.reply.plain_text for o in outbounds if o.recipient != stefan.identity}
     assert set(told) == {"erika", "f1", "f2"}
-    assert told["f1"] == "Neues zu „Sensoren für Luftqualität“: in Umsetzung."
+    assert told["f1"] == de(
+        "News about “{title}”: {progress}.", title="Sensoren für Luftqualität", progress=de("being put into practice")
+    )
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar")
-    assert stefan.sees("Bitte schreiben Sie es so: /progress"), "not feasible needs a reason"
+    assert stefan.sees(
+        de("Please write it like this: /progress 42 umsetzung — or geprüft, umgesetzt, nicht_umsetzbar with a reason.")
+    ), "not feasible needs a reason"
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar Kein Strom an den Standorten")
     await fans[0].says("/menu")
-    await fans[0].presses("Ideen nach Thema")
-    await fans[0].presses("1. Mobilität")
-    await fans[0].presses("Ideen anzeigen")
+    await fans[0].presses(de("Ideas by topic"))
+    await fans[0].presses(field_button("mobilitaet"))
+    await fans[0].presses(de("Show ideas"))
     await fans[0].presses("Sensoren für Luftqualität")
     assert fans[0].sees("Stand: nicht umsetzbar (Kein Strom an den Standorten)")
 
@@ -328,9 +357,9 @@ async def test_daily_submission_limit(content: Content, languages: Languages, st
         await erika.onboard()
         for n in range(2):
             await submit_idea(erika, f"Idee Nummer {n}", "Eine Beschreibung, die lang genug ist, um zu passen.")
-        await erika.presses("Idee einreichen")
+        await erika.presses(de("Submit an idea"))
         assert erika.sees("Sie haben in den letzten 24 Stunden 2 Ideen eingereicht")
-        assert erika.sees("Was möchten Sie tun?")
+        assert erika.sees(de("What would you like to do?"))
         record = resident(store, erika.identity)
         assert record is not None
         assert len(store.run(lambda tx: tx.ideas_of_author(record.id))) == 2
@@ -343,21 +372,23 @@ async def test_bar_and_unbar(admin: Chat, mod_engine: Engine, store: Store) -> N
     troll = Chat(mod_engine, "troll")
     await troll.onboard()
     await troll.says("/bar test:moritz weil")
-    assert troll.sees("Das dürfen Sie leider nicht.")
+    assert troll.sees(de(NOT_ALLOWED))
     await troll.says("/menu")
     await moritz.says("/bar test:troll")
-    assert moritz.sees("Bitte schreiben Sie es so: /bar")
+    assert moritz.sees(
+        de("Please write it like this: /bar telegram:12345 reason — and /unbar telegram:12345 to lift it.")
+    )
     await moritz.says("/bar test:niemand Spam")
-    assert moritz.sees("Unter dieser Kennung hat niemand den Bot genutzt.")
+    assert moritz.sees(de("Nobody with this identity has used the bot."))
     await moritz.says("/bar test:troll Wiederholt beleidigende Beiträge")
-    assert moritz.sees("test:troll kann keine Ideen mehr einreichen.")
-    await troll.presses("Idee einreichen")
-    assert troll.sees("Das Moderationsteam nennt diesen Grund: Wiederholt beleidigende Beiträge")
+    assert moritz.sees(de("{identity} can no longer submit ideas.", identity="test:troll"))
+    await troll.presses(de("Submit an idea"))
+    assert troll.sees(de(BARRED, reason="Wiederholt beleidigende Beiträge"))
     await moritz.says("/unbar test:troll")
-    assert moritz.sees("test:troll kann wieder Ideen einreichen.")
+    assert moritz.sees(de("{identity} can submit ideas again.", identity="test:troll"))
     await troll.says("/menu")
-    await troll.presses("Idee einreichen")
-    assert troll.sees("Wir fragen Sie nach")
+    await troll.presses(de("Submit an idea"))
+    assert troll.sees(de("You will be asked for:"))
     outcomes = [(e["actor"], e["action"], e["outcome"]) for e in audit(store)]
     assert ("test:troll", "bar", "refused") in outcomes
     assert ("test:moritz", "bar", "done") in outcomes and ("test:moritz", "unbar", "done") in outcomes
@@ -385,7 +416,11 @@ async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, st
         answers = []
         for existing in (pending, published, 9999):
             await mallory.says(command.format(id=existing, other=published if existing != published else pending))
-            assert mallory.sees("Das dürfen Sie leider nicht."), (command, existing, mallory.reply.plain_text)
+            assert mallory.sees(de(NOT_ALLOWED)), (
+                command,
+                existing,
+                mallory.reply.plain_text,
+            )
             assert [o.recipient for o in mallory.last_outbounds] == [mallory.identity], "nobody else is told"
             answers.append((mallory.reply.plain_text, mallory.labels()))
         assert answers[0] == answers[1] == answers[2], f"{command}: the answer tells which ideas exist"
@@ -397,7 +432,7 @@ async def test_residents_learn_nothing_about_idea_numbers(mod_engine: Engine, st
 
 def notice_buttons(outbounds: list[Outbound], chat: Chat) -> dict[str, str]:
     """The buttons of the new-idea notice `chat` received: label -> payload."""
-    notices = [o for o in to(outbounds, chat) if "Neue Idee Nr." in o.reply.plain_text]
+    notices = [o for o in to(outbounds, chat) if de_start(NEW_IDEA) in o.reply.plain_text]
     assert len(notices) == 1, f"{chat.identity} got {len(notices)} notices"
     return {b.label: b.payload for b in notices[0].reply.all_buttons()}
 
@@ -414,17 +449,17 @@ async def test_old_notification_buttons_die_once_the_idea_is_decided(
     await moritz.says("/queue")
     queue_hide = moritz.button(f"{idea_id} ausblenden")
     await admin.says(f"/approve {idea_id}")
-    assert admin.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
+    assert admin.sees(decided(idea_id, "approved"))
     await moritz.press_payload(queue_hide)
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde bereits von test:admin freigegeben."), "a /queue shown before"
+    assert moritz.sees(de(ALREADY, number=idea_id, status=de("approved"), who="test:admin")), "a /queue shown before"
     for label in (f"{idea_id} ausblenden", f"{idea_id} ablehnen", f"✅ {idea_id} freigeben"):
         outbounds = await moritz.send(moritz.inbound(InboundKind.BUTTON, buttons[label]))
-        assert moritz.sees(f"Idee Nr. {idea_id} wurde bereits von test:admin freigegeben."), label
+        assert moritz.sees(de(ALREADY, number=idea_id, status=de("approved"), who="test:admin")), label
         assert to(outbounds, erika) == [], "the author hears nothing"
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "approved"
     await moritz.says(f"/hide {idea_id}")
-    assert moritz.sees(f"Idee Nr. {idea_id} wurde ausgeblendet."), "the command still hides a published idea"
+    assert moritz.sees(decided(idea_id, "hidden")), "the command still hides a published idea"
 
 
 def issued_days_ago(store: Store, payload: str, days: int) -> None:
@@ -444,11 +479,13 @@ async def test_notification_buttons_expire(admin: Chat, mod_engine: Engine, stor
     issued_days_ago(store, buttons[f"✅ {idea_id} freigeben"], 15)
     issued_days_ago(store, buttons[f"{idea_id} ablehnen"], 13)
     await moritz.press_payload(buttons[f"✅ {idea_id} freigeben"])
-    assert moritz.sees("Dieses Menü ist nicht mehr aktuell")
+    assert moritz.sees(de(MENU_OUT_OF_DATE))
     idea = store.run(lambda tx: tx.get_idea(idea_id))
     assert idea is not None and idea.status == "pending"
     await moritz.press_payload(buttons[f"{idea_id} ablehnen"])
-    assert moritz.sees(f"Warum wird Idee Nr. {idea_id} nicht veröffentlicht?"), "13 days old: still valid"
+    assert moritz.sees(
+        de("Why is idea no. {number} not published? The author will read the reason.", number=idea_id)
+    ), "13 days old: still valid"
 
 
 async def test_the_notification_buttons_lifetime_is_a_setting(
@@ -464,7 +501,7 @@ async def test_the_notification_buttons_lifetime_is_a_setting(
         approve = notice_buttons(erika.last_outbounds, admin)[f"✅ {_idea_number(erika)} freigeben"]
         issued_days_ago(store, approve, 4)
         await admin.press_payload(approve)
-        assert admin.sees("Dieses Menü ist nicht mehr aktuell")
+        assert admin.sees(de(MENU_OUT_OF_DATE))
     finally:
         engine.close()
 
@@ -480,7 +517,7 @@ async def test_admins_from_the_settings_hear_of_new_ideas_once(admin: Chat, mod_
     await submit_idea(erika, "Trinkbrunnen am Markt", "Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
     notice_buttons(erika.last_outbounds, admin)  # exactly one, though admin and moderator
     await admin.press_payload(notice_buttons(erika.last_outbounds, admin)[f"✅ {idea_id + 1} freigeben"])
-    assert admin.sees(f"Idee Nr. {idea_id + 1} wurde freigegeben.")
+    assert admin.sees(decided(idea_id + 1, "approved"))
 
 
 async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) -> None:
@@ -493,11 +530,13 @@ async def test_a_new_moderator_is_told_at_once(admin: Chat, mod_engine: Engine) 
     ]
     assert told[0].chat_id == "chat-moritz" and told[0].reply.roles_changed
     await moritz.says("/help")
-    assert moritz.sees("/queue – Ideen, die auf eine Entscheidung warten")
+    assert moritz.sees("/queue – " + de("Ideas waiting for a decision"))
     assert not moritz.sees("/grant")
     outbounds = await admin.send(admin.inbound(InboundKind.COMMAND, "/revoke test:moritz moderator aalen"))
     told = to(outbounds, moritz)
-    assert [o.reply.plain_text for o in told] == ["Sie haben die Rolle Moderation für Aalen nicht mehr."]
+    assert [o.reply.plain_text for o in told] == [
+        de("You are no longer {role} for {city}.", role=de("moderator"), city=city("aalen"))
+    ]
     assert told[0].reply.roles_changed
     await moritz.says("/help")
     assert not moritz.sees("/queue")
@@ -544,10 +583,10 @@ async def test_merge_during_a_storm_of_votes_loses_no_support(busy_mod_engine: E
         for voter, outbounds in zip(voters, [r for r in results if r[0].recipient != moritz.identity], strict=True):
             text = outbounds[0].reply.plain_text
             assert "etwas schiefgegangen" not in text
-            if "Danke! Sie unterstützen jetzt diese Idee." in text:
+            if de("Thank you! You now support this idea.") in text:
                 thanked.append((voter, target))
             else:
-                assert "Nur veröffentlichte Ideen können unterstützt werden." in text, text
+                assert de("Only published ideas can be supported.") in text, text
     assert thanked
     for voter, target in thanked:
         record = resident(store, voter.identity)

@@ -28,7 +28,14 @@ from tests.fake_telegram import FakeTelegram
 from tests.helpers import seed_idea
 from tests.test_console import number_of
 from tests.test_telegram import TelegramResident
+from tests.texts import IDEA_RECEIVED, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start, field
 from tests.web_helpers import WebResident, next_reply, text_of
+
+MODERATOR = de("moderator")
+AALEN = city("aalen")
+DECIDED = "Idea no. {number} has been {status}."
+NO_LONGER = "You are no longer {role} for {city}."
+YOU_ARE_NOW = "You are now {role} for {city}. Send /help to see your commands."
 
 TELEGRAM_ADMIN = Identity("telegram", "1")
 
@@ -68,9 +75,9 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
     for person in (admin, moderator):
         await person.says("/start")
         await person.presses("Deutsch")
-        await person.presses("Aalen")
+        await person.presses(city("aalen"))
     await admin.says("/grant telegram:2 moderator aalen")
-    assert admin.sees("telegram:2 hat jetzt die Rolle Moderation für Aalen.")
+    assert admin.sees(de("{identity} is now {role} for {city}.", identity="telegram:2", role=MODERATOR, city=AALEN))
     await adapter.refresh_role_commands()
     assert "queue" in fake.commands[("chat:2", None)], "the moderator sees moderator commands in their chat"
     assert {"grant", "progress", "stats", "dashboard"} <= set(fake.commands[("chat:1", None)])
@@ -78,29 +85,29 @@ async def test_telegram_moderator_approves_a_web_residents_idea(
 
     author = WebResident(base)
     await author.open()
-    for label in ("Deutsch", "Aalen", "Idee einreichen", "Einverstanden"):
+    for label in ("Deutsch", "Aalen", de("Submit an idea"), de("I agree, let's start")):
         await author.presses(label)
     await author.says("Trinkbrunnen am Marktplatz")
     await author.says("Im Sommer fehlt am Marktplatz ein Trinkbrunnen für alle.")
-    await author.presses("Mobilität")
-    await author.presses("Aalen")
-    await author.presses("✅ Absenden")
-    assert "Ihre Idee ist eingegangen" in text_of(author.frame)
+    await author.presses(field("mobilitaet"))
+    await author.presses(city("aalen"))
+    await author.presses(de("✅ Submit"))
+    assert de_start(IDEA_RECEIVED) in text_of(author.frame)
 
     deadline = time.monotonic() + 10
-    while "Neue Idee Nr." not in fake.last_message(2).text:
+    while de_start(NEW_IDEA) not in fake.last_message(2).text:
         assert time.monotonic() < deadline, "the moderator was not notified on Telegram"
         await asyncio.sleep(0.02)
     assert "Trinkbrunnen am Marktplatz" in fake.last_message(2).text
     await moderator.presses("✅")
-    assert moderator.sees("wurde freigegeben")
+    assert moderator.sees(de(DECIDED, number=1, status=de("approved")))
     told = await next_reply(author.socket)
-    assert "Gute Nachricht: Ihre Idee „Trinkbrunnen am Marktplatz“ ist veröffentlicht." in text_of(told)
+    assert de(PUBLISHED, title="Trinkbrunnen am Marktplatz") in text_of(told)
 
     resident = TelegramResident(fake, 3)
     await resident.says("/start")
     await resident.says("/hide 1")
-    assert resident.sees("Das dürfen Sie leider nicht.")
+    assert resident.sees(de(NOT_ALLOWED))
     assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
     await author.close()
 
@@ -120,15 +127,15 @@ async def test_a_new_telegram_moderator_gets_notice_and_menu_at_once(
     for person in (admin, moderator):
         await person.says("/start")
         await person.presses("Deutsch")
-        await person.presses("Aalen")
+        await person.presses(city("aalen"))
     assert ("chat:2", None) not in fake.commands
     await admin.says("/grant telegram:2 moderator aalen")
-    await wait_for(lambda: moderator.sees("Sie haben jetzt die Rolle Moderation für Aalen."), "no notice")
+    await wait_for(lambda: moderator.sees(de(YOU_ARE_NOW, role=MODERATOR, city=AALEN)), "no notice")
     await wait_for(lambda: ("chat:2", None) in fake.commands, "no command menu for the new moderator")
     assert {"queue", "approve", "hide"} <= set(fake.commands[("chat:2", None)])
     assert "grant" not in fake.commands[("chat:2", None)]
     await admin.says("/revoke telegram:2 moderator aalen")
-    await wait_for(lambda: moderator.sees("Sie haben die Rolle Moderation für Aalen nicht mehr."), "no notice")
+    await wait_for(lambda: moderator.sees(de(NO_LONGER, role=MODERATOR, city=AALEN)), "no notice")
     await wait_for(lambda: ("chat:2", None) not in fake.commands, "the moderator's menu stayed")
     assert fake.refusals == []
 
@@ -140,31 +147,31 @@ async def test_web_moderator_rejects_with_a_reason_button(
     author = TelegramResident(fake, 7)
     await author.says("/start")
     await author.presses("Deutsch")
-    await author.presses("Heidenheim")
+    await author.presses(city("heidenheim"))
     moderator = WebResident(base)
     await moderator.open()
     await moderator.presses("Deutsch")
-    await moderator.presses("Heidenheim")
+    await moderator.presses(city("heidenheim"))
     identity = moderator.identity
     store.run(
         lambda tx: db.grant(tx, identity.platform, identity.user_id, Role.MODERATOR, "heidenheim", "test", store.now())
     )
-    await author.presses("Idee einreichen")
-    await author.presses("Einverstanden")
+    await author.presses(de("Submit an idea"))
+    await author.presses(de("I agree, let's start"))
     await author.says("Parkhaus-Ampel mit freien Plätzen")
     await author.says("Am Ortseingang zeigt eine Tafel, wie viele Plätze frei sind.")
-    await author.presses("Mobilität")
-    await author.presses("Heidenheim")
+    await author.presses(field("mobilitaet"))
+    await author.presses(city("heidenheim"))
     await author.presses("✅")
     notice = await next_reply(moderator.socket)
     assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in text_of(notice)
     moderator.frame = notice
     await moderator.presses("1 ablehnen")
     assert "Warum wird Idee Nr. 1 nicht veröffentlicht?" in text_of(moderator.frame)
-    await moderator.presses("es gibt schon eine ähnliche Idee")
+    await moderator.presses(de("a similar idea already exists"))
     assert "Idee Nr. 1 wurde abgelehnt." in text_of(moderator.frame)
     deadline = time.monotonic() + 10
-    while "nicht veröffentlicht" not in fake.last_message(7).text:
+    while de("not published") not in fake.last_message(7).text:
         assert time.monotonic() < deadline, "the author was not told on Telegram"
         await asyncio.sleep(0.02)
     assert "Der Grund: es gibt schon eine ähnliche Idee" in fake.last_message(7).text
@@ -178,13 +185,13 @@ async def test_console_moderator(content: Content, languages: Languages, store: 
         resident = ConsoleAdapter(context_for(engine), "bürger", write=lambda _text: None)
         await resident.say("/start")
         out = await resident.say("/approve 1")
-        assert "Das dürfen Sie leider nicht." in out
+        assert de(NOT_ALLOWED) in out
         chefin = ConsoleAdapter(context_for(engine), "chefin", write=lambda _text: None)
         await chefin.say("/start")
         out = await chefin.say("/queue")
         assert "Nr. 1: Bänke mit Solarstrom" in out
         out = await chefin.say(number_of(out, "✅ 1 freigeben"))
-        assert "Idee Nr. 1 wurde freigegeben." in out
+        assert de(DECIDED, number=1, status=de("approved")) in out
         assert store.run(lambda tx: tx.get_idea(1)).status == "approved"  # type: ignore[union-attr]
         entries = store.run(lambda tx: db.audit_entries(tx))
         assert [(e["actor"], e["outcome"]) for e in entries] == [
@@ -227,21 +234,21 @@ async def test_residents_are_refused_on_every_adapter(
 
     console = ConsoleAdapter(context_for(engine_with_admin), "neugierig", write=lambda _text: None)
     for command in PRIVILEGED:
-        assert "Das dürfen Sie leider nicht." in await console.say(command)
+        assert de(NOT_ALLOWED) in await console.say(command)
     assert_nothing_changed(store, "console:neugierig")
 
     browser = WebResident(base)
     await browser.open()
     for command in PRIVILEGED:
         await browser.says(command)
-        assert "Das dürfen Sie leider nicht." in text_of(browser.frame)
+        assert de(NOT_ALLOWED) in text_of(browser.frame)
     assert_nothing_changed(store, str(browser.identity))
     await browser.close()
 
     telegram = TelegramResident(fake, 8)
     for command in PRIVILEGED:
         await telegram.says(command)
-        assert telegram.sees("Das dürfen Sie leider nicht.")
+        assert telegram.sees(de(NOT_ALLOWED))
     assert_nothing_changed(store, "telegram:8")
 
 
@@ -272,22 +279,22 @@ async def test_matrix_moderator_approves_by_number(
                 await person.says("Aalen")
             store.run(lambda tx: db.grant(tx, "matrix", moderator.user, Role.MODERATOR, "aalen", "test", store.now()))
             await author.says("/approve 1")
-            assert "Das dürfen Sie leider nicht." in author.last
+            assert de(NOT_ALLOWED) in author.last
             await author.says("/menu")
-            await author.says(author.number_of("Idee einreichen"))
-            await author.says(author.number_of("Einverstanden"))
+            await author.says(author.number_of(de("Submit an idea")))
+            await author.says(author.number_of(de("I agree, let's start")))
             await author.says("Bänke am Kocher")
             await author.says("Mehr Sitzbänke am Kocherufer, mit Schatten.")
-            await author.says(author.number_of("Mobilität"))
-            await author.says(author.number_of("Aalen"))
+            await author.says(author.number_of(field("mobilitaet")))
+            await author.says(author.number_of(city("aalen")))
             before = len(moderator.notices)
-            await author.says(author.number_of("✅ Absenden"))
+            await author.says(author.number_of(de("✅ Submit")))
             notice = await moderator.wait_for_notices(before + 1)
             assert "Neue Idee Nr. 1 wartet auf eine Entscheidung" in notice.body
             await moderator.says(moderator.number_of("✅ 1 freigeben"))
-            assert "Idee Nr. 1 wurde freigegeben." in moderator.last
+            assert de(DECIDED, number=1, status=de("approved")) in moderator.last
             told = await author.wait_for_notices(len(author.notices) + 1)
-            assert "Gute Nachricht" in told.body
+            assert de_start(PUBLISHED) in told.body
         finally:
             await moderator.close()
             await author.close()

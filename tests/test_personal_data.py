@@ -28,6 +28,7 @@ from tests.helpers import start_broadcasts
 from tests.test_broadcast_delivery import web_resident
 from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
+from tests.texts import DATA_DELETED, city, de, de_plural, field_button
 from tests.web_helpers import web_client
 
 ADMIN = Identity("test", "admin")
@@ -107,9 +108,9 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     bob = Chat(engine, "bob")
     await admin.onboard()
     await bob.onboard()
-    await bob.presses("Nein, danke")
+    await bob.presses(de("No, thank you"))
     await anna.onboard()
-    await anna.presses("Ja, Neuigkeiten aus Aalen")
+    await anna.presses(de("Yes, news from {city}", city=city("aalen")))
 
     await submit_idea(anna, "Bänke für den Stadtgarten", "Im Stadtgarten fehlen Sitzplätze im Schatten.")
     own_idea = _idea_number(anna)
@@ -121,15 +122,15 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.says("/grant test:bob moderator aalen")
     await anna.says(f"/approve {bobs_idea}")
     await anna.says("/menu")
-    await anna.presses("Ideen nach Thema")
-    await anna.presses("1. Mobilität")
-    await anna.presses("Ideen anzeigen")
+    await anna.presses(de("Ideas by topic"))
+    await anna.presses(field_button("mobilitaet"))
+    await anna.presses(de("Show ideas"))
     await anna.presses("Trinkbrunnen")
-    await anna.presses("👍 Idee unterstützen")
+    await anna.presses(de("👍 Support this idea"))
     await anna.says("/broadcast")
     await anna.says(NEWS)
-    await anna.presses("Alle Abonnierenden")
-    await anna.presses("Text in weiterer Sprache")
+    await anna.presses(de("All subscribers"))
+    await anna.presses(de("Add a text in another language"))
     await anna.presses("English")
     await anna.says(NEWS_IN_ENGLISH)
     await anna.presses("Jetzt an")
@@ -158,14 +159,14 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
         assert (await client.get("/dashboard")).status == 200
 
         await anna.says("/privacy")
-        await anna.presses("Meine Daten exportieren")
+        await anna.presses(de("Export my data"))
         assert anna.reply.attachment is not None
         exported = json.loads(anna.reply.attachment.content)
         before = snapshot(store)
         await anna.says("/privacy")
-        await anna.presses("Meine Daten löschen")
-        await anna.presses("Ja, meine Daten löschen")
-        assert anna.sees("Ihre Daten wurden gelöscht")
+        await anna.presses(de("Delete my data"))
+        await anna.presses(de("Yes, delete my data"))
+        assert anna.sees(de(DATA_DELETED))
         after = snapshot(store)
 
         assert (await client.get("/dashboard")).status == 403, "her dashboard session ended with her data"
@@ -224,7 +225,7 @@ async def test_a_broadcast_claimed_before_the_erasure_leaves_no_notice(any_engin
     engine, store = any_engine, any_engine.store
     staff = Chat(engine, "stefanie")
     await staff.onboard()
-    await staff.presses("Nein, danke")
+    await staff.presses(de("No, thank you"))
     await Chat(engine, "admin").says("/grant test:stefanie staff")
     async with web_client(engine) as client:
         transport = HeldTransport(client.server.app, 50.0)
@@ -233,13 +234,13 @@ async def test_a_broadcast_claimed_before_the_erasure_leaves_no_notice(any_engin
         try:
             await staff.says("/broadcast")
             await staff.says(NEWS)
-            await staff.presses("Alle Abonnierenden")
-            await staff.presses("Jetzt an 1 Person senden")
+            await staff.presses(de("All subscribers"))
+            await staff.presses(de_plural("Send now to {count} person", "Send now to {count} people", 1))
             await asyncio.wait_for(transport.sending.wait(), 20)  # claimed, on its way
 
             await person.says("/privacy")
-            await person.presses("Meine Daten löschen")
-            await person.presses("Ja, meine Daten löschen")
+            await person.presses(de("Delete my data"))
+            await person.presses(de("Yes, delete my data"))
             await person.close_page()
             transport.go_on.set()
             deadline = time.monotonic() + 20

@@ -11,6 +11,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident, seed_idea, support_count
 from tests.test_journey import submit_idea
+from tests.texts import DATA_DELETED, WELCOME, city, de, field_button
 
 
 def every_value_in_store(store: Store) -> list[str]:
@@ -24,16 +25,16 @@ def every_value_in_store(store: Store) -> list[str]:
 
 async def test_export_holds_everything_stored_about_the_resident(erika: Chat, store: Store) -> None:
     idea_id = seed_idea(store, "Öffentliches WLAN am Marktplatz")
-    await erika.onboard(city="Aalen")
+    await erika.onboard(city=city("aalen"))
     await submit_idea(erika, "Mehr Fahrradbügel", "Am Bahnhof fehlen sichere Abstellplätze für Räder.")
-    await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
-    await erika.presses("Ideen anzeigen")
+    await erika.presses(de("Ideas by topic"))
+    await erika.presses(field_button("mobilitaet"))
+    await erika.presses(de("Show ideas"))
     await erika.presses("Öffentliches WLAN")
-    await erika.presses("👍 Idee unterstützen")
+    await erika.presses(de("👍 Support this idea"))
     await erika.says("/privacy")
-    await erika.presses("Meine Daten exportieren")
-    assert erika.sees("Hier ist alles, was wir über Sie gespeichert haben")
+    await erika.presses(de("Export my data"))
+    assert erika.sees(de("Here is everything we have stored about you, as a JSON file."))
     attachment = erika.reply.attachment
     assert attachment is not None and attachment.mime_type == "application/json"
     data = json.loads(attachment.content)
@@ -65,18 +66,18 @@ async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_:
     await submit_idea(erika, "Sensoren für Glatteis", "Eine Warnung vor Glatteis auf Radwegen im Winter.")
     for chat in (erika, max_):
         await chat.says("/menu")
-        await chat.presses("Ideen nach Thema")
+        await chat.presses(de("Ideas by topic"))
         await chat.presses("4. Digitale Verwaltung")
-        await chat.presses("Ideen anzeigen")
+        await chat.presses(de("Show ideas"))
         await chat.presses("Digitale Bürgersprechstunde")
-        await chat.presses("👍 Idee unterstützen")
+        await chat.presses(de("👍 Support this idea"))
     assert support_count(store, idea_id) == 2
 
     await erika.says("/privacy")
-    await erika.presses("Meine Daten löschen")
-    assert erika.sees("Ihre Daten wirklich löschen?")
-    await erika.presses("Ja, meine Daten löschen")
-    assert erika.sees("Ihre Daten wurden gelöscht")
+    await erika.presses(de("Delete my data"))
+    assert erika.sees(de("Really delete your data?"))
+    await erika.presses(de("Yes, delete my data"))
+    assert erika.sees(de(DATA_DELETED))
     assert erika.reply.buttons == ()
 
     assert resident(store, erika.identity) is None
@@ -88,13 +89,13 @@ async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_:
         assert kept == [(None,)], "the idea stays, without its author"
 
     await erika.says("Hallo")
-    assert erika.sees("Bitte wählen Sie Ihre Sprache"), "a deleted resident starts afresh"
+    assert erika.sees(de(WELCOME)), "a deleted resident starts afresh"
 
 
 async def test_delete_can_be_called_off(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.says("/privacy")
-    await erika.presses("Meine Daten löschen")
-    await erika.presses("Nein, zurück")
-    assert erika.sees("Ihre Daten")
+    await erika.presses(de("Delete my data"))
+    await erika.presses(de("No, go back"))
+    assert erika.sees(de("Your data"))
     assert resident(store, erika.identity) is not None

@@ -27,7 +27,7 @@ from storage.models import IdeaStatus, conversation_table, idea_table, vote_tabl
 from storage.store import Store
 from tests.conftest import empty_postgres
 from tests.helpers import approve, assert_supports_consistent, resident, seed_idea
-from tests.texts import says
+from tests.texts import DATA_DELETED, MENU_OUT_OF_DATE, NOT_ALLOWED, de, says
 
 RESIDENTS = ["anna", "ben", "cem"]
 COMMANDS = [*(command.name for command in for_everyone()), "broadcast", "nonsense"]
@@ -43,6 +43,12 @@ MODERATION = st.one_of(
 )
 VOTES_CAST: list[int] = []
 MODERATIONS_DONE: list[str] = []
+STATUSES = ("approved", "rejected", "hidden")
+MERGED = "Idea no. {number} is now part of idea no. {target}, which has {count} supporters."
+DECIDED = [de("Idea no. {number} has been {status}.", number="#", status=de(s)).split("#")[1] for s in STATUSES]
+"""The end of what a moderator reads after a decision, the same for every idea number."""
+MERGED_PART = de(MERGED, number="#", target="#", count=0).split("#")[1]
+"""What a moderator reads after a merge, between the two idea numbers."""
 THANKS = "Thank you! You now support this idea."
 TEXTS = st.one_of(
     st.sampled_from(["Hallo", "", "1", "Deutsch", "Zurück", "<b>x</b>", "Mehr Bäume pflanzen", "🎉", "/start idea_1"]),
@@ -110,7 +116,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
                 return
             self.gone.discard(name)
             said = outbounds[0].reply.plain_text if outbounds else ""
-            stale = says(said, "This menu is out of date. Here is the current one.")
+            stale = says(said, MENU_OUT_OF_DATE)
             if kind is InboundKind.BUTTON and outbounds and not stale and not text.startswith("l."):
                 self.pressed[name] = (text, time.monotonic())
             else:
@@ -124,7 +130,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
             self.last_labels[name] = {b.label: b.payload for b in reply.all_buttons()}
             if says(reply.plain_text, THANKS):
                 VOTES_CAST.append(1)
-            if says(said, "Your data has been deleted. Thank you for taking part!"):
+            if says(said, DATA_DELETED):
                 self.gone.add(name)
 
         def quiet_expected(self, name: str, text: str, outbounds: list[Outbound]) -> bool:
@@ -247,10 +253,10 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
                 assert self.store.run(lambda tx, rid=record.id, at=final: tx.has_vote(rid, at)), (name, idea, final)
 
         def note_moderation(self, text: str) -> None:
-            assert "Das dürfen Sie leider nicht" not in text, "the moderator holds the role"
-            if any(done in text for done in ("wurde freigegeben.", "wurde abgelehnt.", "wurde ausgeblendet.")):
+            assert de(NOT_ALLOWED) not in text, "the moderator holds the role"
+            if any(done in text for done in DECIDED):
                 MODERATIONS_DONE.append("decide")
-            if "gehört jetzt zu Idee Nr." in text:
+            if MERGED_PART in text:
                 MODERATIONS_DONE.append("merge")
 
         def final_idea(self, idea: int) -> int:

@@ -27,6 +27,7 @@ from storage import replies
 from storage.models import pending_reply_table
 from storage.store import Store
 from tests.chat import Chat
+from tests.texts import de
 
 
 def kept_rows(store: Store) -> int:
@@ -116,7 +117,7 @@ def test_a_kept_reply_comes_back_with_everything_a_platform_needs() -> None:
     """What is sent after a restart is the reply itself: reactions (Matrix), a role change (Telegram's menu)."""
     reply = Reply(
         blocks=(Block((Span("Idee ", "bold"), Span("Nr. 7", "link", "https://example.org/7")), item=True),),
-        buttons=((Button("Zurück", "3.0"),),),
+        buttons=((Button(de("Back"), "3.0"),),),
         attachment=Attachment("daten.json", "application/json", b'{"a": 1}'),
         language="de",
         expects_text=True,

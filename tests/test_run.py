@@ -11,6 +11,7 @@ import aiohttp
 
 from tests.cli import run_cli, start_run
 from tests.fake_telegram import FakeTelegram
+from tests.texts import WELCOME, de
 
 
 def free_port() -> int:
@@ -45,7 +46,7 @@ async def test_run_serves_the_web_chat_and_telegram_and_stops_cleanly(tmp_path: 
             if "12345" in telegram.chats:
                 break
             await asyncio.sleep(0.02)
-        assert "Bitte wählen Sie Ihre Sprache" in telegram.last_message(12345).text
+        assert de(WELCOME) in telegram.last_message(12345).text
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(process.communicate(), 30)

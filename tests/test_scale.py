@@ -24,6 +24,7 @@ from storage.models import Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea
+from tests.texts import city, de, field_button
 
 GROWING = (
     "resident",
@@ -78,30 +79,30 @@ def _full_scans(database: str, statements: list[tuple[str, Any]]) -> dict[str, l
 async def test_no_step_of_a_journey_reads_a_growing_table_in_full(recorded: tuple[Engine, str]) -> None:
     engine, url = recorded
     store = engine.store
-    for city, name in (("aalen", "mo"), ("all", "mia")):
-        store.run(lambda tx, c=city, n=name: moderation.grant(tx, "test", n, Role.MODERATOR, c, "test", store.now()))
+    for place, name in (("aalen", "mo"), ("all", "mia")):
+        store.run(lambda tx, c=place, n=name: moderation.grant(tx, "test", n, Role.MODERATOR, c, "test", store.now()))
     for name in ("mo", "mia", "chefin"):
         await Chat(engine, name).onboard()
     idea_id = seed_idea(store, "Mehr Bänke am Kocher")
     erika = Chat(engine, "erika")
     SENT.clear()
     await erika.onboard()
-    await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
-    await erika.presses("Ideen anzeigen")
+    await erika.presses(de("Ideas by topic"))
+    await erika.presses(field_button("mobilitaet"))
+    await erika.presses(de("Show ideas"))
     await erika.presses("Mehr Bänke am Kocher")
-    await erika.presses("👍 Idee unterstützen")
+    await erika.presses(de("👍 Support this idea"))
     await erika.says(f"/start idea_{idea_id}")
-    await erika.presses("Unterstützung zurückziehen")
+    await erika.presses(de("Withdraw my support"))
     await erika.says("/menu")
-    await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
-    await erika.presses("Idee zu diesem Thema einreichen")
-    await erika.presses("Einverstanden")
+    await erika.presses(de("Ideas by topic"))
+    await erika.presses(field_button("mobilitaet"))
+    await erika.presses(de("Submit an idea on this topic"))
+    await erika.presses(de("I agree, let's start"))
     await erika.says("Trinkbrunnen am Marktplatz")
     await erika.says("Im Sommer fehlt in der Innenstadt frisches Wasser für alle.")
-    await erika.presses("Aalen")
-    await erika.presses("✅ Absenden")
+    await erika.presses(city("aalen"))
+    await erika.presses(de("✅ Submit"))
     notified = {o.recipient.user_id for o in erika.last_outbounds if o.recipient != erika.identity}
     assert notified == {"mo", "mia", "chefin"}, "the journey reached the moderators' notification"
     statements = list(SENT)

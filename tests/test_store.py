@@ -21,6 +21,7 @@ from storage.models import processed_event_table
 from storage.store import Store, Tx
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea, support_count
+from tests.texts import WELCOME, de, field_button
 
 WORKERS = 8
 
@@ -72,16 +73,16 @@ async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_sto
     idea_id = seed_idea(shared_store)
     chat = Chat(busy_engine, "doppelt")
     await chat.onboard()
-    await chat.presses("Ideen nach Thema")
-    await chat.presses("1. Mobilität")
-    await chat.presses("Ideen anzeigen")
+    await chat.presses(de("Ideas by topic"))
+    await chat.presses(field_button("mobilitaet"))
+    await chat.presses(de("Show ideas"))
     await chat.presses("Echtzeit")
-    payload = chat.button("👍 Idee unterstützen")
+    payload = chat.button(de("👍 Support this idea"))
     inbounds = [chat.inbound(InboundKind.BUTTON, payload) for _ in range(WORKERS)]
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(busy_engine.handle_blocking, inbounds))
     texts = [r[0].reply.plain_text for r in results if r]
-    assert len(texts) == 1 and "Danke! Sie unterstützen jetzt diese Idee." in texts[0]
+    assert len(texts) == 1 and de("Thank you! You now support this idea.") in texts[0]
     assert results.count([]) == WORKERS - 1, "the other taps are answered quietly: the thanks stays on screen"
     assert support_count(shared_store, idea_id) == 1
     assert_supports_consistent(shared_store)
@@ -95,7 +96,7 @@ async def test_concurrent_events_of_one_resident_lose_no_transition(busy_engine:
     inbounds = [chat.inbound(InboundKind.COMMAND, "/help") for _ in range(WORKERS * 3)]
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(busy_engine.handle_blocking, inbounds))
-    assert all("So funktioniert es" in r[0].reply.plain_text for r in results)
+    assert all(de("How this works") in r[0].reply.plain_text for r in results)
     after = resident(shared_store, chat.identity)
     assert after is not None
     assert after.version == before.version + WORKERS * 3
@@ -107,12 +108,12 @@ async def test_concurrent_events_of_one_resident_lose_no_transition(busy_engine:
 async def test_same_event_delivered_concurrently_is_processed_once(busy_engine: Engine, shared_store: Store) -> None:
     chat = Chat(busy_engine, "wiederholt")
     await chat.onboard()
-    inbound = chat.inbound(InboundKind.BUTTON, chat.button("Einstellungen"), event_id="update-4711")
+    inbound = chat.inbound(InboundKind.BUTTON, chat.button(de("Settings")), event_id="update-4711")
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(busy_engine.handle_blocking, [inbound] * WORKERS))
     answered = [r for r in results if r]
     assert len(answered) == 1
-    assert answered[0][0].reply.plain_text.startswith("Einstellungen")
+    assert answered[0][0].reply.plain_text.startswith(de("Settings"))
     assert_supports_consistent(shared_store)
 
 
@@ -121,7 +122,7 @@ async def test_first_contact_twice_at_once_creates_one_resident(busy_engine: Eng
     inbounds = [chat.inbound(InboundKind.TEXT, "Hallo") for _ in range(WORKERS)]
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(busy_engine.handle_blocking, inbounds))
-    assert all("Bitte wählen Sie Ihre Sprache" in r[0].reply.plain_text for r in results)
+    assert all(de(WELCOME) in r[0].reply.plain_text for r in results)
     record = resident(shared_store, chat.identity)
     assert record is not None and record.state == "language"
     assert_supports_consistent(shared_store)

@@ -22,6 +22,7 @@ from storage.store import Store
 from tests.conftest import start_telegram, telegram_adapter
 from tests.fake_telegram import FakeTelegram, visible_length
 from tests.helpers import resident, seed_idea, support_count
+from tests.texts import IDEA_RECEIVED, MENU_OUT_OF_DATE, WELCOME, city, de, de_plural, de_start, en, field_button
 
 SECRET = "webhook-secret-0123456789"
 
@@ -96,24 +97,24 @@ async def webhook(engine: Engine, fake: FakeTelegram) -> AsyncIterator[TelegramA
 
 async def submit_journey(erika: TelegramResident) -> None:
     await erika.says("/start")
-    assert erika.sees("Bitte wählen Sie Ihre Sprache")
+    assert erika.sees(de(WELCOME))
     await erika.presses("Deutsch")
-    await erika.presses("Aalen")
-    assert erika.sees("Was möchten Sie tun?")
-    await erika.presses("Die Vision entdecken")
-    await erika.presses("Rundgang überspringen")
-    await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
-    await erika.presses("Idee zu diesem Thema einreichen")
-    await erika.presses("Einverstanden")
+    await erika.presses(city("aalen"))
+    assert erika.sees(de("What would you like to do?"))
+    await erika.presses(de("Discover the vision"))
+    await erika.presses(de("Skip the tour"))
+    await erika.presses(de("Ideas by topic"))
+    await erika.presses(field_button("mobilitaet"))
+    await erika.presses(de("Submit an idea on this topic"))
+    await erika.presses(de("I agree, let's start"))
     await erika.says('Ampeln mit <Grün> & "Welle"')
     await erika.says("Eine grüne Welle für Radfahrende auf der Hauptstraße, mit <b>Sensoren</b>.")
-    await erika.presses("Aalen")
+    await erika.presses(city("aalen"))
     assert erika.sees('Ampeln mit <Grün> & "Welle"'), "resident text arrives escaped and intact"
-    await erika.presses("✅ Absenden")
-    assert erika.sees("Ihre Idee ist eingegangen")
-    await erika.presses("Meine Ideen")
-    assert erika.sees("wird geprüft")
+    await erika.presses(de("✅ Submit"))
+    assert erika.sees(de_start(IDEA_RECEIVED))
+    await erika.presses(de("My ideas"))
+    assert erika.sees(de("being reviewed"))
 
 
 def assert_clean(fake: FakeTelegram) -> None:
@@ -152,8 +153,8 @@ async def test_command_menus_per_language_and_scope(polling: TelegramAdapter, fa
         for method, params in fake.calls
         if method == "setmycommands" and (language := params.get("language_code"))
     }
-    assert descriptions["de"][0] == "Von vorn beginnen"
-    assert descriptions["en"][0] == "Start from the beginning"
+    assert descriptions["de"][0] == de("Start from the beginning")
+    assert descriptions["en"][0] == en("Start from the beginning")
 
 
 async def test_webhook_journey(webhook: TelegramAdapter, fake: FakeTelegram) -> None:
@@ -206,15 +207,15 @@ async def test_stale_and_forged_buttons(polling: TelegramAdapter, fake: FakeTele
     anna = TelegramResident(fake, 31)
     await anna.says("/start")
     await anna.presses("Deutsch")
-    await anna.presses("Aalen")
-    old = anna.data_of("Einstellungen")
-    await anna.presses("Einstellungen")
-    await anna.presses("Zurück")
+    await anna.presses(city("aalen"))
+    old = anna.data_of(de("Settings"))
+    await anna.presses(de("Settings"))
+    await anna.presses(de("Back"))
     await anna.presses_data(old)
-    assert anna.sees("Dieses Menü ist nicht mehr aktuell")
+    assert anna.sees(de(MENU_OUT_OF_DATE))
     for forged in ("x" * 64, "9999.0", "mod:approve:1"):
         await anna.presses_data(forged)
-        assert anna.sees("Dieses Menü ist nicht mehr aktuell")
+        assert anna.sees(de(MENU_OUT_OF_DATE))
     assert len(fake.answered_callbacks) == 8
     assert_clean(fake)
 
@@ -240,10 +241,10 @@ async def test_deep_link_opens_an_idea(polling: TelegramAdapter, fake: FakeTeleg
     lena = TelegramResident(fake, 55)
     await lena.says(f"/start idea_{idea_id}")
     await lena.presses("Deutsch")
-    await lena.presses("Aalen")
+    await lena.presses(city("aalen"))
     assert lena.sees("Glatteiswarnung für Radwege")
     await lena.presses("👍")
-    assert lena.sees("1 Person unterstützt sie.")
+    assert lena.sees(de_plural("{count} person supports it.", "{count} people support it.", 1))
 
 
 async def test_reaction_payload_as_callback_data_adds_no_vote(
@@ -253,11 +254,11 @@ async def test_reaction_payload_as_callback_data_adds_no_vote(
     mia = TelegramResident(fake, 56)
     await mia.says("/start")
     await mia.presses("Deutsch")
-    await mia.presses("Aalen")
+    await mia.presses(city("aalen"))
     for data in (f"r.support.{idea_id}", f"r.withdraw.{idea_id}", f"r.support.{idea_id}"):
         await mia.presses_data(data)
-        assert mia.sees("Dieses Menü ist nicht mehr aktuell")
-        assert mia.sees("Was möchten Sie tun?")
+        assert mia.sees(de(MENU_OUT_OF_DATE))
+        assert mia.sees(de("What would you like to do?"))
     assert support_count(store, idea_id) == 0
 
 
@@ -274,7 +275,7 @@ async def test_blocked_bot_marks_the_resident_unreachable(
         await asyncio.sleep(0.05)
     other = TelegramResident(fake, 62)
     await other.says("/start")
-    assert other.sees("Bitte wählen Sie Ihre Sprache"), "the bot goes on serving everyone else"
+    assert other.sees(de(WELCOME)), "the bot goes on serving everyone else"
     fake.blocked.discard("61")
     await max_.says("/menu")
     record = resident(store, Identity("telegram", "61"))
@@ -287,7 +288,7 @@ async def test_429_retry_after_is_honoured(polling: TelegramAdapter, fake: FakeT
     started = time.monotonic()
     await cem.says("/start")
     assert time.monotonic() - started >= 0.9, "the adapter waited as told"
-    assert cem.sees("Bitte wählen Sie Ihre Sprache")
+    assert cem.sees(de(WELCOME))
     assert fake.rate_limited == 1
 
 
@@ -296,7 +297,7 @@ async def test_server_errors_are_retried_and_nothing_is_lost(polling: TelegramAd
     fake.fail_next["sendmessage"] = 2
     dana = TelegramResident(fake, 81)
     await dana.says("/start")
-    assert dana.sees("Bitte wählen Sie Ihre Sprache")
+    assert dana.sees(de(WELCOME))
 
 
 async def test_real_rate_limits_are_kept(engine: Engine, store: Store) -> None:
@@ -308,9 +309,9 @@ async def test_real_rate_limits_are_kept(engine: Engine, store: Store) -> None:
         eva = TelegramResident(strict, 91)
         await eva.says("/start")
         await eva.presses("Deutsch")
-        await eva.presses("Aalen")
-        await eva.presses("Einstellungen")
-        assert eva.sees("Sprache: Deutsch")
+        await eva.presses(city("aalen"))
+        await eva.presses(de("Settings"))
+        assert eva.sees(de("Language: {language}", language="Deutsch"))
         assert strict.rate_limited == 0
         assert strict.refusals == []
     finally:

@@ -25,6 +25,24 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.conftest import ROOT
 from tests.helpers import approve
+from tests.texts import (
+    ASK_DESCRIPTION,
+    ASK_TITLE,
+    CITY_QUESTION,
+    DATA_DELETED,
+    IDEA_PAGE,
+    IDEA_RECEIVED,
+    MENU_OUT_OF_DATE,
+    PUBLISHED,
+    WELCOME,
+    city,
+    de,
+    de_start,
+    en,
+    field_button,
+)
+
+SIGNED_OUT = "You are signed out. To sign in again, ask the bot for a new login link with /dashboard."
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -129,35 +147,38 @@ async def axe_violations(page: Any) -> list[dict[str, Any]]:
 async def test_keyboard_journey_tour_field_submit_pending(browser: Any, server_url: str) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
-    await choose(page, "Die Vision entdecken")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
+    await choose(page, de("Discover the vision"))
     await wait_for(page, "Unsere gemeinsame Vision")
-    await choose(page, "Weiter: die Leitziele")
+    await choose(page, de("Next: the goals"))
     await wait_for(page, "Leitziel 1 von 5")
-    await choose(page, "Rundgang überspringen")
-    await wait_for(page, "Was möchten Sie tun?")
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
-    await choose(page, "1. Mobilität")
+    await choose(page, de("Skip the tour"))
+    await wait_for(page, de("What would you like to do?"))
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
+    await choose(page, field_button("mobilitaet"))
     await wait_for(page, "Bus, Rad, Auto")
-    await choose(page, "Idee zu diesem Thema einreichen")
-    await wait_for(page, "Wir fragen Sie nach")
-    await choose(page, "Einverstanden")
-    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await choose(page, de("Submit an idea on this topic"))
+    await wait_for(page, de("You will be asked for:"))
+    await choose(page, de("I agree, let's start"))
+    await wait_for(page, de_start(ASK_TITLE))
     await type_answer(page, "Freie Parkplätze in Echtzeit")
-    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await wait_for(
+        page,
+        de_start(ASK_DESCRIPTION),
+    )
     await type_answer(page, "Eine Anzeige am Ortseingang zeigt, wo gerade Parkplätze frei sind.")
-    await wait_for(page, "Welche Stadt betrifft Ihre Idee?")
-    await choose(page, "Aalen")
-    await wait_for(page, "Bitte prüfen Sie Ihre Idee")
-    await choose(page, "✅ Absenden")
-    await wait_for(page, "Ihre Idee ist eingegangen")
-    await choose(page, "Meine Ideen")
-    await wait_for(page, "wird geprüft")
+    await wait_for(page, de("Which city does your idea concern?"))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("Please check your idea:"))
+    await choose(page, de("✅ Submit"))
+    await wait_for(page, de_start(IDEA_RECEIVED))
+    await choose(page, de("My ideas"))
+    await wait_for(page, de("being reviewed"))
     mine = await page.locator("#log .message.bot").last.inner_text()
     assert "„Freie Parkplätze in Echtzeit“" in mine
 
@@ -171,10 +192,10 @@ async def test_resident_text_is_shown_as_text(browser: Any, server_url: str) -> 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await page.locator("#message").fill("<img src=x onerror=alert(1)><b>fett</b>")
     await page.keyboard.press("Enter")
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     assert await page.locator("#log img").count() == 0
     assert await page.locator("#log b").count() == 0
     assert "<img src=x onerror=alert(1)><b>fett</b>" in await page.locator("#log").inner_text()
@@ -191,18 +212,18 @@ async def test_no_wcag_violations_and_screenshots(browser: Any, server_url: str,
     for name, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
         page = await browser.new_page(viewport=viewport, locale="de-DE")
         await page.goto(server_url)
-        await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+        await wait_for(page, de(WELCOME))
         assert await axe_violations(page) == []
         await choose(page, "Deutsch")
-        await wait_for(page, "In welcher Stadt wohnen Sie")
-        await choose(page, "Aalen")
-        await wait_for(page, "Was möchten Sie tun?")
-        await choose(page, "Ideen nach Thema")
-        await wait_for(page, "Themen (Handlungsfelder)")
-        await choose(page, "1. Mobilität")
+        await wait_for(page, de(CITY_QUESTION))
+        await choose(page, city("aalen"))
+        await wait_for(page, de("What would you like to do?"))
+        await choose(page, de("Ideas by topic"))
+        await wait_for(page, de("Topics"))
+        await choose(page, field_button("mobilitaet"))
         await wait_for(page, "Bus, Rad, Auto")
-        await choose(page, "Ideen anzeigen")
-        await wait_for(page, "sortiert nach Unterstützung")
+        await choose(page, de("Show ideas"))
+        await wait_for(page, de_start(IDEA_PAGE))
         assert await axe_violations(page) == []
         await page.screenshot(path=str(DOCS / f"web-chat-{name}.png"), full_page=False)
         await page.close()
@@ -217,25 +238,28 @@ async def test_a_notification_keeps_the_menu(
 
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
-    await choose(page, "Idee einreichen")
-    await wait_for(page, "Wir fragen Sie nach")
-    await choose(page, "Einverstanden")
-    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
+    await choose(page, de("Submit an idea"))
+    await wait_for(page, de("You will be asked for:"))
+    await choose(page, de("I agree, let's start"))
+    await wait_for(page, de_start(ASK_TITLE))
     await type_answer(page, "Schattenplätze am Spielplatz")
-    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await wait_for(
+        page,
+        de_start(ASK_DESCRIPTION),
+    )
     await type_answer(page, "Sonnensegel über dem Sandkasten, damit Kinder im Sommer spielen können.")
-    await wait_for(page, "Zu welchem Thema")
+    await wait_for(page, de("Which topic does your idea belong to?"))
     await choose(page, "Klima")
-    await wait_for(page, "Welche Stadt betrifft Ihre Idee?")
-    await choose(page, "Aalen")
-    await wait_for(page, "Bitte prüfen Sie Ihre Idee")
-    await choose(page, "✅ Absenden")
-    await wait_for(page, "Ihre Idee ist eingegangen")
+    await wait_for(page, de("Which city does your idea concern?"))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("Please check your idea:"))
+    await choose(page, de("✅ Submit"))
+    await wait_for(page, de_start(IDEA_RECEIVED))
 
     moderator = Chat(engine, "moderatorin")
     await moderator.onboard()
@@ -243,7 +267,7 @@ async def test_a_notification_keeps_the_menu(
     outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, "/approve 1"))
     assert moderator.sees("wurde freigegeben")
     await delivery.deliver(o for o in outbounds if o.recipient != moderator.identity)
-    await wait_for(page, "Gute Nachricht")
+    await wait_for(page, de_start(PUBLISHED))
     assert await page.locator("#menu button").count() > 0, "the resident's menu is still there"
     await page.close()
 
@@ -304,11 +328,11 @@ async def test_dashboard_link_clicked_on_another_site(
     assert refused is not None and refused.status == 403
     await page.goto(other_site.url)
     await page.get_by_role("link", name="Anmeldelink").click()
-    await page.get_by_role("button", name="Anmelden").wait_for()
+    await page.get_by_role("button", name=de("Sign in")).wait_for()
     assert await axe_violations(page) == []
-    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_role("button", name=de("Sign in")).click()
     await page.wait_for_url(server_url + "dashboard")
-    await page.locator("h1").filter(has_text="Dashboard").wait_for()
+    await page.locator("h1").filter(has_text=de("Dashboard")).wait_for()
     assert await page.locator("svg").count() == 5
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
@@ -320,8 +344,10 @@ async def test_dashboard_link_clicked_on_another_site(
     assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
     assert await axe_violations(page) == [], "and keeps its contrast in the dark scheme"
 
-    await page.get_by_role("button", name="Abmelden").click()
-    await page.get_by_text("Sie sind abgemeldet").wait_for()
+    await page.get_by_role("button", name=de("Sign out")).click()
+    await page.get_by_text(
+        de("You are signed out. To sign in again, ask the bot for a new login link with /dashboard.")
+    ).wait_for()
     again = await page.goto(server_url + "dashboard")
     assert again is not None and again.status == 403
     await context.close()
@@ -337,13 +363,13 @@ async def web_identity(page: Any) -> Any:
 async def submit_idea(chat: Chat, title: str) -> list[Any]:
     """A resident on another platform submits an idea for Aalen; returns the outbounds for others."""
     await chat.onboard()
-    for step in ("Idee einreichen", "Einverstanden"):
+    for step in (de("Submit an idea"), de("I agree, let's start")):
         await chat.presses(step)
     await chat.says(title)
     await chat.says("Eine ausführliche Beschreibung der Idee, damit sie geprüft werden kann.")
     for step in ("Klima", "Aalen"):
         await chat.presses(step)
-    outbounds = await chat.send(chat.inbound(InboundKind.BUTTON, chat.button("✅ Absenden")))
+    outbounds = await chat.send(chat.inbound(InboundKind.BUTTON, chat.button(de("✅ Submit"))))
     return [o for o in outbounds if o.recipient != chat.identity]
 
 
@@ -355,15 +381,15 @@ async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
 
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
     me = await web_identity(page)
     store.run(lambda tx: db.grant(tx, me.platform, me.user_id, Role.MODERATOR, "aalen", "test", store.now()))
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
     await page.keyboard.press("Tab")
     before = await focused_text(page)
     assert before, "a topic button has the focus"
@@ -384,20 +410,20 @@ async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
 async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
     await page.locator("#message").fill("/privacy")
     await page.keyboard.press("Enter")
-    await page.locator("#menu button", has_text="Meine Daten löschen").wait_for()
-    await choose(page, "Meine Daten löschen")
-    await wait_for(page, "Ihre Daten wirklich löschen?")
+    await page.locator("#menu button", has_text=de("Delete my data")).wait_for()
+    await choose(page, de("Delete my data"))
+    await wait_for(page, de("Really delete your data?"))
     assert await focused_text(page) == "", "no button has the focus"
     await page.keyboard.press("Enter")
     await page.wait_for_timeout(300)
-    assert await page.locator("#log .message.bot").filter(has_text="Ihre Daten wurden gelöscht").count() == 0
+    assert await page.locator("#log .message.bot").filter(has_text=de(DATA_DELETED)).count() == 0
     await page.close()
 
 
@@ -405,36 +431,36 @@ async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str
     context = await browser.new_context(locale="de-DE")
     first = await context.new_page()
     await first.goto(server_url)
-    await wait_for(first, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(first, de(WELCOME))
     second = await context.new_page()
     await second.goto(server_url)
-    await wait_for(second, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(second, de(WELCOME))
     await first.locator("#menu button", has_text="Deutsch").click()
-    await wait_for(second, "In welcher Stadt wohnen Sie")
+    await wait_for(second, de(CITY_QUESTION))
     assert await second.locator("#log .message.you").filter(has_text="Deutsch").count() == 1
     await second.locator("#menu button", has_text="Aalen").click()
-    await wait_for(first, "Was möchten Sie tun?")
-    await wait_for(second, "Was möchten Sie tun?")
-    await first.locator("#menu button", has_text="Ideen nach Thema").click()
-    await wait_for(second, "Themen (Handlungsfelder)")
+    await wait_for(first, de("What would you like to do?"))
+    await wait_for(second, de("What would you like to do?"))
+    await first.locator("#menu button", has_text=de("Ideas by topic")).click()
+    await wait_for(second, de("Topics"))
     for page in (first, second):
-        assert "nicht mehr aktuell" not in await page.locator("#log").inner_text()
+        assert de(MENU_OUT_OF_DATE) not in await page.locator("#log").inner_text()
     await context.close()
 
 
 async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
     before = await page.locator("#log .message").all_inner_texts()
     await page.reload()
-    await wait_for(page, "Themen (Handlungsfelder)")
+    await wait_for(page, de("Topics"))
     await page.locator("#menu button").first.wait_for()
     after = await page.locator("#log .message").all_inner_texts()
     assert after == before, "the same messages, none lost, none doubled"
@@ -442,19 +468,19 @@ async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: An
 
     await page.locator("#message").fill("/privacy")
     await page.keyboard.press("Enter")
-    await page.locator("#menu button", has_text="Meine Daten löschen").wait_for()
-    await choose(page, "Meine Daten löschen")
-    await wait_for(page, "Ihre Daten wirklich löschen?")
-    await choose(page, "Ja, meine Daten löschen")
-    await wait_for(page, "Ihre Daten wurden gelöscht")
+    await page.locator("#menu button", has_text=de("Delete my data")).wait_for()
+    await choose(page, de("Delete my data"))
+    await wait_for(page, de("Really delete your data?"))
+    await choose(page, de("Yes, delete my data"))
+    await wait_for(page, de(DATA_DELETED))
     assert await page.locator("#log .message").count() == 1, "the screen is cleared"
-    assert await page.locator("#menu button").inner_text() == "Neu beginnen"
+    assert await page.locator("#menu button").inner_text() == de("Start again")
     assert await page.evaluate("localStorage.getItem('mitmach.history')") == "[]"
     await page.reload()
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
-    assert "Themen" not in await page.locator("#log").inner_text(), "nothing is kept after erasure"
+    await wait_for(page, de(WELCOME))
+    assert de("Topics") not in await page.locator("#log").inner_text(), "nothing is kept after erasure"
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await wait_for(page, de(CITY_QUESTION))
     await page.close()
 
 
@@ -471,11 +497,11 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
     page = await browser.new_page(locale="de-DE")
     try:
         await page.goto(f"http://127.0.0.1:{port}/")
-        await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+        await wait_for(page, de(WELCOME))
         await choose(page, "Deutsch")
-        await wait_for(page, "In welcher Stadt wohnen Sie")
-        await choose(page, "Aalen")
-        await wait_for(page, "Was möchten Sie tun?")
+        await wait_for(page, de(CITY_QUESTION))
+        await choose(page, city("aalen"))
+        await wait_for(page, de("What would you like to do?"))
 
         # SIGTERM while the resident types: the page says so at once and keeps the text
         await page.locator("#message").fill("/hel")
@@ -490,21 +516,21 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
 
         process, _line = await start_run(env)
         await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
-        await wait_for(page, "Diese Befehle funktionieren jederzeit")
+        await wait_for(page, de("These commands work at any time:"))
         await page.locator("#menu button:enabled").first.wait_for()
 
         # SIGKILL right after a press: after the restart it is answered exactly once
-        await page.locator("#menu button", has_text="Ideen nach Thema").click()
+        await page.locator("#menu button", has_text=de("Ideas by topic")).click()
         process.kill()
         await process.communicate()
         await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
         process, _line = await start_run(env)
         await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
-        await wait_for(page, "Themen (Handlungsfelder)")
+        await wait_for(page, de("Topics"))
         await page.wait_for_timeout(1_000)
         log = page.locator("#log .message")
         assert await log.filter(has_text="Diese Befehle funktionieren jederzeit").count() == 1
-        assert await log.filter(has_text="Themen (Handlungsfelder)").count() == 1
+        assert await log.filter(has_text=de("Topics")).count() == 1
         assert await page.locator("#log .message.you").filter(has_text="/help").count() == 1
         assert await page.evaluate("sessionStorage.getItem('mitmach.pending')") == "[]"
     finally:
@@ -517,21 +543,24 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
 async def test_the_page_speaks_the_residents_language_and_tells_switch_states(browser: Any, server_url: str) -> None:
     page = await browser.new_page(locale="de-DE")
     await page.goto(server_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
-    assert await page.locator('#log p[lang="en"]').inner_text() == (
-        "Welcome to the Mitmach-Bot! Please choose your language."
-    ), "the English line of the German page is marked as English"
+    await wait_for(page, de(WELCOME))
+    assert await page.locator('#log p[lang="en"]').inner_text() == (en(WELCOME)), (
+        "the English line of the German page is marked as English"
+    )
     await choose(page, "English")
-    await wait_for(page, "Which city do you live in")
+    await wait_for(page, en(CITY_QUESTION))
     assert await page.evaluate("document.documentElement.lang") == "en"
     assert (await page.title()).startswith("Mitmach-Bot – ")
-    assert "Chat with the Mitmach-Bot" in await page.locator("#intro").inner_text()
-    assert await page.locator("#log-heading").inner_text() == "Conversation"
-    await choose(page, "Aalen")
-    await wait_for(page, "What would you like to do?")
-    await choose(page, "Settings")
-    await choose(page, "News subscriptions")
-    await wait_for(page, "Choose what we may tell you about")
+    assert (
+        en("Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own.")
+        in await page.locator("#intro").inner_text()
+    )
+    assert await page.locator("#log-heading").inner_text() == en("Conversation")
+    await choose(page, city("aalen"))
+    await wait_for(page, en("What would you like to do?"))
+    await choose(page, en("Settings"))
+    await choose(page, en("News subscriptions"))
+    await wait_for(page, en("Choose what we may tell you about. Press again to end a subscription."))
     switches = page.locator("#menu button[aria-pressed]")
     assert await switches.count() >= 2
     first = switches.first
@@ -611,9 +640,9 @@ async def test_the_chat_in_a_towns_iframe(browser: Any, engine: Engine, other_si
         page = await context.new_page()
         await page.goto(other_site.url)
         chat = page.frame_locator("iframe")
-        await chat.locator("#log .message.bot").filter(has_text="Bitte wählen Sie Ihre Sprache").wait_for()
+        await chat.locator("#log .message.bot").filter(has_text=de(WELCOME)).wait_for()
         await chat.locator("#menu button", has_text="Deutsch").click()
-        await chat.locator("#log .message.bot").filter(has_text="In welcher Stadt wohnen Sie").wait_for()
+        await chat.locator("#log .message.bot").filter(has_text=de(CITY_QUESTION)).wait_for()
         frame = page.frames[1]
         assert await axe_violations(frame) == []
         cookie = next(c for c in await context.cookies() if c["name"] == "mitmach_session")
@@ -642,7 +671,7 @@ async def test_a_refused_cookie_is_explained_in_the_iframe(browser: Any, engine:
         await page.goto(other_site.url)
         chat = page.frame_locator("iframe")
         await chat.locator("#status", has_text="eingebetteten Chat kein Cookie").wait_for()
-        link = chat.get_by_role("link", name="Chat in einem eigenen Fenster öffnen")
+        link = chat.get_by_role("link", name=de("Open the chat in a window of its own"))
         assert await link.get_attribute("target") == "_blank"
         assert await link.get_attribute("href") == chat_url
         assert await axe_violations(page.frames[1]) == []

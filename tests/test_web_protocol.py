@@ -19,6 +19,7 @@ from bot.web.server import SESSIONS_KEY
 from dialogs.engine import Engine
 from storage.store import Store
 from tests.helpers import resident, seed_idea, support_count
+from tests.texts import ASK_DESCRIPTION, DATA_DELETED, MENU_OUT_OF_DATE, WELCOME, de, de_start
 from tests.web_helpers import next_reply, payload, text_of, web_client
 
 
@@ -77,25 +78,25 @@ async def test_journey_over_the_socket_and_resume(engine: Engine, store: Store) 
     async with web_client(engine) as client:
         socket = await open_chat(client)
         frame = await next_reply(socket)
-        assert "Bitte wählen Sie Ihre Sprache" in text_of(frame)
+        assert de(WELCOME) in text_of(frame)
         await socket.send_json({"type": "button", "payload": payload(frame, "Deutsch")})
         frame = await next_reply(socket)
         await socket.send_json({"type": "button", "payload": payload(frame, "Heidenheim")})
         frame = await next_reply(socket)
-        await socket.send_json({"type": "button", "payload": payload(frame, "Idee einreichen")})
+        await socket.send_json({"type": "button", "payload": payload(frame, de("Submit an idea"))})
         frame = await next_reply(socket)
-        await socket.send_json({"type": "button", "payload": payload(frame, "Einverstanden")})
+        await socket.send_json({"type": "button", "payload": payload(frame, de("I agree, let's start"))})
         frame = await next_reply(socket)
         assert frame["expectsText"] is True
         await socket.send_json({"type": "text", "text": "<img src=x onerror=alert(1)> Bänke"})
         frame = await next_reply(socket)
-        assert "Bitte beschreiben Sie Ihre Idee" in text_of(frame)
+        assert de_start(ASK_DESCRIPTION) in text_of(frame)
         await socket.close()
 
         socket = await open_chat(client)
         frame = await next_reply(socket)
-        assert "Bitte beschreiben Sie Ihre Idee" in text_of(frame), "the same browser continues where it left off"
-        assert frame["language"] == "de" and frame["ui"]["send"] == "Senden"
+        assert de_start(ASK_DESCRIPTION) in text_of(frame), "the same browser continues where it left off"
+        assert frame["language"] == "de" and frame["ui"]["send"] == de("Send")
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         record = resident(store, session.identity_for(token))
@@ -109,7 +110,7 @@ async def test_export_arrives_as_a_file(engine: Engine) -> None:
         await next_reply(socket)
         await socket.send_json({"type": "text", "text": "/privacy"})
         frame = await next_reply(socket)
-        await socket.send_json({"type": "button", "payload": payload(frame, "Meine Daten exportieren")})
+        await socket.send_json({"type": "button", "payload": payload(frame, de("Export my data"))})
         frame = await next_reply(socket)
         data = json.loads(base64.b64decode(frame["attachment"]["data"]))
         assert data["resident"][0]["platform"] == "web"
@@ -142,7 +143,7 @@ async def test_a_guessed_token_is_refused_and_the_page_gives_a_new_resident(engi
         assert caught.value.status == 403
         socket = await open_chat(client)
         frame = await next_reply(socket)
-        assert "Bitte wählen Sie Ihre Sprache" in text_of(frame)
+        assert de(WELCOME) in text_of(frame)
         await socket.close()
 
 
@@ -167,8 +168,8 @@ async def test_wrong_origin_is_refused(engine: Engine, bad_origin: str | None) -
             json.dumps({"type": "text", "text": "a" * 5000}),
             "Ihre Nachricht ist zu lang. Bitte schreiben Sie höchstens 4.000",
         ),
-        (json.dumps({"type": "button", "payload": "999.9"}), "Dieses Menü ist nicht mehr aktuell"),
-        (json.dumps({"type": "text", "text": ""}), "Bitte wählen Sie Ihre Sprache"),
+        (json.dumps({"type": "button", "payload": "999.9"}), de(MENU_OUT_OF_DATE)),
+        (json.dumps({"type": "text", "text": ""}), de(WELCOME)),
     ],
 )
 async def test_bad_frames_get_a_polite_answer(engine: Engine, store: Store, frame: str, answer: str) -> None:
@@ -179,7 +180,7 @@ async def test_bad_frames_get_a_polite_answer(engine: Engine, store: Store, fram
         reply = await next_reply(socket)
         assert answer in text_of(reply)
         await socket.send_json({"type": "text", "text": "/help"})
-        assert "So funktioniert es" in text_of(await next_reply(socket)), "the chat goes on"
+        assert de("How this works") in text_of(await next_reply(socket)), "the chat goes on"
         await socket.close()
 
 
@@ -191,7 +192,7 @@ async def test_oversized_frame_closes_only_that_socket(engine: Engine) -> None:
         message = await socket.receive(timeout=10)
         assert message.type.name in ("CLOSE", "CLOSED", "CLOSING")
         socket = await open_chat(client)
-        assert "Bitte wählen Sie Ihre Sprache" in text_of(await next_reply(socket))
+        assert de(WELCOME) in text_of(await next_reply(socket))
         await socket.close()
 
 
@@ -205,17 +206,20 @@ async def test_a_flood_is_slowed_down_per_session(engine: Engine) -> None:
         for _ in range(6):
             await socket.send_json({"type": "text", "text": "/help"})
             answers.append(text_of(await next_reply(socket)))
-        assert sum("So funktioniert es" in a for a in answers) == 3
-        assert sum("Sie senden sehr schnell Nachrichten" in a for a in answers) == 3
+        assert sum(de("How this works") in a for a in answers) == 3
+        assert (
+            sum(de("You are sending messages very quickly. Please wait a moment and try again.") in a for a in answers)
+            == 3
+        )
         now[0] += 2.0
         await socket.send_json({"type": "text", "text": "/help"})
-        assert "So funktioniert es" in text_of(await next_reply(socket)), "after a pause it answers again"
+        assert de("How this works") in text_of(await next_reply(socket)), "after a pause it answers again"
         await socket.close()
 
 
 async def at_title(socket: Any) -> None:
     frame = await next_reply(socket)
-    for label in ("Deutsch", "Aalen", "Idee einreichen", "Einverstanden"):
+    for label in ("Deutsch", "Aalen", de("Submit an idea"), de("I agree, let's start")):
         await socket.send_json({"type": "button", "payload": payload(frame, label)})
         frame = await next_reply(socket)
     assert frame["expectsText"]
@@ -224,10 +228,13 @@ async def at_title(socket: Any) -> None:
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
-        ("🎉🎉🎉🎉🎉🎉", "Bitte beschreiben Sie Ihre Idee in Worten."),
+        ("🎉🎉🎉🎉🎉🎉", de("Please describe your idea in words.")),
         ("\x00\x07\x1b\u202e", "Ich habe keinen Text erhalten"),
         ("x" * 3000, "Ihr Text hat 3.000 Zeichen. Bitte kürzen Sie ihn auf höchstens 100."),
-        ("**fett** [Link](https://example.org)", "Bitte beschreiben Sie Ihre Idee:"),
+        (
+            "**fett** [Link](https://example.org)",
+            de_start(ASK_DESCRIPTION),
+        ),
     ],
 )
 async def test_core_bad_inputs_over_the_socket(engine: Engine, store: Store, text: str, answer: str) -> None:
@@ -253,7 +260,7 @@ async def test_payload_of_another_state_over_the_socket(engine: Engine) -> None:
         await socket.send_json({"type": "button", "payload": payload(frame, "Aalen")})
         await next_reply(socket)
         await socket.send_json({"type": "button", "payload": language_payload})
-        assert "Dieses Menü ist nicht mehr aktuell" in text_of(await next_reply(socket))
+        assert de(MENU_OUT_OF_DATE) in text_of(await next_reply(socket))
         await socket.close()
 
 
@@ -263,11 +270,11 @@ async def test_delete_over_the_socket(engine: Engine, store: Store) -> None:
         await next_reply(socket)
         await socket.send_json({"type": "text", "text": "/privacy"})
         frame = await next_reply(socket)
-        await socket.send_json({"type": "button", "payload": payload(frame, "Meine Daten löschen")})
+        await socket.send_json({"type": "button", "payload": payload(frame, de("Delete my data"))})
         frame = await next_reply(socket)
-        await socket.send_json({"type": "button", "payload": payload(frame, "Ja, meine Daten löschen")})
+        await socket.send_json({"type": "button", "payload": payload(frame, de("Yes, delete my data"))})
         frame = await next_reply(socket)
-        assert "Ihre Daten wurden gelöscht" in text_of(frame)
+        assert de(DATA_DELETED) in text_of(frame)
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         assert resident(store, session.identity_for(token)) is None
@@ -289,7 +296,7 @@ async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -
         socket = await open_chat(client)
         await next_reply(socket)
         kept = await next_reply(socket)
-        assert kept["notification"] is True and "Gute Nachricht" in text_of(kept)
+        assert kept["notification"] is True and text_of(kept) == "Gute Nachricht: Ihre Idee ist veröffentlicht."
         await socket.close()
         socket = await open_chat(client)
         await next_reply(socket)
@@ -308,7 +315,10 @@ async def test_a_reaction_payload_from_the_page_adds_no_vote(engine: Engine, sto
             await socket.send_json({"type": "button", "payload": payload(frame, label)})
         await next_reply(socket)
         for forged, answer in (
-            ({"type": "button", "payload": f"r.support.{idea_id}"}, "Dieses Menü ist nicht mehr aktuell"),
+            (
+                {"type": "button", "payload": f"r.support.{idea_id}"},
+                de(MENU_OUT_OF_DATE),
+            ),
             ({"type": "text", "text": f"r.support.{idea_id}"}, "Das habe ich leider nicht verstanden"),
             ({"type": "reaction", "payload": f"r.support.{idea_id}"}, "konnte nicht gelesen werden"),
         ):

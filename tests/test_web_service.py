@@ -17,6 +17,7 @@ from bot.wiring import load_configuration
 from dialogs.engine import Engine
 from tests.cli import start_run
 from tests.test_run import free_port
+from tests.texts import CITY_QUESTION, de
 from tests.web_helpers import WebResident, payload, text_of, web_client
 
 
@@ -51,7 +52,7 @@ async def test_a_message_sent_again_with_its_id_is_handled_once(engine: Engine) 
             await other.open()
             press = {"type": "button", "payload": payload(anna.frame, "Deutsch"), "id": "press-0001"}
             await anna.socket.send_json(press)
-            assert "In welcher Stadt" in text_of(await anna.next())
+            assert de(CITY_QUESTION) in text_of(await anna.next())
             assert await anna.next() == {"type": "done", "id": "press-0001"}
             await anna.socket.send_json({"type": "text", "text": "/start", "id": "typed-0001"})
             await anna.next()
@@ -138,10 +139,10 @@ async def test_the_page_learns_how_long_an_answer_may_be(engine: Engine) -> None
         anna = WebResident(str(client.make_url("/")))
         try:
             await anna.open()
-            for label in ("Deutsch", "Aalen", "Idee einreichen"):
+            for label in ("Deutsch", "Aalen", de("Submit an idea")):
                 await anna.presses(label)
             assert anna.frame["textLimit"] is None, "no count where the resident chooses"
-            await anna.presses("Einverstanden")
+            await anna.presses(de("I agree, let's start"))
             assert anna.frame["expectsText"] and anna.frame["textLimit"] == 100
             await anna.says("Freie Parkplätze in Echtzeit")
             assert anna.frame["textLimit"] == 1000

@@ -25,7 +25,13 @@ from tests.chat import Chat
 from tests.cli import run_cli, start_run
 from tests.helpers import seed_idea
 from tests.test_run import free_port
+from tests.texts import WELCOME, de, en
 from tests.web_helpers import WebResident, text_of, web_client
+
+TOO_MANY_CHATS = (
+    "Too many new chats were started from this connection in the last hour. "
+    "Please try again later, or continue in the browser where you have already chatted with the bot."
+)
 
 LIMITED = "zu viele neue Chats begonnen"
 
@@ -132,7 +138,7 @@ async def test_the_default_limit_is_twenty_an_hour_and_the_page_says_so(engine: 
             )
             assert "chat.js" not in html
             status, html = await browser.load_page({"Accept-Language": "en"})
-            assert "Too many new chats were started from this connection in the last hour" in html
+            assert en(TOO_MANY_CHATS) in html
         finally:
             await browser.close()
     assert tally(store, idea) == 20
@@ -191,10 +197,10 @@ async def test_residents_with_a_session_keep_working_after_the_limit(engine: Eng
             assert status == 200 and LIMITED not in html and "chat.js" in html
             anna.socket = await anna.http.ws_connect(anna.base + "/ws", headers={"Origin": anna.base})
             frame = await anna.next()
-            assert "Sie unterstützen diese Idee." in text_of(frame), "she continues where she left off"
+            assert de("You support this idea.") in text_of(frame), "she continues where she left off"
             await anna.says(f"/start idea_{second}")
-            await anna.presses("👍 Idee unterstützen")
-            assert "Sie unterstützen jetzt diese Idee" in text_of(anna.frame)
+            await anna.presses(de("👍 Support this idea"))
+            assert de("Thank you! You now support this idea.") in text_of(anna.frame)
         finally:
             await anna.close()
     assert tally(store, first) == 3
@@ -224,7 +230,7 @@ async def test_workers_on_one_database_share_sessions_and_refuse_made_up_ones(
             try:
                 again.socket = await again.http.ws_connect(again.base + "/ws", headers={"Origin": again.base})
                 frame = await again.next()
-                assert "Sie unterstützen diese Idee." in text_of(frame), "the same resident on the other worker"
+                assert de("You support this idea.") in text_of(frame), "the same resident on the other worker"
                 with pytest.raises(WSServerHandshakeError) as refused:
                     await script.http.ws_connect(script.base + "/ws", headers={"Origin": script.base})
                 assert refused.value.status == 403
@@ -262,7 +268,7 @@ async def test_a_configured_secret_signs_the_sessions(engine: Engine, store: Sto
         anna.http.cookie_jar.update_cookies({session.COOKIE: token}, again.make_url("/"))
         try:
             anna.socket = await anna.http.ws_connect(anna.base + "/ws", headers={"Origin": anna.base})
-            assert "Bitte wählen Sie Ihre Sprache" in text_of(await anna.next())
+            assert de(WELCOME) in text_of(await anna.next())
         finally:
             await anna.close()
 

@@ -28,6 +28,18 @@ from tests.test_web_browser import (
     type_answer,
     wait_for,
 )
+from tests.texts import (
+    ASK_DESCRIPTION,
+    ASK_TITLE,
+    CITY_QUESTION,
+    IDEA_PAGE,
+    WELCOME,
+    city,
+    de,
+    de_start,
+    en,
+    field_button,
+)
 
 __all__ = ["browser", "pytestmark"]  # the browser fixture and the skip reason, shared
 
@@ -66,30 +78,33 @@ async def town_url(town_engine: Engine) -> AsyncIterator[str]:
 
 async def to_the_menu(page: Any, url: str) -> None:
     await page.goto(url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
 
 
 async def to_the_description(page: Any, url: str) -> None:
     await to_the_menu(page, url)
-    await choose(page, "Idee einreichen")
-    await wait_for(page, "Wir fragen Sie nach")
-    await choose(page, "Einverstanden")
-    await wait_for(page, "Bitte tippen Sie einen kurzen Titel")
+    await choose(page, de("Submit an idea"))
+    await wait_for(page, de("You will be asked for:"))
+    await choose(page, de("I agree, let's start"))
+    await wait_for(page, de_start(ASK_TITLE))
     await type_answer(page, "Freie Parkplätze in Echtzeit")
-    await wait_for(page, "Bitte beschreiben Sie Ihre Idee")
+    await wait_for(
+        page,
+        de_start(ASK_DESCRIPTION),
+    )
 
 
 async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, town_url: str) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
     await to_the_menu(page, town_url)
     footer = page.locator("#site-footer")
-    assert await footer.get_by_role("link", name="Impressum").get_attribute("href") == LINKS.imprint
-    assert await footer.get_by_role("link", name="Datenschutz").is_visible()
-    assert await footer.get_by_role("link", name="Erklärung zur Barrierefreiheit").is_visible()
+    assert await footer.get_by_role("link", name=de("Imprint")).get_attribute("href") == LINKS.imprint
+    assert await footer.get_by_role("link", name=de("Privacy")).is_visible()
+    assert await footer.get_by_role("link", name=de("Accessibility statement")).is_visible()
     mail = footer.get_by_role("link", name="barrierefreiheit@musterstadt.de")
     assert await mail.get_attribute("href") == "mailto:barrierefreiheit@musterstadt.de"
     assert await page.get_by_role("img", name="Wappen").evaluate("image => image.naturalWidth > 0")
@@ -99,11 +114,11 @@ async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, to
 
     await page.emulate_media(media="print")
     assert not await page.locator("#menu").is_visible() and not await page.locator("#composer").is_visible()
-    assert await page.locator("#log .message").filter(has_text="Was möchten Sie tun?").is_visible()
+    assert await page.locator("#log .message").filter(has_text=de("What would you like to do?")).is_visible()
     await page.emulate_media(media="screen")
 
     async with page.expect_download() as info:
-        await page.get_by_role("button", name="Gespräch speichern").click()
+        await page.get_by_role("button", name=de("Save the conversation")).click()
     download = await info.value
     assert download.suggested_filename == "mitmach-bot-gespraech.txt"
     text = Path(await download.path()).read_text(encoding="utf-8")
@@ -112,12 +127,12 @@ async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, to
     assert "] Sie:\nDeutsch\n" in text and "] Sie:\nAalen\n" in text, text
     assert "] Mitmach-Bot:\nIn welcher Stadt wohnen Sie, oder" in text and "\nWas möchten Sie tun?\n" in text, text
 
-    await choose(page, "Einstellungen")
+    await choose(page, de("Settings"))
     await choose(page, "Sprache")
     await choose(page, "English")
-    await wait_for(page, "What would you like to do?")
-    assert await footer.get_by_role("link", name="Imprint").is_visible(), "the footer follows the language"
-    assert await page.get_by_role("button", name="Save the conversation").is_visible()
+    await wait_for(page, en("What would you like to do?"))
+    assert await footer.get_by_role("link", name=en("Imprint")).is_visible(), "the footer follows the language"
+    assert await page.get_by_role("button", name=en("Save the conversation")).is_visible()
     await page.close()
 
 
@@ -127,19 +142,19 @@ async def test_the_dark_scheme_keeps_the_contrast(browser: Any, town_url: str, s
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE", color_scheme="dark")
     page = await context.new_page()
     await page.goto(town_url)
-    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await wait_for(page, de(WELCOME))
     assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
     assert await axe_violations(page) == []
     await choose(page, "Deutsch")
-    await wait_for(page, "In welcher Stadt wohnen Sie")
-    await choose(page, "Aalen")
-    await wait_for(page, "Was möchten Sie tun?")
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
-    await choose(page, "1. Mobilität")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("aalen"))
+    await wait_for(page, de("What would you like to do?"))
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
+    await choose(page, field_button("mobilitaet"))
     await wait_for(page, "Bus, Rad, Auto")
-    await choose(page, "Ideen anzeigen")
-    await wait_for(page, "sortiert nach Unterstützung")
+    await choose(page, de("Show ideas"))
+    await wait_for(page, de_start(IDEA_PAGE))
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "web-chat-dark.png"), full_page=False)
     await context.close()
@@ -175,8 +190,8 @@ async def test_the_field_and_the_newest_message_stay_in_view(
 async def test_a_long_one_word_label_wraps(browser: Any, town_url: str, width: int) -> None:
     page = await browser.new_page(viewport={"width": width, "height": 640}, locale="de-DE")
     await to_the_menu(page, town_url)
-    await choose(page, "Ideen nach Thema")
-    await wait_for(page, "Themen (Handlungsfelder)")
+    await choose(page, de("Ideas by topic"))
+    await wait_for(page, de("Topics"))
     long = page.locator("#menu button", has_text=LONG_WORD[:20])
     await long.wait_for()
     assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), "no sideways scrolling"
@@ -208,6 +223,6 @@ async def test_a_too_long_description_stays_in_the_field_with_a_count(browser: A
     await page.locator("#message").fill(shorter)
     assert await count.inner_text() == f"{len(shorter.strip())} von 1.000 Zeichen"
     await page.keyboard.press("Enter")
-    await wait_for(page, "Zu welchem Thema")
+    await wait_for(page, de("Which topic does your idea belong to?"))
     assert await count.is_hidden(), "no count where the bot asks no text"
     await page.close()

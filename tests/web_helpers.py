@@ -16,6 +16,7 @@ from bot.web.ratelimit import RateLimiter
 from bot.web.server import create_app
 from dialogs.engine import Engine
 from dialogs.messages import Identity
+from tests.texts import de
 
 
 @asynccontextmanager
@@ -87,9 +88,9 @@ class WebResident:
     async def supports(self, idea_id: int) -> None:
         """Follow a link to the idea as a new resident (German, Aalen) and support it."""
         await self.says(f"/start idea_{idea_id}")
-        for label in ("Deutsch", "Aalen", "👍 Idee unterstützen"):
+        for label in ("Deutsch", "Aalen", de("👍 Support this idea")):
             await self.presses(label)
-        assert "Sie unterstützen jetzt diese Idee" in text_of(self.frame), text_of(self.frame)
+        assert de("Thank you! You now support this idea.") in text_of(self.frame), text_of(self.frame)
 
     async def next(self) -> dict[str, Any]:
         self.frame = await next_reply(self.socket)
