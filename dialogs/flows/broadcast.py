@@ -161,7 +161,7 @@ def set_audience(turn: Turn, arg: Arg) -> None:
         draft.audience_chosen, draft.city, draft.field = True, audience.city, None
 
 
-def _topic_city(turn: Turn) -> str | None:
+def topic_city(turn: Turn) -> str | None:
     """The city a topic audience is limited to: none for staff of all cities, else their city."""
     cities = staff_cities(turn)
     return None if ALL_CITIES in cities or not cities else cities[0]
@@ -169,7 +169,7 @@ def _topic_city(turn: Turn) -> str | None:
 
 def set_field_audience(turn: Turn, arg: Arg) -> None:
     draft = _draft(turn)
-    draft.audience_chosen, draft.city, draft.field = True, _topic_city(turn), arg
+    draft.audience_chosen, draft.city, draft.field = True, topic_city(turn), arg
 
 
 def set_idea(turn: Turn, arg: Arg) -> None:
@@ -459,10 +459,13 @@ def audience_label(turn: Turn, audience: Audience) -> str:
 
 
 def audience_screen(turn: Turn) -> Screen:
-    _ = turn.lang.gettext
-    number = turn.lang.number
     screen = Screen()
-    screen.text.para(_("Who should receive it? The figures count the subscribers who can be reached now."))
+    audience_buttons(turn, screen, reachable(turn))
+    return _with_discard(turn, screen)
+
+
+def reachable(turn: Turn) -> list[tuple[Audience, str]]:
+    """The audiences this staff member may write to (all subscribers, a city's news), with their actions."""
     choices: list[tuple[Audience, str]] = []
     if ALL_CITIES in staff_cities(turn):
         choices.append((Audience(), ALL_CITIES))
@@ -470,23 +473,28 @@ def audience_screen(turn: Turn) -> Screen:
         audience = Audience(city=city.id)
         if allowed(turn, audience):
             choices.append((audience, f"city:{city.id}"))
+    return choices
+
+
+def audience_buttons(turn: Turn, screen: Screen, choices: list[tuple[Audience, str]]) -> None:
+    """Who should receive it: each audience with its size right now, and "one topic"."""
+    _ = turn.lang.gettext
+    screen.text.para(_("Who should receive it? The figures count the subscribers who can be reached now."))
     for audience, action in choices:
-        size = number(audience_size(turn.tx, audience))
+        size = turn.lang.number(audience_size(turn.tx, audience))
         screen.button(f"{audience_label(turn, audience)} ({size})", f"audience:{action}")
     screen.button(_("Subscribers of one topic"), "audience:field")
-    return _with_discard(turn, screen)
 
 
 def field_screen(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     screen = Screen()
     screen.text.para(_("Subscribers of which topic?"))
-    city = _topic_city(turn)
+    city = topic_city(turn)
     for topic in turn.content.handlungsfelder:
         size = turn.lang.number(audience_size(turn.tx, Audience(city, topic.id)))
         screen.button(f"{field_title(turn, topic.id)} ({size})", f"field:{topic.id}")
-    screen.button(_("Back"), "back")
-    return screen
+    return screen.button(_("Back"), "back")
 
 
 def preview_screen(turn: Turn) -> Screen:

@@ -20,12 +20,23 @@ from datetime import datetime
 from dialogs import inputs
 from dialogs.conversation import PollDraft
 from dialogs.flow import Arg, Command, Condition, Effect, Flow, Transition, arg_is, as_int, onboarded
-from dialogs.flows.broadcast import ZONE, allowed, audience_label, parse_time, staff_cities
+from dialogs.flows.broadcast import (
+    ZONE,
+    allowed,
+    audience_buttons,
+    audience_label,
+    field_screen,
+    parse_time,
+    reachable,
+    staff_cities,
+    topic_city,
+    when_screen,
+)
 from dialogs.flows.ideas import is_field
 from dialogs.flows.submit import explain_problem
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Reaction, Reply, Span, bold
-from dialogs.names import city_name, field_title
+from dialogs.names import city_name
 from dialogs.payloads import MAX_POLL_OPTIONS, POLL_REACTIONS, poll_option, poll_reaction
 from dialogs.roles import STAFF, done_screen, grants_of, is_staff, refuse
 from dialogs.screen import Screen
@@ -202,14 +213,9 @@ def set_audience(turn: Turn, arg: Arg) -> None:
         draft.audience_chosen, draft.city, draft.field = True, audience.city, None
 
 
-def _topic_city(turn: Turn) -> str | None:
-    cities = staff_cities(turn)
-    return None if ALL_CITIES in cities or not cities else cities[0]
-
-
 def set_field_audience(turn: Turn, arg: Arg) -> None:
     draft = _draft(turn)
-    draft.audience_chosen, draft.city, draft.field, draft.in_menu = True, _topic_city(turn), arg, False
+    draft.audience_chosen, draft.city, draft.field, draft.in_menu = True, topic_city(turn), arg, False
 
 
 def set_closing(turn: Turn, arg: Arg) -> None:
@@ -522,35 +528,14 @@ def kind_screen(turn: Turn) -> Screen:
 
 def audience_screen(turn: Turn) -> Screen:
     _ = turn.lang.gettext
-    number = turn.lang.number
     screen = Screen()
-    screen.text.para(_("Who should receive it? The figures count the subscribers who can be reached now."))
-    scopes: list[tuple[Audience, str]] = []
-    if ALL_CITIES in staff_cities(turn):
-        scopes.append((Audience(), ALL_CITIES))
-    for city in turn.content.cities:
-        if allowed(turn, Audience(city=city.id)):
-            scopes.append((Audience(city=city.id), f"city:{city.id}"))
-    for audience, action in scopes:
-        size = number(audience_size(turn.tx, audience))
-        screen.button(f"{audience_label(turn, audience)} ({size})", f"audience:{action}")
-    screen.button(_("Subscribers of one topic"), "audience:field")
+    scopes = reachable(turn)
+    audience_buttons(turn, screen, scopes)
     for audience, _scope in scopes:
         where = city_name(turn, audience.city or ALL_CITIES)
         label = _("Only in the menu ({where}), no message").format(where=where)
         screen.button(label, f"audience:menu:{audience.city or ALL_CITIES}")
     return _with_discard(turn, screen)
-
-
-def field_screen(turn: Turn) -> Screen:
-    _ = turn.lang.gettext
-    screen = Screen()
-    screen.text.para(_("Subscribers of which topic?"))
-    city = _topic_city(turn)
-    for topic in turn.content.handlungsfelder:
-        size = turn.lang.number(audience_size(turn.tx, Audience(city, topic.id)))
-        screen.button(f"{field_title(turn, topic.id)} ({size})", f"field:{topic.id}")
-    return screen.button(_("Back"), "back")
 
 
 def closes_screen(turn: Turn) -> Screen:
@@ -568,15 +553,6 @@ def interim_screen(turn: Turn) -> Screen:
     screen.text.para(_("Should residents see the current results after they answered?"))
     screen.pair((_("Yes, show them"), "interim:yes"), (_("No, only at the end"), "interim:no"))
     return _with_discard(turn, screen)
-
-
-def when_screen(turn: Turn) -> Screen:
-    _ = turn.lang.gettext
-    screen = Screen()
-    screen.text.para(
-        _("When should it be sent? Please type a time, for example 18:30 or 24.12.2026 09:00 (German time).")
-    )
-    return screen.button(_("Back"), "back")
 
 
 def _yes_no(turn: Turn, value: bool | None) -> str:
