@@ -222,6 +222,8 @@ class FakeWhatsApp:
         self.webhook_url: str | None = None
         self.webhook_answers: list[int] = []
         self.send_statuses = True
+        self.reports: list[dict[str, Any]] = []
+        """Every status report made, posted to `webhook_url` (if set) in order."""
         self.hold_bodies_with: str | None = None
         """Sends whose text contains this are received but never answered (the bot dies meanwhile)."""
         self.held: list[dict[str, Any]] = []
@@ -394,10 +396,12 @@ class FakeWhatsApp:
         if not self.send_statuses:
             return
         if code is None:
-            self._statuses.put_nowait(self.status(message_id, wa_id, "sent"))
-            self._statuses.put_nowait(self.status(message_id, wa_id, "delivered"))
+            reports = [self.status(message_id, wa_id, "sent"), self.status(message_id, wa_id, "delivered")]
         else:
-            self._statuses.put_nowait(self.status(message_id, wa_id, "failed", code))
+            reports = [self.status(message_id, wa_id, "failed", code)]
+        for report in reports:
+            self.reports.append(report)
+            self._statuses.put_nowait(report)
 
     # -- the Cloud API --------------------------------------------------------------------------
 
@@ -446,7 +450,6 @@ class FakeWhatsApp:
         to = params.get("to")
         if not isinstance(to, str) or not to.isdigit():
             raise _param("Param to must be a phone number or WhatsApp ID")
-        self._check_rate(to)
         kind = params.get("type", "text")
         builders = {
             "text": self._text,
@@ -457,6 +460,7 @@ class FakeWhatsApp:
         if kind not in builders:
             raise _param(f"Param type must be one of {{{', '.join(builders)}}}")
         message = builders[kind](params.get(kind))
+        self._check_rate(to)
         message.id = self._wamid()
         self.send_times.append(time.monotonic())
         contact = self.contacts.get(to)

@@ -26,8 +26,6 @@ MAX_EVENT_ID = 128
 MAX_CHALLENGE = 256
 _WA_ID = re.compile(r"[0-9]{5,20}")
 _DEEP_LINK = re.compile(r"idea_([0-9]{1,9})")
-TAKEN = ("text", "interactive", "button")
-"""Message types the bot reads; every other one is answered with the current menu."""
 
 
 def signed(body: bytes, header: str | None, app_secret: str) -> bool:
