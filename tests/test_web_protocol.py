@@ -41,7 +41,7 @@ async def test_page_sets_a_safe_session_cookie_and_headers(engine: Engine) -> No
         assert "Secure" not in cookie, "plain http on localhost cannot carry a Secure cookie"
         token = page.cookies[session.COOKIE].value
         assert client.app[SESSIONS_KEY].is_valid(token)
-        assert '<html lang="en">' in html
+        assert '<html lang="en" dir="ltr">' in html
         assert '<script src="/static/chat.js" defer></script>' in html
         assert "<script>" not in html, "no inline script: the CSP forbids it"
         csp = page.headers["Content-Security-Policy"]
@@ -99,7 +99,7 @@ async def test_journey_over_the_socket_and_resume(engine: Engine, store: Store) 
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         record = resident(store, session.identity_for(token))
-        assert record is not None and record.context["draft"]["title"] == "<img src=x onerror=alert(1)> Bänke"
+        assert record is not None and record.context["idea_draft"]["title"] == "<img src=x onerror=alert(1)> Bänke"
         assert token not in str(record), "the cookie itself is never stored"
 
 
@@ -274,7 +274,7 @@ async def test_delete_over_the_socket(engine: Engine, store: Store) -> None:
 
 
 async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -> None:
-    from bot.web.server import DELIVERY_KEY
+    from bot.web.server import CONTEXT_KEY
     from dialogs.messages import Block, Outbound, Span
     from dialogs.messages import Reply as ReplyType
 
@@ -285,7 +285,7 @@ async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         identity = session.identity_for(token)
         notice = ReplyType(blocks=(Block((Span("Gute Nachricht: Ihre Idee ist veröffentlicht."),)),))
-        await client.app[DELIVERY_KEY].deliver([Outbound(identity, identity.user_id, notice)])
+        await client.app[CONTEXT_KEY].delivery.deliver([Outbound(identity, identity.user_id, notice)])
         socket = await open_chat(client)
         await next_reply(socket)
         kept = await next_reply(socket)

@@ -1,32 +1,45 @@
-"""The bot's aiohttp server: the web chat over a WebSocket, and a health endpoint.
+"""The bot's aiohttp server: the web chat over a WebSocket, health endpoints, the dashboard.
 
-The web adapter translates only: a WebSocket frame becomes an `Inbound`, each
-`Outbound` a JSON frame. It also guards the transport: session cookie, Origin,
-message size and pace: only sessions the server signed open a socket, and each
-client address may start only so many new sessions an hour.
+It is also the web chat's transport (the adapter is bot/adapters/web/): a WebSocket frame
+becomes an `Inbound` for the one way in (bot/receive.py), each `Outbound` a JSON frame.
+It guards the transport: session cookie, Origin, message size and pace: only sessions
+the server signed open a socket, and each client address may start only so many new
+sessions an hour. Other adapters may add routes (Telegram's webhook) before it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import contextlib
 import json
 import logging
+import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+import aiohttp_jinja2
+from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.adapters.protocol import Context, context_for
+from bot.adapters.web import PLATFORM
+from bot.adapters.web.render import reply_frame
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
-from bot.pacing import Limiter
-from bot.reply_outbox import outbox_for
+from bot.receive import kind_of
 from bot.web import dashboard, session
 from bot.web.clients import Network, NewSessionLimit, client_address
-from bot.web.page import negotiate, render_limited, render_page, ui_strings
+from bot.web.page import (
+    MAX_TEXT,
+    negotiate,
+    render_limited,
+    render_page,
+    setup_templates,
+    town_static,
+    ui_strings,
+    welcome_line,
+)
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from dialogs.messages import (
@@ -39,15 +52,13 @@ from dialogs.messages import (
     reply_from_data,
     reply_to_data,
 )
-from storage import platform_state
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-MAX_TEXT = 4000
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
-DELIVERY_KEY = web.AppKey("delivery", Delivery)
+CONTEXT_KEY = web.AppKey("context", Context)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
@@ -55,6 +66,10 @@ _FINISHING: set[asyncio.Future[None]] = set()
 """Work that must outlive a cancelled socket handler (kept here so that it is not collected)."""
 MAX_UNCONFIRMED = 50
 CONFIRMATION = "received"
+_PAGE_EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
+_MENU_TOKEN = re.compile(r"\d+\.\d+")
+"""A button of the menu on the resident's screen (the engine's payload for it); others stand alone."""
+MAX_ECHO = 200
 """The frame a page sends once it showed a reply that carried a receipt."""
 SESSIONS_KEY = web.AppKey("sessions", session.Sessions)
 NEW_SESSIONS_KEY = web.AppKey("new_sessions", NewSessionLimit)
@@ -73,12 +88,27 @@ SECURITY_HEADERS = {
 }
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
+SERVER_NAME = "Mitmach-Bot"
+"""The Server header: names no framework and no version."""
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response the app sends: pages, redirects, errors (404, 405, a refused socket's 403)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    return response
+    response.headers["Server"] = SERVER_NAME
+
+
+async def close_open_chats(app: web.Application) -> None:
+    """At shutdown, close every page's socket at once (1001: going away); the pages reconnect.
+
+    An event a socket's handler has begun still finishes: the server waits for the handlers.
+    """
+    chats = [chat for chats in app[OPEN_CHATS_KEY].values() for chat in chats]
+    await asyncio.gather(
+        *(chat.socket.close(code=WSCloseCode.GOING_AWAY, message=b"server restart") for chat in chats),
+        return_exceptions=True,
+    )
 
 
 def create_app(
@@ -87,28 +117,36 @@ def create_app(
     public_url: str | None = None,
     limiter: RateLimiter | None = None,
     delivery: Delivery | None = None,
+    context: Context | None = None,
     session_secret: str | None = None,
     new_sessions: NewSessionLimit | None = None,
     trusted_proxies: Sequence[Network] = (),
+    template_dir: Path | None = None,
 ) -> web.Application:
     """The web chat, health and dashboard routes.
 
+    The chat's adapters share `context` (made from `engine` and `delivery` where not given).
     Without `session_secret`, sessions are signed with the secret kept in the store.
     `new_sessions` limits new sessions per client address (20 an hour by default);
-    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed.
+    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed;
+    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/).
     """
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
+    app = web.Application(client_max_size=MAX_FRAME)
+    app.on_response_prepare.append(security_headers)
+    app.on_shutdown.append(close_open_chats)
     app[ENGINE_KEY] = engine
-    app[DELIVERY_KEY] = delivery or Delivery()
-    outbox_for(app[DELIVERY_KEY], engine)
+    context = context or context_for(engine, delivery, public_url=public_url)
+    if context.http is None:
+        context.http = app
+    app[CONTEXT_KEY] = context
     app[OPEN_CHATS_KEY] = {}
-    app[DELIVERY_KEY].register(session.PLATFORM, partial(_send_to_open_pages, app))
+    context.delivery.register(PLATFORM, partial(send_to_open_pages, app))
     app[CONFIG_KEY] = {
         "public_url": public_url.rstrip("/") if public_url else None,
         "trusted_proxies": tuple(trusted_proxies),
     }
     app[LIMITER_KEY] = limiter or RateLimiter()
-    app[SESSIONS_KEY] = session.Sessions(session_secret or session.stored_secret(engine.store))
+    app[SESSIONS_KEY] = session.Sessions(session_secret or session.stored_secret(context.port))
     app[NEW_SESSIONS_KEY] = new_sessions or NewSessionLimit()
     app.router.add_get("/", chat_page)
     app.router.add_get("/ws", chat_socket)
@@ -116,6 +154,10 @@ def create_app(
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
     dashboard.add_routes(app, ENGINE_KEY, _secure)
+    setup_templates(app, template_dir)
+    own_static = town_static(template_dir)
+    if own_static is not None:
+        app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app
 
@@ -143,12 +185,12 @@ async def chat_page(request: web.Request) -> web.Response:
         trusted = request.app[CONFIG_KEY]["trusted_proxies"]
         address = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
         if not request.app[NEW_SESSIONS_KEY].allow(address):
-            limited = web.Response(
-                text=render_limited(engine.content, lang), status=429, content_type="text/html", charset="utf-8"
-            )
+            refusal = render_limited(aiohttp_jinja2.get_env(request.app), engine.content, lang)
+            limited = web.Response(text=refusal, status=429, content_type="text/html", charset="utf-8")
             limited.headers["Cache-Control"] = "no-store"
             return limited
-    response = web.Response(text=render_page(engine.content, lang), content_type="text/html", charset="utf-8")
+    page = render_page(aiohttp_jinja2.get_env(request.app), engine.content, lang)
+    response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     if not has_session:
         response.set_cookie(
@@ -169,10 +211,7 @@ async def _known_session(request: web.Request, token: str | None) -> bool:
         return True
     if token is None or not session.is_legacy(token):
         return False
-    store = request.app[ENGINE_KEY].store
-    identity = session.identity_for(token)
-    found = await asyncio.to_thread(store.run, lambda tx: tx.load_resident(identity.platform, identity.user_id))
-    return found is not None
+    return await request.app[CONTEXT_KEY].port.is_known(session.identity_for(token))
 
 
 async def health(request: web.Request) -> web.Response:
@@ -240,51 +279,46 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     return socket
 
 
-async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> object:
+async def send_to_open_pages(app: web.Application, outbound: Outbound) -> object:
     """A notification reaches every page the resident has open; with none open, it waits for the next visit."""
     pages = list(app[OPEN_CHATS_KEY].get(outbound.recipient, ()))
     for chat in pages:
         await chat.send_reply(outbound.reply, notification=True, receipt=outbound.receipt)
     if pages:
         return AWAITING_CONFIRMATION if outbound.receipt is not None else None
-    store = app[ENGINE_KEY].store
-    identity = outbound.recipient
-    data = reply_to_data(outbound.reply)
-    await asyncio.to_thread(platform_state.keep_notice, store, identity.platform, identity.user_id, data, store.now())
+    await app[CONTEXT_KEY].port.keep_notice(outbound.recipient, reply_to_data(outbound.reply))
     return None
-
-
-class WebTransport:
-    """Broadcasts to web residents: to every page they have open here, or kept for their next visit."""
-
-    platform = session.PLATFORM
-    supports_edit = False
-
-    def __init__(self, app: web.Application, rate: float) -> None:
-        self.app = app
-        self.limiter = Limiter(rate)
-
-    async def post(self, outbound: Outbound) -> str | None:
-        await _send_to_open_pages(self.app, outbound)
-        return None
-
-    async def edit(self, outbound: Outbound, message_id: str) -> None:
-        await _send_to_open_pages(self.app, outbound)
 
 
 class _Chat:
     """One open page: turns frames into events and replies into frames."""
 
     def __init__(self, app: web.Application, socket: web.WebSocketResponse, identity: Identity, accept: str) -> None:
-        self.engine = app[ENGINE_KEY]
-        self.delivery = app[DELIVERY_KEY]
-        self.receipts = outbox_for(self.delivery, self.engine)
+        self.content = app[ENGINE_KEY].content
+        self.context = app[CONTEXT_KEY]
+        self.languages = self.context.languages
+        self.receipts = self.context.receive.receipts
         self.limiter = app[LIMITER_KEY]
         self.socket = socket
         self.identity = identity
-        self.lang = negotiate(accept, self.engine.languages)
+        self.lang = negotiate(accept, self.languages)
         self.unconfirmed: dict[str, None] = {}
         """Replies sent to this page that it has not confirmed yet, oldest first."""
+        self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
+        self.welcomes = {welcome_line(lang): lang.tag for lang in self.languages.all()}
+        """The first screen greets in every language: each line is marked with its own."""
+
+    async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
+        """The resident's other open pages of this session show the same conversation."""
+        for tab in list(self.open_chats.get(self.identity, ())):
+            if tab is not self:
+                with contextlib.suppress(ConnectionError):  # that page is just closing
+                    await send(tab)
+
+    async def _done(self, page_id: str | None) -> None:
+        """What the page sent was handled: it forgets it (until then it sends it again after a reconnect)."""
+        if page_id is not None:
+            await self.socket.send_json({"type": "done", "id": page_id})
 
     async def on_frame(self, raw: str) -> None:
         _ = self.lang.gettext
@@ -295,8 +329,10 @@ class _Chat:
         if isinstance(message, dict) and message.get("type") == CONFIRMATION:
             await self._confirm(message.get("receipt"))
             return
+        page_id = _page_event_id(message)
         if not self.limiter.allow(self.identity.user_id):
             await self.notice(_("You are sending messages very quickly. Please wait a moment and try again."))
+            await self._done(page_id)
             return
         try:
             if not isinstance(message, dict):
@@ -309,16 +345,22 @@ class _Chat:
                 raise ValueError("text must be a string")
         except (ValueError, KeyError, TypeError):
             await self.notice(_("This message could not be read. Please use the text field or the buttons."))
+            await self._done(page_id)
             return
         if kind is InboundKind.TEXT and len(text) > MAX_TEXT:
             limit = self.lang.number(MAX_TEXT)
             await self.notice(
                 _("Your message is too long. Please write at most {limit} characters.").format(limit=limit)
             )
+            await self._done(page_id)
             return
-        if kind is InboundKind.TEXT and text.strip().startswith("/"):
-            kind = InboundKind.COMMAND
-        await self.receive(kind, text)
+        if kind is InboundKind.TEXT:
+            kind = kind_of(text)
+        said = message.get("label") if kind is InboundKind.BUTTON else text
+        if isinstance(said, str) and said:
+            await self._to_other_tabs(lambda tab: tab.socket.send_json({"type": "echo", "text": said[:MAX_ECHO]}))
+        await self.receive(kind, text, page_id)
+        await self._done(page_id)
 
     async def _confirm(self, receipt: object) -> None:
         """The page showed a reply: the store forgets it. Only a reply sent to this page counts."""
@@ -326,28 +368,34 @@ class _Chat:
             del self.unconfirmed[receipt]
             await self.receipts.settle_for(receipt, self.identity)
 
-    async def receive(self, kind: InboundKind, text: str) -> None:
-        inbound = Inbound(self.identity, self.identity.user_id, uuid.uuid4().hex, kind, text, self.lang.code)
-        others = []
+    async def receive(self, kind: InboundKind, text: str, page_id: str | None = None) -> None:
+        """`page_id` is the page's own id of what the resident sent: sent again, it is handled once.
+
+        It counts only within this resident's events, so a made-up id cannot touch anyone else's.
+        """
+        event_id = f"{self.identity.user_id}.{page_id}" if page_id else uuid.uuid4().hex
+        inbound = Inbound(self.identity, self.identity.user_id, event_id, kind, text, self.lang.code)
         # A page that comes back is shown where it is: that screen can always be made anew.
         send = self._send_shown if kind is InboundKind.RESUME else self._send_own
-        outbounds = await self.engine.handle(inbound)
-        for outbound in outbounds:
-            if outbound.recipient == self.identity:
-                await self.delivery.hand(outbound, send)
-            else:
-                others.append(outbound)
-        await self.delivery.deliver(others)
+        outbounds = await self.context.receive(inbound, send, strict=False)
         if not outbounds and kind is InboundKind.BUTTON:
             # the same button was just pressed in another tab: show this one where the resident is
             await self.receive(InboundKind.RESUME, "")
 
     async def _send_own(self, outbound: Outbound) -> object:
-        await self.send_reply(outbound.reply, receipt=outbound.receipt)
+        erased = not outbound.reply.buttons and not await self._resident_exists()
+        await self.send_reply(outbound.reply, receipt=outbound.receipt, erased=erased)
+        await self._to_other_tabs(lambda tab: tab.send_reply(outbound.reply, erased=erased))
         return AWAITING_CONFIRMATION if outbound.receipt is not None else None
 
     async def _send_shown(self, outbound: Outbound) -> None:
-        await self.send_reply(outbound.reply)
+        # the screen is made anew with new buttons: the other tabs take them too, so none goes out of date
+        await self.send_reply(outbound.reply, resume=True)
+        await self._to_other_tabs(lambda tab: tab.send_reply(outbound.reply, resume=True))
+
+    async def _resident_exists(self) -> bool:
+        """False once the resident asked to erase their data: the pages then forget the conversation too."""
+        return await self.context.port.is_known(self.identity)
 
     async def hand_out_kept_replies(self) -> bool:
         """Replies this resident has not seen yet (sent before a restart, or to a page that closed).
@@ -370,18 +418,31 @@ class _Chat:
             await asyncio.shield(task)
 
     async def hand_out_kept_notices(self) -> None:
-        store = self.engine.store
-        kept = await asyncio.to_thread(
-            platform_state.take_notices, store, self.identity.platform, self.identity.user_id
-        )
-        for data in kept:
+        for data in await self.context.port.take_notices(self.identity):
             await self.send_reply(reply_from_data(data), notification=True)
 
-    async def send_reply(self, reply: Reply, *, notification: bool = False, receipt: Receipt | None = None) -> None:
-        if reply.language and self.engine.languages.supports(reply.language):
-            self.lang = self.engine.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang))
+    async def send_reply(
+        self,
+        reply: Reply,
+        *,
+        notification: bool = False,
+        receipt: Receipt | None = None,
+        resume: bool = False,
+        erased: bool = False,
+    ) -> None:
+        """`resume`: the screen shown again to a page that (re)connects; `erased`: the reply after erasure."""
+        if reply.language and self.languages.supports(reply.language):
+            self.lang = self.languages.get(reply.language)
+        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang, self.content), self.welcomes)
+        frame["dir"] = self.lang.direction
         frame["notification"] = notification
+        frame["resume"] = resume
+        frame["erased"] = erased
+        # A notification shows its own buttons (Approve, Read the idea) in its message; only the
+        # resident's own replies (also those kept over a restart) replace the menu.
+        frame["menu"] = not notification or (
+            bool(reply.buttons) and all(_MENU_TOKEN.fullmatch(b.payload) for b in reply.all_buttons())
+        )
         if receipt is not None:
             frame["receipt"] = receipt.token
             self.unconfirmed[receipt.token] = None
@@ -395,25 +456,7 @@ class _Chat:
         await self.socket.send_json({"type": "notice", "text": text})
 
 
-def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, Any]:
-    frame: dict[str, Any] = {
-        "type": "reply",
-        "language": language,
-        "ui": ui,
-        "blocks": [
-            {
-                "item": block.item,
-                "spans": [{"text": s.text, "style": s.style, "url": s.url} for s in block.spans],
-            }
-            for block in reply.blocks
-        ],
-        "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in reply.buttons],
-        "expectsText": reply.expects_text,
-    }
-    if reply.attachment is not None:
-        frame["attachment"] = {
-            "filename": reply.attachment.filename,
-            "mimeType": reply.attachment.mime_type,
-            "data": base64.b64encode(reply.attachment.content).decode("ascii"),
-        }
-    return frame
+def _page_event_id(message: object) -> str | None:
+    """The page's id of a message it sent, when it has one of the expected form."""
+    sent = message.get("id") if isinstance(message, dict) else None
+    return sent if isinstance(sent, str) and _PAGE_EVENT_ID.fullmatch(sent) else None
