@@ -239,6 +239,7 @@ class FakeWhatsApp:
         self.app = web.Application(client_max_size=100 * 1024 * 1024)
         self.app.router.add_post("/{version}/{number}/messages", self._messages)
         self.app.router.add_post("/{version}/{number}/media", self._media)
+        self.app.router.add_get("/{version}/{number}", self._phone_number)
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -650,6 +651,15 @@ class FakeWhatsApp:
             str(document.get("caption", "")),
             document=(str(document.get("filename", media[0])), media[1]),
         )
+
+    async def _phone_number(self, request: web.Request) -> web.Response:
+        try:
+            self._authorize(request)
+        except GraphError as err:
+            self.refusals.append((err.code, err.details or err.message))
+            return web.json_response(err.body(), status=err.status)
+        number = {"display_phone_number": "+49 7361 0000", "verified_name": "Mitmach-Bot", "id": self.phone_number_id}
+        return web.json_response(number)
 
     async def _media(self, request: web.Request) -> web.Response:
         try:

@@ -125,6 +125,19 @@ class CloudApi:
             raise Unavailable(None, 200, "no message id in the answer")
         return str(messages[0].get("id", ""))
 
+    async def display_number(self) -> str:
+        """The business phone number as WhatsApp shows it (also a check of the token and the number's id)."""
+        try:
+            async with self._client().get(self.base, params={"fields": "display_phone_number"}) as response:
+                body = await response.json(content_type=None)
+                if response.status != 200:
+                    raise classify(response.status, body)
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise Unavailable(None, 0, type(err).__name__) from err
+        except ValueError as err:
+            raise Unavailable(None, 0, "not JSON") from err
+        return str(body.get("display_phone_number", "")) if isinstance(body, dict) else ""
+
     async def mark_read(self, message_id: str) -> None:
         await self._post(
             "/messages", json={"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
@@ -150,6 +163,7 @@ class CloudApi:
                 except ValueError:
                     body = None
                 if response.status == 200:
+                    self._told_token = False
                     return body
                 error = classify(response.status, body)
         except (aiohttp.ClientError, TimeoutError) as err:

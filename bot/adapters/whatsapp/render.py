@@ -199,7 +199,7 @@ def options_message(body: str, options: list[Button], _: Gettext, reply: Reply |
     if len(options) <= MAX_BUTTONS:
         return _buttons(body, options)
     shown = pages(options)
-    if page:
+    if page or not body:
         body = escape(_("More options, page {page} of {pages}:").format(page=page + 1, pages=len(shown)))
     return _list(body, shown[min(page, len(shown) - 1)], _)
 

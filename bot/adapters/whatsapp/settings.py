@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from bot.config import platform_config
 
 GRAPH_API = "https://graph.facebook.com/v23.0"
 """The Graph API with a pinned version: a new version is taken on purpose, after reading its changelog."""
 
 
 class WhatsAppSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="WHATSAPP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = platform_config("WHATSAPP_")
 
     token: SecretStr | None = None
     """A permanent access token of a system user of the Meta app; WhatsApp is off while it is unset."""
