@@ -48,7 +48,7 @@ def whatsapp_adapter(
 async def whatsapp_bot(
     engine: Engine, fake: FakeWhatsApp, *, delivery: Delivery | None = None, template: str | None = None
 ) -> AsyncIterator[tuple[WhatsAppAdapter, str]]:
-    """The bot's web server with the WhatsApp webhook, the fake posting to it; yields the adapter and the server's URL."""
+    """The bot's web server with the WhatsApp webhook, the fake posting to it; yields the adapter and its URL."""
     delivery = delivery or Delivery()
     app = create_app(engine, delivery=delivery)
     adapter = whatsapp_adapter(engine, fake, http=app, delivery=delivery, template=template)
