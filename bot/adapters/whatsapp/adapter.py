@@ -84,6 +84,8 @@ MENU_KEY = "whatsapp.menu:"
 """+ the person's WhatsApp id: the last reply with more than ten options, for its next pages."""
 TEMPLATE_TEXT = 900
 """Characters of a message that fit the news template's parameter (WhatsApp allows 1,024 for the body)."""
+LOOK_AGAIN = 5
+"""Times a failure report is matched again to a broadcast message, a second apart (a reply is none)."""
 NOT_UNDERSTOOD = "Sorry, I did not understand that. Please choose one of the options below, or send /help."
 T = TypeVar("T")
 
@@ -250,18 +252,33 @@ class WhatsAppAdapter:
         identity = Identity(PLATFORM, status.wa_id)
         if 131047 in status.codes:
             await self.port.keep_value(CLOSED_KEY + status.wa_id, self.port.now().isoformat())
-            if self.template is not None:
-                again = await self.port.broadcast_send_again(PLATFORM, status.message_id)
-            else:
-                again = await self.port.broadcast_not_delivered(PLATFORM, status.message_id, OutboxStatus.NO_WINDOW)
-            log.info("a message to %s came after the 24-hour window (broadcast: %s)", who(status.wa_id), again)
+            log.info("a message to %s came after the 24-hour window", who(status.wa_id))
         elif 131026 in status.codes:
-            await self.port.broadcast_not_delivered(PLATFORM, status.message_id, OutboxStatus.UNREACHABLE)
             await self.port.mark_unreachable(identity)
             log.info("WhatsApp cannot deliver to %s; marked unreachable", who(status.wa_id))
         else:
-            await self.port.broadcast_not_delivered(PLATFORM, status.message_id, OutboxStatus.FAILED)
             log.warning("WhatsApp reported a message to %s as failed (codes %s)", who(status.wa_id), status.codes)
+        if not await self._count_in_broadcast(status):
+            # WhatsApp may report before the sender recorded the send: look again shortly
+            self._spawn(self._count_later(status))
+
+    async def _count_in_broadcast(self, status: Status) -> bool:
+        """The failure in its broadcast's figures; with a template, a closed window's message goes again as one.
+        False where no broadcast message has this id (yet)."""
+        if 131047 in status.codes and self.template is not None:
+            return await self.port.broadcast_send_again(PLATFORM, status.message_id)
+        counted = OutboxStatus.FAILED
+        if 131047 in status.codes:
+            counted = OutboxStatus.NO_WINDOW
+        elif 131026 in status.codes:
+            counted = OutboxStatus.UNREACHABLE
+        return await self.port.broadcast_not_delivered(PLATFORM, status.message_id, counted)
+
+    async def _count_later(self, status: Status) -> None:
+        for _attempt in range(LOOK_AGAIN):
+            await asyncio.sleep(1.0)
+            if await self._count_in_broadcast(status):
+                return
 
     # -- sending ---------------------------------------------------------------------------------------
 
