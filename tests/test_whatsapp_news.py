@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.adapters.whatsapp.adapter import WhatsAppAdapter
 from dialogs.broadcast_list import figures_line
 from dialogs.content import Content
 from dialogs.engine import Engine
