@@ -236,6 +236,7 @@ class FakeWhatsApp:
         self._ids = itertools.count(1)
         self._statuses: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._status_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.app = web.Application(client_max_size=100 * 1024 * 1024)
         self.app.router.add_post("/{version}/{number}/messages", self._messages)
         self.app.router.add_post("/{version}/{number}/media", self._media)
@@ -259,6 +260,7 @@ class FakeWhatsApp:
         return self.url
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._status_task is not None:
             self._status_task.cancel()
             await asyncio.gather(self._status_task, return_exceptions=True)
@@ -431,7 +433,8 @@ class FakeWhatsApp:
                 return web.json_response(self._mark_read(params))
             if self.hold_bodies_with is not None and self.hold_bodies_with in json.dumps(params, ensure_ascii=False):
                 self.held.append(params)
-                await asyncio.Event().wait()  # until the connection closes: the message is not taken
+                await self._stopping.wait()  # the message is never taken (the bot dies meanwhile)
+                raise GraphError(2, "Service temporarily unavailable", status=500)
             if self.fail_next > 0:
                 self.fail_next -= 1
                 raise GraphError(2, "Service temporarily unavailable", status=500)
