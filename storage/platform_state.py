@@ -34,11 +34,16 @@ _LAST_MESSAGE = (
 )
 
 
-def last_message_at(store: Store, platform: str, user_id: str) -> datetime | None:
-    """When the person last wrote to the bot: the engine saves their conversation with each of their
-    events, and with nothing else. None for someone the bot does not know."""
-    row = store.run(lambda tx: tx.first(_LAST_MESSAGE, {"platform": platform, "user_id": user_id}))
-    return row[0] if row else None
+def last_message_at(store: Store, platform: str, user_id: str, key: str) -> tuple[datetime | None, str | None]:
+    """When the person last wrote to the bot (the engine saves their conversation with each of their
+    events, and with nothing else; None for someone the bot does not know), and the value under `key`."""
+
+    def read(tx: Tx) -> tuple[datetime | None, str | None]:
+        row = tx.first(_LAST_MESSAGE, {"platform": platform, "user_id": user_id})
+        value = tx.first(_GET, {"key": key})
+        return (row[0] if row else None), (str(value[0]) if value else None)
+
+    return store.read(read)
 
 
 def get_value(store: Store, key: str) -> str | None:

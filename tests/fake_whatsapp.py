@@ -231,6 +231,8 @@ class FakeWhatsApp:
         """How many sends to answer with a 500 (code 2, service unavailable) as an overloaded API would."""
         self.send_times: list[float] = []
         """When each accepted message arrived (monotonic seconds), to check rates afterwards."""
+        self.recipients: list[str] = []
+        """To whom each accepted message went, in the order of `send_times`."""
         self._recent: deque[float] = deque()
         self._pairs: dict[str, deque[float]] = {}
         self._ids = itertools.count(1)
@@ -467,6 +469,7 @@ class FakeWhatsApp:
         self._check_rate(to)
         message.id = self._wamid()
         self.send_times.append(time.monotonic())
+        self.recipients.append(to)
         contact = self.contacts.get(to)
         if contact is None and self.everyone_writes:
             contact = Contact(to, to, last_message_at=time.time())
@@ -691,10 +694,9 @@ async def _serve(rate: float, ignore: str | None) -> None:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
     await stop.wait()
-    times = server.send_times
-    accepted = len(times) - (server.activity.get(ignore, 0) if ignore else 0)
+    times = [at for at, to in zip(server.send_times, server.recipients, strict=True) if to != ignore]
     figures = {
-        "accepted": accepted,
+        "accepted": len(times),
         "rate_limited": server.rate_limited,
         "pair_limited": server.pair_limited,
         "first": times[0] if times else None,

@@ -64,9 +64,11 @@ class StorePort:
     def now(self) -> datetime:
         return self._store.now()
 
-    async def last_message_at(self, identity: Identity) -> datetime | None:
-        """When the person last wrote to the bot (a platform's messaging window opens then)."""
-        return await asyncio.to_thread(platform_state.last_message_at, self._store, identity.platform, identity.user_id)
+    async def last_message_at(self, identity: Identity, key: str) -> tuple[datetime | None, str | None]:
+        """When the person last wrote to the bot (a platform's messaging window opens then), and the
+        value kept under `key` (what the platform said about that window), in one read."""
+        store, platform, user_id = self._store, identity.platform, identity.user_id
+        return await asyncio.to_thread(platform_state.last_message_at, store, platform, user_id, key)
 
     async def is_known(self, identity: Identity) -> bool:
         found = await self._run(lambda tx: tx.load_resident(identity.platform, identity.user_id))

@@ -283,8 +283,7 @@ class WhatsAppAdapter:
     # -- sending ---------------------------------------------------------------------------------------
 
     async def window_open(self, identity: Identity) -> bool:
-        last = await self.port.last_message_at(identity)
-        closed = await self.port.value(CLOSED_KEY + identity.user_id)
+        last, closed = await self.port.last_message_at(identity, CLOSED_KEY + identity.user_id)
         return is_open(last, datetime.fromisoformat(closed) if closed else None, self.port.now())
 
     def template_message(self, reply: Reply) -> Message:
