@@ -209,5 +209,6 @@ def test_odd_calls_are_read_without_error(body: bytes) -> None:
 def test_deep_links_open_an_idea() -> None:
     assert deep_link("idea_42") == "/start idea_42"
     assert deep_link(" idea_42 ") == "/start idea_42"
+    assert deep_link("field_3") == "/start field_3"
     for text in ("idea_", "idea_42 bitte", "idea_1234567890", "idee_42"):
         assert deep_link(text) is None

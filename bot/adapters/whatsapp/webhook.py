@@ -25,7 +25,7 @@ MAX_PAYLOAD = 256
 MAX_EVENT_ID = 128
 MAX_CHALLENGE = 256
 _WA_ID = re.compile(r"[0-9]{5,20}")
-_DEEP_LINK = re.compile(r"idea_([0-9]{1,9})")
+_DEEP_LINK = re.compile(r"(idea|field)_([0-9]{1,9})")
 
 
 def signed(body: bytes, header: str | None, app_secret: str) -> bool:
@@ -164,7 +164,7 @@ def _status(item: dict[str, Any]) -> Status | None:
 
 
 def deep_link(text: str) -> str | None:
-    """``idea_42``, the text a link ``https://wa.me/<number>?text=idea_42`` puts in the resident's
-    first message: the same as Telegram's ``/start idea_42``."""
+    """``idea_42`` (or ``field_3``), the text a link ``https://wa.me/<number>?text=idea_42`` puts in the
+    resident's first message: the same as Telegram's ``/start idea_42``."""
     found = _DEEP_LINK.fullmatch(text.strip())
-    return f"/start idea_{found.group(1)}" if found else None
+    return f"/start {found.group(1)}_{found.group(2)}" if found else None
