@@ -30,6 +30,7 @@ from aiohttp import web
 from bot.adapters.protocol import Context
 from bot.adapters.whatsapp import PLATFORM
 from bot.adapters.whatsapp.api import (
+    ApiError,
     BadToken,
     CloudApi,
     Refused,
@@ -236,13 +237,13 @@ class WhatsAppAdapter:
     async def _paged(self, identity: Identity, message: Message) -> None:
         try:
             await self._send_one(identity.user_id, message)
-        except (Throttled, Unavailable, Refused, BadToken, Undeliverable, WindowClosed) as err:
+        except ApiError as err:
             log.info("a page of options to %s was not sent (%s)", who(identity.user_id), type(err).__name__)
 
     async def _mark_read(self, message_id: str) -> None:
         try:
             await self.api.mark_read(message_id)
-        except (Throttled, Unavailable, Refused, BadToken) as err:
+        except ApiError as err:
             log.debug("a message could not be marked as read (%s)", type(err).__name__)
 
     async def _follow(self, status: Status) -> None:
