@@ -16,9 +16,9 @@ from dialogs.broadcast_list import figures_line
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
-from dialogs.messages import Identity
-from storage import outbox
-from storage.models import conversation_table, resident_table
+from dialogs.messages import Button, Identity, Outbound, Reply
+from storage import outbox, personal_data
+from storage.models import conversation_table, platform_state_table, resident_table
 from storage.store import Store
 from storage.subscriptions import Audience
 from tests.fake_whatsapp import FakeWhatsApp
@@ -224,3 +224,36 @@ async def test_data_export_arrives_as_a_document(engine: Engine, fake: FakeWhats
         filename, content = documents[0].document
         assert filename.endswith(".json") and b"4917400000001" in content
     assert fake.refusals == []
+
+
+async def test_erasure_takes_what_the_adapter_kept_about_the_person(
+    engine: Engine, fake: FakeWhatsApp, store: Store, de: Any
+) -> None:
+    async with whatsapp_bot(engine, fake) as (adapter, _base):
+        person = await joined(fake, "4917500000001", de, news=False)
+        many = tuple((Button(f"Möglichkeit {n}", f"9.{n}"),) for n in range(12))
+        await adapter.send(Outbound(Identity("whatsapp", person.wa_id), person.wa_id, Reply(blocks=(), buttons=many)))
+        status = fake.status("wamid.HBgMmissed", person.wa_id, "failed", 131047)
+        assert await fake.deliver(fake.payload(statuses=[status])) == 200
+        kept = store.run(lambda tx: tx.rows(select(platform_state_table.c.key)))
+        assert {key for (key,) in kept} >= {f"whatsapp.menu:{person.wa_id}", f"whatsapp.window-closed:{person.wa_id}"}
+        await person.says("/privacy")
+        rid = resident_id(store, person.wa_id)
+        who = store.run(lambda tx: personal_data.person(tx, rid))
+        assert who is not None
+        exported = store.run(lambda tx: personal_data.export(tx, who))
+        assert {row["key"] for row in exported["platform_state"]} == {
+            f"whatsapp.menu:{person.wa_id}",
+            f"whatsapp.window-closed:{person.wa_id}",
+        }
+        await person.presses(de("Delete my data"))
+        await person.presses(de("Yes, delete my data"))
+    left = store.run(lambda tx: tx.rows(select(platform_state_table.c.key)))
+    assert [key for (key,) in left if person.wa_id in key] == []
+    assert resident(store, Identity("whatsapp", person.wa_id)) is None
+
+
+def resident_id(store: Store, wa_id: str) -> int:
+    found = resident(store, Identity("whatsapp", wa_id))
+    assert found is not None
+    return found.id

@@ -161,7 +161,8 @@ async def test_long_labels_are_shortened_at_words_and_stay_readable(
         ("Tour überspringen", 20, "Tour überspringen"),
         ("Eine Idee zu diesem Thema einreichen", 20, "Eine Idee zu diesem…"),
         ("Donaudampfschifffahrtsgesellschaft", 20, "Donaudampfschifffah…"),
-        ("Mehr Bänke im Stadtpark (👍 1.234)", 20, "Mehr… (👍 1.234)"),
+        ("Mehr Bänke im Stadtpark (👍 1.234)", 20, "Mehr Bänk… (👍 1.234)"),
+        ("Meine Daten exportieren", 20, "Meine Daten exporti…"),
     ],
 )
 def test_shortening_keeps_whole_words_and_counts(label: str, limit: int, expected: str) -> None:

@@ -104,11 +104,8 @@ class WhatsAppResident:
         """The option whose title starts with `title` (or shortened, with which `title` starts), in the
         last message that had options."""
         shown = self.fake.last_with_options(self.wa_id)
-        found = [
-            (option_id, t)
-            for option_id, t in shown.options
-            if t.startswith(title) or ("…" in t and title.startswith(t.split("…")[0]))
-        ]
+        found = [(option_id, t) for option_id, t in shown.options if t.startswith(title)]
+        found += [(option_id, t) for option_id, t in shown.options if "…" in t and title.startswith(t.split("…")[0])]
         assert found, f"no option {title!r} in {shown.titles}"
         option_id, full = found[0]
         if shown.kind == "list":

@@ -192,12 +192,12 @@ class WhatsAppAdapter:
             if page is not None and await self._turn_page(identity, message.message_id, page):
                 return
             inbound = Inbound(identity, message.wa_id, event_id(message.message_id), InboundKind.BUTTON, message.text)
-            await self.receive(inbound, self.send, spawn=self._spawn)
+            await self.receive(inbound, self._answer, spawn=self._spawn)
         elif message.kind == "text":
             text = deep_link(message.text) or message.text
             kind = kind_of(text)
             inbound = Inbound(identity, message.wa_id, event_id(message.message_id), kind, text.strip())
-            await self.receive(inbound, self.send, spawn=self._spawn)
+            await self.receive(inbound, self._answer, spawn=self._spawn)
         else:
             # a picture, a voice message, a location …: the menu where they are, and a word why
             inbound = Inbound(identity, message.wa_id, event_id(message.message_id), InboundKind.RESUME)
@@ -207,10 +207,13 @@ class WhatsAppAdapter:
         if waiting:
             self._spawn(self._hand_waiting(identity, waiting))
 
+    async def _answer(self, outbound: Outbound) -> None:
+        await self.send(outbound, answering=True)
+
     async def _answer_not_understood(self, outbound: Outbound) -> None:
         lang = self.languages.get(outbound.reply.language)
         note = Block((Span(lang.gettext(NOT_UNDERSTOOD)),))
-        await self.send(replace(outbound, reply=replace(outbound.reply, blocks=(note, *outbound.reply.blocks))))
+        await self._answer(replace(outbound, reply=replace(outbound.reply, blocks=(note, *outbound.reply.blocks))))
 
     async def _hand_waiting(self, identity: Identity, waiting: list[dict[str, object]]) -> None:
         """Notifications kept while the window was closed: the person wrote, so they may go now."""
@@ -300,14 +303,15 @@ class WhatsAppAdapter:
             },
         }
 
-    async def send(self, outbound: Outbound) -> None:
+    async def send(self, outbound: Outbound, *, answering: bool = False) -> None:
         """One reply, one chat at a time and in order. Raises `DeliverLater` where WhatsApp could not
         take it now: the reply stays kept. A message WhatsApp refused as invalid is our bug: logged
-        (by its shape), not tried again."""
+        (by its shape), not tried again. `answering`: the recipient just wrote (their window is open,
+        even where the store no longer knows them: the confirmation that their data was deleted)."""
         lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
         async with lock:
             try:
-                if await self.window_open(outbound.recipient):
+                if answering or await self.window_open(outbound.recipient):
                     await self._render(outbound)
                 else:
                     await self._outside_window(outbound)

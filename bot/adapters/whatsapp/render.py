@@ -143,7 +143,7 @@ def shorten(label: str, limit: int) -> str:
     cut = head[:room]
     if head[room : room + 1] not in ("", " "):
         space = cut.rfind(" ")
-        if space >= room // 2:
+        if space >= room * 3 // 4:  # at a word, unless that loses much of the label: then mid-word, with "…"
             cut = cut[:space]
     return cut.rstrip(" ,;:.-–·") + "…" + tail
 
