@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from dialogs.broadcast_list import figures_line
 from dialogs.content import Content
 from dialogs.engine import Engine
+from dialogs.flows.broadcast import figures_line
 from dialogs.i18n import Languages
 from dialogs.messages import Button, Identity, Outbound, Reply
 from storage import outbox, personal_data

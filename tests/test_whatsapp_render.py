@@ -85,14 +85,14 @@ async def test_more_than_ten_options_come_in_pages(whatsapp: FakeWhatsApp, api: 
     page = whatsapp.last(WA_ID)
     for _turn in range(5):
         seen += [title for option_id, title in page.options if not option_id.startswith(PAGE_PREFIX)]
-        forward = [option_id for option_id, title in page.options if title == _("More") + " ▶"]
+        forward = [option_id for option_id, title in page.options if title == _("More ▶")]
         if not forward:
             break
         number = page_of(forward[0])
         assert number is not None
         await api.send(WA_ID, options_message("", options, _, page=number))
         page = whatsapp.last(WA_ID)
-        assert "◀ " + _("Back") in page.titles
+        assert _("◀ Back") in page.titles
     assert seen == [f"Idee {n}" for n in range(25)], "every option once, in order, across the pages"
     assert all(len(p.options) + (p.back is not None) + (p.forward is not None) <= 10 for p in pages(options))
 
@@ -224,4 +224,3 @@ def test_row_ids_that_turn_pages_are_read_strictly() -> None:
     assert page_of(f"{PAGE_PREFIX}2") == 2
     for made_up in (f"{PAGE_PREFIX}-1", f"{PAGE_PREFIX}٣", f"{PAGE_PREFIX}99999", "7.2", PAGE_PREFIX):
         assert page_of(made_up) is None
-    assert len(shorten("◀ Zurück", ROW_TITLE)) <= ROW_TITLE

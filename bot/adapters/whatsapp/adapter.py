@@ -61,6 +61,7 @@ from bot.receive import kind_of
 from bot.retry import retrying
 from bot.supervisor import Background
 from dialogs.engine import EngineUnavailable
+from dialogs.i18n import N_
 from dialogs.messages import (
     Block,
     Identity,
@@ -87,7 +88,7 @@ TEMPLATE_TEXT = 900
 """Characters of a message that fit the news template's parameter (WhatsApp allows 1,024 for the body)."""
 LOOK_AGAIN = 5
 """Times a failure report is matched again to a broadcast message, a second apart (a reply is none)."""
-NOT_UNDERSTOOD = "Sorry, I did not understand that. Please choose one of the options below, or send /help."
+NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Please choose one of the options below, or send /help.")
 T = TypeVar("T")
 
 
@@ -150,15 +151,15 @@ class WhatsAppAdapter:
         """Meta's check when the webhook is set up: the verify token, echoed challenge, as plain text."""
         answer = challenge(request.query, self._verify_token)
         if answer is None:
-            return web.Response(status=403, text="forbidden")
+            return web.Response(status=403)
         return web.Response(text=answer, content_type="text/plain")
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.content.read(MAX_CALL + 1)
         if len(body) > MAX_CALL:
-            return web.Response(status=413, text="too large")
+            return web.Response(status=413)
         if not signed(body, request.headers.get(SIGNATURE_HEADER), self._app_secret):
-            return web.Response(status=401, text="wrong signature")
+            return web.Response(status=401)
         call = parse(body, self.phone_number_id)
         if call is None:
             log.warning("a signed webhook call that is no WhatsApp call was ignored")
@@ -169,10 +170,10 @@ class WhatsAppAdapter:
             for status in call.statuses:
                 await self._follow(status)
         except EngineUnavailable:
-            return web.Response(status=503, text="not stored, please redeliver")
+            return web.Response(status=503)
         except Exception:  # a status not recorded: following it again changes nothing twice
             log.exception("a WhatsApp status could not be recorded; asking for the call again")
-            return web.Response(status=503, text="not stored, please redeliver")
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def _take_once(self, message: Incoming) -> None:

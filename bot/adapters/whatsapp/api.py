@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.adapters.whatsapp.render import Message, shape
+from bot.adapters.whatsapp.render import Message
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,30 @@ REFUSED_CODES = frozenset({100, 131008, 131009, 131051, 131053})
 def who(wa_id: str) -> str:
     """A short hash of a phone number, for logs: lines about one person can be followed, the number not read."""
     return "wa#" + hashlib.sha256(wa_id.encode()).hexdigest()[:10]
+
+
+def shape(message: Message) -> str:
+    """A message's structure without its content, for logs: kind, lengths, counts."""
+    kind = str(message.get("type"))
+    content = message.get(kind)
+    if not isinstance(content, dict):
+        return kind
+    if kind == "text":
+        return f"text, {len(str(content.get('text', content.get('body', ''))))} characters"
+    if kind == "template":
+        return f"template {content.get('name')!s}"
+    if kind != "interactive":
+        return kind
+    body = content.get("body")
+    length = len(str(body.get("text", ""))) if isinstance(body, dict) else 0
+    action = content.get("action")
+    if not isinstance(action, dict):
+        return f"interactive {content.get('type')!s}, body {length} characters"
+    items = action.get("buttons") or [row for s in action.get("sections") or [] for row in s.get("rows", [])]
+    longest = max((len(str(i.get("title") or i.get("reply", {}).get("title", ""))) for i in items), default=0)
+    return (
+        f"interactive {content.get('type')!s}, body {length} characters, {len(items)} options, longest title {longest}"
+    )
 
 
 class ApiError(Exception):

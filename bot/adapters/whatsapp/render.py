@@ -229,7 +229,7 @@ def _buttons(body: str, options: list[Button]) -> Message:
 def _list(body: str, page: Page, _: Gettext) -> Message:
     rows: list[dict[str, str]] = []
     if page.back is not None:
-        rows.append({"id": f"{PAGE_PREFIX}{page.back}", "title": shorten("◀ " + _("Back"), ROW_TITLE)})
+        rows.append({"id": f"{PAGE_PREFIX}{page.back}", "title": shorten(_("◀ Back"), ROW_TITLE)})
     labels = [button.label for button in page.options]
     for button, title in zip(page.options, _titles(labels, ROW_TITLE), strict=True):
         row = {"id": button.payload, "title": title}
@@ -237,7 +237,7 @@ def _list(body: str, page: Page, _: Gettext) -> Message:
             row["description"] = shorten(button.label, ROW_DESCRIPTION)
         rows.append(row)
     if page.forward is not None:
-        rows.append({"id": f"{PAGE_PREFIX}{page.forward}", "title": shorten(_("More") + " ▶", ROW_TITLE)})
+        rows.append({"id": f"{PAGE_PREFIX}{page.forward}", "title": shorten(_("More ▶"), ROW_TITLE)})
     action = {"button": shorten(_("Choose"), LIST_LABEL), "sections": [{"rows": rows}]}
     return {"type": "interactive", "interactive": {"type": "list", "body": {"text": body}, "action": action}}
 
@@ -248,27 +248,3 @@ def page_of(row_id: str) -> int | None:
     if number == row_id or not number.isascii() or not number.isdigit() or len(number) > 3:
         return None
     return int(number)
-
-
-def shape(message: Message) -> str:
-    """A message's structure without its content, for logs: kind, lengths, counts."""
-    kind = str(message.get("type"))
-    content = message.get(kind)
-    if not isinstance(content, dict):
-        return kind
-    if kind == "text":
-        return f"text, {len(str(content.get('text', content.get('body', ''))))} characters"
-    if kind == "template":
-        return f"template {content.get('name')!s}"
-    if kind != "interactive":
-        return kind
-    body = content.get("body")
-    length = len(str(body.get("text", ""))) if isinstance(body, dict) else 0
-    action = content.get("action")
-    if not isinstance(action, dict):
-        return f"interactive {content.get('type')!s}, body {length} characters"
-    items = action.get("buttons") or [row for s in action.get("sections") or [] for row in s.get("rows", [])]
-    longest = max((len(str(i.get("title") or i.get("reply", {}).get("title", ""))) for i in items), default=0)
-    return (
-        f"interactive {content.get('type')!s}, body {length} characters, {len(items)} options, longest title {longest}"
-    )
