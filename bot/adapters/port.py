@@ -66,8 +66,14 @@ class StorePort:
 
     async def last_message_at(self, identity: Identity, key: str) -> tuple[datetime | None, str | None]:
         """When the person last wrote to the bot (a platform's messaging window opens then), and the
-        value kept under `key` (what the platform said about that window), in one read."""
+        value kept under `key` (what the platform said about that window), in one read.
+
+        Asked before every message a broadcast sends: on SQLite the read (a snapshot, a fraction of a
+        millisecond, never waiting for a writer) runs inline, as the engine's events do, since a hop
+        to a worker thread would cost more and make the sends' timing uneven."""
         store, platform, user_id = self._store, identity.platform, identity.user_id
+        if store.dialect == "sqlite":
+            return platform_state.last_message_at(store, platform, user_id, key)
         return await asyncio.to_thread(platform_state.last_message_at, store, platform, user_id, key)
 
     async def is_known(self, identity: Identity) -> bool:
