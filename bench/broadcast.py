@@ -30,12 +30,13 @@ import socket
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
 
-from storage import outbox
+from storage import outbox, polls
 from storage.migrate import upgrade
 from storage.models import BroadcastStatus, conversation_table, resident_table, subscription_table
 from storage.store import Store
@@ -161,7 +162,47 @@ def server_command(platform: str, rate: float) -> list[str]:
     return ["tests.fake_telegram", "--rate", str(rate), "--ignore-chat", AUTHORS[platform]]
 
 
-async def run(platform: str, recipients: int, rate: float, margin: float, concurrency: int) -> dict[str, Any]:
+def create(store: Store, platform: str, poll: bool) -> int:
+    """The broadcast to measure: a message, or with `poll` a quick poll (a broadcast with answer buttons)."""
+    now = store.now()
+    author = AUTHORS[platform]
+    if poll:
+        poll_id = store.run(
+            lambda tx: polls.create_poll(
+                tx,
+                author=(platform, author, author, "de"),
+                question="Welches Projekt sollen Aalen und Heidenheim zuerst angehen?",
+                options=["Stadtpark", "Radwege", "Busanzeigen", "Freies WLAN"],
+                multiple=False,
+                audience=Audience(),
+                in_menu=False,
+                show_interim=True,
+                tell_answerers=False,
+                opens_at=now,
+                closes_at=now + timedelta(days=7),
+                now=now,
+            )
+        )
+        found = store.run(lambda tx: polls.get(tx, poll_id))
+        assert found is not None and found.broadcast_id is not None
+        return found.broadcast_id
+    return store.run(
+        lambda tx: outbox.create_broadcast(
+            tx,
+            author=(platform, author, author, "de"),
+            text="Ab Montag fahren die Stadtbusse in Aalen und Heidenheim alle zehn Minuten.",
+            audience=Audience(),
+            idea_id=None,
+            button=None,
+            send_at=now,
+            now=now,
+        )
+    )
+
+
+async def run(
+    platform: str, recipients: int, rate: float, margin: float, concurrency: int, poll: bool = False
+) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
     url = f"sqlite:///{data / 'bot.sqlite3'}"
     started = time.perf_counter()
@@ -175,20 +216,8 @@ async def run(platform: str, recipients: int, rate: float, margin: float, concur
     server = await read_json_line(fake.stdout)
     bot_rate = rate * (1 - margin)
     baseline_memory = await idle_memory(url, platform, server, bot_rate, concurrency, data)
-    author = AUTHORS[platform]
 
-    broadcast = store.run(
-        lambda tx: outbox.create_broadcast(
-            tx,
-            author=(platform, author, author, "de"),
-            text="Ab Montag fahren die Stadtbusse in Aalen und Heidenheim alle zehn Minuten.",
-            audience=Audience(),
-            idea_id=None,
-            button=None,
-            send_at=store.now(),
-            now=store.now(),
-        )
-    )
+    broadcast = create(store, platform, poll)
     bot = await start_bot(url, platform, server, bot_rate, concurrency, data)
     began = time.perf_counter()
     peak = 0
@@ -212,6 +241,7 @@ async def run(platform: str, recipients: int, rate: float, margin: float, concur
     real_seconds = BOTH_CITIES / (REAL_RATES[platform] * ratio)
     return {
         "platform": platform,
+        "kind": "poll" if poll else "message",
         "recipients": recipients,
         "delivered": figures.sent,
         "configured_rate": rate,
@@ -241,8 +271,9 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=32, help="BROADCAST_CONCURRENCY: sends on their way at once (rate × latency)"
     )
+    parser.add_argument("--poll", action="store_true", help="send a quick poll (answer buttons) instead of a message")
     args = parser.parse_args()
-    result = asyncio.run(run(args.platform, args.recipients, args.rate, args.margin, args.concurrency))
+    result = asyncio.run(run(args.platform, args.recipients, args.rate, args.margin, args.concurrency, args.poll))
     print(json.dumps(result, indent=2))
     print(
         f"\n{result['delivered']:,} of {result['recipients']:,} delivered; achieved {result['achieved_rate']}/s of "

@@ -75,6 +75,27 @@ class BroadcastDraft:
 
 
 @dataclass(slots=True)
+class PollDraft:
+    """A quick poll being composed by staff (dialogs/flows/polls.py)."""
+
+    question: str | None = None
+    options: list[str] | None = None
+    multiple: bool | None = None
+    """Several options may be chosen; None until staff chose."""
+    audience_chosen: bool = False
+    city: str | None = None
+    field: str | None = None
+    in_menu: bool = False
+    """Only for residents who open it under „Aktuelle Umfragen": no message is sent."""
+    closes_at: str | None = None
+    """ISO time, UTC."""
+    show_interim: bool | None = None
+    tell_answerers: bool = False
+    send_at: str | None = None
+    """ISO time, UTC, for a planned poll; None to start now."""
+
+
+@dataclass(slots=True)
 class Conversation:
     menu: Menu = field(default_factory=Menu)
     last_press: LastPress | None = None
@@ -96,6 +117,9 @@ class Conversation:
     broadcast_draft: BroadcastDraft | None = None
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
+    poll_draft: PollDraft | None = None
+    poll: int | None = None
+    """The poll on screen."""
 
     def leave_flow(self) -> None:
         """Forget a half-finished flow (a draft, a tour position); keep the deep link and the topic."""
@@ -106,6 +130,8 @@ class Conversation:
         self.idea = None
         self.back_to = None
         self.broadcast_draft = None
+        self.poll_draft = None
+        self.poll = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Conversation:
@@ -113,6 +139,7 @@ class Conversation:
         press = data.get("last_press")
         draft = data.get("idea_draft")
         broadcast = data.get("broadcast_draft")
+        poll_draft = data.get("poll_draft")
         return cls(
             menu=_menu(menu) if isinstance(menu, dict) else Menu(),
             last_press=_press(press) if isinstance(press, dict) else None,
@@ -126,6 +153,8 @@ class Conversation:
             editing_draft=data.get("editing_draft") is True,
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
+            poll_draft=_poll_draft(poll_draft) if isinstance(poll_draft, dict) else None,
+            poll=_int(data.get("poll")),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -136,7 +165,7 @@ class Conversation:
             data["menu"] = {"generation": menu.generation, "actions": menu.actions, "labels": menu.labels}
         if self.last_press is not None:
             data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
-        for key in ("deep_link", "topic", "idea", "back_to"):
+        for key in ("deep_link", "topic", "idea", "back_to", "poll"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -152,10 +181,21 @@ class Conversation:
             data["broadcast_draft"] = _fields(self.broadcast_draft)
         if self.news_offered:
             data["news_offered"] = True
+        if self.poll_draft is not None:
+            data["poll_draft"] = _poll_fields(self.poll_draft)
         return data
 
 
-def _fields(draft: IdeaDraft | BroadcastDraft) -> dict[str, Any]:
+def _poll_fields(draft: PollDraft) -> dict[str, Any]:
+    """A no to single choice or to interim results is an answer, kept unlike other False values."""
+    data = _fields(draft)
+    for name in ("multiple", "show_interim"):
+        if getattr(draft, name) is False:
+            data[name] = False
+    return data
+
+
+def _fields(draft: IdeaDraft | BroadcastDraft | PollDraft) -> dict[str, Any]:
     return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False, {})}
 
 
@@ -197,3 +237,24 @@ def _texts(data: object) -> dict[str, str]:
     if not isinstance(data, dict):
         return {}
     return {str(code): text for code, text in data.items() if isinstance(text, str)}
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _poll_draft(data: dict[str, Any]) -> PollDraft:
+    options = data.get("options")
+    return PollDraft(
+        question=_str(data.get("question")),
+        options=[str(o) for o in options] if isinstance(options, list) else None,
+        multiple=_bool(data.get("multiple")),
+        audience_chosen=data.get("audience_chosen") is True,
+        city=_str(data.get("city")),
+        field=_str(data.get("field")),
+        in_menu=data.get("in_menu") is True,
+        closes_at=_str(data.get("closes_at")),
+        show_interim=_bool(data.get("show_interim")),
+        tell_answerers=data.get("tell_answerers") is True,
+        send_at=_str(data.get("send_at")),
+    )

@@ -25,8 +25,9 @@ from dialogs import commands, payloads
 from dialogs.choice import option_index
 from dialogs.content import Content
 from dialogs.conversation import Conversation, LastPress
-from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, moderation, privacy, staff
+from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, broadcast, moderation, polls, privacy, staff
 from dialogs.i18n import Languages
+from dialogs.inputs import DESCRIPTION_MAX, TITLE_MAX
 from dialogs.messages import (
     Block,
     Button,
@@ -40,7 +41,7 @@ from dialogs.messages import (
     Span,
     reply_to_data,
 )
-from dialogs.payloads import Action, LinkChoice, MenuChoice, ReactionChoice, TokenChoice
+from dialogs.payloads import Action, LinkChoice, MenuChoice, PollChoice, ReactionChoice, TokenChoice
 from dialogs.screen import Screen
 from dialogs.turn import Turn
 from storage import replies as replies_db
@@ -48,6 +49,12 @@ from storage.stats import Overview
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
+TEXT_LIMITS = {
+    "submit_title": TITLE_MAX,
+    "submit_description": DESCRIPTION_MAX,
+    "broadcast_text": broadcast.TEXT_MAX,
+}
+"""The longest text the state accepts, so that a page can count along while the resident types."""
 
 
 class EngineUnavailable(RuntimeError):
@@ -268,6 +275,8 @@ class Engine:
                 return self._fire(turn, f"react_{vote}", str(idea))
             case LinkChoice(link):  # the same as the deep link /start idea_42
                 return self._fire(turn, "start", link)
+            case PollChoice(poll, option, mode):  # an option on a poll's message (dialogs/flows/polls.py)
+                return self._fire(turn, "answer", f"{poll}:{option}:{mode}")
             case TokenChoice():
                 found = moderation.action_of_token(turn, payload)
                 return found is not None and self._run(turn, found)
@@ -335,6 +344,7 @@ class Engine:
                     menu.actions.append(action)
                     menu.labels.append(label)
                 rows.append(tuple(buttons))
+        expects_text = assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state]
         return Reply(
             blocks=(*turn.notes, *screen.blocks),
             buttons=tuple(rows),
@@ -342,12 +352,15 @@ class Engine:
             replaces_menu=turn.inbound.kind is InboundKind.BUTTON and not payloads.is_link(turn.inbound.text),
             attachment=turn.attachment,
             language=turn.lang.code,
-            expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],
+            expects_text=expects_text,
+            text_limit=TEXT_LIMITS.get(turn.state) if expects_text else None,
             reactions=self._reactions(turn),
         )
 
     @staticmethod
     def _reactions(turn: Turn) -> tuple[Reaction, ...]:
+        if turn.state == "poll" and turn.screen_override is None:
+            return polls.screen_reactions(turn)
         idea = turn.conversation.idea
         if turn.state != "idea" or turn.screen_override is not None or idea is None:
             return ()

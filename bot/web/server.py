@@ -23,13 +23,15 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.adapters.port import NoticeListener
 from bot.adapters.protocol import Context, context_for
 from bot.adapters.web import PLATFORM
 from bot.adapters.web.render import reply_frame
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.receive import kind_of
-from bot.web import dashboard, session
+from bot.web import dashboard, session, site
 from bot.web.clients import Network, NewSessionLimit, client_address
+from bot.web.embedding import FRAME_NONE, cookie_for_frames, frame_ancestors, partitioned_cookie
 from bot.web.page import (
     MAX_TEXT,
     negotiate,
@@ -41,6 +43,7 @@ from bot.web.page import (
     welcome_line,
 )
 from bot.web.ratelimit import RateLimiter
+from bot.web.site import SiteLinks
 from dialogs.engine import Engine
 from dialogs.messages import (
     Identity,
@@ -59,6 +62,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
 CONTEXT_KEY = web.AppKey("context", Context)
+LISTENER_KEY = web.AppKey("notice_listener", NoticeListener)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
@@ -76,11 +80,18 @@ NEW_SESSIONS_KEY = web.AppKey("new_sessions", NewSessionLimit)
 LOOPS_KEY = web.AppKey("loops", dict)
 """The receive loops `/readyz` reports on: name -> whether it runs."""
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
+
+def content_security_policy(frame_ancestors: str = FRAME_NONE) -> str:
+    """Only the bot's own script and style; `frame_ancestors` names who may frame the page."""
+    return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
-    ),
+        f"connect-src 'self'; frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'; "
+        "object-src 'none'"
+    )
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": content_security_policy(),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -92,11 +103,45 @@ SERVER_NAME = "Mitmach-Bot"
 """The Server header: names no framework and no version."""
 
 
+CHAT_PAGE = "/"
+"""The one page a town may frame (WEB_FRAME_ANCESTORS); every other response forbids framing."""
+
+
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Every response the app sends: pages, redirects, errors (404, 405, a refused socket's 403)."""
-    for name, value in SECURITY_HEADERS.items():
+    headers = SECURITY_HEADERS
+    origins = request.app[CONFIG_KEY]["frame_ancestors"]
+    if origins and request.path == CHAT_PAGE:
+        # X-Frame-Options knows no list of sites: left out, the CSP alone says who may frame
+        headers = {name: value for name, value in SECURITY_HEADERS.items() if name != "X-Frame-Options"}
+        headers["Content-Security-Policy"] = content_security_policy(frame_ancestors(origins))
+    for name, value in headers.items():
         response.headers.setdefault(name, value)
     response.headers["Server"] = SERVER_NAME
+
+
+async def listen_for_notices(app: web.Application) -> None:
+    """With several worker processes, a notice kept by one reaches a page open in another at once.
+
+    (PostgreSQL's LISTEN/NOTIFY, storage/wakeups.py; on SQLite there is one process.)"""
+    app[LISTENER_KEY] = app[CONTEXT_KEY].port.listen_for_notices(partial(_hand_out_notices, app))
+
+
+async def stop_listening(app: web.Application) -> None:
+    listener = app.get(LISTENER_KEY)
+    if listener is not None:
+        await listener.stop()
+
+
+def _hand_out_notices(app: web.Application, person: str | None) -> None:
+    """A notice was kept for `person` (as the port names people in wake-ups); None: for anyone."""
+    port = app[CONTEXT_KEY].port
+    for identity, chats in list(app[OPEN_CHATS_KEY].items()):
+        if person is None or port.named(identity, person):
+            for chat in list(chats):
+                task = asyncio.ensure_future(chat.hand_out_kept_notices())
+                _FINISHING.add(task)
+                task.add_done_callback(_FINISHING.discard)
 
 
 async def close_open_chats(app: web.Application) -> None:
@@ -122,6 +167,8 @@ def create_app(
     new_sessions: NewSessionLimit | None = None,
     trusted_proxies: Sequence[Network] = (),
     template_dir: Path | None = None,
+    frame_ancestors: Sequence[str] = (),
+    site_links: SiteLinks | None = None,
 ) -> web.Application:
     """The web chat, health and dashboard routes.
 
@@ -129,11 +176,15 @@ def create_app(
     Without `session_secret`, sessions are signed with the secret kept in the store.
     `new_sessions` limits new sessions per client address (20 an hour by default);
     `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed;
-    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/).
+    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/);
+    `frame_ancestors` are the origins whose pages may show the chat in a frame (none by default);
+    `site_links` the imprint, privacy, accessibility and feedback links in every page's footer.
     """
     app = web.Application(client_max_size=MAX_FRAME)
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_open_chats)
+    app.on_startup.append(listen_for_notices)
+    app.on_cleanup.append(stop_listening)
     app[ENGINE_KEY] = engine
     context = context or context_for(engine, delivery, public_url=public_url)
     if context.http is None:
@@ -144,17 +195,20 @@ def create_app(
     app[CONFIG_KEY] = {
         "public_url": public_url.rstrip("/") if public_url else None,
         "trusted_proxies": tuple(trusted_proxies),
+        "frame_ancestors": tuple(frame_ancestors),
     }
     app[LIMITER_KEY] = limiter or RateLimiter()
     app[SESSIONS_KEY] = session.Sessions(session_secret or session.stored_secret(context.port))
     app[NEW_SESSIONS_KEY] = new_sessions or NewSessionLimit()
-    app.router.add_get("/", chat_page)
+    app.router.add_get(CHAT_PAGE, chat_page)
     app.router.add_get("/ws", chat_socket)
+    app.router.add_get("/session", session_state)
     app.router.add_get("/healthz", health)
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
-    dashboard.add_routes(app, ENGINE_KEY, _secure)
-    setup_templates(app, template_dir)
+    dashboard.add_routes(app, ENGINE_KEY, _secure, _expected_origin)
+    templates = setup_templates(app, template_dir)
+    site.setup(app, templates, engine.content, engine.languages, site_links or SiteLinks())
     own_static = town_static(template_dir)
     if own_static is not None:
         app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
@@ -193,15 +247,32 @@ async def chat_page(request: web.Request) -> web.Response:
     response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     if not has_session:
-        response.set_cookie(
-            session.COOKIE,
-            sessions.issue(),
-            max_age=session.MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=_secure(request),
-            path="/",
-        )
+        secure = _secure(request)
+        if request.app[CONFIG_KEY]["frame_ancestors"] and cookie_for_frames(secure, request.host):
+            # inside a town's frame the cookie is a third-party one: sent only as None, kept only partitioned
+            response.headers.add("Set-Cookie", partitioned_cookie(session.COOKIE, sessions.issue(), session.MAX_AGE))
+        else:
+            response.set_cookie(
+                session.COOKIE,
+                sessions.issue(),
+                max_age=session.MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=secure,
+                path="/",
+            )
+    return response
+
+
+async def session_state(request: web.Request) -> web.Response:
+    """Whether the browser sent its session cookie: the page explains a blocked cookie (in a frame, say).
+
+    Tells only whether a cookie came and whether it is valid; nothing about whose it is.
+    """
+    token = request.cookies.get(session.COOKIE)
+    valid = token is not None and await _known_session(request, token)
+    response = web.json_response({"cookie": token is not None, "session": valid})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

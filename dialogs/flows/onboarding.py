@@ -7,7 +7,7 @@ a language and a city, then opened.
 from __future__ import annotations
 
 from dialogs.flow import Arg, Command, Flow, leave_flow, onboarded
-from dialogs.flows import ideas, news
+from dialogs.flows import ideas, news, polls
 from dialogs.i18n import N_
 from dialogs.messages import bold
 from dialogs.names import localized
@@ -135,6 +135,7 @@ def menu(turn: Turn) -> Screen:
     screen.button(_("Ideas by topic"), "fields")
     screen.button(_("Submit an idea"), "submit")
     screen.button(_("My ideas"), "my_ideas")
+    polls.offer_in_menu(turn, screen)
     screen.pair((_("Settings"), "settings"), (_("Privacy"), "privacy"))
     return screen
 

@@ -40,6 +40,7 @@ def reply_frame(
         ],
         "buttons": [[_button(b) for b in row] for row in reply.buttons],
         "expectsText": reply.expects_text,
+        "textLimit": reply.text_limit,
     }
     if reply.attachment is not None:
         frame["attachment"] = {

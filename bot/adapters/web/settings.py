@@ -1,5 +1,6 @@
 """The web chat's settings: WEB_HOST, WEB_PORT, WEB_SESSION_SECRET, WEB_SESSIONS_PER_HOUR,
-WEB_TRUSTED_PROXIES, WEB_BROADCAST_RATE, WEB_TEMPLATE_DIR.
+WEB_TRUSTED_PROXIES, WEB_BROADCAST_RATE, WEB_TEMPLATE_DIR, WEB_FRAME_ANCESTORS; and the town's
+links on every page: SITE_IMPRINT_URL, SITE_PRIVACY_URL, SITE_ACCESSIBILITY_URL, SITE_FEEDBACK_EMAIL.
 
 The server on WEB_HOST:WEB_PORT also serves the dashboard, the health checks and webhooks.
 """
@@ -13,6 +14,8 @@ from pydantic_settings import BaseSettings
 
 from bot.config import platform_config
 from bot.web.clients import Network, parse_networks
+from bot.web.embedding import parse_origins
+from bot.web.site import SiteLinks, check_email, check_url
 
 
 class WebSettings(BaseSettings):
@@ -30,6 +33,13 @@ class WebSettings(BaseSettings):
     broadcast_rate: float = Field(default=100.0, gt=0, le=10_000)
     template_dir: Path | None = None
     """A town's own templates for the chat page and the dashboard, each overriding the bot's of that name."""
+    frame_ancestors: str = ""
+    """Origins whose pages may show the chat in an iframe; none by default."""
+    imprint_url: str | None = Field(default=None, validation_alias="SITE_IMPRINT_URL")
+    privacy_url: str | None = Field(default=None, validation_alias="SITE_PRIVACY_URL")
+    accessibility_url: str | None = Field(default=None, validation_alias="SITE_ACCESSIBILITY_URL")
+    feedback_email: str | None = Field(default=None, validation_alias="SITE_FEEDBACK_EMAIL")
+    """The footer of every page: imprint, privacy notice, accessibility statement and its feedback contact."""
 
     @field_validator("session_secret")
     @classmethod
@@ -56,6 +66,30 @@ class WebSettings(BaseSettings):
             raise ValueError(f"expected a folder of templates; {value} is none")
         return value
 
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        parse_origins(value)
+        return value
+
     @property
     def proxies(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+    @field_validator("imprint_url", "privacy_url", "accessibility_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return check_url(value)
+
+    @field_validator("feedback_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return check_email(value)
+
+    @property
+    def framing_origins(self) -> tuple[str, ...]:
+        return parse_origins(self.frame_ancestors)
+
+    @property
+    def site_links(self) -> SiteLinks:
+        return SiteLinks(self.imprint_url, self.privacy_url, self.accessibility_url, self.feedback_email)

@@ -4,8 +4,8 @@ WhatsApp reports afterwards, in a status webhook, that a message it took was not
 (the 24-hour window was closed, the number cannot be reached). The report names the
 message by its id: with the id kept on the recipient's row, the broadcast's figures follow.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-29 23:50:00
 """
 
@@ -16,8 +16,8 @@ import sqlmodel  # noqa: F401 - autogenerate writes sqlmodel column types
 from alembic import op
 
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
