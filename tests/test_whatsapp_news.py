@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 
 from dialogs.content import Content
 from dialogs.engine import Engine
-from dialogs.flows.broadcast import figures_line
+from dialogs.flows.broadcast import ZONE, figures_line
 from dialogs.i18n import Languages
 from dialogs.messages import Button, Identity, Outbound, Reply
-from storage import outbox, personal_data
-from storage.models import conversation_table, platform_state_table, resident_table
+from storage import outbox, personal_data, polls
+from storage.models import ALL_CITIES, Role, conversation_table, platform_state_table, resident_table
+from storage.moderation import grant
 from storage.store import Store
 from storage.subscriptions import Audience
 from tests.fake_whatsapp import FakeWhatsApp
@@ -257,3 +258,37 @@ def resident_id(store: Store, wa_id: str) -> int:
     found = resident(store, Identity("whatsapp", wa_id))
     assert found is not None
     return found.id
+
+
+async def test_a_quick_poll_answered_on_whatsapp(engine: Engine, fake: FakeWhatsApp, store: Store, de: Any) -> None:
+    question = "Welcher Abend passt für die Werkstatt im Stadtgarten?"
+    async with whatsapp_bot(engine, fake, template=TEMPLATE) as (adapter, _base):
+        service = await start_broadcasts(engine, [adapter.transport()])
+        try:
+            erika = await joined(fake, "4917600000001", de)
+            late = await joined(fake, "4917600000002", de)
+            wrote_long_ago(store, fake, late.wa_id)
+            staff = await joined(fake, "4917600000009", de, news=False)
+            store.run(lambda tx: grant(tx, "whatsapp", staff.wa_id, Role.STAFF, ALL_CITIES, "test", store.now()))
+            await staff.says("/umfrage")
+            await staff.says(question)
+            await staff.says("Dienstag\nMittwoch\nDonnerstag")
+            await staff.presses("Eine Antwort")
+            await staff.presses("Neuigkeiten aus Aalen")
+            closes = (store.now() + timedelta(days=2)).astimezone(ZONE).strftime("%d.%m.%Y %H:%M")
+            await staff.says(closes)
+            await staff.presses("Ja, anzeigen")
+            await staff.presses("Ergebnis an Antwortende")
+            await staff.presses("Jetzt an 2 Personen senden")
+            [poll] = store.run(lambda tx: polls.recent(tx))
+            await wait_until_finished(store, poll.broadcast_id or 0)
+            shown = fake.last_with_options(erika.wa_id)
+            assert question in shown.text and shown.titles == ["Dienstag", "Mittwoch", "Donnerstag"]
+            name, _language, parameters = fake.last(late.wa_id).template or ("", "", [])
+            assert name == TEMPLATE and question in parameters[0], "outside the window: the question as the template"
+            await erika.presses("Mittwoch")
+            assert erika.sees("Danke!")
+        finally:
+            await service.stop()
+    assert store.run(lambda tx: polls.totals(tx, poll)).counts == [0, 1, 0]
+    assert fake.refusals == []
