@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -56,7 +57,10 @@ async def onboard(person: WhatsAppResident, de: Callable[[str], str]) -> None:
         await person.presses(de("No, thank you"))
 
 
-async def test_a_whole_journey(bot: WhatsAppAdapter, fake: FakeWhatsApp, store: Store, de: Any) -> None:
+async def test_a_whole_journey(
+    bot: WhatsAppAdapter, fake: FakeWhatsApp, store: Store, de: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     idea = seed_idea(store, "Echtzeit-Anzeigen an Bushaltestellen")
     erika = WhatsAppResident(fake, ERIKA)
     await onboard(erika, de)
@@ -86,6 +90,8 @@ async def test_a_whole_journey(bot: WhatsAppAdapter, fake: FakeWhatsApp, store: 
     assert erika.sees(de("being reviewed"))
     assert_clean(fake)
     assert fake.read == set(erika.sent), "every message of Erika's was marked as read"
+    assert caplog.records, "the journey was logged"
+    assert ERIKA not in caplog.text, "the phone number is never in a log line"
     record = resident(store, Identity("whatsapp", ERIKA))
     assert record is not None and record.chat_id == ERIKA and record.language == "de"
 
