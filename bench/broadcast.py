@@ -1,18 +1,22 @@
-"""A broadcast to 100,000 Telegram subscribers, sent by `python -m bot run` to the local Bot API server.
+"""A broadcast to 100,000 subscribers, sent by `python -m bot run` to a local platform server.
 
-The server (tests/fake_telegram.py, in a process of its own) accepts `--rate` messages a
-second and answers 429 above that, like Telegram. The bot runs as an operator would
-run it, with TELEGRAM_RATE set `--margin` below the server's limit. Measured:
+With `--platform telegram` (the default) the server is the local Bot API server
+(tests/fake_telegram.py), which answers 429 above `--rate` messages a second, like Telegram;
+with `--platform whatsapp` it is the local Cloud API (tests/fake_whatsapp.py), which answers
+error 130429 above that rate, like WhatsApp, and every subscriber wrote within the last
+24 hours. Each server runs in a process of its own. The bot runs as an operator would run
+it, with TELEGRAM_RATE or WHATSAPP_RATE set `--margin` below the server's limit. Measured:
 
 - achieved rate ÷ configured rate: messages the server accepted, over the time from its
   first to its last accepted message, divided by the server's `--rate` (target ≥ 0.95);
-- 429 answers (target 0);
+- rate-limit answers: Telegram's 429, WhatsApp's 130429 and 131056 (target 0);
 - the bot's peak memory (VmHWM from /proc) and, as a baseline measured in the same run,
   the peak memory of the same bot idling with no broadcast;
-- the estimated time for a broadcast to all 120,000 residents of both cities at
-  Telegram's real bulk limit (30 messages a second), from the achieved ratio.
+- the estimated time for a broadcast to all 120,000 residents of both cities at the
+  platform's real bulk limit (Telegram about 30 messages a second, WhatsApp's Cloud API
+  80 by default), from the achieved ratio.
 
-Usage:  python bench/broadcast.py [--recipients 100000] [--rate 1000] [--margin 0.03]
+Usage:  python bench/broadcast.py [--platform telegram|whatsapp] [--recipients 100000] [--rate 1000] [--margin 0.03]
 """
 
 from __future__ import annotations
@@ -39,10 +43,11 @@ from storage.store import Store
 from storage.subscriptions import CITY, Audience
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_TELEGRAM_RATE = 30
+REAL_RATES = {"telegram": 30, "whatsapp": 80}
 BOTH_CITIES = 120_000
-AUTHOR = "1"
+AUTHORS = {"telegram": "1", "whatsapp": "491510000001"}
 """The staff member's chat: their progress message is not part of the broadcast's figures."""
+FIRST_USER = {"telegram": 10_000, "whatsapp": 4917000000000}
 
 
 def free_port() -> int:
@@ -51,16 +56,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def seed(url: str, recipients: int) -> Store:
+def seed(url: str, recipients: int, platform: str) -> Store:
+    """Subscribers who all wrote to the bot just now (on WhatsApp: within the 24-hour window)."""
     upgrade(url)
     store = Store(url)
     now = store.now()
+    first = FIRST_USER[platform]
     residents = [
         {
             "id": n + 1,
-            "platform": "telegram",
-            "user_id": str(10_000 + n),
-            "chat_id": str(10_000 + n),
+            "platform": platform,
+            "user_id": str(first + n),
+            "chat_id": str(first + n),
             "language": "de" if n % 5 else "en",
             "city": "aalen" if n % 2 else "heidenheim",
             "created_at": now,
@@ -99,16 +106,27 @@ def peak_memory(pid: int) -> int:
     raise RuntimeError("no VmHWM")
 
 
+def platform_env(platform: str, server: dict[str, Any], rate: float) -> dict[str, str]:
+    if platform == "whatsapp":
+        return {
+            "WHATSAPP_TOKEN": server["token"],
+            "WHATSAPP_PHONE_NUMBER_ID": server["phone_number_id"],
+            "WHATSAPP_APP_SECRET": "bench-app-secret",
+            "WHATSAPP_VERIFY_TOKEN": "bench-verify-token-0123456789",
+            "WHATSAPP_API_URL": server["api_url"],
+            "WHATSAPP_RATE": str(rate),
+        }
+    return {"TELEGRAM_TOKEN": server["token"], "TELEGRAM_API_URL": server["url"], "TELEGRAM_RATE": str(rate)}
+
+
 async def start_bot(
-    url: str, server: dict[str, Any], rate: float, concurrency: int, data: Path
+    url: str, platform: str, server: dict[str, Any], rate: float, concurrency: int, data: Path
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
+        **platform_env(platform, server, rate),
         "BROADCAST_CONCURRENCY": str(concurrency),
         "DATABASE_URL": url,
-        "TELEGRAM_TOKEN": server["token"],
-        "TELEGRAM_API_URL": server["url"],
-        "TELEGRAM_RATE": str(rate),
         "WEB_PORT": str(free_port()),
         "LOG_LEVEL": "WARNING",
         "MATRIX_STORE_PATH": str(data / "matrix"),
@@ -127,23 +145,32 @@ async def stop(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
-async def idle_memory(url: str, server: dict[str, Any], rate: float, concurrency: int, data: Path) -> int:
+async def idle_memory(
+    url: str, platform: str, server: dict[str, Any], rate: float, concurrency: int, data: Path
+) -> int:
     """The same bot, started and left idle for a moment: the baseline for its memory."""
-    bot = await start_bot(url, server, rate, concurrency, data)
+    bot = await start_bot(url, platform, server, rate, concurrency, data)
     await asyncio.sleep(3)
     memory = peak_memory(bot.pid)
     await stop(bot)
     return memory
 
 
-def create(store: Store, poll: bool) -> int:
+def server_command(platform: str, rate: float) -> list[str]:
+    if platform == "whatsapp":
+        return ["tests.fake_whatsapp", "--rate", str(rate), "--ignore", AUTHORS[platform]]
+    return ["tests.fake_telegram", "--rate", str(rate), "--ignore-chat", AUTHORS[platform]]
+
+
+def create(store: Store, platform: str, poll: bool) -> int:
     """The broadcast to measure: a message, or with `poll` a quick poll (a broadcast with answer buttons)."""
     now = store.now()
+    author = AUTHORS[platform]
     if poll:
         poll_id = store.run(
             lambda tx: polls.create_poll(
                 tx,
-                author=("telegram", AUTHOR, AUTHOR, "de"),
+                author=(platform, author, author, "de"),
                 question="Welches Projekt sollen Aalen und Heidenheim zuerst angehen?",
                 options=["Stadtpark", "Radwege", "Busanzeigen", "Freies WLAN"],
                 multiple=False,
@@ -162,7 +189,7 @@ def create(store: Store, poll: bool) -> int:
     return store.run(
         lambda tx: outbox.create_broadcast(
             tx,
-            author=("telegram", AUTHOR, AUTHOR, "de"),
+            author=(platform, author, author, "de"),
             text="Ab Montag fahren die Stadtbusse in Aalen und Heidenheim alle zehn Minuten.",
             audience=Audience(),
             idea_id=None,
@@ -173,23 +200,25 @@ def create(store: Store, poll: bool) -> int:
     )
 
 
-async def run(recipients: int, rate: float, margin: float, concurrency: int, poll: bool = False) -> dict[str, Any]:
+async def run(
+    platform: str, recipients: int, rate: float, margin: float, concurrency: int, poll: bool = False
+) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
     url = f"sqlite:///{data / 'bot.sqlite3'}"
     started = time.perf_counter()
-    store = seed(url, recipients)
+    store = seed(url, recipients, platform)
     seeding = time.perf_counter() - started
     fake = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fake_telegram", "--rate", str(rate), "--ignore-chat", AUTHOR, cwd=ROOT,
+        sys.executable, "-m", *server_command(platform, rate), cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert fake.stdout is not None
     server = await read_json_line(fake.stdout)
     bot_rate = rate * (1 - margin)
-    baseline_memory = await idle_memory(url, server, bot_rate, concurrency, data)
+    baseline_memory = await idle_memory(url, platform, server, bot_rate, concurrency, data)
 
-    broadcast = create(store, poll)
-    bot = await start_bot(url, server, bot_rate, concurrency, data)
+    broadcast = create(store, platform, poll)
+    bot = await start_bot(url, platform, server, bot_rate, concurrency, data)
     began = time.perf_counter()
     peak = 0
     while True:
@@ -209,8 +238,9 @@ async def run(recipients: int, rate: float, margin: float, concurrency: int, pol
     sending = served["last"] - served["first"]
     achieved = (served["accepted"] - 1) / sending
     ratio = achieved / rate
-    real_seconds = BOTH_CITIES / (REAL_TELEGRAM_RATE * ratio)
+    real_seconds = BOTH_CITIES / (REAL_RATES[platform] * ratio)
     return {
+        "platform": platform,
         "kind": "poll" if poll else "message",
         "recipients": recipients,
         "delivered": figures.sent,
@@ -219,35 +249,38 @@ async def run(recipients: int, rate: float, margin: float, concurrency: int, pol
         "concurrency": concurrency,
         "achieved_rate": round(achieved, 1),
         "ratio": round(ratio, 3),
-        "rate_limited_429": served["rate_limited"],
+        "rate_limited": served["rate_limited"] + served.get("pair_limited", 0),
         "peak_memory_mb": round(peak / 1024, 1),
         "idle_memory_mb": round(baseline_memory / 1024, 1),
         "memory_ratio": round(peak / baseline_memory, 2),
         "seconds_sending": round(sending, 1),
         "seconds_from_start_to_done": round(wall, 1),
         "seconds_seeding": round(seeding, 1),
-        "both_cities_at_30_per_s_minutes": round(real_seconds / 60, 1),
+        "both_cities_at_the_real_rate_minutes": round(real_seconds / 60, 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--platform", choices=sorted(REAL_RATES), default="telegram")
     parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=1000.0, help="what the local Bot API server accepts a second")
-    parser.add_argument("--margin", type=float, default=0.03, help="TELEGRAM_RATE this share below --rate")
+    parser.add_argument("--rate", type=float, default=1000.0, help="what the local platform server accepts a second")
+    parser.add_argument(
+        "--margin", type=float, default=0.03, help="TELEGRAM_RATE / WHATSAPP_RATE this share below --rate"
+    )
     parser.add_argument(
         "--concurrency", type=int, default=32, help="BROADCAST_CONCURRENCY: sends on their way at once (rate × latency)"
     )
     parser.add_argument("--poll", action="store_true", help="send a quick poll (answer buttons) instead of a message")
     args = parser.parse_args()
-    result = asyncio.run(run(args.recipients, args.rate, args.margin, args.concurrency, args.poll))
+    result = asyncio.run(run(args.platform, args.recipients, args.rate, args.margin, args.concurrency, args.poll))
     print(json.dumps(result, indent=2))
     print(
         f"\n{result['delivered']:,} of {result['recipients']:,} delivered; achieved {result['achieved_rate']}/s of "
         f"{result['configured_rate']:.0f}/s configured = {result['ratio']} (target ≥ 0.95); "
-        f"429 answers: {result['rate_limited_429']} (target 0); peak memory {result['peak_memory_mb']} MB "
-        f"({result['memory_ratio']}× the idle bot); all {BOTH_CITIES:,} residents at Telegram's "
-        f"{REAL_TELEGRAM_RATE}/s: about {result['both_cities_at_30_per_s_minutes']} minutes."
+        f"rate-limit answers: {result['rate_limited']} (target 0); peak memory {result['peak_memory_mb']} MB "
+        f"({result['memory_ratio']}× the idle bot); all {BOTH_CITIES:,} residents at {args.platform}'s "
+        f"{REAL_RATES[args.platform]}/s: about {result['both_cities_at_the_real_rate_minutes']} minutes."
     )
 
 

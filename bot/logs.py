@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-SAFE_WORDS = frozenset({"telegram", "matrix", "web", "console", "sqlite", "postgresql"})
+SAFE_WORDS = frozenset({"telegram", "matrix", "whatsapp", "web", "console", "sqlite", "postgresql"})
 _ERROR_NAME = re.compile(r"[A-Z][A-Za-z]*(Error|Exception|Timeout|Exit)")
 _BUILTIN_NAMES = frozenset(name for name in dir(builtins) if name[:1].isupper())
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.adapters import matrix, telegram
+from bot.adapters import matrix, telegram, whatsapp
 from bot.adapters import web as web_chat
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.adapters.protocol import Adapter, Context, Platform, context_for
@@ -42,6 +42,7 @@ PLATFORMS: tuple[Platform, ...] = (
     web_chat.ENTRY,  # first: it serves the web server that others add routes to; stopped last
     telegram.ENTRY,
     matrix.ENTRY,
+    whatsapp.ENTRY,
 )
 
 PlatformSettings = Mapping[str, Any]

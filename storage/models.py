@@ -297,6 +297,9 @@ class OutboxStatus(StrEnum):
     UNREACHABLE = "unreachable"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    NO_WINDOW = "no_window"
+    """Not sent: the platform takes only approved templates this long after the person last wrote
+    (WhatsApp's 24-hour window), and no template is configured."""
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -308,6 +311,7 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_due", "platform", "status", "next_attempt_at"),
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
         Index("ix_outbox_claim", "claim"),
+        Index("ix_outbox_message", "platform", "message_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -320,6 +324,9 @@ class OutboxMessage(SQLModel, table=True):
     claim: str | None = Field(default=None, max_length=32)
     """The batch a sender took this row in; cleared when the result is recorded."""
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    message_id: str | None = Field(default=None, max_length=255)
+    """The platform's id of the message sent: a later status report of the platform (WhatsApp's
+    failed delivery) finds its row by it."""
 
 
 class Vote(SQLModel, table=True):

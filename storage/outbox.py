@@ -86,6 +86,7 @@ class Result:
     attempts: int
     next_attempt_at: datetime
     sent_at: datetime | None = None
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +96,12 @@ class Figures:
     unreachable: int
     failed: int
     cancelled: int
+    no_window: int = 0
+    """Not sent: outside WhatsApp's 24-hour window, with no template configured."""
 
     @property
     def waiting(self) -> int:
-        return self.total - self.sent - self.unreachable - self.failed - self.cancelled
+        return self.total - self.sent - self.unreachable - self.failed - self.cancelled - self.no_window
 
 
 # -- composing and listing ----------------------------------------------------------------
@@ -172,6 +175,7 @@ def figures(tx: Tx, broadcast_id: int) -> Figures:
         unreachable=counts.get(OutboxStatus.UNREACHABLE.value, 0),
         failed=counts.get(OutboxStatus.FAILED.value, 0),
         cancelled=counts.get(OutboxStatus.CANCELLED.value, 0),
+        no_window=counts.get(OutboxStatus.NO_WINDOW.value, 0),
     )
 
 
@@ -305,6 +309,7 @@ _RECORD = (
         attempts=bindparam("attempts"),
         next_attempt_at=bindparam("next_attempt_at"),
         sent_at=bindparam("sent_at"),
+        message_id=bindparam("message_id"),
         claim=None,
     )
 )
@@ -337,6 +342,7 @@ def record(tx: Tx, results: list[Result], now: datetime) -> None:
             "attempts": r.attempts,
             "next_attempt_at": r.next_attempt_at,
             "sent_at": r.sent_at,
+            "message_id": r.message_id,
         }
         for r in results
     ]
@@ -344,6 +350,52 @@ def record(tx: Tx, results: list[Result], now: datetime) -> None:
     blocked = [{"rid": r.resident_id, "now": now} for r in results if r.status is OutboxStatus.UNREACHABLE]
     if blocked:
         tx.count_many(_UNREACHABLE, blocked)
+
+
+# -- what the platform reported later --------------------------------------------------------------
+
+
+def _sent_row(tx: Tx, platform: str, message_id: str) -> tuple[int, int, int] | None:
+    """(row, resident, broadcast) of a message reported sent, locked."""
+    rows = tx.rows(
+        select(O.id, O.resident_id, O.broadcast_id)
+        .where(O.platform == platform, O.message_id == message_id, O.status == OutboxStatus.SENT.value)
+        .with_for_update()
+    )
+    return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
+
+
+def not_delivered(tx: Tx, platform: str, message_id: str, status: OutboxStatus, now: datetime) -> bool:
+    """A message the platform took was not delivered after all (a failed status): its row counts as
+    `status` (unreachable, failed or outside the window). False when no sent row has this id."""
+    found = _sent_row(tx, platform, message_id)
+    if found is None:
+        return False
+    row_id, resident_id, _broadcast = found
+    tx.execute(update(outbox_table).where(O.id == row_id).values(status=status.value, sent_at=None))
+    if status is OutboxStatus.UNREACHABLE:
+        tx.count(_UNREACHABLE, {"rid": resident_id, "now": now})
+    return True
+
+
+def send_again(tx: Tx, platform: str, message_id: str, now: datetime) -> bool:
+    """A message the platform took but did not deliver, to be sent once more (as a template, since the
+    window was closed); a broadcast already finished is sending again until it is."""
+    found = _sent_row(tx, platform, message_id)
+    if found is None:
+        return False
+    row_id, _resident, broadcast_id = found
+    tx.execute(
+        update(outbox_table)
+        .where(O.id == row_id)
+        .values(status=OutboxStatus.PENDING.value, sent_at=None, message_id=None, next_attempt_at=now)
+    )
+    tx.execute(
+        update(broadcast_table)
+        .where(B.id == broadcast_id, B.status == BroadcastStatus.DONE.value)
+        .values(status=BroadcastStatus.SENDING.value, finished_at=None, progress_final=False)
+    )
+    return True
 
 
 # -- progress messages ------------------------------------------------------------------------------

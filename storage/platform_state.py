@@ -10,7 +10,13 @@ from sqlalchemy import DateTime, String, Text, bindparam, delete, exists, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage import wakeups
-from storage.models import pending_notice_table, platform_message_table, platform_state_table, resident_table
+from storage.models import (
+    conversation_table,
+    pending_notice_table,
+    platform_message_table,
+    platform_state_table,
+    resident_table,
+)
 from storage.store import Store, Tx
 
 S = platform_state_table.c
@@ -18,6 +24,27 @@ M = platform_message_table.c
 _GET = select(S.value).where(S.key == bindparam("key"))
 _SET = update(platform_state_table).where(S.key == bindparam("key")).values(value=bindparam("value"))
 _GET_MESSAGE = select(M.data).where(M.platform == bindparam("platform"), M.message_id == bindparam("message_id"))
+
+
+_R = resident_table.c
+_C = conversation_table.c
+_LAST_MESSAGE = (
+    select(_C.updated_at)
+    .join(resident_table, _R.id == _C.resident_id)
+    .where(_R.platform == bindparam("platform"), _R.user_id == bindparam("user_id"))
+)
+
+
+def last_message_at(store: Store, platform: str, user_id: str, key: str) -> tuple[datetime | None, str | None]:
+    """When the person last wrote to the bot (the engine saves their conversation with each of their
+    events, and with nothing else; None for someone the bot does not know), and the value under `key`."""
+
+    def read(tx: Tx) -> tuple[datetime | None, str | None]:
+        row = tx.first(_LAST_MESSAGE, {"platform": platform, "user_id": user_id})
+        value = tx.first(_GET, {"key": key})
+        return (row[0] if row else None), (str(value[0]) if value else None)
+
+    return store.read(read)
 
 
 def get_value(store: Store, key: str) -> str | None:

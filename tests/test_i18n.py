@@ -23,6 +23,7 @@ RESIDENT_FACING = [
     ROOT / "bot" / "web" / "page.py",
     ROOT / "bot" / "web" / "dashboard.py",
     ROOT / "bot" / "adapters" / "matrix" / "adapter.py",
+    *(ROOT / "bot" / "adapters" / "whatsapp" / name for name in ("adapter.py", "render.py")),
     ROOT / "bot" / "receive.py",
 ]
 

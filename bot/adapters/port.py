@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from dialogs import roles
 from dialogs.messages import Identity
-from storage import platform_state, wakeups
-from storage.models import Role
+from storage import outbox, platform_state, wakeups
+from storage.models import OutboxStatus, Role
 from storage.moderation import Contact, contact_of
 from storage.store import Store, Tx
 
@@ -83,6 +84,21 @@ class StorePort:
 
     # -- people -------------------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        return self._store.now()
+
+    async def last_message_at(self, identity: Identity, key: str) -> tuple[datetime | None, str | None]:
+        """When the person last wrote to the bot (a platform's messaging window opens then), and the
+        value kept under `key` (what the platform said about that window), in one read.
+
+        Asked before every message a broadcast sends: on SQLite the read (a snapshot, a fraction of a
+        millisecond, never waiting for a writer) runs inline, as the engine's events do, since a hop
+        to a worker thread would cost more and make the sends' timing uneven."""
+        store, platform, user_id = self._store, identity.platform, identity.user_id
+        if store.dialect == "sqlite":
+            return platform_state.last_message_at(store, platform, user_id, key)
+        return await asyncio.to_thread(platform_state.last_message_at, store, platform, user_id, key)
+
     async def is_known(self, identity: Identity) -> bool:
         found = await self._run(lambda tx: tx.load_resident(identity.platform, identity.user_id))
         return found is not None
@@ -113,3 +129,17 @@ class StorePort:
     async def roles_of(self, identity: Identity) -> set[Role]:
         found = await self._run(lambda tx: roles.grants(tx, self._admins, identity))
         return roles.held(found)
+
+    # -- what a platform reports later about a broadcast message ----------------------------------
+
+    async def broadcast_not_delivered(self, platform: str, message_id: str, status: OutboxStatus) -> bool:
+        """A broadcast message the platform took was not delivered: it counts as `status` in the figures."""
+        now = self._store.now()
+        found: bool = await self._run(lambda tx: outbox.not_delivered(tx, platform, message_id, status, now))
+        return found
+
+    async def broadcast_send_again(self, platform: str, message_id: str) -> bool:
+        """A broadcast message the platform took but did not deliver goes once more (another way)."""
+        now = self._store.now()
+        found: bool = await self._run(lambda tx: outbox.send_again(tx, platform, message_id, now))
+        return found

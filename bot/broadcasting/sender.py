@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
+from bot.broadcasting.transport import (
+    OutsideWindow,
+    PermanentFailure,
+    RateLimited,
+    RecipientBlocked,
+    TemporaryFailure,
+    Transport,
+)
 from bot.retry import FOREVER, retrying
 from dialogs.flows.news import broadcast_reply
 from dialogs.flows.polls import broadcast_message
@@ -36,6 +43,7 @@ class SenderCounters:
     retried: int = 0
     failed: int = 0
     rate_limited: int = 0
+    no_window: int = 0
 
 
 @dataclass
@@ -236,7 +244,7 @@ class PlatformSender:
             if not await self._check.present(row.id):
                 log.debug("%s: recipient row %s is gone (erased); not sent", self.platform, row.id)
                 return outbox.Result(row.id, row.resident_id, OutboxStatus.CANCELLED, row.attempts, now)
-            await self.transport.post(Outbound(Identity(self.platform, row.user_id), row.chat_id, reply))
+            message_id = await self.transport.post(Outbound(Identity(self.platform, row.user_id), row.chat_id, reply))
         except RecipientBlocked:
             self.counters.unreachable += 1
             return outbox.Result(row.id, row.resident_id, OutboxStatus.UNREACHABLE, row.attempts + 1, now)
@@ -245,6 +253,9 @@ class PlatformSender:
             self.limiter.hold(err.retry_after)
             later = now + timedelta(seconds=err.retry_after)
             return outbox.Result(row.id, row.resident_id, OutboxStatus.PENDING, row.attempts, later)
+        except OutsideWindow:
+            self.counters.no_window += 1
+            return outbox.Result(row.id, row.resident_id, OutboxStatus.NO_WINDOW, row.attempts + 1, now)
         except PermanentFailure as err:
             log.warning("%s: a broadcast message was refused: %s", self.platform, err)
             self.counters.failed += 1
@@ -254,7 +265,8 @@ class PlatformSender:
                 log.exception("%s: unexpected error while sending a broadcast message", self.platform)
             return self._retry_later(row, now)
         self.counters.sent += 1
-        return outbox.Result(row.id, row.resident_id, OutboxStatus.SENT, row.attempts + 1, now, sent_at=now)
+        sent = OutboxStatus.SENT
+        return outbox.Result(row.id, row.resident_id, sent, row.attempts + 1, now, sent_at=now, message_id=message_id)
 
     def _retry_later(self, row: outbox.Claimed, now: datetime) -> outbox.Result:
         attempts = row.attempts + 1

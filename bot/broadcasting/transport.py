@@ -24,6 +24,11 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+class OutsideWindow(Exception):
+    """The platform takes only approved templates this long after the person last wrote (WhatsApp's
+    24-hour window), and no template is configured: counted apart, the person stays reachable."""
+
+
 class TemporaryFailure(Exception):
     """A network or server error: the same message may well go through later."""
 

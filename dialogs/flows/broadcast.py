@@ -299,6 +299,8 @@ def figures_line(lang: Language, figures: outbox.Figures) -> str:
     )
     if figures.failed:
         line += ", " + _("{failed} failed").format(failed=lang.number(figures.failed))
+    if figures.no_window:
+        line += ", " + _("{count} unreachable (24-hour window)").format(count=lang.number(figures.no_window))
     if figures.cancelled:
         line += ", " + _("{cancelled} not sent (cancelled)").format(cancelled=lang.number(figures.cancelled))
     return line
