@@ -146,7 +146,14 @@ async def test_a_broadcast_inside_and_outside_the_window(
         try:
             number = broadcast(store, author.wa_id)
             await wait_until_finished(store, number)
-            await asyncio.sleep(0.5)  # WhatsApp's late report on the misjudged window
+
+            def settled() -> bool:  # WhatsApp's late report on the misjudged window, and what follows it
+                if template is None:
+                    return store.run(lambda tx: outbox.figures(tx, number)).no_window == 2
+                last = fake.chats[misjudged.wa_id][-1]
+                return last.template is not None
+
+            await wait_for(settled, "the late report on the misjudged window was not acted on")
             await wait_until_finished(store, number)
         finally:
             await service.stop()
