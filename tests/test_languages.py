@@ -15,6 +15,7 @@ from bot.adapters.matrix.adapter import likely_language
 from bot.adapters.matrix.render import notice
 from bot.adapters.protocol import context_for
 from bot.adapters.telegram.render import to_messages
+from bot.adapters.whatsapp.adapter import likely_language as whatsapp_language
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.flows.news import broadcast_reply
@@ -226,3 +227,17 @@ def test_a_broadcast_in_german_tells_other_readers_in_their_language(
 )
 def test_a_matrix_homeservers_country_hints_the_language(user_id: str, code: str | None) -> None:
     assert likely_language(user_id) == code
+
+
+@pytest.mark.parametrize(
+    ("wa_id", "code"),
+    [
+        ("905321234567", "tr"),
+        ("380501234567", "uk"),
+        ("963912345678", "ar"),
+        ("4917612345678", "de"),
+        ("33612345678", None),
+    ],
+)
+def test_a_whatsapp_numbers_country_is_a_weak_hint(wa_id: str, code: str | None) -> None:
+    assert whatsapp_language(wa_id) == code

@@ -192,16 +192,25 @@ class WhatsAppAdapter:
             page = page_of(message.text)
             if page is not None and await self._turn_page(identity, message.message_id, page):
                 return
-            inbound = Inbound(identity, message.wa_id, event_id(message.message_id), InboundKind.BUTTON, message.text)
+            inbound = Inbound(
+                identity,
+                message.wa_id,
+                event_id(message.message_id),
+                InboundKind.BUTTON,
+                message.text,
+                likely_language(message.wa_id),
+            )
             await self.receive(inbound, self._answer, spawn=self._spawn)
         elif message.kind == "text":
             text = deep_link(message.text) or message.text
             kind = kind_of(text)
-            inbound = Inbound(identity, message.wa_id, event_id(message.message_id), kind, text.strip())
+            hint = likely_language(message.wa_id)
+            inbound = Inbound(identity, message.wa_id, event_id(message.message_id), kind, text.strip(), hint)
             await self.receive(inbound, self._answer, spawn=self._spawn)
         else:
             # a picture, a voice message, a location …: the menu where they are, and a word why
-            inbound = Inbound(identity, message.wa_id, event_id(message.message_id), InboundKind.RESUME)
+            hint = likely_language(message.wa_id)
+            inbound = Inbound(identity, message.wa_id, event_id(message.message_id), InboundKind.RESUME, "", hint)
             await self.receive(inbound, self._answer_not_understood, spawn=self._spawn)
         self._spawn(self._mark_read(message.message_id))
         waiting = await self.port.take_notices(identity)
@@ -362,3 +371,25 @@ class WhatsAppAdapter:
         return await retrying(
             call, on=(Throttled, Unavailable), attempts=RETRIES, first=0.5, longest=8.0, before=before
         )
+
+
+LANGUAGE_OF_CALLING_CODE = {
+    **dict.fromkeys(("49", "43", "41", "423"), "de"),
+    **dict.fromkeys(("44", "353", "1"), "en"),
+    "90": "tr",
+    "380": "uk",
+    **dict.fromkeys(
+        ("20", "212", "213", "216", "218", "961", "962", "963", "964", "965", "966", "967", "968", "971", "974"), "ar"
+    ),
+}
+
+
+def likely_language(wa_id: str) -> str | None:
+    """A weak hint only: the country of the phone number (a Turkish number may belong to a German speaker).
+
+    It decides which language first contact offers first; the resident's choice always wins."""
+    for length in (3, 2, 1):
+        found = LANGUAGE_OF_CALLING_CODE.get(wa_id[:length])
+        if found is not None:
+            return found
+    return None
