@@ -42,7 +42,7 @@ async def test_vision_tour_shows_vision_every_leitziel_and_the_zielbilder(erika:
         await erika.presses("Nächstes Leitziel" if number < 5 else "Weiter: die Zielbilder")
     assert len(set(seen)) == 5
     assert erika.sees("Die 3 gemeinsamen Zielbilder")
-    assert erika.sees("Eine widerstandsfähige digitale Infrastruktur")
+    assert erika.sees("Eine starke und resiliente digitale Infrastruktur")
     assert erika.sees("Klima- und Umweltschutz")
     await erika.presses("Ideen nach Thema")
     assert erika.sees("Themen (Handlungsfelder)")
