@@ -731,7 +731,7 @@ def speed(count: int, checks: int) -> None:
             store.read(lambda tx, d=draft: finder.find(tx, d.title, d.description))  # type: ignore[misc]
             timings.append(time.perf_counter() - started)
         search_only = []
-        index = finder._index
+        index = finder.index
         for draft in sample:
             started = time.perf_counter()
             index.search(draft.title, draft.description)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -288,16 +289,24 @@ class SimilarIdeas:
     """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        """Events may be handled on worker threads; the index is changed under this lock."""
         self._index = SimilarityIndex()
         self._fingerprint: similarity.Fingerprint | None = None
         self._versions: dict[int, datetime] = {}
+
+    @property
+    def index(self) -> SimilarityIndex:
+        """The index as of the last refresh (for measurements: searching it reads nothing)."""
+        return self._index
 
     def find(
         self, tx: Tx, title: str, description: str = "", *, exclude: int | None = None, limit: int = LIMIT
     ) -> list[SimilarIdea]:
         """Up to `limit` published or pending ideas of any city like the draft (`exclude`: the idea itself)."""
-        self.refresh(tx)
-        hits = [s for s in self._index.search(title, description, limit=limit + 1) if s.id != exclude][:limit]
+        with self._lock:
+            self._refresh(tx)
+            hits = [s for s in self._index.search(title, description, limit=limit + 1) if s.id != exclude][:limit]
         current = {row[0]: row for row in similarity.ideas(tx, [hit.id for hit in hits])}
         found = []
         for hit in hits:
@@ -309,6 +318,11 @@ class SimilarIdeas:
         return found
 
     def refresh(self, tx: Tx) -> None:
+        """Bring the index up to date (a process may call it at start-up, to build it early)."""
+        with self._lock:
+            self._refresh(tx)
+
+    def _refresh(self, tx: Tx) -> None:
         fingerprint = similarity.fingerprint(tx)
         if fingerprint == self._fingerprint:
             return
