@@ -164,6 +164,7 @@ async def _run(settings: Settings) -> int:
         session_secret=secret.get_secret_value() if secret else None,
         new_sessions=NewSessionLimit(settings.web_sessions_per_hour),
         trusted_proxies=settings.trusted_proxies,
+        template_dir=settings.web_template_dir,
     )
     telegram = None
     if settings.telegram_token:

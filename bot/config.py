@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     """New web chat sessions one address may start within an hour (per process)."""
     web_trusted_proxies: str = Field(default="", validation_alias="WEB_TRUSTED_PROXIES")
     """Reverse proxies whose X-Forwarded-For header names the client: comma-separated IPs or CIDR ranges."""
+    web_template_dir: Path | None = Field(default=None, validation_alias="WEB_TEMPLATE_DIR")
+    """A town's own templates for the chat page and the dashboard, each overriding the bot's of that name."""
 
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
@@ -126,6 +128,13 @@ class Settings(BaseSettings):
             parse_networks(value)
         except ValueError as err:
             raise ValueError(f"expected comma-separated IP addresses or CIDR ranges ({err})") from err
+        return value
+
+    @field_validator("web_template_dir")
+    @classmethod
+    def _template_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"expected a folder of templates; {value} is none")
         return value
 
     @property

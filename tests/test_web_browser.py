@@ -80,7 +80,9 @@ async def browser() -> AsyncIterator[Any]:
 
 
 async def focused_text(page: Any) -> str:
-    return str(await page.evaluate("document.activeElement ? document.activeElement.textContent : ''"))
+    """The label of the focused button; empty where the focus is on anything else."""
+    focused = "document.activeElement"
+    return str(await page.evaluate(f"{focused} && {focused}.tagName === 'BUTTON' ? {focused}.textContent : ''"))
 
 
 async def choose(page: Any, label: str) -> None:
@@ -257,4 +259,223 @@ async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: E
     assert await page.locator("svg").count() == 5
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
+    await page.close()
+
+
+async def web_identity(page: Any) -> Any:
+    from bot.web import session
+
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    return session.identity_for(cookies[session.COOKIE])
+
+
+async def submit_idea(chat: Chat, title: str) -> list[Any]:
+    """A resident on another platform submits an idea for Aalen; returns the outbounds for others."""
+    await chat.onboard()
+    for step in ("Idee einreichen", "Einverstanden"):
+        await chat.presses(step)
+    await chat.says(title)
+    await chat.says("Eine ausführliche Beschreibung der Idee, damit sie geprüft werden kann.")
+    for step in ("Klima", "Aalen"):
+        await chat.presses(step)
+    outbounds = await chat.send(chat.inbound(InboundKind.BUTTON, chat.button("✅ Absenden")))
+    return [o for o in outbounds if o.recipient != chat.identity]
+
+
+async def test_a_moderators_notification_never_takes_the_menu_or_the_focus(
+    browser: Any, server_url: str, engine: Engine, store: Store, delivery: Delivery
+) -> None:
+    from storage import moderation as db
+    from storage.models import Role
+
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await choose(page, "Deutsch")
+    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await choose(page, "Aalen")
+    await wait_for(page, "Was möchten Sie tun?")
+    me = await web_identity(page)
+    store.run(lambda tx: db.grant(tx, me.platform, me.user_id, Role.MODERATOR, "aalen", "test", store.now()))
+    await choose(page, "Ideen nach Thema")
+    await wait_for(page, "Themen (Handlungsfelder)")
+    await page.keyboard.press("Tab")
+    before = await focused_text(page)
+    assert before, "a topic button has the focus"
+    menu_before = await page.locator("#menu").inner_text()
+
+    await delivery.deliver(await submit_idea(Chat(engine, "erika"), "Trinkbrunnen am Marktplatz"))
+    await wait_for(page, "Trinkbrunnen am Marktplatz")
+    notification = page.locator("#log .message.bot").last
+    assert await notification.locator("button").count() >= 2, "approve / reject travel with the notification"
+    assert await page.locator("#menu").inner_text() == menu_before, "the topics stay the menu"
+    assert await focused_text(page) == before, "the focus stays where the moderator was"
+    await page.keyboard.press("Enter")
+    await wait_for(page, "Bus, Rad, Auto")
+    assert store.run(lambda tx: tx.get_idea(1)).status == "pending", "the Enter meant for the topics approved nothing"
+    await page.close()
+
+
+async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, server_url: str) -> None:
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await choose(page, "Deutsch")
+    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await choose(page, "Aalen")
+    await wait_for(page, "Was möchten Sie tun?")
+    await page.locator("#message").fill("/privacy")
+    await page.keyboard.press("Enter")
+    await page.locator("#menu button", has_text="Meine Daten löschen").wait_for()
+    await choose(page, "Meine Daten löschen")
+    await wait_for(page, "Ihre Daten wirklich löschen?")
+    assert await focused_text(page) == "", "no button has the focus"
+    await page.keyboard.press("Enter")
+    await page.wait_for_timeout(300)
+    assert await page.locator("#log .message.bot").filter(has_text="Ihre Daten wurden gelöscht").count() == 0
+    await page.close()
+
+
+async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str) -> None:
+    context = await browser.new_context(locale="de-DE")
+    first = await context.new_page()
+    await first.goto(server_url)
+    await wait_for(first, "Bitte wählen Sie Ihre Sprache")
+    second = await context.new_page()
+    await second.goto(server_url)
+    await wait_for(second, "Bitte wählen Sie Ihre Sprache")
+    await first.locator("#menu button", has_text="Deutsch").click()
+    await wait_for(second, "In welcher Stadt wohnen Sie")
+    assert await second.locator("#log .message.you").filter(has_text="Deutsch").count() == 1
+    await second.locator("#menu button", has_text="Aalen").click()
+    await wait_for(first, "Was möchten Sie tun?")
+    await wait_for(second, "Was möchten Sie tun?")
+    await first.locator("#menu button", has_text="Ideen nach Thema").click()
+    await wait_for(second, "Themen (Handlungsfelder)")
+    for page in (first, second):
+        assert "nicht mehr aktuell" not in await page.locator("#log").inner_text()
+    await context.close()
+
+
+async def test_a_reload_keeps_the_conversation_and_erasure_clears_it(browser: Any, server_url: str) -> None:
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    await choose(page, "Deutsch")
+    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await choose(page, "Aalen")
+    await wait_for(page, "Was möchten Sie tun?")
+    await choose(page, "Ideen nach Thema")
+    await wait_for(page, "Themen (Handlungsfelder)")
+    before = await page.locator("#log .message").all_inner_texts()
+    await page.reload()
+    await wait_for(page, "Themen (Handlungsfelder)")
+    await page.locator("#menu button").first.wait_for()
+    after = await page.locator("#log .message").all_inner_texts()
+    assert after == before, "the same messages, none lost, none doubled"
+    assert await page.locator("#log time[datetime]").count() == len(after)
+
+    await page.locator("#message").fill("/privacy")
+    await page.keyboard.press("Enter")
+    await page.locator("#menu button", has_text="Meine Daten löschen").wait_for()
+    await choose(page, "Meine Daten löschen")
+    await wait_for(page, "Ihre Daten wirklich löschen?")
+    await choose(page, "Ja, meine Daten löschen")
+    await wait_for(page, "Ihre Daten wurden gelöscht")
+    assert await page.locator("#log .message").count() == 1, "the screen is cleared"
+    assert await page.locator("#menu button").inner_text() == "Neu beginnen"
+    assert await page.evaluate("localStorage.getItem('mitmach.history')") == "[]"
+    await page.reload()
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    assert "Themen" not in await page.locator("#log").inner_text(), "nothing is kept after erasure"
+    await choose(page, "Deutsch")
+    await wait_for(page, "In welcher Stadt wohnen Sie")
+    await page.close()
+
+
+async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) -> None:
+    import asyncio
+    import signal
+
+    from tests.cli import start_run
+    from tests.test_run import free_port
+
+    port = free_port()
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3", "WEB_PORT": str(port)}
+    process, _line = await start_run(env)
+    page = await browser.new_page(locale="de-DE")
+    try:
+        await page.goto(f"http://127.0.0.1:{port}/")
+        await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+        await choose(page, "Deutsch")
+        await wait_for(page, "In welcher Stadt wohnen Sie")
+        await choose(page, "Aalen")
+        await wait_for(page, "Was möchten Sie tun?")
+
+        # SIGTERM while the resident types: the page says so at once and keeps the text
+        await page.locator("#message").fill("/hel")
+        process.send_signal(signal.SIGTERM)
+        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
+        assert await page.locator("#menu button:enabled").count() == 0, "no button can be pressed offline"
+        assert await page.locator("#message").input_value() == "/hel"
+        await asyncio.wait_for(process.communicate(), 10)
+        await page.locator("#message").press("End")
+        await page.keyboard.type("p")
+        await page.keyboard.press("Enter")  # sent while the bot is down: queued in the page
+
+        process, _line = await start_run(env)
+        await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
+        await wait_for(page, "Diese Befehle funktionieren jederzeit")
+        await page.locator("#menu button:enabled").first.wait_for()
+
+        # SIGKILL right after a press: after the restart it is answered exactly once
+        await page.locator("#menu button", has_text="Ideen nach Thema").click()
+        process.kill()
+        await process.communicate()
+        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
+        process, _line = await start_run(env)
+        await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
+        await wait_for(page, "Themen (Handlungsfelder)")
+        await page.wait_for_timeout(1_000)
+        log = page.locator("#log .message")
+        assert await log.filter(has_text="Diese Befehle funktionieren jederzeit").count() == 1
+        assert await log.filter(has_text="Themen (Handlungsfelder)").count() == 1
+        assert await page.locator("#log .message.you").filter(has_text="/help").count() == 1
+        assert await page.evaluate("sessionStorage.getItem('mitmach.pending')") == "[]"
+    finally:
+        await page.close()
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.communicate(), 15)
+
+
+async def test_the_page_speaks_the_residents_language_and_tells_switch_states(browser: Any, server_url: str) -> None:
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(server_url)
+    await wait_for(page, "Bitte wählen Sie Ihre Sprache")
+    assert await page.locator('#log p[lang="en"]').inner_text() == (
+        "Welcome to the Mitmach-Bot! Please choose your language."
+    ), "the English line of the German page is marked as English"
+    await choose(page, "English")
+    await wait_for(page, "Which city do you live in")
+    assert await page.evaluate("document.documentElement.lang") == "en"
+    assert (await page.title()).startswith("Mitmach-Bot – ")
+    assert "Chat with the Mitmach-Bot" in await page.locator("#intro").inner_text()
+    assert await page.locator("#log-heading").inner_text() == "Conversation"
+    await choose(page, "Aalen")
+    await wait_for(page, "What would you like to do?")
+    await choose(page, "Settings")
+    await choose(page, "News subscriptions")
+    await wait_for(page, "Choose what we may tell you about")
+    switches = page.locator("#menu button[aria-pressed]")
+    assert await switches.count() >= 2
+    first = switches.first
+    assert await first.get_attribute("aria-pressed") == "false"
+    name = await first.inner_text()
+    await first.click()
+    await wait_for(page, "You receive")
+    toggled = page.locator("#menu button[aria-pressed]").filter(has_text=name[2:])
+    await page.locator("#menu button[aria-pressed='true']").first.wait_for()
+    assert await toggled.get_attribute("aria-pressed") == "true"
+    assert await axe_violations(page) == []
     await page.close()

@@ -316,10 +316,15 @@ async def test_bot_run_signs_sessions_and_limits_new_ones(tmp_path: Path) -> Non
 
 
 def test_wrong_web_settings_name_the_variable() -> None:
-    env = {"WEB_SESSION_SECRET": "too-short-to-sign", "WEB_TRUSTED_PROXIES": "10.0.0.1, proxy.example"}
+    env = {
+        "WEB_SESSION_SECRET": "too-short-to-sign",
+        "WEB_TRUSTED_PROXIES": "10.0.0.1, proxy.example",
+        "WEB_TEMPLATE_DIR": "/no/such/folder",
+    }
     result = run_cli("run", env=env)
     assert result.returncode == 2
     assert "WEB_SESSION_SECRET" in result.stderr and "WEB_TRUSTED_PROXIES" in result.stderr
+    assert "WEB_TEMPLATE_DIR" in result.stderr
     assert "too-short-to-sign" not in result.stderr, "a secret is not echoed back"
 
 

@@ -14,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from html import escape
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
 from bot.spreadsheet import safe_row
-from bot.web.charts import horizontal_bars, vertical_bars
+from bot.web.charts import Chart, horizontal_bars, vertical_bars
 from bot.web.page import negotiate
 from dialogs.engine import Engine
 from dialogs.i18n import Language
@@ -59,7 +61,7 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
         if await _staff_session(request, engine) is None:
             return _refused(request, engine, 403)
         lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
-        return _html(render(engine, lang, await _overview(engine)))
+        return _html(render(aiohttp_jinja2.get_env(request.app), engine, lang, await _overview(engine)))
 
     async def table(request: web.Request) -> web.Response:
         engine: Engine = request.app[engine_key]
@@ -124,30 +126,20 @@ async def _overview(engine: Engine) -> stats.Overview:
 def _refused(request: web.Request, engine: Engine, status: int) -> web.Response:
     lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
     _ = lang.gettext
-    title = _("Dashboard")
     text = " ".join(
         (
             _("This page is for the Smart-City offices."),
             _("Please ask the bot for a new login link with /dashboard. Each link works once, for 10 minutes."),
         )
     )
-    body = f"<main><h1>{escape(title)}</h1><p>{escape(text)}</p></main>"
-    return _html(_document(lang, title, body), status)
+    page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_refused.html")
+    return _html(page.render(lang=lang.code, title=_("Dashboard"), text=text), status)
 
 
 def _html(text: str, status: int = 200) -> web.Response:
     response = web.Response(text=text, content_type="text/html", charset="utf-8", status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _document(lang: Language, title: str, body: str) -> str:
-    return (
-        f'<!doctype html><html lang="{lang.code}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{escape(title)}</title><link rel="stylesheet" href="/static/dashboard.css"></head>'
-        f"<body>{body}</body></html>"
-    )
 
 
 def _field_title(engine: Engine, lang: Language, field_id: str) -> str:
@@ -186,10 +178,20 @@ def _tables(engine: Engine, lang: Language, overview: stats.Overview) -> dict[st
     }
 
 
-def _table_html(header: list[str], rows: list[list[Any]], caption: str) -> str:
-    head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+@dataclass(frozen=True)
+class _Table:
+    header: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class _Section:
+    anchor: str
+    heading: str
+    chart: Chart
+    download: str
+    table: _Table | None
+    """The figures as a table: shown with the first section that draws from them."""
 
 
 def _summary(lang: Language, overview: stats.Overview) -> str:
@@ -201,7 +203,7 @@ def _summary(lang: Language, overview: stats.Overview) -> str:
     )
 
 
-def render(engine: Engine, lang: Language, overview: stats.Overview) -> str:
+def render(templates: jinja2.Environment, engine: Engine, lang: Language, overview: stats.Overview) -> str:
     _ = lang.gettext
     tables = _tables(engine, lang, overview)
     cities = _city_names(engine, lang)
@@ -220,7 +222,7 @@ def render(engine: Engine, lang: Language, overview: stats.Overview) -> str:
     weeks = [week for week, _ideas, _supports in overview.weekly]
     platforms = list(overview.participants_by_platform)
     platform_names = [platform_name(lang, p) for p in platforms]
-    sections = [
+    charts = [
         (
             "ideas",
             _("Published ideas by topic and city"),
@@ -267,21 +269,16 @@ def render(engine: Engine, lang: Language, overview: stats.Overview) -> str:
             "platforms",
         ),
     ]
-    title = _("Dashboard")
-    parts = [
-        f"<header><h1>{escape(title)}</h1>",
-        f"<p>{escape(_summary(lang, overview))}</p></header><main>",
-    ]
-    download = _("Download as CSV")
     shown: set[str] = set()
-    for anchor, heading, svg, table in sections:
-        header, rows = tables[table]
-        data = "" if table in shown else _table_html(header, rows, heading)
+    sections: list[_Section] = []
+    for anchor, heading, chart, table in charts:
+        figures = None if table in shown else _Table(*tables[table])
         shown.add(table)
-        parts.append(
-            f'<section aria-labelledby="{anchor}"><h2 id="{anchor}">{escape(heading)}</h2>'
-            f"<figure>{svg}<figcaption>{escape(heading)}</figcaption></figure>{data}"
-            f'<p><a href="/dashboard/{table}.csv" download>{escape(download)}</a></p></section>'
-        )
-    parts.append("</main>")
-    return _document(lang, title, "".join(parts))
+        sections.append(_Section(anchor, heading, chart, table, figures))
+    return templates.get_template("dashboard.html").render(
+        lang=lang.code,
+        title=_("Dashboard"),
+        summary=_summary(lang, overview),
+        sections=sections,
+        download=_("Download as CSV"),
+    )

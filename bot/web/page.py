@@ -1,17 +1,74 @@
-"""The chat page: static HTML in the resident's language; chat.js does the rest."""
+"""The chat page: HTML from Jinja2 templates in the resident's language; chat.js does the rest.
+
+Every value reaches the HTML through the templates' autoescape, so no text a resident, the
+content file or a catalog holds can become markup. A town restyles the pages with its own
+templates in `WEB_TEMPLATE_DIR` (see `setup_templates`).
+"""
 
 from __future__ import annotations
 
-from html import escape
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
 
 from dialogs.content import Content
 from dialogs.i18n import Language, Languages
 
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_TEXT = 4000
+TOWN_STATIC = "static"
+"""The folder inside WEB_TEMPLATE_DIR whose files are served under /static/town/ (e.g. town.css)."""
 
-def ui_strings(lang: Language) -> dict[str, str]:
+
+def setup_templates(app: web.Application, template_dir: Path | None = None) -> jinja2.Environment:
+    """The templates of `template_dir` first, then the bot's own (also reachable as ``default/<name>``).
+
+    Autoescape is on for every template, whatever its file name.
+    """
+    own = jinja2.FileSystemLoader(TEMPLATES)
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(template_dir)] if template_dir else []
+    loaders += [own, jinja2.PrefixLoader({"default": own})]
+    environment = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        default_helpers=False,
+    )
+    environment.globals["town_css"] = bool(template_dir and (template_dir / TOWN_STATIC / "town.css").is_file())
+    return environment
+
+
+def town_static(template_dir: Path | None) -> Path | None:
+    """The town's own static files (its stylesheet, logo), when WEB_TEMPLATE_DIR has a static/ folder."""
+    folder = template_dir / TOWN_STATIC if template_dir else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def welcome_line(lang: Language) -> str:
+    """The greeting of the first screen in `lang` (the same msgid as the screen's)."""
+    return lang.gettext("Welcome to the Mitmach-Bot! Please choose your language.")
+
+
+def _intro(lang: Language) -> str:
+    return lang.gettext(
+        "Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own."
+    )
+
+
+def ui_strings(lang: Language, content: Content) -> dict[str, str]:
     """Texts the page itself shows; sent again when the resident changes language."""
     _ = lang.gettext
+    heading = _heading(content, lang)
     return {
+        "title": heading["title"],
+        "name": heading["name"],
+        "intro": _intro(lang),
+        "noscript": _("This chat needs JavaScript. You can also use the bot on Telegram or Matrix."),
         "log": _("Conversation"),
         "you": _("You:"),
         "bot": _("Mitmach-Bot:"),
@@ -21,6 +78,7 @@ def ui_strings(lang: Language) -> dict[str, str]:
         "download": _("Download {filename}"),
         "offline": _("The connection was lost. Reconnecting …"),
         "online": _("Connected."),
+        "restart": _("Start again"),
     }
 
 
@@ -42,77 +100,31 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
     return languages.get(None)
 
 
-CHAT_JS = "/static/chat.js"
-
-
-def _top(content: Content, lang: Language, *, script: bool) -> str:
-    """The page's head and its heading: the same for the chat and for the page that refuses one."""
+def _heading(content: Content, lang: Language) -> dict[str, str]:
+    """The head and heading every page shares: the chat and the page that refuses one."""
     name = content.text(content.name, lang.code)
-    title = escape(lang.gettext("Mitmach-Bot – {name}").format(name=name))
-    chat_js = f'<script src="{CHAT_JS}" defer></script>\n' if script else ""
-    return f"""<!doctype html>
-<html lang="{lang.code}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="stylesheet" href="/static/chat.css">
-{chat_js}</head>
-<body>
-<header>
-<h1>{escape(name)}</h1>
-"""
+    return {"lang": lang.code, "name": name, "title": lang.gettext("Mitmach-Bot – {name}").format(name=name)}
 
 
-def render_page(content: Content, lang: Language) -> str:
+def render_page(templates: jinja2.Environment, content: Content, lang: Language) -> str:
     _ = lang.gettext
-    ui = ui_strings(lang)
-    data = " ".join(f'data-{key}="{escape(value)}"' for key, value in ui.items())
-    intro = escape(
-        _("Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own.")
-    )
-    return (
-        _top(content, lang, script=True)
-        + f"""<p>{intro}</p>
-</header>
-<main id="chat" {data}>
-<h2 class="visually-hidden" id="log-heading">{escape(ui["log"])}</h2>
-<div id="log" role="log" aria-live="polite" aria-labelledby="log-heading" tabindex="-1"></div>
-<div id="menu" role="group" aria-label="{escape(ui["options"])}"></div>
-<p id="status" role="status" class="status"></p>
-<form id="composer" autocomplete="off">
-<label for="message" id="message-label">{escape(ui["input"])}</label>
-<div class="row">
-<textarea id="message" name="message" rows="2" maxlength="4000" required></textarea>
-<button type="submit" id="send">{escape(ui["send"])}</button>
-</div>
-</form>
-<noscript><p>{escape(_("This chat needs JavaScript. You can also use the bot on Telegram or Matrix."))}</p></noscript>
-</main>
-</body>
-</html>
-"""
+    return templates.get_template("chat.html").render(
+        **_heading(content, lang),
+        intro=_intro(lang),
+        ui=ui_strings(lang, content),
+        max_text=MAX_TEXT,
     )
 
 
-def render_limited(content: Content, lang: Language) -> str:
+def render_limited(templates: jinja2.Environment, content: Content, lang: Language) -> str:
     """Instead of the chat, when too many new chats came from one address: no script, no cookie."""
     _ = lang.gettext
-    text = escape(
-        _(
+    return templates.get_template("limited.html").render(
+        **_heading(content, lang),
+        intro=None,
+        text=_(
             "Too many new chats were started from this connection in the last hour. "
             "Please try again later, or continue in the browser where you have already chatted with the bot."
-        )
-    )
-    other = escape(_("You can also use the bot on Telegram or Matrix."))
-    return (
-        _top(content, lang, script=False)
-        + f"""</header>
-<main>
-<p role="alert">{text}</p>
-<p>{other}</p>
-</main>
-</body>
-</html>
-"""
+        ),
+        other=_("You can also use the bot on Telegram or Matrix."),
     )

@@ -10,26 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
+import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+import aiohttp_jinja2
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
 from bot.web import dashboard, session
 from bot.web.clients import Network, NewSessionLimit, client_address
-from bot.web.page import negotiate, render_limited, render_page, ui_strings
+from bot.web.page import (
+    MAX_TEXT,
+    negotiate,
+    render_limited,
+    render_page,
+    setup_templates,
+    town_static,
+    ui_strings,
+    welcome_line,
+)
 from bot.web.ratelimit import RateLimiter
 from dialogs.engine import Engine
 from dialogs.messages import (
+    Button,
     Identity,
     Inbound,
     InboundKind,
@@ -44,7 +57,6 @@ from storage import platform_state
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-MAX_TEXT = 4000
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
 DELIVERY_KEY = web.AppKey("delivery", Delivery)
@@ -55,6 +67,10 @@ _FINISHING: set[asyncio.Future[None]] = set()
 """Work that must outlive a cancelled socket handler (kept here so that it is not collected)."""
 MAX_UNCONFIRMED = 50
 CONFIRMATION = "received"
+_PAGE_EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
+_MENU_TOKEN = re.compile(r"\d+\.\d+")
+"""A button of the menu on the resident's screen (the engine's payload for it); others stand alone."""
+MAX_ECHO = 200
 """The frame a page sends once it showed a reply that carried a receipt."""
 SESSIONS_KEY = web.AppKey("sessions", session.Sessions)
 NEW_SESSIONS_KEY = web.AppKey("new_sessions", NewSessionLimit)
@@ -73,12 +89,27 @@ SECURITY_HEADERS = {
 }
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
+SERVER_NAME = "Mitmach-Bot"
+"""The Server header: names no framework and no version."""
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response the app sends: pages, redirects, errors (404, 405, a refused socket's 403)."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    return response
+    response.headers["Server"] = SERVER_NAME
+
+
+async def close_open_chats(app: web.Application) -> None:
+    """At shutdown, close every page's socket at once (1001: going away); the pages reconnect.
+
+    An event a socket's handler has begun still finishes: the server waits for the handlers.
+    """
+    chats = [chat for chats in app[OPEN_CHATS_KEY].values() for chat in chats]
+    await asyncio.gather(
+        *(chat.socket.close(code=WSCloseCode.GOING_AWAY, message=b"server restart") for chat in chats),
+        return_exceptions=True,
+    )
 
 
 def create_app(
@@ -90,14 +121,18 @@ def create_app(
     session_secret: str | None = None,
     new_sessions: NewSessionLimit | None = None,
     trusted_proxies: Sequence[Network] = (),
+    template_dir: Path | None = None,
 ) -> web.Application:
     """The web chat, health and dashboard routes.
 
     Without `session_secret`, sessions are signed with the secret kept in the store.
     `new_sessions` limits new sessions per client address (20 an hour by default);
-    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed.
+    `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed;
+    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/).
     """
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_FRAME)
+    app = web.Application(client_max_size=MAX_FRAME)
+    app.on_response_prepare.append(security_headers)
+    app.on_shutdown.append(close_open_chats)
     app[ENGINE_KEY] = engine
     app[DELIVERY_KEY] = delivery or Delivery()
     outbox_for(app[DELIVERY_KEY], engine)
@@ -116,6 +151,10 @@ def create_app(
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
     dashboard.add_routes(app, ENGINE_KEY, _secure)
+    setup_templates(app, template_dir)
+    own_static = town_static(template_dir)
+    if own_static is not None:
+        app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app
 
@@ -143,12 +182,12 @@ async def chat_page(request: web.Request) -> web.Response:
         trusted = request.app[CONFIG_KEY]["trusted_proxies"]
         address = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
         if not request.app[NEW_SESSIONS_KEY].allow(address):
-            limited = web.Response(
-                text=render_limited(engine.content, lang), status=429, content_type="text/html", charset="utf-8"
-            )
+            refusal = render_limited(aiohttp_jinja2.get_env(request.app), engine.content, lang)
+            limited = web.Response(text=refusal, status=429, content_type="text/html", charset="utf-8")
             limited.headers["Cache-Control"] = "no-store"
             return limited
-    response = web.Response(text=render_page(engine.content, lang), content_type="text/html", charset="utf-8")
+    page = render_page(aiohttp_jinja2.get_env(request.app), engine.content, lang)
+    response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     if not has_session:
         response.set_cookie(
@@ -285,6 +324,21 @@ class _Chat:
         self.lang = negotiate(accept, self.engine.languages)
         self.unconfirmed: dict[str, None] = {}
         """Replies sent to this page that it has not confirmed yet, oldest first."""
+        self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
+        self.welcomes = {welcome_line(lang): lang.code for lang in self.engine.languages.all()}
+        """The first screen greets in every language: each line is marked with its own."""
+
+    async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
+        """The resident's other open pages of this session show the same conversation."""
+        for tab in list(self.open_chats.get(self.identity, ())):
+            if tab is not self:
+                with contextlib.suppress(ConnectionError):  # that page is just closing
+                    await send(tab)
+
+    async def _done(self, page_id: str | None) -> None:
+        """What the page sent was handled: it forgets it (until then it sends it again after a reconnect)."""
+        if page_id is not None:
+            await self.socket.send_json({"type": "done", "id": page_id})
 
     async def on_frame(self, raw: str) -> None:
         _ = self.lang.gettext
@@ -295,8 +349,10 @@ class _Chat:
         if isinstance(message, dict) and message.get("type") == CONFIRMATION:
             await self._confirm(message.get("receipt"))
             return
+        page_id = _page_event_id(message)
         if not self.limiter.allow(self.identity.user_id):
             await self.notice(_("You are sending messages very quickly. Please wait a moment and try again."))
+            await self._done(page_id)
             return
         try:
             if not isinstance(message, dict):
@@ -309,16 +365,22 @@ class _Chat:
                 raise ValueError("text must be a string")
         except (ValueError, KeyError, TypeError):
             await self.notice(_("This message could not be read. Please use the text field or the buttons."))
+            await self._done(page_id)
             return
         if kind is InboundKind.TEXT and len(text) > MAX_TEXT:
             limit = self.lang.number(MAX_TEXT)
             await self.notice(
                 _("Your message is too long. Please write at most {limit} characters.").format(limit=limit)
             )
+            await self._done(page_id)
             return
         if kind is InboundKind.TEXT and text.strip().startswith("/"):
             kind = InboundKind.COMMAND
-        await self.receive(kind, text)
+        said = message.get("label") if kind is InboundKind.BUTTON else text
+        if isinstance(said, str) and said:
+            await self._to_other_tabs(lambda tab: tab.socket.send_json({"type": "echo", "text": said[:MAX_ECHO]}))
+        await self.receive(kind, text, page_id)
+        await self._done(page_id)
 
     async def _confirm(self, receipt: object) -> None:
         """The page showed a reply: the store forgets it. Only a reply sent to this page counts."""
@@ -326,8 +388,13 @@ class _Chat:
             del self.unconfirmed[receipt]
             await self.receipts.settle_for(receipt, self.identity)
 
-    async def receive(self, kind: InboundKind, text: str) -> None:
-        inbound = Inbound(self.identity, self.identity.user_id, uuid.uuid4().hex, kind, text, self.lang.code)
+    async def receive(self, kind: InboundKind, text: str, page_id: str | None = None) -> None:
+        """`page_id` is the page's own id of what the resident sent: sent again, it is handled once.
+
+        It counts only within this resident's events, so a made-up id cannot touch anyone else's.
+        """
+        event_id = f"{self.identity.user_id}.{page_id}" if page_id else uuid.uuid4().hex
+        inbound = Inbound(self.identity, self.identity.user_id, event_id, kind, text, self.lang.code)
         others = []
         # A page that comes back is shown where it is: that screen can always be made anew.
         send = self._send_shown if kind is InboundKind.RESUME else self._send_own
@@ -343,11 +410,21 @@ class _Chat:
             await self.receive(InboundKind.RESUME, "")
 
     async def _send_own(self, outbound: Outbound) -> object:
-        await self.send_reply(outbound.reply, receipt=outbound.receipt)
+        erased = not outbound.reply.buttons and not await self._resident_exists()
+        await self.send_reply(outbound.reply, receipt=outbound.receipt, erased=erased)
+        await self._to_other_tabs(lambda tab: tab.send_reply(outbound.reply, erased=erased))
         return AWAITING_CONFIRMATION if outbound.receipt is not None else None
 
     async def _send_shown(self, outbound: Outbound) -> None:
-        await self.send_reply(outbound.reply)
+        # the screen is made anew with new buttons: the other tabs take them too, so none goes out of date
+        await self.send_reply(outbound.reply, resume=True)
+        await self._to_other_tabs(lambda tab: tab.send_reply(outbound.reply, resume=True))
+
+    async def _resident_exists(self) -> bool:
+        """False once the resident asked to erase their data: the pages then forget the conversation too."""
+        store, identity = self.engine.store, self.identity
+        found = await asyncio.to_thread(store.run, lambda tx: tx.load_resident(identity.platform, identity.user_id))
+        return found is not None
 
     async def hand_out_kept_replies(self) -> bool:
         """Replies this resident has not seen yet (sent before a restart, or to a page that closed).
@@ -377,11 +454,27 @@ class _Chat:
         for data in kept:
             await self.send_reply(reply_from_data(data), notification=True)
 
-    async def send_reply(self, reply: Reply, *, notification: bool = False, receipt: Receipt | None = None) -> None:
+    async def send_reply(
+        self,
+        reply: Reply,
+        *,
+        notification: bool = False,
+        receipt: Receipt | None = None,
+        resume: bool = False,
+        erased: bool = False,
+    ) -> None:
+        """`resume`: the screen shown again to a page that (re)connects; `erased`: the reply after erasure."""
         if reply.language and self.engine.languages.supports(reply.language):
             self.lang = self.engine.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang))
+        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang, self.engine.content), self.welcomes)
         frame["notification"] = notification
+        frame["resume"] = resume
+        frame["erased"] = erased
+        # A notification shows its own buttons (Approve, Read the idea) in its message; only the
+        # resident's own replies (also those kept over a restart) replace the menu.
+        frame["menu"] = not notification or (
+            bool(reply.buttons) and all(_MENU_TOKEN.fullmatch(b.payload) for b in reply.all_buttons())
+        )
         if receipt is not None:
             frame["receipt"] = receipt.token
             self.unconfirmed[receipt.token] = None
@@ -395,7 +488,29 @@ class _Chat:
         await self.socket.send_json({"type": "notice", "text": text})
 
 
-def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, Any]:
+def _page_event_id(message: object) -> str | None:
+    """The page's id of a message it sent, when it has one of the expected form."""
+    sent = message.get("id") if isinstance(message, dict) else None
+    return sent if isinstance(sent, str) and _PAGE_EVENT_ID.fullmatch(sent) else None
+
+
+TOGGLE_MARKS = {"☑": True, "☐": False}
+"""A button whose label starts with one of these switches something on or off (a news subscription)."""
+
+
+def _button(button: Button) -> dict[str, Any]:
+    data: dict[str, Any] = {"label": button.label, "payload": button.payload}
+    mark, _space, rest = button.label.partition(" ")
+    if mark in TOGGLE_MARKS and rest:
+        data.update(pressed=TOGGLE_MARKS[mark], mark=mark, text=rest)
+    return data
+
+
+def reply_frame(
+    reply: Reply, language: str, ui: dict[str, str], block_languages: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The frame for a reply; `block_languages` names the language of blocks not in the page's (by their text)."""
+    others = block_languages or {}
     frame: dict[str, Any] = {
         "type": "reply",
         "language": language,
@@ -404,10 +519,11 @@ def reply_frame(reply: Reply, language: str, ui: dict[str, str]) -> dict[str, An
             {
                 "item": block.item,
                 "spans": [{"text": s.text, "style": s.style, "url": s.url} for s in block.spans],
+                "lang": others.get(block.text),
             }
             for block in reply.blocks
         ],
-        "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in reply.buttons],
+        "buttons": [[_button(b) for b in row] for row in reply.buttons],
         "expectsText": reply.expects_text,
     }
     if reply.attachment is not None:
