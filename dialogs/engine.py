@@ -38,7 +38,7 @@ from dialogs.messages import (
     Span,
     reply_to_data,
 )
-from dialogs.table import GLOBAL_COMMANDS, STATES, TRANSITIONS
+from dialogs.table import COMMAND_ALIASES, GLOBAL_COMMANDS, STATES, TRANSITIONS
 from dialogs.turn import Turn
 from storage import personal_data
 from storage import replies as replies_db
@@ -274,6 +274,7 @@ class Engine:
         _ = turn.lang.gettext
         head, _sep, rest = text.lstrip("/").partition(" ")
         name = head.split("@", 1)[0].lower()
+        name = COMMAND_ALIASES.get(name, name)
         arg = rest.strip()[:MAX_COMMAND_ARG] or None
         if name in GLOBAL_COMMANDS:
             self._fire(turn, name, arg)

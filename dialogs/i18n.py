@@ -22,6 +22,13 @@ from babel.support import Translations
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
+EASY_GERMAN = "de@ls"
+"""Leichte Sprache: German with its own catalog; the modifier keeps Babel's German rules."""
+OWN_NAMES = {EASY_GERMAN: "Leichte Sprache"}
+"""Names Babel cannot give: a variant of a language is offered under its own name."""
+WEB_TAGS = {EASY_GERMAN: "de-x-ls"}
+"""BCP 47 tags for HTML ``lang`` where the catalog's code is a POSIX one."""
+
 
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, where it is shown."""
@@ -44,8 +51,23 @@ class Language:
 
     @property
     def name(self) -> str:
-        """The language's own name, e.g. "Deutsch"."""
-        return (self.locale.get_display_name(self.code) or self.code).capitalize()
+        """The language's own name, e.g. "Deutsch", "Türkçe", "Leichte Sprache"."""
+        own = OWN_NAMES.get(self.code)
+        return own or (self.locale.get_display_name(self.code) or self.code).capitalize()
+
+    @property
+    def tag(self) -> str:
+        """The language as HTML's ``lang`` attribute wants it (BCP 47)."""
+        return WEB_TAGS.get(self.code, self.code.replace("_", "-"))
+
+    @property
+    def rtl(self) -> bool:
+        return self.locale.character_order == "right-to-left"
+
+    @property
+    def direction(self) -> str:
+        """``rtl`` or ``ltr``, for HTML's ``dir`` attribute."""
+        return "rtl" if self.rtl else "ltr"
 
     def number(self, value: int) -> str:
         return _format_number(value, self.code)
@@ -102,6 +124,15 @@ class Languages:
 
     def supports(self, code: str | None) -> bool:
         return code in self._by_code
+
+    def match(self, hint: str | None) -> Language | None:
+        """The language a platform's hint names (``tr``, ``uk-UA``, ``ar_SY``), if the bot speaks it."""
+        if not hint:
+            return None
+        if hint in self._by_code:
+            return self._by_code[hint]
+        primary = hint.replace("_", "-").split("-", 1)[0].strip().lower()
+        return self._by_code.get(primary)
 
     def all(self) -> list[Language]:
         return [self._by_code[c] for c in self.codes]

@@ -6,6 +6,8 @@ settings show and change the subscriptions; /stop ends them all in one step.
 
 from __future__ import annotations
 
+from babel import Locale
+
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Reply, Span
 from dialogs.screens import ASKED, city_name, topic_ok
@@ -63,10 +65,21 @@ def stop_news(turn: Turn, arg: str | None) -> None:
 # -- what a subscriber receives ----------------------------------------------------------------
 
 
-def broadcast_reply(text: str, idea_id: int | None, button: str | None, lang: Language) -> Reply:
-    """A broadcast as one subscriber reads it: the text, a button to the idea, how to stop."""
+def broadcast_reply(
+    text: str, idea_id: int | None, button: str | None, lang: Language, written_in: str | None = None
+) -> Reply:
+    """A broadcast as one subscriber reads it: the text, a button to the idea, how to stop.
+
+    A subscriber of another language than the one it was `written_in` is told so in their own
+    language: the bot never translates a message by machine.
+    """
     _ = lang.gettext
-    blocks = [Block((Span(paragraph),)) for paragraph in text.split("\n\n") if paragraph.strip()]
+    blocks = []
+    if written_in is not None and written_in != lang.code:
+        name = Locale.parse(written_in).get_display_name(lang.locale) or written_in
+        note = _("This message is only available in {language}; there is no translation of it.")
+        blocks.append(Block((Span(note.format(language=name), "italic"),)))
+    blocks.extend(Block((Span(paragraph),)) for paragraph in text.split("\n\n") if paragraph.strip())
     blocks.append(Block((Span(_("You receive this because you subscribed to news. To stop: /stop"), "italic"),)))
     buttons: tuple[tuple[Button, ...], ...] = ()
     if idea_id is not None and button in BUTTON_LABELS:

@@ -84,11 +84,21 @@ def field_title(turn: Turn, field_id: str | None) -> str:
 
 
 def language(turn: Turn) -> Screen:
+    """Every language, each in its own words; the one the platform suggests comes first."""
     screen = Screen()
-    for lang in turn.languages.all():
-        _ = lang.gettext
-        screen.text.para(_("Welcome to the Mitmach-Bot! Please choose your language."))
-    for lang in turn.languages.all():
+    offered = turn.languages.all()
+    hinted = turn.languages.match(turn.inbound.language_hint)
+    if turn.resident.language is not None:
+        hinted = turn.languages.get(turn.resident.language)
+    if hinted is not None:
+        offered = [hinted, *(lang for lang in offered if lang is not hinted)]
+    greetings: list[str] = []
+    for lang in offered:
+        greeting = lang.gettext("Welcome to the Mitmach-Bot! Please choose your language.")
+        if greeting not in greetings:  # Leichte Sprache greets as German does: say it once
+            greetings.append(greeting)
+            screen.text.para(greeting)
+    for lang in offered:
         screen.button(lang.name, f"pick_language:{lang.code}")
     return screen
 

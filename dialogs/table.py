@@ -52,6 +52,8 @@ STATES: list[str] = [
 ]
 
 GLOBAL_COMMANDS = ("start", "menu", "help", "cancel", "language", "privacy", "stop", "broadcast")
+COMMAND_ALIASES = {"sprache": "language"}
+"""Other names residents may type for a global command."""
 Condition = Callable[[Turn, str | None], bool]
 
 TRANSITIONS: list[dict[str, Any]] = [

@@ -63,10 +63,11 @@ class Turn:
 
     @property
     def lang(self) -> Language:
-        code = self.resident.language
-        if code is None and self.languages.supports(self.inbound.language_hint):
-            code = self.inbound.language_hint
-        return self.languages.get(code)
+        if self.resident.language is None:
+            hinted = self.languages.match(self.inbound.language_hint)
+            if hinted is not None:
+                return hinted
+        return self.languages.get(self.resident.language)
 
     def note(self, *spans: Span | str) -> None:
         """Say something before the screen of the state the resident ends up in."""

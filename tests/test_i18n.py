@@ -11,10 +11,11 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from dialogs.i18n import LOCALES_DIR, load_catalog
+from dialogs.i18n import EASY_GERMAN, LOCALES_DIR, available_languages, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ["de", "en"]
+LANGUAGES = available_languages()
+"""Every catalog in locales/: a town that adds a language is checked as soon as its file exists."""
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 RESIDENT_FACING = [
     *(ROOT / "dialogs" / name for name in ("screens.py", "actions.py", "engine.py", "turn.py", "moderation.py")),
@@ -70,6 +71,36 @@ def test_placeholders_survive_translation(code: str) -> None:
         for target in targets:
             assert set(re.findall(r"\{(\w+)\}", target)) <= wanted | {"count"}, message.id
             assert wanted - {"count"} <= set(re.findall(r"\{(\w+)\}", target)), message.id
+
+
+def test_the_six_languages_have_catalogs() -> None:
+    assert {"de", "en", "tr", "uk", "ar", EASY_GERMAN} <= set(LANGUAGES)
+
+
+FORMAL_ADDRESS = {
+    "de": r"\b(du|dich|dir|dein|deine|deinen|deiner|euch|euer)\b",
+    EASY_GERMAN: r"\b(du|dich|dir|dein|deine|deinen|deiner|euch|euer)\b",
+    "tr": r"\b(sen|seni|sana|senin|sende|senden)\b",
+    "uk": r"(?<!\w)(ти|тебе|тобі|тобою|твій|твоя|твоє|твої|твого|твоєї)(?!\w)",
+}
+
+
+@pytest.mark.parametrize("code", sorted(FORMAL_ADDRESS))
+def test_residents_are_addressed_formally(code: str) -> None:
+    """Sie, siz, Ви: no informal pronoun in any text (Arabic has no formal pronoun to check)."""
+    informal = re.compile(FORMAL_ADDRESS[code], re.IGNORECASE)
+    for message in catalog(code):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            assert not informal.search(text or ""), f"{code}: informal address in {text!r}"
+
+
+def test_ukrainian_writes_the_polite_you_with_a_capital() -> None:
+    lowercase_polite = re.compile(r"(?<![.!?:] )(?<!^)\b(ви|вас|вам|ваш|ваша|ваше|ваші|вашу|вашої)\b")
+    for message in catalog("uk"):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            assert not lowercase_polite.search(text or ""), f"uk: lowercase polite form in {text!r}"
 
 
 def test_german_is_formal() -> None:

@@ -11,7 +11,7 @@ async def test_first_contact_asks_language_then_city(erika: Chat) -> None:
     await erika.says("Hallo")
     assert erika.sees("Bitte wählen Sie Ihre Sprache")
     assert erika.sees("Please choose your language")
-    assert erika.labels() == ["Deutsch", "English"]
+    assert erika.labels() == ["Deutsch", "English", "Türkçe", "Українська", "العربية", "Leichte Sprache"]
     await erika.presses("Deutsch")
     assert erika.sees("In welcher Stadt wohnen Sie")
     assert erika.labels() == ["Aalen", "Heidenheim"]

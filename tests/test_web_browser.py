@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.adapters.markup import isolate_runs
 from bot.delivery import Delivery
 from bot.web.server import create_app
 from dialogs.engine import Engine
@@ -478,4 +479,41 @@ async def test_the_page_speaks_the_residents_language_and_tells_switch_states(br
     await page.locator("#menu button[aria-pressed='true']").first.wait_for()
     assert await toggled.get_attribute("aria-pressed") == "true"
     assert await axe_violations(page) == []
+
+
+async def test_arabic_reads_right_to_left_without_wcag_violations(
+    browser: Any, server_url: str, engine: Engine, store: Store
+) -> None:
+    """A browser that asks for Arabic: Arabic is offered first, and the page and each message read right to left."""
+    from tests.helpers import seed_idea
+
+    approve(store, seed_idea(store, "Echtzeit-Fahrgastinformation an 12 Haltestellen!"))
+    arabic = engine.languages.get("ar")
+
+    def _(message: str) -> str:  # as the page shows it: Latin words in Arabic text isolated
+        return isolate_runs(arabic.gettext(message), rtl=True)
+
+    content = engine.content
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, locale="ar")
+    await page.goto(server_url)
+    await wait_for(page, _("Welcome to the Mitmach-Bot! Please choose your language."))
+    assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+    assert await page.locator("#menu button").first.inner_text() == "العربية", "the browser's language comes first"
+    assert await axe_violations(page) == []
+    await choose(page, "العربية")
+    await wait_for(page, _("Which city do you live in, or which one do you care about most?"))
+    await choose(page, content.text(content.cities[0].name, "ar"))
+    await wait_for(page, _("What would you like to do?"))
+    await choose(page, _("Ideas by topic"))
+    await wait_for(page, _("Choose a topic to see its ideas or to add your own."))
+    await choose(page, f"1. {content.text(content.handlungsfelder[0].title, 'ar')}")
+    await choose(page, _("Show ideas"))
+    await wait_for(page, _("Page {page} of {pages}, sorted by support. Choose an idea to read it and support it.")[:6])
+    last = page.locator("#log .message.bot").last
+    assert [await last.get_attribute("lang"), await last.get_attribute("dir")] == ["ar", "rtl"]
+    assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+    title = page.locator("#menu button").filter(has_text="Echtzeit-Fahrgastinformation")
+    assert await title.get_attribute("dir") == "auto", "a Latin title in an Arabic menu keeps its own direction"
+    assert await axe_violations(page) == []
+    await page.screenshot(path=str(DOCS / "web-chat-arabic.png"), full_page=False)
     await page.close()

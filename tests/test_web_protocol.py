@@ -41,7 +41,7 @@ async def test_page_sets_a_safe_session_cookie_and_headers(engine: Engine) -> No
         assert "Secure" not in cookie, "plain http on localhost cannot carry a Secure cookie"
         token = page.cookies[session.COOKIE].value
         assert client.app[SESSIONS_KEY].is_valid(token)
-        assert '<html lang="en">' in html
+        assert '<html lang="en" dir="ltr">' in html
         assert '<script src="/static/chat.js" defer></script>' in html
         assert "<script>" not in html, "no inline script: the CSP forbids it"
         csp = page.headers["Content-Security-Policy"]

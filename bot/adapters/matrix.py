@@ -55,7 +55,7 @@ from nio import (
 from nio.api import Api, MessageDirection, RoomPreset
 from nio.crypto import ENCRYPTION_ENABLED
 
-from bot.adapters.markup import span_html
+from bot.adapters.markup import isolate_reply, span_html
 from bot.broadcasting.transport import RateLimited, RecipientBlocked, TemporaryFailure
 from bot.delivery import DeliverLater, Delivery
 from bot.pacing import Limiter
@@ -126,6 +126,7 @@ def to_html(reply: Reply) -> str:
 
 def notice(reply: Reply) -> dict[str, Any]:
     """A reply as the content of an m.notice, in plain text and HTML."""
+    reply = isolate_reply(reply)
     return {
         "msgtype": "m.notice",
         "body": to_plain(reply),

@@ -45,6 +45,7 @@ from aiogram.types import (
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.adapters.markup import isolate_reply
 from bot.adapters.telegram_render import to_messages
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure
 from bot.delivery import DeliverLater, Delivery
@@ -578,6 +579,7 @@ async def _translated(call: Awaitable[T]) -> T:
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    reply = isolate_reply(reply)
     if not reply.buttons:
         return None
     rows = [[InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row] for row in reply.buttons]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from bot.adapters.markup import span_html
+from bot.adapters.markup import isolate_reply, span_html
 from dialogs.messages import Block, Reply
 
 MAX_MESSAGE = 4096
@@ -38,6 +38,7 @@ def _split_long(block: Block, limit: int) -> list[Chunk]:
 
 def to_messages(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
     """The reply's text as one or more HTML messages, split between paragraphs."""
+    reply = isolate_reply(reply)
     messages: list[str] = []
     current: list[str] = []
     size = 0

@@ -274,6 +274,8 @@ class PlatformSender:
                 if found is None:
                     raise PermanentFailure(f"broadcast {row.broadcast_id} is gone")
                 broadcast = self._broadcasts[row.broadcast_id] = found
-            reply = broadcast_reply(broadcast.text, broadcast.idea_id, broadcast.button, lang)
+            reply = broadcast_reply(
+                broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
+            )
             self._replies[key] = reply
         return reply

@@ -133,7 +133,7 @@ def _refused(request: web.Request, engine: Engine, status: int) -> web.Response:
         )
     )
     page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_refused.html")
-    return _html(page.render(lang=lang.code, title=_("Dashboard"), text=text), status)
+    return _html(page.render(lang=lang.tag, dir=lang.direction, title=_("Dashboard"), text=text), status)
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -276,7 +276,8 @@ def render(templates: jinja2.Environment, engine: Engine, lang: Language, overvi
         shown.add(table)
         sections.append(_Section(anchor, heading, chart, table, figures))
     return templates.get_template("dashboard.html").render(
-        lang=lang.code,
+        lang=lang.tag,
+        dir=lang.direction,
         title=_("Dashboard"),
         summary=_summary(lang, overview),
         sections=sections,

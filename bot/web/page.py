@@ -103,7 +103,8 @@ def negotiate(accept_language: str, languages: Languages) -> Language:
 def _heading(content: Content, lang: Language) -> dict[str, str]:
     """The head and heading every page shares: the chat and the page that refuses one."""
     name = content.text(content.name, lang.code)
-    return {"lang": lang.code, "name": name, "title": lang.gettext("Mitmach-Bot – {name}").format(name=name)}
+    title = lang.gettext("Mitmach-Bot – {name}").format(name=name)
+    return {"lang": lang.tag, "dir": lang.direction, "name": name, "title": title}
 
 
 def render_page(templates: jinja2.Environment, content: Content, lang: Language) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.adapters.markup import isolate_reply
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
@@ -325,7 +326,7 @@ class _Chat:
         self.unconfirmed: dict[str, None] = {}
         """Replies sent to this page that it has not confirmed yet, oldest first."""
         self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
-        self.welcomes = {welcome_line(lang): lang.code for lang in self.engine.languages.all()}
+        self.welcomes = {welcome_line(lang): lang.tag for lang in self.engine.languages.all()}
         """The first screen greets in every language: each line is marked with its own."""
 
     async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
@@ -466,7 +467,8 @@ class _Chat:
         """`resume`: the screen shown again to a page that (re)connects; `erased`: the reply after erasure."""
         if reply.language and self.engine.languages.supports(reply.language):
             self.lang = self.engine.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.code, ui_strings(self.lang, self.engine.content), self.welcomes)
+        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang, self.engine.content), self.welcomes)
+        frame["dir"] = self.lang.direction
         frame["notification"] = notification
         frame["resume"] = resume
         frame["erased"] = erased
@@ -510,6 +512,7 @@ def reply_frame(
     reply: Reply, language: str, ui: dict[str, str], block_languages: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """The frame for a reply; `block_languages` names the language of blocks not in the page's (by their text)."""
+    reply = isolate_reply(reply)
     others = block_languages or {}
     frame: dict[str, Any] = {
         "type": "reply",

@@ -73,6 +73,12 @@
   function say(who, node, at) {
     const entry = document.createElement("div");
     entry.className = "message " + who;
+    // The bot's messages carry the page's language and direction; what a resident typed may be in any.
+    if (who === "you") entry.dir = "auto";
+    else {
+      entry.lang = document.documentElement.lang;
+      entry.dir = document.documentElement.dir || "ltr";
+    }
     const speaker = document.createElement("span");
     speaker.className = "visually-hidden";
     speaker.textContent = (who === "you" ? ui.you : ui.bot) + " ";
@@ -114,6 +120,7 @@
     for (const block of list) {
       const target = document.createElement(block.item ? "li" : "p");
       if (block.lang) target.lang = block.lang;
+      target.dir = "auto";
       block.spans.forEach((s) => target.appendChild(span(s)));
       if (block.item) {
         if (!items) {
@@ -143,6 +150,7 @@
   function applyLanguage(frame) {
     ui = Object.assign(ui, frame.ui || {});
     document.documentElement.lang = frame.language || document.documentElement.lang;
+    document.documentElement.dir = frame.dir || document.documentElement.dir;
     label.textContent = ui.input;
     document.title = ui.title;
     document.getElementById("page-heading").textContent = ui.name;
@@ -156,6 +164,7 @@
   function button(data, onPress) {
     const element = document.createElement("button");
     element.type = "button";
+    element.dir = "auto";
     if (data.pressed === undefined) element.textContent = data.label;
     else {
       // a switch (a news subscription): its state is told by aria-pressed, the mark only shows it
@@ -269,6 +278,7 @@
       erased(frame);
       return;
     }
+    if (frame.menu) applyLanguage(frame);
     const last = history[history.length - 1];
     const again = frame.resume && last && last.who === "bot" && JSON.stringify(last.blocks) === JSON.stringify(frame.blocks);
     if (!again) {
@@ -277,7 +287,6 @@
       remember({ who: "bot", blocks: frame.blocks, at: Date.now() });
     }
     if (!frame.menu) return;
-    applyLanguage(frame);
     showMenu(frame.buttons, frame.expectsText);
   }
 
