@@ -21,9 +21,11 @@ from typing import Any, cast
 
 from transitions import EventData, Machine
 
-from dialogs import broadcast_compose, broadcast_list, moderation, screens, staff
+from dialogs import commands, payloads
 from dialogs.choice import option_index
 from dialogs.content import Content
+from dialogs.conversation import Conversation, LastPress
+from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, moderation, privacy, staff
 from dialogs.i18n import Languages
 from dialogs.messages import (
     Block,
@@ -38,11 +40,10 @@ from dialogs.messages import (
     Span,
     reply_to_data,
 )
-from dialogs.table import COMMAND_ALIASES, GLOBAL_COMMANDS, STATES, TRANSITIONS
+from dialogs.payloads import Action, LinkChoice, MenuChoice, ReactionChoice, TokenChoice
+from dialogs.screen import Screen
 from dialogs.turn import Turn
-from storage import personal_data
 from storage import replies as replies_db
-from storage.personal_data import Person
 from storage.stats import Overview
 from storage.store import Store, Tx
 
@@ -54,11 +55,8 @@ class EngineUnavailable(RuntimeError):
 
 
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
-PRESSED = "pressed"
-"""The context key of the button whose press made the menu on screen, and when: pressed again
-within `DOUBLE_TAP_SECONDS`, it changes nothing."""
 DOUBLE_TAP_SECONDS = 10.0
-SCREENS = {**screens.SCREENS, **broadcast_compose.SCREENS}
+"""A button pressed again within this time of the press that made the menu on screen changes nothing."""
 MAX_COMMAND_ARG = 64
 
 
@@ -184,6 +182,7 @@ class Engine:
             self.languages,
             inbound,
             now,
+            Conversation.from_data(resident.context),
             admins=self.admins,
             submission_limit=self.submission_limit,
             web_base_url=self.web_base_url,
@@ -193,9 +192,8 @@ class Engine:
         self._dispatch(turn)
         if turn.quiet:
             return []
-        if turn.deleted:
-            personal_data.erase(tx, Person(resident.id, identity.platform, identity.user_id, resident.chat_id))
-            reply = self._reply(turn, screens.deleted_reply(turn), assign_tokens=False)
+        if turn.deleted:  # erased (dialogs/flows/privacy.py)
+            reply = self._reply(turn, privacy.farewell(turn), assign_tokens=False)
             # not kept: after the erasure nothing in the store names this person, not even for a resend
             return [Outbound(identity, inbound.chat_id, reply)]
         if turn.submitted_idea is not None:
@@ -203,6 +201,7 @@ class Engine:
         if turn.state == "new":  # its screen asks for the language: the buttons on it must work
             turn.state = "language"
         reply = self._reply(turn, turn.screen_override or SCREENS[turn.state](turn))
+        resident.context = turn.conversation.to_data()
         tx.save_resident(resident, now)
         return self._keep(tx, [Outbound(identity, inbound.chat_id, reply), *turn.others], now)
 
@@ -221,30 +220,13 @@ class Engine:
     def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
         _ = turn.lang.gettext
-        pressed = turn.ctx.pop(PRESSED, None)
-        double_tap = (
-            isinstance(pressed, list)
-            and pressed[0] == inbound.text
-            and 0 <= turn.now.timestamp() - pressed[1] <= DOUBLE_TAP_SECONDS
-        )
+        last_press, turn.conversation.last_press = turn.conversation.last_press, None
         if inbound.kind is InboundKind.RESUME:
             if turn.state == "new":
                 self._fire(turn, "start", None)
             return
-        if inbound.kind is InboundKind.REACTION:
-            kind, _sep, idea = inbound.text[2:40].partition(".")
-            valid = inbound.text.startswith("r.") and kind in ("support", "withdraw")
-            if not valid or not self._fire(turn, f"react_{kind}", idea):
-                turn.note(_("This menu is out of date. Here is the current one."))
-            return
-        if inbound.kind is InboundKind.BUTTON:
-            if double_tap:
-                turn.quiet = True  # the answer to the first press stays on screen
-            elif self._press(turn, inbound.text):
-                if not inbound.text.startswith("l."):  # a broadcast's link may be opened again and again
-                    turn.ctx[PRESSED] = [inbound.text, turn.now.timestamp()]
-            else:
-                turn.note(_("This menu is out of date. Here is the current one."))
+        if inbound.kind in (InboundKind.BUTTON, InboundKind.REACTION):
+            self._press(turn, last_press)
             return
         text = inbound.text.strip()
         if inbound.kind is InboundKind.COMMAND or text.startswith("/"):
@@ -257,98 +239,107 @@ class Engine:
             self._fire(turn, "text", None)
             return
         action = self._action_by_label(turn, text) or self._action_by_number(turn, text)
-        if action is None or not self._fire_action(turn, action):
+        if action is None or not self._run(turn, action):
             turn.note(_("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
 
-    def _press(self, turn: Turn, payload: str) -> bool:
-        """A button: a moderator's notification (a.), a broadcast's link (l.) or the menu on screen."""
-        if payload.startswith("a."):
-            found = moderation.action_of_token(turn, payload[2:64])
-            return found is not None and self._fire_action(turn, found)
-        if payload.startswith("l."):  # the same as the deep link /start idea_42
-            return self._fire(turn, "start", payload[2:40])
-        action = self._action_for(turn, payload)
-        return action is not None and self._fire_action(turn, action)
+    def _press(self, turn: Turn, last: LastPress | None) -> None:
+        """A button or a reaction: its payload decoded, checked, and what it stands for done once."""
+        inbound = turn.inbound
+        if (
+            inbound.kind is InboundKind.BUTTON
+            and last is not None
+            and last.payload == inbound.text
+            and 0 <= turn.now.timestamp() - last.at <= DOUBLE_TAP_SECONDS
+        ):
+            turn.quiet = True  # the answer to the first press stays on screen
+            return
+        payload = payloads.decode(inbound.text, inbound.kind, inbound.identity.platform)
+        if payload is None or not self._pressed(turn, payload):
+            _ = turn.lang.gettext
+            turn.note(_("This menu is out of date. Here is the current one."))
+            return
+        if isinstance(payload, MenuChoice | TokenChoice):  # a broadcast's link may be opened again and again
+            turn.conversation.last_press = LastPress(inbound.text, turn.now.timestamp())
+
+    def _pressed(self, turn: Turn, payload: payloads.Payload) -> bool:
+        """Whether the payload still means something here, and if so, that it was done."""
+        match payload:
+            case ReactionChoice(vote, idea):
+                return self._fire(turn, f"react_{vote}", str(idea))
+            case LinkChoice(link):  # the same as the deep link /start idea_42
+                return self._fire(turn, "start", link)
+            case TokenChoice():
+                found = moderation.action_of_token(turn, payload)
+                return found is not None and self._run(turn, found)
+            case MenuChoice(generation, index):
+                menu = turn.conversation.menu
+                if generation != menu.generation or index >= len(menu.actions):
+                    return False
+                return self._run(turn, Action.parse(menu.actions[index]))
 
     def _command(self, turn: Turn, text: str) -> None:
-        _ = turn.lang.gettext
         head, _sep, rest = text.lstrip("/").partition(" ")
         name = head.split("@", 1)[0].lower()
-        name = COMMAND_ALIASES.get(name, name)
         arg = rest.strip()[:MAX_COMMAND_ARG] or None
-        if name in GLOBAL_COMMANDS:
-            self._fire(turn, name, arg)
-        elif name in moderation.COMMANDS:
-            turn.screen_override = moderation.run_command(turn, name, arg)
-        elif name in staff.COMMANDS:
-            turn.screen_override = staff.run_command(turn, name)
-        elif name in broadcast_list.COMMANDS:
-            turn.screen_override = broadcast_list.run_command(turn)
-        else:
+        command = commands.find(name)
+        if command is None:
+            _ = turn.lang.gettext
             turn.note(_("I do not know this command. Send /help to see what I can do."))
+        elif command.run is not None:
+            command.run(turn, arg)
+        else:
+            self._fire(turn, command.name, arg)
 
     def _fire(self, turn: Turn, trigger: str, arg: str | None) -> bool:
         if trigger not in self._triggers[turn.state]:
             return False
         return bool(self.machine.events[trigger].trigger(turn, arg=arg))
 
-    def _fire_action(self, turn: Turn, action: str) -> bool:
-        if action.startswith("mod:"):
-            turn.screen_override = moderation.run_action(turn, action)
+    def _run(self, turn: Turn, action: Action) -> bool:
+        """A button's action: a privileged one (``mod:…``, ``bc:…``) runs its handler, any other fires its trigger."""
+        handler = ACTIONS.get(action.trigger)
+        if handler is not None:
+            handler(turn, action.arg)
             return True
-        if action.startswith("bc:"):
-            turn.screen_override = broadcast_list.run_action(turn, action)
-            return True
-        trigger, _sep, arg = action.partition(":")
-        return self._fire(turn, trigger, arg or None)
+        return self._fire(turn, action.trigger, action.arg)
 
     @staticmethod
-    def _action_for(turn: Turn, payload: str) -> str | None:
-        """The action behind a button payload, if it belongs to the menu on screen now."""
-        generation, _sep, index = payload.partition(".")
-        menu = turn.ctx.get("m", [])
-        if generation != str(turn.ctx.get("g")) or not index.isdigit() or int(index) >= len(menu):
-            return None
-        return str(menu[int(index)])
-
-    @staticmethod
-    def _action_by_label(turn: Turn, text: str) -> str | None:
+    def _action_by_label(turn: Turn, text: str) -> Action | None:
         wanted = text.casefold()
-        labels = turn.ctx.get("l", [])
-        menu = turn.ctx.get("m", [])
-        for label, action in zip(labels, menu, strict=False):
-            if str(label).casefold() == wanted:
-                return str(action)
+        menu = turn.conversation.menu
+        for label, action in zip(menu.labels, menu.actions, strict=False):
+            if label.casefold() == wanted:
+                return Action.parse(action)
         return None
 
     @staticmethod
-    def _action_by_number(turn: Turn, text: str) -> str | None:
+    def _action_by_number(turn: Turn, text: str) -> Action | None:
         """Typing 2 chooses the second option, on platforms that show options as a numbered list."""
-        menu = turn.ctx.get("m", [])
-        index = option_index(text, len(menu))
-        return None if index is None else str(menu[index])
+        actions = turn.conversation.menu.actions
+        index = option_index(text, len(actions))
+        return None if index is None else Action.parse(actions[index])
 
     # -- replies ------------------------------------------------------------------------------
 
-    def _reply(self, turn: Turn, screen: screens.Screen, *, assign_tokens: bool = True) -> Reply:
+    def _reply(self, turn: Turn, screen: Screen, *, assign_tokens: bool = True) -> Reply:
         rows: list[tuple[Button, ...]] = []
         if assign_tokens:
-            generation = (int(turn.ctx.get("g", 0)) + 1) % 100_000
-            actions: list[str] = []
-            labels: list[str] = []
+            menu = turn.conversation.menu
+            menu.generation = (menu.generation + 1) % payloads.MAX_GENERATION
+            menu.actions, menu.labels = [], []
             for row in screen.rows:
                 buttons = []
                 for label, action in row:
-                    buttons.append(Button(label, f"{generation}.{len(actions)}"))
-                    actions.append(action)
-                    labels.append(label)
+                    payload = payloads.encode(MenuChoice(menu.generation, len(menu.actions)))
+                    buttons.append(Button(label, payload))
+                    menu.actions.append(action)
+                    menu.labels.append(label)
                 rows.append(tuple(buttons))
-            turn.ctx.update(g=generation, m=actions, l=labels)
         return Reply(
             blocks=(*turn.notes, *screen.blocks),
             buttons=tuple(rows),
             # a broadcast's button answers in a new message: the news itself stays readable
-            replaces_menu=turn.inbound.kind is InboundKind.BUTTON and not turn.inbound.text.startswith("l."),
+            replaces_menu=turn.inbound.kind is InboundKind.BUTTON and not payloads.is_link(turn.inbound.text),
             attachment=turn.attachment,
             language=turn.lang.code,
             expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],
@@ -357,10 +348,10 @@ class Engine:
 
     @staticmethod
     def _reactions(turn: Turn) -> tuple[Reaction, ...]:
-        idea = turn.ctx.get("idea")
-        if turn.state != "idea" or turn.screen_override is not None or not isinstance(idea, int):
+        idea = turn.conversation.idea
+        if turn.state != "idea" or turn.screen_override is not None or idea is None:
             return ()
-        return (Reaction("👍", f"r.support.{idea}", f"r.withdraw.{idea}"),)
+        return (Reaction("👍", *payloads.support_reaction(idea)),)
 
     def _apology(self, inbound: Inbound) -> Outbound:
         lang = self.languages.get(inbound.language_hint)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from dialogs.content import Content
+from dialogs.conversation import Conversation
 from dialogs.i18n import Language, Languages
 from dialogs.messages import Attachment, Block, Identity, Inbound, Outbound, Span
+from dialogs.screen import Screen
 from storage.stats import Overview
 from storage.store import ResidentRecord, Tx
-
-if TYPE_CHECKING:
-    from dialogs.screens import Screen
 
 
 @dataclass(slots=True)
@@ -21,7 +19,7 @@ class Turn:
     """One resident event being handled: the resident, the open transaction, what to say.
 
     The `transitions` machine reads and writes `state`; conditions and effects read the
-    rest. Nothing here outlives the event.
+    rest. Nothing here outlives the event but `conversation`, which the engine saves.
     """
 
     resident: ResidentRecord
@@ -30,6 +28,7 @@ class Turn:
     languages: Languages
     inbound: Inbound
     now: datetime
+    conversation: Conversation = field(default_factory=Conversation)
     notes: list[Block] = field(default_factory=list)
     attachment: Attachment | None = None
     deleted: bool = False
@@ -47,7 +46,7 @@ class Turn:
     action_token_days: int = 14
     """How long the buttons in a moderator's notification work (unless the idea is decided first)."""
     figures: Overview | None = None
-    """The staff figures, read before the event's transaction (dialogs/staff.py, `read_figures`)."""
+    """The staff figures, read before the event's transaction (dialogs/flows/staff.py, `read_figures`)."""
 
     @property
     def state(self) -> str:
@@ -56,10 +55,6 @@ class Turn:
     @state.setter
     def state(self, value: str) -> None:
         self.resident.state = value
-
-    @property
-    def ctx(self) -> dict[str, Any]:
-        return self.resident.context
 
     @property
     def lang(self) -> Language:

@@ -111,8 +111,9 @@ def _erase_resident(tx: Tx, person: Person) -> None:
     tx.execute(delete(resident_table).where(R.id == person.resident_id))
 
 
-MENU_STATE_KEYS = frozenset({"g", "m", "l", "pressed"})
-"""Context keys that only tell the engine which menu is on screen: nothing a person reads."""
+MENU_STATE_KEYS = frozenset({"menu", "last_press"})
+"""Context keys that only tell the engine which menu is on screen and which button was pressed
+last (dialogs/conversation.py): nothing a person reads."""
 
 
 def _export_conversation(tx: Tx, person: Person) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ async def at_title(chat: Chat) -> None:
 def draft(store: Store, chat: Chat) -> dict[str, object]:
     record = resident(store, chat.identity)
     assert record is not None
-    return dict(record.context.get("draft", {}))
+    return dict(record.context.get("idea_draft", {}))
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialogs.broadcast_compose import ZONE, parse_time
 from dialogs.engine import Engine
+from dialogs.flows.broadcast import ZONE, parse_time
 from storage import moderation as moderation_db
 from storage import outbox
 from storage.models import ALL_CITIES, BroadcastStatus, Role

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from dialogs.commands import for_everyone
 from dialogs.engine import Engine
-from dialogs.table import GLOBAL_COMMANDS, STATES
+from dialogs.flows import STATES
 from storage.models import ALL_CITIES, Role
 from storage.moderation import grant
 from storage.store import Store
@@ -15,6 +16,8 @@ from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
 
 Step = Callable[[Chat], Awaitable[object]]
+GLOBAL_COMMANDS = [*(command.name for command in for_everyone()), "broadcast"]
+"""The commands that work from every state: those for everyone, and /broadcast (refused without the role)."""
 
 
 def press(label: str) -> Step:
@@ -82,15 +85,15 @@ PATHS: dict[str, list[Step]] = {
     "privacy": [*ONBOARD, press("Datenschutz")],
     "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
     "news": [*ONBOARD, press("Einstellungen"), press("Neuigkeiten abonnieren")],
-    "bc_text": BROADCAST[:-1],
-    "bc_audience": BROADCAST,
-    "bc_field": [*BROADCAST, press("Abonnierende eines Themas")],
-    "bc_preview": PREVIEW,
-    "bc_idea": [*PREVIEW, press("Button zu einer Idee")],
-    "bc_button": [*PREVIEW, press("Button zu einer Idee"), say("1")],
-    "bc_when": [*PREVIEW, press("Zeitpunkt wählen")],
+    "broadcast_text": BROADCAST[:-1],
+    "broadcast_audience": BROADCAST,
+    "broadcast_field": [*BROADCAST, press("Abonnierende eines Themas")],
+    "broadcast_preview": PREVIEW,
+    "broadcast_idea": [*PREVIEW, press("Button zu einer Idee")],
+    "broadcast_button": [*PREVIEW, press("Button zu einer Idee"), say("1")],
+    "broadcast_when": [*PREVIEW, press("Zeitpunkt wählen")],
 }
-BROADCAST_STATES = {state for state in PATHS if state.startswith("bc_")}
+BROADCAST_STATES = {state for state in PATHS if state.startswith("broadcast_")}
 
 ONBOARDED_STATES = set(STATES) - {"new", "language", "city"}
 
@@ -143,7 +146,7 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     if command in ("help", "stop"):
         assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
     elif command == "broadcast":
-        expected = "bc_text" if state in BROADCAST_STATES else state
+        expected = "broadcast_text" if state in BROADCAST_STATES else state
         assert (state_of(store, chat.identity) or "new") in (expected, "language" if state == "new" else expected)
     else:
         assert state_of(store, chat.identity) == EXPECTED[command][0 if onboarded else 1]

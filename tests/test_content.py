@@ -219,3 +219,10 @@ def test_a_wrong_setting_names_the_variable(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "TELEGRAM_WEBHOOK_SECRET" in result.stderr and "WEB_PORT" in result.stderr
     assert "not allowed!" not in result.stderr, "a secret is not echoed back"
+
+
+def test_readme_shows_the_current_command_table() -> None:
+    from dialogs.diagram import command_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert command_table() in readme, "regenerate with: python -m dialogs.diagram"

@@ -18,10 +18,10 @@ LANGUAGES = available_languages()
 """Every catalog in locales/: a town that adds a language is checked as soon as its file exists."""
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 RESIDENT_FACING = [
-    *(ROOT / "dialogs" / name for name in ("screens.py", "actions.py", "engine.py", "turn.py", "moderation.py")),
+    *(ROOT / "dialogs" / name for name in ("engine.py", "turn.py", "commands.py", "names.py", "roles.py")),
+    *sorted((ROOT / "dialogs" / "flows").glob("*.py")),
     ROOT / "bot" / "web" / "page.py",
     ROOT / "bot" / "web" / "dashboard.py",
-    ROOT / "dialogs" / "staff.py",
     ROOT / "bot" / "adapters" / "matrix.py",
 ]
 

@@ -15,9 +15,9 @@ from bot.adapters.matrix import notice
 from bot.adapters.telegram_render import to_messages
 from dialogs.content import Content
 from dialogs.engine import Engine
+from dialogs.flows.news import broadcast_reply
 from dialogs.i18n import EASY_GERMAN, Languages
 from dialogs.messages import Block, Button, Reply, Span
-from dialogs.news import broadcast_reply
 from tests.chat import Chat
 from tests.test_console import number_of
 

@@ -699,7 +699,7 @@ async def test_what_is_not_plain_text_and_what_comes_too_fast(
         download = await anna.client.download(export.url)
         data = json.loads(download.body)  # type: ignore[union-attr]
         assert data["resident"][0]["user_id"] == anna.user
-        assert not {"g", "m", "l", "pressed"} & set(data["conversation"][0]["context"])
+        assert not {"menu", "last_press"} & set(data["conversation"][0]["context"])
         assert all(not n.body.lstrip().startswith("{") for n in anna.notices), "no raw JSON as a notice"
 
         before = len(anna.notices)

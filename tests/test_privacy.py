@@ -50,7 +50,7 @@ async def test_export_holds_everything_stored_about_the_resident(erika: Chat, st
     assert [(v["idea_id"], v["title"]) for v in data["vote"]] == [(idea_id, "Öffentliches WLAN am Marktplatz")]
     assert [i["title"] for i in data["idea"]] == ["Mehr Fahrradbügel"]
     assert data["idea"][0]["status"] == "pending"
-    internal = {"g", "m", "l", "pressed"} & set(data["conversation"][0]["context"])
+    internal = {"menu", "last_press"} & set(data["conversation"][0]["context"])
     assert not internal, f"the export is for people: no menu state {internal}"
     # Every stored value that mentions the resident appears in the export.
     exported = json.dumps(data, ensure_ascii=False)

@@ -17,17 +17,19 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import func, select
 
+from dialogs.commands import for_everyone
 from dialogs.content import Content
 from dialogs.engine import DOUBLE_TAP_SECONDS, Engine
+from dialogs.flows import STATES
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound
-from dialogs.table import GLOBAL_COMMANDS, STATES
 from storage.models import IdeaStatus, conversation_table, idea_table, vote_table
 from storage.store import Store
 from tests.conftest import empty_postgres
 from tests.helpers import approve, assert_supports_consistent, resident, seed_idea
 
 RESIDENTS = ["anna", "ben", "cem"]
+COMMANDS = [*(command.name for command in for_everyone()), "broadcast", "nonsense"]
 VOTERS = [f"voter{n}" for n in range(6)]
 """Residents who press 👍 or withdraw at the same moment, sometimes while the moderator acts."""
 ADMIN = Identity("prop", "admin")
@@ -173,7 +175,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
         def type_text(self, name: str, text: str) -> None:
             self.send(name, InboundKind.TEXT, text)
 
-        @rule(name=st.sampled_from(RESIDENTS), command=st.sampled_from([*GLOBAL_COMMANDS, "nonsense"]))
+        @rule(name=st.sampled_from(RESIDENTS), command=st.sampled_from(COMMANDS))
         def send_command(self, name: str, command: str) -> None:
             self.send(name, InboundKind.COMMAND, f"/{command}")
 

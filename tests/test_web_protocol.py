@@ -99,7 +99,7 @@ async def test_journey_over_the_socket_and_resume(engine: Engine, store: Store) 
         await socket.close()
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         record = resident(store, session.identity_for(token))
-        assert record is not None and record.context["draft"]["title"] == "<img src=x onerror=alert(1)> Bänke"
+        assert record is not None and record.context["idea_draft"]["title"] == "<img src=x onerror=alert(1)> Bänke"
         assert token not in str(record), "the cookie itself is never stored"
 
 

@@ -13,7 +13,7 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -52,13 +52,11 @@ from bot.delivery import DeliverLater, Delivery
 from bot.pacing import Limiter
 from bot.reply_outbox import outbox_for
 from bot.supervisor import Supervised
+from dialogs import commands, roles
 from dialogs.engine import Engine, EngineUnavailable
 from dialogs.i18n import Language
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound, Reply
-from dialogs.role_commands import commands_for
 from storage.models import Role
-from storage.moderation import Contact, contact_of, role_holders, roles_of
-from storage.store import Tx
 
 log = logging.getLogger(__name__)
 
@@ -186,60 +184,30 @@ class TelegramAdapter:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bot.session.close()
 
-    def _resident_commands(self, lang: Language) -> list[BotCommand]:
-        _ = lang.gettext
-        return [
-            BotCommand(command="start", description=_("Start from the beginning")),
-            BotCommand(command="menu", description=_("Main menu")),
-            BotCommand(command="help", description=_("Help")),
-            BotCommand(command="cancel", description=_("Cancel what you are doing")),
-            BotCommand(command="language", description=_("Change the language")),
-            BotCommand(command="privacy", description=_("Your data: see, export, delete")),
-            BotCommand(command="stop", description=_("Receive no more news")),
-        ]
-
-    def _role_commands(self, lang: Language, roles: set[Role]) -> list[BotCommand]:
-        return [BotCommand(command=name, description=lang.gettext(text)) for name, text in commands_for(roles)]
+    @staticmethod
+    def _menu(lang: Language, held: Iterable[Role] = (), *, group: bool = False) -> list[BotCommand]:
+        return [BotCommand(command=name, description=text) for name, text in commands.menu(lang, held, group=group)]
 
     async def refresh_role_commands(self) -> None:
         """Moderators, staff and admins see their commands in their own chat with the bot."""
-        store = self.engine.store
-        admins = [i.user_id for i in self.engine.admins if i.platform == PLATFORM]
-
-        def collect(tx: Tx) -> list[tuple[Contact, Role]]:
-            found = role_holders(tx, PLATFORM)
-            for user_id in admins:
-                contact = contact_of(tx, PLATFORM, user_id)
-                if contact is not None:
-                    found.append((contact, Role.ADMIN))
-            return found
-
-        roles: dict[str, tuple[Contact, set[Role]]] = {}
-        for contact, role in await asyncio.to_thread(store.run, collect):
-            roles.setdefault(contact.user_id, (contact, set()))[1].add(role)
-        for contact, held in roles.values():
+        store, admins = self.engine.store, self.engine.admins
+        for contact, held in await asyncio.to_thread(store.run, lambda tx: roles.holders(tx, admins, PLATFORM)):
             await self._set_chat_commands(contact.chat_id, contact.language, held)
 
     async def refresh_chat_commands(self, outbound: Outbound) -> None:
         """One person's command menu, at once: their roles changed (the engine marked the notice)."""
-        identity = outbound.recipient
-        admin = {Role.ADMIN} if identity in self.engine.admins else set()
+        identity, admins = outbound.recipient, self.engine.admins
+        found = await asyncio.to_thread(self.engine.store.run, lambda tx: roles.grants(tx, admins, identity))
+        await self._set_chat_commands(outbound.chat_id, outbound.reply.language, roles.held(found))
 
-        def held(tx: Tx) -> set[Role]:
-            return {grant.role for grant in roles_of(tx, PLATFORM, identity.user_id)} | admin
-
-        roles = await asyncio.to_thread(self.engine.store.run, held)
-        await self._set_chat_commands(outbound.chat_id, outbound.reply.language, roles)
-
-    async def _set_chat_commands(self, chat_id: str, language: str | None, roles: set[Role]) -> None:
+    async def _set_chat_commands(self, chat_id: str, language: str | None, held: set[Role]) -> None:
         """Resident and role commands in one private chat; without a role, the chat's own menu goes."""
         scope = BotCommandScopeChat(chat_id=int(chat_id))
-        if not roles:
+        if not held:
             await self._retrying(partial(self.bot.delete_my_commands, scope))
             return
-        lang = self.engine.languages.get(language)
-        commands = self._resident_commands(lang) + self._role_commands(lang, roles)
-        await self._retrying(partial(self.bot.set_my_commands, commands, scope))
+        menu = self._menu(self.engine.languages.get(language), held)
+        await self._retrying(partial(self.bot.set_my_commands, menu, scope))
 
     async def _refresh_role_commands_regularly(self) -> None:
         while True:
@@ -251,8 +219,9 @@ class TelegramAdapter:
 
     async def _set_commands(self) -> None:
         for lang in self.engine.languages.all():
-            resident = self._resident_commands(lang)
-            group = [resident[0], resident[2]]
+            if len(lang.code) != 2:  # Telegram takes ISO 639-1 codes only: Leichte Sprache (de@ls) has none
+                continue
+            resident, group = self._menu(lang), self._menu(lang, group=True)
             codes = (lang.code, None) if lang.code == self.engine.languages.default else (lang.code,)
             for code in codes:
                 private_scope, group_scope = BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
+from dialogs.flows.news import broadcast_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound, Reply
-from dialogs.news import broadcast_reply
 from storage import outbox
 from storage.models import BroadcastStatus, OutboxStatus
 from storage.store import Store

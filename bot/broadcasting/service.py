@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from bot.broadcasting.sender import PlatformSender
 from bot.broadcasting.transport import PermanentFailure, RecipientBlocked, Transport
-from dialogs.broadcast_list import progress_reply
+from dialogs.flows.broadcast import progress_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound
 from storage import outbox

@@ -24,13 +24,13 @@ from aiohttp import web
 from bot.spreadsheet import safe_row
 from bot.web.charts import Chart, horizontal_bars, vertical_bars
 from bot.web.page import negotiate
+from dialogs import roles
 from dialogs.engine import Engine
 from dialogs.i18n import Language
 from dialogs.messages import Identity
-from dialogs.staff import platform_name
-from storage import moderation as db
+from dialogs.names import platform_name
 from storage import stats
-from storage.models import ALL_CITIES, Role
+from storage.models import ALL_CITIES
 
 COOKIE = "mitmach_dashboard"
 TABLES = ("fields", "weekly", "platforms")
@@ -89,10 +89,7 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
 
 
 def _is_staff(engine: Engine, identity: Identity) -> bool:
-    if identity in engine.admins:
-        return True
-    grants = engine.store.run(lambda tx: db.roles_of(tx, identity.platform, identity.user_id))
-    return any(g.role in (Role.STAFF, Role.ADMIN) for g in grants)
+    return roles.is_staff(engine.store.run(lambda tx: roles.grants(tx, engine.admins, identity)))
 
 
 def _open_session(engine: Engine, token: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Roles and moderation through bot commands and buttons.
+"""Moderation: roles, the queue, decisions on ideas, merging, progress and bars, by commands and buttons.
 
 Every privileged action checks the actor's role when it is executed — not when a
 button was shown — and is written to the audit log, done or refused. Decisions on
@@ -7,17 +7,22 @@ ideas are first-come: the second moderator is told who decided.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
+from dialogs import roles
+from dialogs.flow import Arg, Command, Flow
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
-from dialogs.screens import PROGRESS_NAMES, Screen, city_name
+from dialogs.names import PROGRESS_NAMES, city_in, city_name
+from dialogs.payloads import Action, TokenChoice, encode
+from dialogs.roles import ADMIN, ANY_ROLE, MODERATING, STAFF, done_screen, grants_of, refuse
+from dialogs.screen import Screen, lines
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage.models import ALL_CITIES, IdeaStatus, Progress, Role
 from storage.store import IdeaRecord
 
-COMMANDS = ("whoami", "grant", "revoke", "queue", "approve", "reject", "hide", "merge", "progress", "bar", "unbar")
 REASONS = {
     "duplicate": N_("a similar idea already exists"),
     "off_topic": N_("it does not fit the smart-city strategy"),
@@ -25,13 +30,12 @@ REASONS = {
     "rules": N_("it breaks the rules of participation"),
 }
 DECISIONS = {"approve": IdeaStatus.APPROVED, "reject": IdeaStatus.REJECTED, "hide": IdeaStatus.HIDDEN}
-MODERATING = (Role.MODERATOR, Role.ADMIN)
-IDEA_COMMAND_ROLES: dict[str, tuple[Role, ...]] = {
+IDEA_COMMAND_ROLES = {
     "approve": MODERATING,
     "reject": MODERATING,
     "hide": MODERATING,
     "merge": MODERATING,
-    "progress": (Role.STAFF, Role.ADMIN),
+    "progress": STAFF,
 }
 """Who may use a command on an idea at all; checked before the idea is looked up."""
 
@@ -40,66 +44,28 @@ def _actor(turn: Turn) -> str:
     return str(turn.inbound.identity)
 
 
-def grants(turn: Turn) -> list[db.Grant]:
-    identity = turn.inbound.identity
-    found = db.roles_of(turn.tx, identity.platform, identity.user_id)
-    if identity in turn.admins:
-        found.insert(0, db.Grant(Role.ADMIN, ALL_CITIES))
-    return found
-
-
-def is_admin(turn: Turn) -> bool:
-    return any(g.role is Role.ADMIN for g in grants(turn))
-
-
 def may_moderate(turn: Turn, idea: IdeaRecord, role: Role = Role.MODERATOR) -> bool:
     """Admins everywhere; moderators (or staff) for their city, for ideas of all cities, or everywhere."""
-    for grant in grants(turn):
-        if grant.role is Role.ADMIN:
-            return True
-        if grant.role is role and (grant.city in (ALL_CITIES, idea.city) or idea.city == ALL_CITIES):
-            return True
-    return False
-
-
-def _screen(*lines: str) -> Screen:
-    screen = Screen()
-    for line in lines:
-        screen.text.para(line)
-    return screen
-
-
-def done_screen(turn: Turn, screen: Screen) -> Screen:
-    _ = turn.lang.gettext
-    return screen.button(_("Main menu"), "menu")
-
-
-def refuse(turn: Turn, action: str, obj: str) -> Screen:
-    db.audit(turn.tx, _actor(turn), action, obj, "refused", turn.now)
-    _ = turn.lang.gettext
-    return done_screen(turn, _screen(_("Sorry, you are not allowed to do that.")))
+    return roles.may_act_on(grants_of(turn), idea.city, role)
 
 
 # -- commands ----------------------------------------------------------------------------
 
 
-def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
+Handler = Callable[[Turn, str, str | None], Screen]
+"""A moderation command's handler: (turn, command name, its argument) -> its answer."""
+
+
+def idea_command(turn: Turn, name: str, arg: str | None) -> Screen:
+    """/approve, /reject, /hide, /merge and /progress: the role first, then the idea's number."""
     words = (arg or "").split()
-    if name == "whoami":
-        return whoami(turn)
-    if name in ("grant", "revoke"):
-        return change_role(turn, name, words)
-    if name == "queue":
-        return queue(turn)
-    if name in ("bar", "unbar"):
-        return bar(turn, name, words)
-    if not any(g.role in IDEA_COMMAND_ROLES[name] for g in grants(turn)):
+    if not roles.has_any(grants_of(turn), IDEA_COMMAND_ROLES[name]):
         # before the usage and the lookup: residents learn nothing about ideas
         return refuse(turn, name, f"idea:{words[0]}" if words and words[0].isdigit() else "-")
     if not words or not words[0].isdigit():
         _ = turn.lang.gettext
         return done_screen(
-            turn, _screen(_("Please add the idea's number, for example: /{command} 42").format(command=name))
+            turn, lines(_("Please add the idea's number, for example: /{command} 42").format(command=name))
         )
     reason = " ".join((arg or "").split(maxsplit=1)[1:]).strip() or None
     if name == "merge":
@@ -109,53 +75,56 @@ def run_command(turn: Turn, name: str, arg: str | None) -> Screen:
     return decide(turn, name, int(words[0]), reason)
 
 
-def run_action(turn: Turn, action: str) -> Screen:
+def decision_button(turn: Turn, arg: Arg) -> None:
     """A moderation button: ``mod:approve:42``, ``mod:reject:42:duplicate``."""
-    parts = action.split(":")
-    if len(parts) < 3 or parts[1] not in DECISIONS or not parts[2].isdigit():
+    parts = (arg or "").split(":")
+    if len(parts) < 2 or parts[0] not in DECISIONS or not parts[1].isascii() or not parts[1].isdigit():
         _ = turn.lang.gettext
-        return done_screen(turn, _screen(_("This menu is out of date. Here is the current one.")))
-    reason = REASONS.get(parts[3]) if len(parts) > 3 else None
-    return decide(turn, parts[1], int(parts[2]), turn.lang.gettext(reason) if reason else None, pending_only=True)
+        turn.screen_override = done_screen(turn, lines(_("This menu is out of date. Here is the current one.")))
+        return
+    reason = REASONS.get(parts[2]) if len(parts) > 2 else None
+    reason_text = turn.lang.gettext(reason) if reason else None
+    turn.screen_override = decide(turn, parts[0], int(parts[1]), reason_text, pending_only=True)
 
 
-def action_of_token(turn: Turn, token: str) -> str | None:
+def action_of_token(turn: Turn, choice: TokenChoice) -> Action | None:
     """The action behind a button in a moderator's notification, for its recipient, until it expires."""
     identity = turn.inbound.identity
     issued_after = turn.now - timedelta(days=turn.action_token_days)
-    return db.action_for_token(turn.tx, token, identity.platform, identity.user_id, issued_after)
+    found = db.action_for_token(turn.tx, choice.token, identity.platform, identity.user_id, issued_after)
+    return Action.parse(found) if found is not None else None
 
 
-def whoami(turn: Turn) -> Screen:
+def whoami(turn: Turn, name: str, arg: str | None) -> Screen:
     _ = turn.lang.gettext
-    lines = [_("You are {identity}.").format(identity=_actor(turn))]
-    found = grants(turn)
+    said = [_("You are {identity}.").format(identity=_actor(turn))]
+    found = grants_of(turn)
     if not found:
-        lines.append(_("You take part as a resident, without special roles."))
+        said.append(_("You take part as a resident, without special roles."))
     for grant in found:
-        lines.append(
-            _("Role: {role} ({city})").format(role=_(ROLE_NAMES[grant.role]), city=city_name(turn, grant.city))
-        )
-    return done_screen(turn, _screen(*lines))
+        said.append(_("Role: {role} ({city})").format(role=_(ROLE_NAMES[grant.role]), city=city_name(turn, grant.city)))
+    return done_screen(turn, lines(*said))
 
 
 ROLE_NAMES = {Role.MODERATOR: N_("moderator"), Role.STAFF: N_("staff"), Role.ADMIN: N_("admin")}
 
 
-def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
+def change_role(turn: Turn, command: str, arg: str | None) -> Screen:
+    """/grant and /revoke, for admins."""
     _ = turn.lang.gettext
+    words = (arg or "").split()
     target = words[0] if words else ""
-    if not is_admin(turn):
+    if not roles.is_admin(grants_of(turn)):
         return refuse(turn, command, target or "-")
     usage = _("Please write it like this: /{command} telegram:12345 moderator aalen").format(command=command)
     try:
         identity = Identity.parse(target)
         role = Role(words[1])
     except (ValueError, IndexError):
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     city = words[2] if len(words) > 2 else ALL_CITIES
     if city != ALL_CITIES and turn.content.city(city) is None:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     if command == "grant":
         changed = db.grant(turn.tx, identity.platform, identity.user_id, role, city, _actor(turn), turn.now)
         done = _("{identity} is now {role} for {city}.")
@@ -169,7 +138,7 @@ def change_role(turn: Turn, command: str, words: list[str]) -> Screen:
         _tell_role_holder(turn, command, identity, role, city)
     text = done if changed else _("Nothing changed: that was already so.")
     return done_screen(
-        turn, _screen(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=city_name(turn, city)))
+        turn, lines(text.format(identity=identity, role=_(ROLE_NAMES[role]), city=city_name(turn, city)))
     )
 
 
@@ -184,22 +153,15 @@ def _tell_role_holder(turn: Turn, command: str, identity: Identity, role: Role, 
         text = _("You are now {role} for {city}. Send /help to see your commands.")
     else:
         text = _("You are no longer {role} for {city}.")
-    text = text.format(role=_(ROLE_NAMES[role]), city=_city_in(turn, lang, city))
+    text = text.format(role=_(ROLE_NAMES[role]), city=city_in(turn, lang, city))
     reply = Reply(blocks=(Block((Span(text),)),), language=lang.code, roles_changed=True)
     turn.others.append(Outbound(identity, contact.chat_id, reply))
 
 
-def _city_in(turn: Turn, lang: Language, city_id: str) -> str:
-    """A city's name in someone else's language."""
-    if city_id == ALL_CITIES:
-        return lang.gettext("all cities")
-    city = turn.content.city(city_id)
-    return turn.content.text(city.name, lang.code) if city else city_id
-
-
-def queue(turn: Turn) -> Screen:
+def queue(turn: Turn, name: str, arg: str | None) -> Screen:
     _ = turn.lang.gettext
-    cities = [ALL_CITIES] if is_admin(turn) else [g.city for g in grants(turn) if g.role is Role.MODERATOR]
+    found = grants_of(turn)
+    cities = [ALL_CITIES] if roles.is_admin(found) else [g.city for g in found if g.role is Role.MODERATOR]
     if not cities:
         return refuse(turn, "queue", "-")
     pending = db.pending_ideas(turn.tx, cities)
@@ -237,12 +199,12 @@ def decide(turn: Turn, command: str, idea_id: int, reason: str | None, *, pendin
     ideas only, so once anyone has decided, an old button (Hide on what is now published) is dead."""
     _ = turn.lang.gettext
     obj = f"idea:{idea_id}"
-    if not any(g.role in MODERATING for g in grants(turn)):
+    if not roles.has_any(grants_of(turn), MODERATING):
         return refuse(turn, command, obj)  # before the lookup: residents learn nothing about ideas
     idea = turn.tx.get_idea(idea_id)
     if idea is None:
         db.audit(turn.tx, _actor(turn), command, obj, "refused", turn.now)
-        return done_screen(turn, _screen(_("There is no idea with the number {number}.").format(number=idea_id)))
+        return done_screen(turn, lines(_("There is no idea with the number {number}.").format(number=idea_id)))
     if not may_moderate(turn, idea):
         return refuse(turn, command, obj)
     if command == "reject" and not reason and idea.status == IdeaStatus.PENDING:
@@ -252,13 +214,13 @@ def decide(turn: Turn, command: str, idea_id: int, reason: str | None, *, pendin
         db.audit(turn.tx, _actor(turn), command, obj, "conflict", turn.now, reason)
         status = _(STATUS_DONE.get(idea.status, DECIDED))
         text = _("Idea no. {number} was already {status} by {who}.").format(number=idea_id, status=status, who=who)
-        return done_screen(turn, _screen(text))
+        return done_screen(turn, lines(text))
     db.audit(turn.tx, _actor(turn), command, obj, "done", turn.now, reason)
     _tell_author(turn, idea, DECISIONS[command], reason)
     if idea.status == IdeaStatus.APPROVED:
         _tell_supporters(turn, idea, DECISIONS[command])
     done = _(STATUS_DONE[DECISIONS[command].value])
-    return done_screen(turn, _screen(_("Idea no. {number} has been {status}.").format(number=idea_id, status=done)))
+    return done_screen(turn, lines(_("Idea no. {number} has been {status}.").format(number=idea_id, status=done)))
 
 
 DECIDED = N_("decided")
@@ -271,7 +233,7 @@ STATUS_DONE = {
 
 def _ask_reason(turn: Turn, idea: IdeaRecord) -> Screen:
     _ = turn.lang.gettext
-    screen = _screen(
+    screen = lines(
         _("Why is idea no. {number} not published? The author will read the reason.").format(number=idea.id),
         _("Choose a reason, or type your own: /reject {number} your reason").format(number=idea.id),
     )
@@ -323,7 +285,7 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
         buttons = []
         for label, action in _decision_buttons(lang, idea.id):
             token = db.new_action_token(turn.tx, moderator.platform, moderator.user_id, action, turn.now)
-            buttons.append(Button(label, f"a.{token}"))
+            buttons.append(Button(label, encode(TokenChoice(token))))
         blocks = (
             Block((Span(_("New idea no. {number} is waiting for a decision:").format(number=idea.id)),)),
             Block((Span(idea.title, "bold"),)),
@@ -340,25 +302,25 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     _ = turn.lang.gettext
     obj = f"idea:{duplicate_id}"
     usage = _("Please write it like this: /merge 12 34 — merges idea 12 into the published idea 34.")
-    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+    if not roles.has_any(grants_of(turn), MODERATING):
         return refuse(turn, "merge", obj)  # before the lookup: residents learn nothing about ideas
     if not target_word.isdigit() or int(target_word) == duplicate_id:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     # Locked from here to the commit, so the supporters told below are exactly those moved.
     ideas = db.lock_ideas(turn.tx, duplicate_id, int(target_word))
     duplicate, target = ideas.get(duplicate_id), ideas.get(int(target_word))
     if duplicate is None or target is None:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     if not (may_moderate(turn, duplicate) and may_moderate(turn, target)):
         return refuse(turn, "merge", obj)
     if target.status != IdeaStatus.APPROVED:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     told = _author_list(turn, duplicate) + db.supporters_of(turn.tx, duplicate.id)
     if db.merge(turn.tx, duplicate.id, target.id, _actor(turn), turn.now) is not db.MergeResult.DONE:
         db.audit(turn.tx, _actor(turn), "merge", obj, "conflict", turn.now)
         who, _when = db.decision_of(turn.tx, duplicate.id)
         text = _("Idea no. {number} was already {status} by {who}.")
-        return done_screen(turn, _screen(text.format(number=duplicate.id, status=_(DECIDED), who=who)))
+        return done_screen(turn, lines(text.format(number=duplicate.id, status=_(DECIDED), who=who)))
     db.audit(turn.tx, _actor(turn), "merge", obj, "done", turn.now, f"idea:{target.id}")
     for contact in told:
         lang = turn.languages.get(contact.language)
@@ -367,7 +329,7 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     merged = turn.tx.get_idea(target.id)
     count = merged.support_count if merged else 0
     text = _("Idea no. {number} is now part of idea no. {target}, which has {count} supporters.")
-    return done_screen(turn, _screen(text.format(number=duplicate.id, target=target.id, count=turn.lang.number(count))))
+    return done_screen(turn, lines(text.format(number=duplicate.id, target=target.id, count=turn.lang.number(count))))
 
 
 def _author_list(turn: Turn, idea: IdeaRecord) -> list[db.Contact]:
@@ -396,13 +358,13 @@ def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
         "Please write it like this: /progress 42 umsetzung — or geprüft, umgesetzt, nicht_umsetzbar with a reason."
     )
     if idea is None:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     if not may_moderate(turn, idea, Role.STAFF):
         return refuse(turn, "progress", obj)
     state = PROGRESS_WORDS.get(words[0].lower()) if words else None
     reason = " ".join(words[1:]).strip() or None
     if state is None or (state is Progress.NOT_FEASIBLE and reason is None) or idea.status != IdeaStatus.APPROVED:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     db.set_progress(turn.tx, idea.id, state, reason, turn.now)
     db.audit(turn.tx, _actor(turn), "progress", obj, "done", turn.now, f"{state.value}: {reason or ''}")
     for contact in _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
@@ -414,27 +376,59 @@ def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
             text += " " + lang.gettext("The reason: {reason}").format(reason=reason)
         turn.others.append(_notice(contact, text))
     text = _("Idea no. {number} is now: {progress}.").format(number=idea.id, progress=_(PROGRESS_NAMES[state]))
-    return done_screen(turn, _screen(text))
+    return done_screen(turn, lines(text))
 
 
-def bar(turn: Turn, command: str, words: list[str]) -> Screen:
+def bar(turn: Turn, command: str, arg: str | None) -> Screen:
     """Bar a resident from submitting ideas (with a reason), or lift it."""
     _ = turn.lang.gettext
+    words = (arg or "").split()
     target = words[0] if words else "-"
-    if not any(g.role in (Role.MODERATOR, Role.ADMIN) for g in grants(turn)):
+    if not roles.has_any(grants_of(turn), MODERATING):
         return refuse(turn, command, target)
     reason = " ".join(words[1:]).strip() or None
     usage = _("Please write it like this: /bar telegram:12345 reason — and /unbar telegram:12345 to lift it.")
     try:
         identity = Identity.parse(target)
     except ValueError:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     if command == "bar" and reason is None:
-        return done_screen(turn, _screen(usage))
+        return done_screen(turn, lines(usage))
     now = turn.now if command == "bar" else None
     if not db.set_barred(turn.tx, identity.platform, identity.user_id, reason, now):
-        return done_screen(turn, _screen(_("Nobody with this identity has used the bot.")))
+        return done_screen(turn, lines(_("Nobody with this identity has used the bot.")))
     db.audit(turn.tx, _actor(turn), command, f"{identity}", "done", turn.now, reason)
     if command == "bar":
-        return done_screen(turn, _screen(_("{identity} can no longer submit ideas.").format(identity=identity)))
-    return done_screen(turn, _screen(_("{identity} can submit ideas again.").format(identity=identity)))
+        return done_screen(turn, lines(_("{identity} can no longer submit ideas.").format(identity=identity)))
+    return done_screen(turn, lines(_("{identity} can submit ideas again.").format(identity=identity)))
+
+
+def _command(name: str, help_text: str, who: frozenset[Role], handler: Handler) -> Command:
+    """A moderation command: `handler` answers with a screen of its own and checks the role itself."""
+
+    def run(turn: Turn, arg: Arg) -> None:
+        turn.screen_override = handler(turn, name, arg)
+
+    run.__name__ = f"run_{name}"
+    return Command(name, help_text, who, run=run)
+
+
+FLOW = Flow(
+    name="moderation",
+    screens={},
+    transitions=[],
+    commands=(
+        _command("whoami", N_("Your identity and roles"), ANY_ROLE, whoami),
+        _command("queue", N_("Ideas waiting for a decision"), MODERATING, queue),
+        _command("approve", N_("Publish an idea: /approve 42"), MODERATING, idea_command),
+        _command("reject", N_("Reject with a reason: /reject 42"), MODERATING, idea_command),
+        _command("hide", N_("Hide an idea: /hide 42"), MODERATING, idea_command),
+        _command("merge", N_("Merge a duplicate: /merge 42 17"), MODERATING, idea_command),
+        _command("bar", N_("Bar from submitting: /bar telegram:123 reason"), MODERATING, bar),
+        _command("unbar", N_("Lift a bar: /unbar telegram:123"), MODERATING, bar),
+        _command("progress", N_("Report progress: /progress 42 umsetzung"), STAFF, idea_command),
+        _command("grant", N_("Give a role: /grant telegram:123 moderator aalen"), ADMIN, change_role),
+        _command("revoke", N_("Take a role away"), ADMIN, change_role),
+    ),
+    actions={"mod": decision_button},
+)

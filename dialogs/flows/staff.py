@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
-from dialogs.i18n import N_, Language
+from dialogs import roles
+from dialogs.flow import Arg, Command, Flow
+from dialogs.i18n import N_
 from dialogs.messages import Identity, Inbound, InboundKind, Span
-from dialogs.moderation import done_screen, grants, refuse
-from dialogs.screens import Screen, city_name, field_title
+from dialogs.names import city_name, field_title, platform_name
+from dialogs.roles import STAFF, done_screen, grants_of, refuse
+from dialogs.screen import Screen
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage import stats
-from storage.models import ALL_CITIES, Role
-from storage.store import Store, Tx
-
-COMMANDS = ("stats", "dashboard")
-PLATFORM_NAMES = {"telegram": N_("Telegram"), "matrix": N_("Matrix"), "web": N_("Web chat"), "console": N_("Console")}
-
-
-def platform_name(lang: Language, platform: str) -> str:
-    """A platform as the offices know it; one without a name here is shown as stored."""
-    name = PLATFORM_NAMES.get(platform)
-    return lang.gettext(name) if name else platform
-
-
-def is_staff(turn: Turn) -> bool:
-    return any(g.role in (Role.STAFF, Role.ADMIN) for g in grants(turn))
+from storage.store import Store
 
 
 def asks_for_figures(inbound: Inbound) -> bool:
@@ -38,30 +27,32 @@ def asks_for_figures(inbound: Inbound) -> bool:
     return head.split("@", 1)[0].lower() == "stats"
 
 
-def read_figures(store: Store, admins: Iterable[Identity], identity: Identity, now: datetime) -> stats.Overview | None:
+def read_figures(
+    store: Store, admins: Collection[Identity], identity: Identity, now: datetime
+) -> stats.Overview | None:
     """The figures for a staff member, from a snapshot that holds up no other event.
 
     Counting every vote takes a while; inside the event's transaction it would hold the
     write lock (SQLite) that every other resident's event waits for. The role is checked
-    here first, so nobody else makes the store count; `run_command` checks it again.
+    here first, so nobody else makes the store count; the command checks it again.
     """
-
-    def work(tx: Tx) -> stats.Overview | None:
-        found = db.roles_of(tx, identity.platform, identity.user_id)
-        if identity in admins:
-            found.append(db.Grant(Role.ADMIN, ALL_CITIES))
-        if not any(g.role in (Role.STAFF, Role.ADMIN) for g in found):
-            return None
-        return stats.overview(tx, now)
-
-    return store.read(work)
+    return store.read(
+        lambda tx: stats.overview(tx, now) if roles.is_staff(roles.grants(tx, admins, identity)) else None
+    )
 
 
-def run_command(turn: Turn, name: str) -> Screen:
-    if not is_staff(turn):
-        return refuse(turn, name, "-")
-    db.audit(turn.tx, str(turn.inbound.identity), name, "-", "done", turn.now)
-    return figures(turn) if name == "stats" else dashboard_link(turn)
+def _for_staff(name: str, help_text: str, answer: Callable[[Turn], Screen]) -> Command:
+    """A staff command: the role is checked and the use written to the audit log, every time."""
+
+    def run(turn: Turn, arg: Arg) -> None:
+        if not roles.is_staff(grants_of(turn)):
+            turn.screen_override = refuse(turn, name, "-")
+            return
+        db.audit(turn.tx, str(turn.inbound.identity), name, "-", "done", turn.now)
+        turn.screen_override = answer(turn)
+
+    run.__name__ = f"run_{name}"
+    return Command(name, help_text, STAFF, run=run)
 
 
 def figures(turn: Turn) -> Screen:
@@ -104,3 +95,14 @@ def dashboard_link(turn: Turn) -> Screen:
     screen.text.para(_("Your login link for the dashboard. It works once, within 10 minutes:"))
     screen.text.para(Span(link, "link", url=link))
     return done_screen(turn, screen)
+
+
+FLOW = Flow(
+    name="staff",
+    screens={},
+    transitions=[],
+    commands=(
+        _for_staff("stats", N_("Figures: ideas, supports, participants"), figures),
+        _for_staff("dashboard", N_("A login link to the dashboard"), dashboard_link),
+    ),
+)

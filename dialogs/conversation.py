@@ -1,0 +1,186 @@
+"""Where a resident is in the dialogue, beyond the state's name: the typed conversation context.
+
+It is stored as JSON in the conversation row (storage/models.py, column ``context``) under
+the key names used here; migration 0011 moved the older one-letter keys to these names.
+`Conversation.from_data` reads what the store holds and never fails: a value of the wrong
+type is dropped, so a damaged row costs the resident their place, never the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(slots=True)
+class Menu:
+    """The buttons on screen: their payloads are ``<generation>.<index>`` (dialogs/payloads.py)."""
+
+    generation: int = 0
+    actions: list[str] = field(default_factory=list)
+    """What each button does, in the order of the payload index (``field:mobilitaet``)."""
+    labels: list[str] = field(default_factory=list)
+    """Each button's label, so typing it chooses it."""
+
+
+@dataclass(slots=True)
+class LastPress:
+    """The button whose press made the menu on screen, and when (to ignore a double tap)."""
+
+    payload: str
+    at: float
+
+
+@dataclass(slots=True)
+class IdeaDraft:
+    """An idea being written (dialogs/flows/submit.py)."""
+
+    title: str | None = None
+    description: str | None = None
+    field: str | None = None
+    city: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.title and self.description and self.field and self.city)
+
+
+@dataclass(slots=True)
+class BroadcastDraft:
+    """A message to subscribers being composed by staff (dialogs/flows/broadcast.py)."""
+
+    text: str | None = None
+    audience_chosen: bool = False
+    city: str | None = None
+    """The audience's city; None for every city."""
+    field: str | None = None
+    """The audience's Handlungsfeld; None for city news or everyone."""
+    idea: int | None = None
+    button: str | None = None
+    send_at: str | None = None
+    """ISO time, UTC, for a planned message; None to send now."""
+
+
+@dataclass(slots=True)
+class Conversation:
+    menu: Menu = field(default_factory=Menu)
+    last_press: LastPress | None = None
+    deep_link: str | None = None
+    """``idea_42`` or ``field_3`` from /start, kept until the resident is onboarded."""
+    tour_step: int = 0
+    """Which Leitziel of the tour is shown (0-based)."""
+    topic: str | None = None
+    """The Handlungsfeld being browsed."""
+    page: int = 0
+    """The page of the idea list."""
+    idea: int | None = None
+    """The idea on screen."""
+    back_to: str | None = None
+    """Where "Back" leads from an idea or the news settings: ``menu``, ``ideas``, ``my_ideas``, ``settings``."""
+    idea_draft: IdeaDraft | None = None
+    editing_draft: bool = False
+    """The draft's preview sent the resident to change one part: the answer leads back to the preview."""
+    broadcast_draft: BroadcastDraft | None = None
+    news_offered: bool = False
+    """The first main menu offered news (once, nothing ticked)."""
+
+    def leave_flow(self) -> None:
+        """Forget a half-finished flow (a draft, a tour position); keep the deep link and the topic."""
+        self.idea_draft = None
+        self.editing_draft = False
+        self.tour_step = 0
+        self.page = 0
+        self.idea = None
+        self.back_to = None
+        self.broadcast_draft = None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Conversation:
+        menu = data.get("menu")
+        press = data.get("last_press")
+        draft = data.get("idea_draft")
+        broadcast = data.get("broadcast_draft")
+        return cls(
+            menu=_menu(menu) if isinstance(menu, dict) else Menu(),
+            last_press=_press(press) if isinstance(press, dict) else None,
+            deep_link=_str(data.get("deep_link")),
+            tour_step=_int(data.get("tour_step")) or 0,
+            topic=_str(data.get("topic")),
+            page=_int(data.get("page")) or 0,
+            idea=_int(data.get("idea")),
+            back_to=_str(data.get("back_to")),
+            idea_draft=_idea_draft(draft) if isinstance(draft, dict) else None,
+            editing_draft=data.get("editing_draft") is True,
+            broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
+            news_offered=data.get("news_offered") is True,
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready; what is empty or at its default is left out, so a row stays small."""
+        data: dict[str, Any] = {}
+        if self.menu.actions or self.menu.generation:
+            menu = self.menu
+            data["menu"] = {"generation": menu.generation, "actions": menu.actions, "labels": menu.labels}
+        if self.last_press is not None:
+            data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
+        for key in ("deep_link", "topic", "idea", "back_to"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        if self.tour_step:
+            data["tour_step"] = self.tour_step
+        if self.page:
+            data["page"] = self.page
+        if self.idea_draft is not None:
+            data["idea_draft"] = _fields(self.idea_draft)
+        if self.editing_draft:
+            data["editing_draft"] = True
+        if self.broadcast_draft is not None:
+            data["broadcast_draft"] = _fields(self.broadcast_draft)
+        if self.news_offered:
+            data["news_offered"] = True
+        return data
+
+
+def _fields(draft: IdeaDraft | BroadcastDraft) -> dict[str, Any]:
+    return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False)}
+
+
+def _menu(data: dict[str, Any]) -> Menu:
+    actions, labels = data.get("actions"), data.get("labels")
+    return Menu(
+        generation=_int(data.get("generation")) or 0,
+        actions=[str(a) for a in actions] if isinstance(actions, list) else [],
+        labels=[str(label) for label in labels] if isinstance(labels, list) else [],
+    )
+
+
+def _press(data: dict[str, Any]) -> LastPress | None:
+    payload, at = data.get("payload"), data.get("at")
+    if not isinstance(payload, str) or not isinstance(at, int | float):
+        return None
+    return LastPress(payload, float(at))
+
+
+def _idea_draft(data: dict[str, Any]) -> IdeaDraft:
+    return IdeaDraft(*(_str(data.get(name)) for name in ("title", "description", "field", "city")))
+
+
+def _broadcast_draft(data: dict[str, Any]) -> BroadcastDraft:
+    return BroadcastDraft(
+        text=_str(data.get("text")),
+        audience_chosen=data.get("audience_chosen") is True,
+        city=_str(data.get("city")),
+        field=_str(data.get("field")),
+        idea=_int(data.get("idea")),
+        button=_str(data.get("button")),
+        send_at=_str(data.get("send_at")),
+    )

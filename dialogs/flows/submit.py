@@ -1,0 +1,382 @@
+"""Submitting an idea: consent, title, description, topic, city, preview, confirm.
+
+The draft lives in the conversation (`IdeaDraft`). From the preview, each part can be
+changed; the answer leads back to the preview. "Cancel" (a global command) drops the draft.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dialogs import inputs
+from dialogs.conversation import IdeaDraft
+from dialogs.flow import Arg, Flow, arg_is, clear_flow
+from dialogs.flows.ideas import is_field
+from dialogs.messages import bold
+from dialogs.names import city_name, field_title, localized
+from dialogs.screen import Screen
+from dialogs.turn import Turn
+from storage import moderation as moderation_db
+from storage.models import ALL_CITIES
+
+# -- conditions --------------------------------------------------------------------------------
+
+
+def _draft(turn: Turn) -> IdeaDraft:
+    if turn.conversation.idea_draft is None:
+        turn.conversation.idea_draft = IdeaDraft()
+    return turn.conversation.idea_draft
+
+
+def is_draft_city(turn: Turn, arg: Arg) -> bool:
+    return arg == ALL_CITIES or (arg is not None and turn.content.city(arg) is not None)
+
+
+def editing(turn: Turn, arg: Arg) -> bool:
+    return turn.conversation.editing_draft
+
+
+def field_preset(turn: Turn, arg: Arg) -> bool:
+    draft = turn.conversation.idea_draft
+    return draft is not None and bool(draft.field)
+
+
+def valid_title(turn: Turn, arg: Arg) -> bool:
+    return inputs.check_title(turn.inbound.text).problem is None
+
+
+def valid_description(turn: Turn, arg: Arg) -> bool:
+    return inputs.check_description(turn.inbound.text).problem is None
+
+
+def may_not_submit(turn: Turn, arg: Arg) -> bool:
+    """Barred by a moderator, or today's submissions used up."""
+    if moderation_db.barred_reason(turn.tx, turn.resident.id) is not None:
+        return True
+    since = turn.now - timedelta(days=1)
+    return moderation_db.submissions_since(turn.tx, turn.resident.id, since) >= turn.submission_limit
+
+
+def draft_complete(turn: Turn, arg: Arg) -> bool:
+    draft = turn.conversation.idea_draft
+    return draft is not None and draft.complete
+
+
+# -- effects ----------------------------------------------------------------------------------
+
+
+def start_draft(turn: Turn, arg: Arg) -> None:
+    clear_flow(turn, arg)
+    topic = turn.conversation.topic if arg == "here" else None
+    turn.conversation.idea_draft = IdeaDraft(field=topic)
+
+
+def start_editing(turn: Turn, arg: Arg) -> None:
+    turn.conversation.editing_draft = True
+
+
+def set_title(turn: Turn, arg: Arg) -> None:
+    _draft(turn).title = inputs.check_title(turn.inbound.text).value
+    turn.conversation.editing_draft = False
+
+
+def set_description(turn: Turn, arg: Arg) -> None:
+    _draft(turn).description = inputs.check_description(turn.inbound.text).value
+    turn.conversation.editing_draft = False
+
+
+def set_draft_field(turn: Turn, arg: Arg) -> None:
+    _draft(turn).field = arg
+    turn.conversation.editing_draft = False
+
+
+def set_draft_city(turn: Turn, arg: Arg) -> None:
+    _draft(turn).city = arg
+    turn.conversation.editing_draft = False
+
+
+def explain_title(turn: Turn, arg: Arg) -> None:
+    explain_problem(turn, inputs.check_title(turn.inbound.text), inputs.TITLE_MIN, inputs.TITLE_MAX)
+
+
+def explain_description(turn: Turn, arg: Arg) -> None:
+    checked = inputs.check_description(turn.inbound.text)
+    explain_problem(turn, checked, inputs.DESCRIPTION_MIN, inputs.DESCRIPTION_MAX)
+
+
+def explain_problem(turn: Turn, checked: inputs.Checked, minimum: int, maximum: int) -> None:
+    """Why a typed text was not taken, in the resident's words."""
+    _ = turn.lang.gettext
+    number = turn.lang.number
+    problem = checked.problem
+    if problem is inputs.Problem.TOO_LONG:
+        turn.note(
+            _("Your text has {length} characters. Please shorten it to at most {maximum}.").format(
+                length=number(checked.length), maximum=number(maximum)
+            )
+        )
+    elif problem is inputs.Problem.TOO_SHORT:
+        turn.note(
+            _("Your text has {length} characters. Please write at least {minimum}.").format(
+                length=number(checked.length), minimum=number(minimum)
+            )
+        )
+    elif problem is inputs.Problem.NO_WORDS:
+        turn.note(_("Please describe your idea in words."))
+    else:
+        turn.note(_("I did not receive any text. Please type your answer."))
+
+
+def save_idea(turn: Turn, arg: Arg) -> None:
+    draft = _draft(turn)
+    assert draft.title and draft.description and draft.field and draft.city  # draft_complete
+    idea_id = turn.tx.create_idea(
+        title=draft.title,
+        description=draft.description,
+        field_id=draft.field,
+        city=draft.city,
+        author_id=turn.resident.id,
+        now=turn.now,
+    )
+    clear_flow(turn, arg)
+    turn.submitted_idea = idea_id
+    _ = turn.lang.gettext
+    turn.note(bold(_("Thank you! Your idea has been received (no. {number}).").format(number=idea_id)))
+    turn.note(
+        _(
+            "What happens next: the moderation team of the Smart-City office checks it, usually "
+            "within a few working days. Once it is published, others can support it. You can "
+            "follow its status under “My ideas”."
+        )
+    )
+
+
+def explain_no_submit(turn: Turn, arg: Arg) -> None:
+    _ = turn.lang.gettext
+    reason = moderation_db.barred_reason(turn.tx, turn.resident.id)
+    if reason is not None:
+        turn.note(
+            _("You cannot submit ideas at the moment. The moderation team gave this reason: {reason}").format(
+                reason=reason
+            )
+        )
+        return
+    limit = turn.submission_limit
+    turn.note(
+        turn.lang.ngettext(
+            "You have submitted {count} idea in the last 24 hours, the most we accept. Please try again later.",
+            "You have submitted {count} ideas in the last 24 hours, the most we accept. Please try again later.",
+            limit,
+        ).format(count=turn.lang.number(limit))
+    )
+
+
+# -- screens ----------------------------------------------------------------------------------
+
+
+def consent(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    number = turn.lang.number
+    screen = Screen()
+    screen.text.para(bold(_("Submit an idea")))
+    screen.text.para(_("You will be asked for:"))
+    screen.text.item(
+        _("a title ({minimum} to {maximum} characters)").format(
+            minimum=number(inputs.TITLE_MIN), maximum=number(inputs.TITLE_MAX)
+        )
+    )
+    screen.text.item(
+        _("a description ({minimum} to {maximum} characters)").format(
+            minimum=number(inputs.DESCRIPTION_MIN), maximum=number(inputs.DESCRIPTION_MAX)
+        )
+    )
+    screen.text.item(_("the topic and the city it concerns"))
+    screen.text.para(bold(_("Privacy")))
+    screen.text.para(
+        _(
+            "Your idea is published without your name after review. We store that it is yours, so "
+            "that you can follow it. Please do not write personal details into it. You can export "
+            "or delete your data at any time with /privacy."
+        )
+    )
+    screen.button(_("I agree, let's start"), "agree")
+    return _with_cancel(turn, screen)
+
+
+def _with_cancel(turn: Turn, screen: Screen) -> Screen:
+    _ = turn.lang.gettext
+    return screen.button(_("Cancel"), "cancel")
+
+
+def _ask(turn: Turn, question: str) -> Screen:
+    screen = Screen()
+    screen.text.para(question)
+    return _with_cancel(turn, screen)
+
+
+def title(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    return _ask(
+        turn,
+        _("Please type a short title for your idea (at most {maximum} characters).").format(
+            maximum=turn.lang.number(inputs.TITLE_MAX)
+        ),
+    )
+
+
+def description(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    return _ask(
+        turn,
+        _(
+            "Please describe your idea: what should change, and who would benefit? (at most {maximum} characters)"
+        ).format(maximum=turn.lang.number(inputs.DESCRIPTION_MAX)),
+    )
+
+
+def topic(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(_("Which topic does your idea belong to?"))
+    for item in turn.content.handlungsfelder:
+        screen.button(localized(turn, item.title), f"field:{item.id}")
+    return _with_cancel(turn, screen)
+
+
+def city(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(_("Which city does your idea concern?"))
+    for item in turn.content.cities:
+        screen.button(localized(turn, item.name), f"city:{item.id}")
+    if len(turn.content.cities) > 1:
+        screen.button(_("All cities"), f"city:{ALL_CITIES}")
+    return _with_cancel(turn, screen)
+
+
+def preview(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    draft = turn.conversation.idea_draft or IdeaDraft()
+    screen = Screen()
+    screen.text.para(bold(_("Please check your idea:")))
+    screen.text.para(bold(draft.title or ""))
+    screen.text.para(draft.description or "")
+    screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, draft.field)))
+    screen.text.item(_("City: {city}").format(city=city_name(turn, draft.city)))
+    screen.button(_("✅ Submit"), "confirm")
+    screen.pair((_("Edit title"), "edit:title"), (_("Edit description"), "edit:description"))
+    screen.pair((_("Change topic"), "edit:field"), (_("Change city"), "edit:city"))
+    return _with_cancel(turn, screen)
+
+
+STEPS = {
+    "title": "submit_title",
+    "description": "submit_description",
+    "field": "submit_field",
+    "city": "submit_city",
+}
+"""The parts of a draft and the step that asks for each: the preview's "edit:<part>" leads there."""
+
+FLOW = Flow(
+    name="submit",
+    screens={
+        "submit_consent": consent,  # limits and privacy notice; agree to start
+        "submit_title": title,  # type the title
+        "submit_description": description,  # type the description
+        "submit_field": topic,  # choose the Handlungsfeld
+        "submit_city": city,  # choose the city (or all)
+        "submit_preview": preview,  # check, edit or confirm
+    },
+    transitions=[
+        {
+            "trigger": "submit",
+            "source": ["menu", "my_ideas", "field", "ideas"],
+            "dest": None,
+            "conditions": [may_not_submit],
+            "before": [explain_no_submit],
+        },
+        {
+            "trigger": "submit",
+            "source": ["menu", "my_ideas", "field", "ideas"],
+            "dest": "submit_consent",
+            "before": [start_draft],
+        },
+        {"trigger": "agree", "source": "submit_consent", "dest": "submit_title"},
+        # each step: back to the preview when editing, else on to the next step; or why not
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_preview",
+            "conditions": [valid_title, editing],
+            "before": [set_title],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_description",
+            "conditions": [valid_title],
+            "before": [set_title],
+        },
+        {"trigger": "text", "source": "submit_title", "dest": None, "before": [explain_title]},
+        {
+            "trigger": "text",
+            "source": "submit_description",
+            "dest": "submit_preview",
+            "conditions": [valid_description, editing],
+            "before": [set_description],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_description",
+            "dest": "submit_city",
+            "conditions": [valid_description, field_preset],
+            "before": [set_description],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_description",
+            "dest": "submit_field",
+            "conditions": [valid_description],
+            "before": [set_description],
+        },
+        {"trigger": "text", "source": "submit_description", "dest": None, "before": [explain_description]},
+        {
+            "trigger": "field",
+            "source": "submit_field",
+            "dest": "submit_preview",
+            "conditions": [is_field, editing],
+            "before": [set_draft_field],
+        },
+        {
+            "trigger": "field",
+            "source": "submit_field",
+            "dest": "submit_city",
+            "conditions": [is_field],
+            "before": [set_draft_field],
+        },
+        {
+            "trigger": "city",
+            "source": "submit_city",
+            "dest": "submit_preview",
+            "conditions": [is_draft_city],
+            "before": [set_draft_city],
+        },
+        {
+            "trigger": "confirm",
+            "source": "submit_preview",
+            "dest": "menu",
+            "conditions": [draft_complete],
+            "before": [save_idea],
+        },
+        *(
+            {
+                "trigger": "edit",
+                "source": "submit_preview",
+                "dest": step,
+                "conditions": [arg_is(part)],
+                "before": [start_editing],
+            }
+            for part, step in STEPS.items()
+        ),
+    ],
+)

@@ -1,0 +1,63 @@
+"""How cities, topics, statuses and platforms are named to a resident, in their language."""
+
+from __future__ import annotations
+
+from dialogs.i18n import N_, Language
+from dialogs.turn import Turn
+from storage.models import ALL_CITIES, IdeaStatus, Progress
+
+LABEL_MAX = 48
+
+PROGRESS_NAMES = {
+    Progress.REVIEWED: N_("reviewed"),
+    Progress.IN_PROGRESS: N_("being put into practice"),
+    Progress.DONE: N_("put into practice"),
+    Progress.NOT_FEASIBLE: N_("not feasible"),
+}
+
+STATUS_NAMES = {
+    IdeaStatus.PENDING: N_("being reviewed"),
+    IdeaStatus.APPROVED: N_("published"),
+    IdeaStatus.REJECTED: N_("not published"),
+    IdeaStatus.HIDDEN: N_("hidden"),
+    IdeaStatus.MERGED: N_("merged with a similar idea"),
+}
+
+PLATFORM_NAMES = {"telegram": N_("Telegram"), "matrix": N_("Matrix"), "web": N_("Web chat"), "console": N_("Console")}
+
+
+def short(text: str, limit: int = LABEL_MAX) -> str:
+    """A button label cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def localized(turn: Turn, texts: dict[str, str]) -> str:
+    """A text of the content file in the resident's language."""
+    return turn.content.text(texts, turn.lang.code)
+
+
+def city_name(turn: Turn, city_id: str | None) -> str:
+    _ = turn.lang.gettext
+    if city_id == ALL_CITIES:
+        return _("all cities")
+    city = turn.content.city(city_id or "")
+    return localized(turn, city.name) if city else (city_id or "")
+
+
+def city_in(turn: Turn, lang: Language, city_id: str) -> str:
+    """A city's name in someone else's language."""
+    if city_id == ALL_CITIES:
+        return lang.gettext("all cities")
+    city = turn.content.city(city_id)
+    return turn.content.text(city.name, lang.code) if city else city_id
+
+
+def field_title(turn: Turn, field_id: str | None) -> str:
+    topic = turn.content.field(field_id or "")
+    return localized(turn, topic.title) if topic else (field_id or "")
+
+
+def platform_name(lang: Language, platform: str) -> str:
+    """A platform as the offices know it; one without a name here is shown as stored."""
+    name = PLATFORM_NAMES.get(platform)
+    return lang.gettext(name) if name else platform
