@@ -88,6 +88,8 @@ class Conversation:
     idea_draft: IdeaDraft | None = None
     editing_draft: bool = False
     """The draft's preview sent the resident to change one part: the answer leads back to the preview."""
+    similar_ideas: list[int] = field(default_factory=list)
+    """The ideas offered as similar to the draft: only these can be supported from that screen."""
     broadcast_draft: BroadcastDraft | None = None
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
@@ -96,6 +98,7 @@ class Conversation:
         """Forget a half-finished flow (a draft, a tour position); keep the deep link and the topic."""
         self.idea_draft = None
         self.editing_draft = False
+        self.similar_ideas = []
         self.tour_step = 0
         self.page = 0
         self.idea = None
@@ -119,6 +122,7 @@ class Conversation:
             back_to=_str(data.get("back_to")),
             idea_draft=_idea_draft(draft) if isinstance(draft, dict) else None,
             editing_draft=data.get("editing_draft") is True,
+            similar_ideas=_ints(data.get("similar_ideas")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
         )
@@ -143,6 +147,8 @@ class Conversation:
             data["idea_draft"] = _fields(self.idea_draft)
         if self.editing_draft:
             data["editing_draft"] = True
+        if self.similar_ideas:
+            data["similar_ideas"] = list(self.similar_ideas)
         if self.broadcast_draft is not None:
             data["broadcast_draft"] = _fields(self.broadcast_draft)
         if self.news_offered:
@@ -152,6 +158,12 @@ class Conversation:
 
 def _fields(draft: IdeaDraft | BroadcastDraft) -> dict[str, Any]:
     return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False)}
+
+
+def _ints(value: object) -> list[int]:
+    if not isinstance(value, list):
+        return []
+    return [n for n in (_int(item) for item in value) if n is not None]
 
 
 def _menu(data: dict[str, Any]) -> Menu:

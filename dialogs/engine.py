@@ -42,6 +42,7 @@ from dialogs.messages import (
 )
 from dialogs.payloads import Action, LinkChoice, MenuChoice, ReactionChoice, TokenChoice
 from dialogs.screen import Screen
+from dialogs.similar import SimilarIdeas
 from dialogs.turn import Turn
 from storage import replies as replies_db
 from storage.stats import Overview
@@ -117,6 +118,8 @@ class Engine:
         self.submission_limit = submission_limit
         self.languages = languages
         self.store = store
+        self.similar = SimilarIdeas()
+        """Ideas like a draft, for residents who submit and moderators who decide (one index per process)."""
         self.machine = build_machine()
         self._triggers = {state: set(self.machine.get_triggers(state)) for state in STATES}
         # An embedded SQLite event takes a fraction of a millisecond and SQLite admits one
@@ -188,6 +191,7 @@ class Engine:
             web_base_url=self.web_base_url,
             action_token_days=self.action_token_days,
             figures=figures,
+            similar=self.similar,
         )
         self._dispatch(turn)
         if turn.quiet:

@@ -59,6 +59,12 @@ PATHS: dict[str, list[Step]] = {
     "submit_consent": SUBMIT,
     "submit_title": [*SUBMIT, press("Einverstanden")],
     "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
+    "submit_similar": [
+        *SUBMIT,
+        press("Einverstanden"),
+        say("Echtzeit-Anzeigen an der Haltestelle"),
+        say("Anzeigen mit Abfahrtszeiten in Echtzeit an Haltestellen."),
+    ],
     "submit_field": [
         *SUBMIT,
         press("Einverstanden"),

@@ -65,6 +65,8 @@ async def submit_idea(chat: Chat, title: str, description: str, city: str = "Aal
     await chat.presses("Einverstanden")
     await chat.says(title)
     await chat.says(description)
+    if chat.sees("Ähnliche Ideen gibt es schon"):
+        await chat.presses("Meine Idee ist anders")
     assert chat.sees("Welche Stadt betrifft Ihre Idee?")
     await chat.presses(city)
     assert chat.sees("Bitte prüfen Sie Ihre Idee")

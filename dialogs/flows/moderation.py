@@ -14,10 +14,11 @@ from dialogs import roles
 from dialogs.flow import Arg, Command, Flow
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
-from dialogs.names import PROGRESS_NAMES, city_in, city_name
+from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_in, city_name
 from dialogs.payloads import Action, TokenChoice, encode
 from dialogs.roles import ADMIN, ANY_ROLE, MODERATING, STAFF, done_screen, grants_of, refuse
 from dialogs.screen import Screen, lines
+from dialogs.similar import SimilarIdea
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage.models import ALL_CITIES, IdeaStatus, Progress, Role
@@ -76,8 +77,11 @@ def idea_command(turn: Turn, name: str, arg: str | None) -> Screen:
 
 
 def decision_button(turn: Turn, arg: Arg) -> None:
-    """A moderation button: ``mod:approve:42``, ``mod:reject:42:duplicate``."""
+    """A moderation button: ``mod:approve:42``, ``mod:reject:42:duplicate``, ``mod:merge:42:17``."""
     parts = (arg or "").split(":")
+    if len(parts) == 3 and parts[0] == "merge" and all(p.isascii() and p.isdigit() for p in parts[1:]):
+        turn.screen_override = merge(turn, int(parts[1]), parts[2])
+        return
     if len(parts) < 2 or parts[0] not in DECISIONS or not parts[1].isascii() or not parts[1].isdigit():
         _ = turn.lang.gettext
         turn.screen_override = done_screen(turn, lines(_("This menu is out of date. Here is the current one.")))
@@ -171,7 +175,43 @@ def queue(turn: Turn, name: str, arg: str | None) -> Screen:
     for idea in pending:
         _describe(turn, screen, idea)
         screen.pair(*(_decision_buttons(turn.lang, idea.id)))
+        alike = similar_to(turn, idea)
+        screen.text.blocks.extend(_similar_blocks(turn, turn.lang, alike))
+        for label, action in _merge_buttons(turn.lang, idea.id, alike):
+            screen.button(label, action)
     return done_screen(turn, screen)
+
+
+def similar_to(turn: Turn, idea: IdeaRecord) -> list[SimilarIdea]:
+    """Published and pending ideas like `idea`, of every city, for the moderator's decision."""
+    if turn.similar is None:
+        return []
+    return turn.similar.find(turn.tx, idea.title, idea.description, exclude=idea.id)
+
+
+def _similar_blocks(turn: Turn, lang: Language, found: list[SimilarIdea]) -> list[Block]:
+    """ "Similar ideas:" and one line each, in `lang` (a moderator's, who may not be the one pressing)."""
+    if not found:
+        return []
+    _ = lang.gettext
+    blocks = [Block((Span(_("Similar ideas:")),))]
+    for similar in found:
+        status = _(STATUS_NAMES[IdeaStatus(similar.status)])
+        line = _("No. {number}: {title} ({status}, {city})").format(
+            number=similar.id, title=similar.title, status=status, city=city_in(turn, lang, similar.city)
+        )
+        blocks.append(Block((Span(line),), item=True))
+    return blocks
+
+
+def _merge_buttons(lang: Language, idea_id: int, found: list[SimilarIdea]) -> list[tuple[str, str]]:
+    """One tap merges the new idea into a published similar one (pending ones cannot take a merge)."""
+    _ = lang.gettext
+    return [
+        (_("🔗 Merge {number} into no. {target}").format(number=idea_id, target=s.id), f"mod:merge:{idea_id}:{s.id}")
+        for s in found
+        if s.status == IdeaStatus.APPROVED
+    ]
 
 
 def _describe(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
@@ -279,19 +319,24 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
         contact = db.contact_of(turn.tx, admin.platform, admin.user_id, reachable_only=True)
         if contact is not None:
             recipients.setdefault((admin.platform, admin.user_id), contact)
+    found = similar_to(turn, idea)
     for moderator in recipients.values():
         lang = turn.languages.get(moderator.language)
         _ = lang.gettext
-        buttons = []
-        for label, action in _decision_buttons(lang, idea.id):
-            token = db.new_action_token(turn.tx, moderator.platform, moderator.user_id, action, turn.now)
-            buttons.append(Button(label, encode(TokenChoice(token))))
+
+        def token_button(label: str, action: str, contact: db.Contact = moderator) -> Button:
+            token = db.new_action_token(turn.tx, contact.platform, contact.user_id, action, turn.now)
+            return Button(label, encode(TokenChoice(token)))
+
+        rows = [tuple(token_button(label, action) for label, action in _decision_buttons(lang, idea.id))]
+        rows.extend((token_button(label, action),) for label, action in _merge_buttons(lang, idea.id, found))
         blocks = (
             Block((Span(_("New idea no. {number} is waiting for a decision:").format(number=idea.id)),)),
             Block((Span(idea.title, "bold"),)),
             Block((Span(idea.description),)),
+            *_similar_blocks(turn, lang, found),
         )
-        reply = Reply(blocks=blocks, buttons=(tuple(buttons),), language=lang.code)
+        reply = Reply(blocks=blocks, buttons=tuple(rows), language=lang.code)
         turn.others.append(Outbound(Identity(moderator.platform, moderator.user_id), moderator.chat_id, reply))
 
 

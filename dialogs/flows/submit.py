@@ -1,7 +1,9 @@
-"""Submitting an idea: consent, title, description, topic, city, preview, confirm.
+"""Submitting an idea: consent, title, description, similar ideas, topic, city, preview, confirm.
 
-The draft lives in the conversation (`IdeaDraft`). From the preview, each part can be
-changed; the answer leads back to the preview. "Cancel" (a global command) drops the draft.
+The draft lives in the conversation (`IdeaDraft`). After the description, published and
+pending ideas like it (dialogs/similar.py) are offered to support instead; "My idea is
+different" goes on. From the preview, each part can be changed; the answer leads back to
+the preview. "Cancel" (a global command) drops the draft.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from datetime import timedelta
 
 from dialogs import inputs
 from dialogs.conversation import IdeaDraft
-from dialogs.flow import Arg, Flow, arg_is, clear_flow
+from dialogs.flow import Arg, Flow, arg_is, as_int, clear_flow
 from dialogs.flows.ideas import is_field
 from dialogs.messages import bold
-from dialogs.names import city_name, field_title, localized
+from dialogs.names import city_name, field_title, localized, short
 from dialogs.screen import Screen
+from dialogs.similar import LIMIT
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
-from storage.models import ALL_CITIES
+from storage.models import ALL_CITIES, IdeaStatus
+from storage.similarity import SUGGESTED
+from storage.store import IdeaRecord
 
 # -- conditions --------------------------------------------------------------------------------
 
@@ -57,6 +62,36 @@ def may_not_submit(turn: Turn, arg: Arg) -> bool:
     return moderation_db.submissions_since(turn.tx, turn.resident.id, since) >= turn.submission_limit
 
 
+def similar_ideas_found(turn: Turn, arg: Arg) -> bool:
+    """Published or pending ideas of others like the draft exist (looked up once per event, kept on the turn)."""
+    if turn.similar is None:
+        return False
+    if turn.similar_found is None:
+        draft = turn.conversation.idea_draft
+        text = inputs.check_description(turn.inbound.text).value or ""
+        found = turn.similar.find(turn.tx, (draft.title if draft else None) or "", text, limit=LIMIT + 2)
+        turn.similar_found = [idea for idea in found if not _own(turn, idea.id)][:LIMIT]
+    return bool(turn.similar_found)
+
+
+def _own(turn: Turn, idea_id: int) -> bool:
+    idea = turn.tx.get_idea(idea_id)
+    return idea is not None and idea.author_id == turn.resident.id
+
+
+def _offered(turn: Turn, arg: Arg) -> IdeaRecord | None:
+    """The idea `arg` if it was offered on the similar-ideas screen and can still be supported, row locked."""
+    idea_id = as_int(arg)
+    if idea_id is None or idea_id not in turn.conversation.similar_ideas:
+        return None
+    idea = turn.tx.lock_idea(idea_id)
+    return idea if idea is not None and idea.status in SUGGESTED else None
+
+
+def offered_and_open(turn: Turn, arg: Arg) -> bool:
+    return _offered(turn, arg) is not None
+
+
 def draft_complete(turn: Turn, arg: Arg) -> bool:
     draft = turn.conversation.idea_draft
     return draft is not None and draft.complete
@@ -83,6 +118,37 @@ def set_title(turn: Turn, arg: Arg) -> None:
 def set_description(turn: Turn, arg: Arg) -> None:
     _draft(turn).description = inputs.check_description(turn.inbound.text).value
     turn.conversation.editing_draft = False
+
+
+def remember_similar(turn: Turn, arg: Arg) -> None:
+    turn.conversation.similar_ideas = [idea.id for idea in turn.similar_found or ()]
+
+
+def forget_similar(turn: Turn, arg: Arg) -> None:
+    turn.conversation.similar_ideas = []
+
+
+def support_instead(turn: Turn, arg: Arg) -> None:
+    """Support an offered idea instead of submitting the draft, which is dropped."""
+    _ = turn.lang.gettext
+    idea = _offered(turn, arg)
+    assert idea is not None  # offered_and_open
+    clear_flow(turn, arg)
+    if not turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
+        turn.note(_("You already support “{title}”. Your draft was not submitted.").format(title=idea.title))
+    elif idea.status == IdeaStatus.PENDING:
+        turn.note(
+            _("Thank you! You now support “{title}”. It is still being reviewed. Your draft was not submitted.").format(
+                title=idea.title
+            )
+        )
+    else:
+        turn.note(_("Thank you! You now support “{title}”. Your draft was not submitted.").format(title=idea.title))
+
+
+def say_no_longer_open(turn: Turn, arg: Arg) -> None:
+    _ = turn.lang.gettext
+    turn.note(_("This idea can no longer be supported. Choose another one, or go on with your own idea."))
 
 
 def set_draft_field(turn: Turn, arg: Arg) -> None:
@@ -254,6 +320,30 @@ def city(turn: Turn) -> Screen:
     return _with_cancel(turn, screen)
 
 
+def similar(turn: Turn) -> Screen:
+    """Ideas like the draft, read as they are now: a pending one by its title only, never its author."""
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(bold(_("Similar ideas already exist:")))
+    for idea_id in turn.conversation.similar_ideas:
+        idea = turn.tx.get_idea(idea_id)
+        if idea is None or idea.status not in SUGGESTED:
+            continue
+        if idea.status == IdeaStatus.PENDING:
+            state = _("being reviewed")
+        else:
+            count = idea.support_count
+            state = turn.lang.ngettext("{count} supporter", "{count} supporters", count).format(
+                count=turn.lang.number(count)
+            )
+        screen.text.item(bold(idea.title), f" · {city_name(turn, idea.city)} · {state}")
+        label = _("👍 Support this one: {title}").format(title=short(idea.title, 32))
+        screen.button(label, f"support_instead:{idea.id}")
+    screen.text.para(_("You can support one of them instead, or go on with your own idea."))
+    screen.button(_("My idea is different"), "different")
+    return _with_cancel(turn, screen)
+
+
 def preview(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     draft = turn.conversation.idea_draft or IdeaDraft()
@@ -283,6 +373,7 @@ FLOW = Flow(
         "submit_consent": consent,  # limits and privacy notice; agree to start
         "submit_title": title,  # type the title
         "submit_description": description,  # type the description
+        "submit_similar": similar,  # ideas like the draft: support one instead, or go on
         "submit_field": topic,  # choose the Handlungsfeld
         "submit_city": city,  # choose the city (or all)
         "submit_preview": preview,  # check, edit or confirm
@@ -328,6 +419,13 @@ FLOW = Flow(
         {
             "trigger": "text",
             "source": "submit_description",
+            "dest": "submit_similar",
+            "conditions": [valid_description, similar_ideas_found],
+            "before": [set_description, remember_similar],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_description",
             "dest": "submit_city",
             "conditions": [valid_description, field_preset],
             "before": [set_description],
@@ -340,6 +438,22 @@ FLOW = Flow(
             "before": [set_description],
         },
         {"trigger": "text", "source": "submit_description", "dest": None, "before": [explain_description]},
+        {
+            "trigger": "support_instead",
+            "source": "submit_similar",
+            "dest": "menu",
+            "conditions": [offered_and_open],
+            "before": [support_instead],
+        },
+        {"trigger": "support_instead", "source": "submit_similar", "dest": None, "before": [say_no_longer_open]},
+        {
+            "trigger": "different",
+            "source": "submit_similar",
+            "dest": "submit_city",
+            "conditions": [field_preset],
+            "before": [forget_similar],
+        },
+        {"trigger": "different", "source": "submit_similar", "dest": "submit_field", "before": [forget_similar]},
         {
             "trigger": "field",
             "source": "submit_field",
