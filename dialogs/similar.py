@@ -24,7 +24,7 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -301,20 +301,24 @@ class SimilarIdeas:
         return self._index
 
     def find(
-        self, tx: Tx, title: str, description: str = "", *, exclude: int | None = None, limit: int = LIMIT
+        self, tx: Tx, title: str, description: str = "", *, exclude: Collection[int] = (), limit: int = LIMIT
     ) -> list[SimilarIdea]:
-        """Up to `limit` published or pending ideas of any city like the draft (`exclude`: the idea itself)."""
+        """Up to `limit` published or pending ideas of any city like the draft, none of `exclude`.
+
+        The excluded ideas (the one a moderator decides on, a resident's own) are left out before
+        the ranking is cut, so they do not push the others below "half the best"."""
         with self._lock:
             self._refresh(tx)
-            hits = [s for s in self._index.search(title, description, limit=limit + 1) if s.id != exclude][:limit]
-        current = {row[0]: row for row in similarity.ideas(tx, [hit.id for hit in hits])}
+            ranked = [pair for pair in self._index.scores(title, description) if pair[0] not in exclude]
+            hits = suggest(ranked, limit)
+        current = {row[0]: row for row in similarity.ideas(tx, [idea_id for idea_id, _ in hits])}
         found = []
-        for hit in hits:
-            row = current.get(hit.id)
+        for idea_id, score in hits:
+            row = current.get(idea_id)
             if row is None or row[3] not in similarity.SUGGESTED:
                 continue
-            idea_id, title_now, _, status, city, support = row
-            found.append(SimilarIdea(idea_id, title_now, status, city, support, hit.score))
+            _, title_now, _, status, city, support = row
+            found.append(SimilarIdea(idea_id, title_now, status, city, support, round(score, 4)))
         return found
 
     def refresh(self, tx: Tx) -> None:

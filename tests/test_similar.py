@@ -191,7 +191,7 @@ def test_the_store_is_followed_between_checks(store: Store) -> None:
         author=None,
     )
     assert [s.id for s in find(store, finder, "Trinkbrunnen für heiße Tage")] == [idea]
-    assert find(store, finder, "Trinkbrunnen für heiße Tage", exclude=idea) == []
+    assert find(store, finder, "Trinkbrunnen für heiße Tage", exclude={idea}) == []
     for status in (IdeaStatus.REJECTED, IdeaStatus.HIDDEN, IdeaStatus.MERGED):
         assert store.run(lambda tx, s=status: tx.set_idea_status(idea, s, store.now()))
         assert find(store, finder, "Trinkbrunnen für heiße Tage") == [], status

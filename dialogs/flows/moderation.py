@@ -177,7 +177,7 @@ def queue(turn: Turn, name: str, arg: str | None) -> Screen:
         screen.pair(*(_decision_buttons(turn.lang, idea.id)))
         alike = similar_to(turn, idea)
         screen.text.blocks.extend(_similar_blocks(turn, turn.lang, alike))
-        for label, action in _merge_buttons(turn.lang, idea.id, alike):
+        for label, action in _merge_buttons(turn.lang, idea.id, alike, found):
             screen.button(label, action)
     return done_screen(turn, screen)
 
@@ -186,7 +186,7 @@ def similar_to(turn: Turn, idea: IdeaRecord) -> list[SimilarIdea]:
     """Published and pending ideas like `idea`, of every city, for the moderator's decision."""
     if turn.similar is None:
         return []
-    return turn.similar.find(turn.tx, idea.title, idea.description, exclude=idea.id)
+    return turn.similar.find(turn.tx, idea.title, idea.description, exclude={idea.id})
 
 
 def _similar_blocks(turn: Turn, lang: Language, found: list[SimilarIdea]) -> list[Block]:
@@ -204,13 +204,17 @@ def _similar_blocks(turn: Turn, lang: Language, found: list[SimilarIdea]) -> lis
     return blocks
 
 
-def _merge_buttons(lang: Language, idea_id: int, found: list[SimilarIdea]) -> list[tuple[str, str]]:
-    """One tap merges the new idea into a published similar one (pending ones cannot take a merge)."""
+def _merge_buttons(
+    lang: Language, idea_id: int, found: list[SimilarIdea], held: list[db.Grant]
+) -> list[tuple[str, str]]:
+    """One tap merges the new idea into a published similar one that the moderator's roles cover.
+
+    Pending ideas cannot take a merge; the role is checked again when the button is pressed."""
     _ = lang.gettext
     return [
         (_("🔗 Merge {number} into no. {target}").format(number=idea_id, target=s.id), f"mod:merge:{idea_id}:{s.id}")
         for s in found
-        if s.status == IdeaStatus.APPROVED
+        if s.status == IdeaStatus.APPROVED and roles.may_act_on(held, s.city)
     ]
 
 
@@ -329,7 +333,9 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
             return Button(label, encode(TokenChoice(token)))
 
         rows = [tuple(token_button(label, action) for label, action in _decision_buttons(lang, idea.id))]
-        rows.extend((token_button(label, action),) for label, action in _merge_buttons(lang, idea.id, found))
+        held = roles.grants(turn.tx, turn.admins, Identity(moderator.platform, moderator.user_id))
+        merges = _merge_buttons(lang, idea.id, found, held)
+        rows.extend((token_button(label, action),) for label, action in merges)
         blocks = (
             Block((Span(_("New idea no. {number} is waiting for a decision:").format(number=idea.id)),)),
             Block((Span(idea.title, "bold"),)),

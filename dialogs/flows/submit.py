@@ -17,7 +17,6 @@ from dialogs.flows.ideas import is_field
 from dialogs.messages import bold
 from dialogs.names import city_name, field_title, localized, short
 from dialogs.screen import Screen
-from dialogs.similar import LIMIT
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
 from storage.models import ALL_CITIES, IdeaStatus
@@ -69,14 +68,9 @@ def similar_ideas_found(turn: Turn, arg: Arg) -> bool:
     if turn.similar_found is None:
         draft = turn.conversation.idea_draft
         text = inputs.check_description(turn.inbound.text).value or ""
-        found = turn.similar.find(turn.tx, (draft.title if draft else None) or "", text, limit=LIMIT + 2)
-        turn.similar_found = [idea for idea in found if not _own(turn, idea.id)][:LIMIT]
+        own = {idea.id for idea in turn.tx.ideas_of_author(turn.resident.id)}
+        turn.similar_found = turn.similar.find(turn.tx, (draft.title if draft else None) or "", text, exclude=own)
     return bool(turn.similar_found)
-
-
-def _own(turn: Turn, idea_id: int) -> bool:
-    idea = turn.tx.get_idea(idea_id)
-    return idea is not None and idea.author_id == turn.resident.id
 
 
 def _offered(turn: Turn, arg: Arg) -> IdeaRecord | None:
