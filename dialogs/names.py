@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from dialogs.content import Topic, Vision
 from dialogs.i18n import N_, Language
 from dialogs.turn import Turn
 from storage.models import ALL_CITIES, IdeaStatus, Progress
@@ -50,6 +53,24 @@ def city_in(turn: Turn, lang: Language, city_id: str) -> str:
         return lang.gettext("all cities")
     city = turn.content.city(city_id)
     return turn.content.text(city.name, lang.code) if city else city_id
+
+
+def working_title_note(turn: Turn, topics: Iterable[Topic | None]) -> str | None:
+    """One line per screen that names the working titles on it, or None where it shows none."""
+    _ = turn.lang.gettext
+    marked = [topic for topic in topics if topic is not None and topic.working_title]
+    if not marked:
+        return None
+    if len(marked) == 1:
+        return _("“{title}” is a working title: the cities have not given it its final name yet.").format(
+            title=localized(turn, marked[0].title)
+        )
+    return _("These names are working titles: the cities have not given them their final names yet.")
+
+
+def gloss_lines(turn: Turn, item: Topic | Vision) -> list[str]:
+    """Charta and strategy terms of `item` with their one-line explanation, in the resident's language."""
+    return [f"{term}: {explanation}" for term, explanation in turn.content.glosses(item, turn.lang.code)]
 
 
 def field_title(turn: Turn, field_id: str | None) -> str:

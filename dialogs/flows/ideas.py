@@ -10,7 +10,7 @@ import math
 
 from dialogs.flow import Arg, Effect, Flow, as_int, leave_flow, onboarded
 from dialogs.messages import bold, italic
-from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_name, field_title, localized, short
+from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Row, Screen
 from dialogs.turn import Turn
 from storage.models import ALL_CITIES, IdeaStatus, Progress
@@ -117,6 +117,9 @@ def fields(turn: Turn) -> Screen:
     screen.text.para(_("Choose a topic to see its ideas or to add your own."))
     for number, topic in enumerate(turn.content.handlungsfelder, start=1):
         screen.button(f"{number}. {localized(turn, topic.title)}", f"field:{topic.id}")
+    note = working_title_note(turn, turn.content.handlungsfelder)
+    if note:
+        screen.text.para(italic(note))
     screen.button(_("Back"), "back")
     return screen
 
@@ -135,6 +138,9 @@ def field_menu(turn: Turn) -> Screen:
                 "{count} published idea for {city}.", "{count} published ideas for {city}.", total
             ).format(count=turn.lang.number(total), city=city_name(turn, turn.resident.city))
         )
+        note = working_title_note(turn, [topic])
+        if note:
+            screen.text.para(italic(note))
     screen.button(_("Show ideas"), "ideas")
     screen.button(_("Submit an idea on this topic"), "submit:here")
     screen.button(_("Back to the topics"), "back")
@@ -202,6 +208,9 @@ def idea(turn: Turn) -> Screen:
             count=turn.lang.number(count)
         )
     )
+    note = working_title_note(turn, [turn.content.field(record.field_id)])
+    if note:
+        screen.text.para(italic(note))
     if record.status == IdeaStatus.APPROVED:
         if turn.tx.has_vote(turn.resident.id, record.id):
             screen.text.para(italic(_("You support this idea.")))

@@ -14,8 +14,8 @@ from dialogs import inputs
 from dialogs.conversation import IdeaDraft
 from dialogs.flow import Arg, Flow, arg_is, as_int, clear_flow
 from dialogs.flows.ideas import is_field
-from dialogs.messages import bold
-from dialogs.names import city_name, field_title, localized, short
+from dialogs.messages import bold, italic
+from dialogs.names import city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Screen
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
@@ -300,6 +300,9 @@ def topic(turn: Turn) -> Screen:
     screen.text.para(_("Which topic does your idea belong to?"))
     for item in turn.content.handlungsfelder:
         screen.button(localized(turn, item.title), f"field:{item.id}")
+    note = working_title_note(turn, turn.content.handlungsfelder)
+    if note:
+        screen.text.para(italic(note))
     return _with_cancel(turn, screen)
 
 
@@ -347,6 +350,9 @@ def preview(turn: Turn) -> Screen:
     screen.text.para(draft.description or "")
     screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, draft.field)))
     screen.text.item(_("City: {city}").format(city=city_name(turn, draft.city)))
+    note = working_title_note(turn, [turn.content.field(draft.field or "")])
+    if note:
+        screen.text.para(italic(note))
     screen.button(_("✅ Submit"), "confirm")
     screen.pair((_("Edit title"), "edit:title"), (_("Edit description"), "edit:description"))
     screen.pair((_("Change topic"), "edit:field"), (_("Change city"), "edit:city"))

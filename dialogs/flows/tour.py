@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dialogs.flow import Arg, Flow, clear_flow
 from dialogs.messages import bold, italic
-from dialogs.names import localized
+from dialogs.names import gloss_lines, localized, working_title_note
 from dialogs.screen import Screen
 from dialogs.turn import Turn
 
@@ -33,6 +33,8 @@ def vision(turn: Turn) -> Screen:
     screen.text.para(bold(localized(turn, shared.title)))
     screen.text.para(localized(turn, shared.short))
     screen.text.para(localized(turn, shared.long))
+    for line in gloss_lines(turn, shared):
+        screen.text.item(italic(line))
     return _buttons(turn, screen, _("Next: the goals"))
 
 
@@ -49,6 +51,8 @@ def leitziel(turn: Turn) -> Screen:
     screen.text.para(_("Goals of the Smart City Charter:"))
     for charta in goal.charta:
         screen.text.item(localized(turn, charta))
+    for line in gloss_lines(turn, goal):
+        screen.text.item(italic(line))
     label = _("Next goal") if index + 1 < len(goals) else _("Next: the target pictures")
     return _buttons(turn, screen, label)
 
@@ -66,6 +70,9 @@ def zielbilder(turn: Turn) -> Screen:
     )
     for picture in turn.content.zielbilder:
         screen.text.item(bold(localized(turn, picture.title)), ": ", localized(turn, picture.short))
+    note = working_title_note(turn, turn.content.zielbilder)
+    if note:
+        screen.text.para(italic(note))
     screen.text.para(_("That was the tour. Which topic would you like to contribute ideas to?"))
     screen.button(_("Ideas by topic"), "fields")
     screen.button(_("Main menu"), "menu")
