@@ -90,6 +90,8 @@ class Conversation:
     """The draft's preview sent the resident to change one part: the answer leads back to the preview."""
     similar_ideas: list[int] = field(default_factory=list)
     """The ideas offered as similar to the draft: only these can be supported from that screen."""
+    offered_text: str | None = None
+    """Text typed at the main menu or in a Handlungsfeld, offered to become an idea."""
     broadcast_draft: BroadcastDraft | None = None
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
@@ -99,6 +101,7 @@ class Conversation:
         self.idea_draft = None
         self.editing_draft = False
         self.similar_ideas = []
+        self.offered_text = None
         self.tour_step = 0
         self.page = 0
         self.idea = None
@@ -123,6 +126,7 @@ class Conversation:
             idea_draft=_idea_draft(draft) if isinstance(draft, dict) else None,
             editing_draft=data.get("editing_draft") is True,
             similar_ideas=_ints(data.get("similar_ideas")),
+            offered_text=_str(data.get("offered_text")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
         )
@@ -135,7 +139,7 @@ class Conversation:
             data["menu"] = {"generation": menu.generation, "actions": menu.actions, "labels": menu.labels}
         if self.last_press is not None:
             data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
-        for key in ("deep_link", "topic", "idea", "back_to"):
+        for key in ("deep_link", "topic", "idea", "back_to", "offered_text"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value

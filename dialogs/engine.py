@@ -243,7 +243,7 @@ class Engine:
             self._fire(turn, "text", None)
             return
         action = self._action_by_label(turn, text) or self._action_by_number(turn, text)
-        if action is None or not self._run(turn, action):
+        if (action is None or not self._run(turn, action)) and not self._fire(turn, "free_text", None):
             turn.note(_("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
 
     def _press(self, turn: Turn, last: LastPress | None) -> None:

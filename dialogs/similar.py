@@ -54,7 +54,8 @@ REBUILD_SHARE = 0.1
 """Document frequencies are recounted once this share of the ideas changed since the last count."""
 
 # Words that say nothing about what an idea is about: articles, pronouns, auxiliaries,
-# prepositions, and the filler of idea texts ("Idee", "bitte", "sollte").
+# prepositions, the filler of idea texts ("Idee", "bitte", "sollte") and of a message typed
+# into the chat ("Hallo, ich möchte … vorschlagen").
 _STOP_WORDS = """
     a aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei beim
     bin bis bitte bzw da dabei dadurch dafür damit dann das dass dein deine dem den denn der des
@@ -66,7 +67,8 @@ _STOP_WORDS = """
     soll sollen sollte sollten sowie statt über um und uns unser unsere unter viel viele vom von
     vor wäre wären war was weil welche wenn wer werden wie wieder will wir wird wo würde würden
     z zb zu zum zur zwischen
-    idee ideen vorschlag beispiel beispielidee
+    idee ideen vorschlag vorschlagen vorschlage schlage einreichen beispiel beispielidee
+    hallo hi moin servus grüß gott guten tag danke
     the of and to for with on at is are be this that it we our
     """
 STOP_WORDS = frozenset(_STOP_WORDS.split())

@@ -83,6 +83,8 @@ async def test_invisible_characters_are_removed_before_storing(erika: Chat, max_
         await at_title(chat)
         await chat.says(hidden_in(title) if chat is erika else title)
         await chat.says(hidden_in(description))
+        if chat is max_:  # Erika's idea is pending and alike: Max is offered to support it
+            await chat.presses("Meine Idee ist anders")
         await chat.presses("Mobilität")
         await chat.presses("Aalen")
         assert chat.sees(title)

@@ -59,6 +59,7 @@ PATHS: dict[str, list[Step]] = {
     "submit_consent": SUBMIT,
     "submit_title": [*SUBMIT, press("Einverstanden")],
     "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
+    "submit_offer": [*ONBOARD, say("Mehr Bänke im Stadtgarten")],
     "submit_similar": [
         *SUBMIT,
         press("Einverstanden"),

@@ -139,17 +139,14 @@ async def test_polling_journey(polling: TelegramAdapter, fake: FakeTelegram, sto
 
 
 async def test_command_menus_per_language_and_scope(polling: TelegramAdapter, fake: FakeTelegram) -> None:
-    for language in ("de", "en", None):
-        assert fake.commands[("all_private_chats", language)] == [
-            "start",
-            "menu",
-            "help",
-            "cancel",
-            "language",
-            "privacy",
-            "stop",
-        ]
-        assert fake.commands[("all_group_chats", language)] == ["start", "help"]
+    english = ["start", "menu", "help", "cancel", "language", "privacy", "stop"]
+    # German menus list the German aliases beside them (the default menu is German); /menü, typed, works too
+    german = ["start", "menu", "menue", "help", "hilfe", "cancel", "abbrechen", "language", "sprache"]
+    german += ["privacy", "datenschutz", "stop", "stopp"]
+    for language, expected in (("de", german), ("en", english), (None, german)):
+        assert fake.commands[("all_private_chats", language)] == expected
+    assert fake.commands[("all_group_chats", "en")] == ["start", "help"]
+    assert fake.commands[("all_group_chats", "de")] == ["start", "help", "hilfe"]
     descriptions = {
         language: [c["description"] for c in params["commands"]]
         for method, params in fake.calls

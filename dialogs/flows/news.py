@@ -153,5 +153,5 @@ FLOW = Flow(
         {"trigger": "back", "source": "news", "dest": "settings", "conditions": [came_from_settings]},
         {"trigger": "back", "source": "news", "dest": "menu"},
     ],
-    commands=(Command("stop", N_("Receive no more news")),),
+    commands=(Command("stop", N_("Receive no more news"), aliases=("stopp",)),),
 )

@@ -203,8 +203,8 @@ FLOW = Flow(
     ],
     commands=(
         Command("start", N_("Start from the beginning"), in_groups=True),
-        Command("menu", N_("Main menu")),
-        Command("cancel", N_("Cancel what you are doing")),
+        Command("menu", N_("Main menu"), aliases=("menue", "menü")),
+        Command("cancel", N_("Cancel what you are doing"), aliases=("abbrechen",)),
         Command("language", N_("Change the language"), aliases=("sprache",)),
     ),
 )

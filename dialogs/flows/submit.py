@@ -17,6 +17,7 @@ from dialogs.flows.ideas import is_field
 from dialogs.messages import bold, italic
 from dialogs.names import city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Screen
+from dialogs.similar import SimilarIdea
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
 from storage.models import ALL_CITIES, IdeaStatus
@@ -62,15 +63,49 @@ def may_not_submit(turn: Turn, arg: Arg) -> bool:
 
 
 def similar_ideas_found(turn: Turn, arg: Arg) -> bool:
-    """Published or pending ideas of others like the draft exist (looked up once per event, kept on the turn)."""
+    """Published or pending ideas of others like the draft exist (looked up once per event, kept on the turn).
+
+    The draft is read with what was just typed as the part this step asks for."""
     if turn.similar is None:
         return False
     if turn.similar_found is None:
-        draft = turn.conversation.idea_draft
-        text = inputs.check_description(turn.inbound.text).value or ""
-        own = {idea.id for idea in turn.tx.ideas_of_author(turn.resident.id)}
-        turn.similar_found = turn.similar.find(turn.tx, (draft.title if draft else None) or "", text, exclude=own)
+        draft = turn.conversation.idea_draft or IdeaDraft()
+        typed = inputs.clean(turn.inbound.text, single_line=False)
+        title = typed if turn.state == "submit_title" else draft.title or ""
+        description = typed if turn.state == "submit_description" else draft.description or ""
+        turn.similar_found = _similar(turn, title, description)
     return bool(turn.similar_found)
+
+
+def _similar(turn: Turn, title: str, description: str) -> list[SimilarIdea]:
+    """Ideas like these words, without the resident's own."""
+    if turn.similar is None:
+        return []
+    own = {idea.id for idea in turn.tx.ideas_of_author(turn.resident.id)}
+    return turn.similar.find(turn.tx, title, description, exclude=own)
+
+
+def description_preset(turn: Turn, arg: Arg) -> bool:
+    draft = turn.conversation.idea_draft
+    return draft is not None and bool(draft.description)
+
+
+def title_preset(turn: Turn, arg: Arg) -> bool:
+    draft = turn.conversation.idea_draft
+    return draft is not None and bool(draft.title)
+
+
+def offer_fits(turn: Turn, arg: Arg) -> bool:
+    """Typed text that could be an idea: two words or more, no question (those get the help hint),
+    and a title or a description by length."""
+    text = inputs.clean(turn.inbound.text, single_line=False)
+    if len(text.split()) < OFFER_MIN_WORDS or text.endswith("?"):
+        return False
+    return inputs.check_title(text).problem is None or inputs.check_description(text).problem is None
+
+
+def offered_in_field(turn: Turn, arg: Arg) -> bool:
+    return turn.conversation.back_to == "field" and is_field(turn, turn.conversation.topic)
 
 
 def _offered(turn: Turn, arg: Arg) -> IdeaRecord | None:
@@ -100,6 +135,35 @@ def start_draft(turn: Turn, arg: Arg) -> None:
     turn.conversation.idea_draft = IdeaDraft(field=topic)
 
 
+def remember_offer(turn: Turn, arg: Arg) -> None:
+    """Keep what was typed, where (menu or Handlungsfeld), and the ideas like it."""
+    text = inputs.clean(turn.inbound.text, single_line=False)
+    back_to = "field" if turn.state == "field" else "menu"
+    clear_flow(turn, arg)
+    turn.conversation.offered_text = text
+    turn.conversation.back_to = back_to
+    turn.conversation.similar_ideas = [idea.id for idea in _similar(turn, text, "")]
+
+
+def start_offered_draft(turn: Turn, arg: Arg) -> None:
+    """The offered text becomes the title (when it is short enough) or the description."""
+    text = turn.conversation.offered_text or ""
+    topic = turn.conversation.topic if offered_in_field(turn, arg) else None
+    clear_flow(turn, arg)
+    draft = IdeaDraft(field=topic)
+    as_title = inputs.check_title(text)
+    if as_title.problem is None:
+        draft.title = as_title.value
+    else:
+        draft.description = inputs.check_description(text).value
+    turn.conversation.idea_draft = draft
+
+
+def drop_offer(turn: Turn, arg: Arg) -> None:
+    turn.conversation.offered_text = None
+    turn.conversation.similar_ideas = []
+
+
 def start_editing(turn: Turn, arg: Arg) -> None:
     turn.conversation.editing_draft = True
 
@@ -123,21 +187,20 @@ def forget_similar(turn: Turn, arg: Arg) -> None:
 
 
 def support_instead(turn: Turn, arg: Arg) -> None:
-    """Support an offered idea instead of submitting the draft, which is dropped."""
+    """Support an offered idea instead of submitting the draft (or the typed text), which is dropped."""
     _ = turn.lang.gettext
     idea = _offered(turn, arg)
     assert idea is not None  # offered_and_open
+    had_draft = turn.conversation.idea_draft is not None
     clear_flow(turn, arg)
     if not turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
-        turn.note(_("You already support “{title}”. Your draft was not submitted.").format(title=idea.title))
-    elif idea.status == IdeaStatus.PENDING:
-        turn.note(
-            _("Thank you! You now support “{title}”. It is still being reviewed. Your draft was not submitted.").format(
-                title=idea.title
-            )
-        )
+        turn.note(_("You already support “{title}”.").format(title=idea.title))
     else:
-        turn.note(_("Thank you! You now support “{title}”. Your draft was not submitted.").format(title=idea.title))
+        turn.note(_("Thank you! You now support “{title}”.").format(title=idea.title))
+        if idea.status == IdeaStatus.PENDING:
+            turn.note(_("It is still being reviewed."))
+    if had_draft:
+        turn.note(_("Your draft was not submitted."))
 
 
 def say_no_longer_open(turn: Turn, arg: Arg) -> None:
@@ -324,21 +387,43 @@ def similar(turn: Turn) -> Screen:
     screen.text.para(bold(_("Similar ideas already exist:")))
     for idea_id in turn.conversation.similar_ideas:
         idea = turn.tx.get_idea(idea_id)
-        if idea is None or idea.status not in SUGGESTED:
-            continue
-        if idea.status == IdeaStatus.PENDING:
-            state = _("being reviewed")
-        else:
-            count = idea.support_count
-            state = turn.lang.ngettext("{count} supporter", "{count} supporters", count).format(
-                count=turn.lang.number(count)
-            )
-        screen.text.item(bold(idea.title), f" · {city_name(turn, idea.city)} · {state}")
-        label = _("👍 Support this one: {title}").format(title=short(idea.title, 32))
-        screen.button(label, f"support_instead:{idea.id}")
+        if idea is not None and idea.status in SUGGESTED:
+            _similar_item(turn, screen, idea)
     screen.text.para(_("You can support one of them instead, or go on with your own idea."))
     screen.button(_("My idea is different"), "different")
     return _with_cancel(turn, screen)
+
+
+def offer(turn: Turn) -> Screen:
+    """Typed text at the menu: submit it as an idea? And ideas like it, to support at once."""
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(bold(_("Would you like to submit this as an idea?")))
+    screen.text.para(italic(turn.conversation.offered_text or ""))
+    shown = [turn.tx.get_idea(idea_id) for idea_id in turn.conversation.similar_ideas]
+    ideas = [idea for idea in shown if idea is not None and idea.status in SUGGESTED]
+    if ideas:
+        screen.text.para(_("These ideas are alike. You can support one of them right away:"))
+    for idea in ideas:
+        _similar_item(turn, screen, idea)
+    screen.button(_("Yes, submit it as an idea"), "offer_yes")
+    screen.button(_("No, thank you"), "offer_no")
+    return screen
+
+
+def _similar_item(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
+    """One similar idea: its title, city and state, never its text or author; and its 👍 button."""
+    _ = turn.lang.gettext
+    if idea.status == IdeaStatus.PENDING:
+        state = _("being reviewed")
+    else:
+        count = idea.support_count
+        state = turn.lang.ngettext("{count} supporter", "{count} supporters", count).format(
+            count=turn.lang.number(count)
+        )
+    screen.text.item(bold(idea.title), f" · {city_name(turn, idea.city)} · {state}")
+    label = _("👍 Support this one: {title}").format(title=short(idea.title, 32))
+    screen.button(label, f"support_instead:{idea.id}")
 
 
 def preview(turn: Turn) -> Screen:
@@ -359,6 +444,9 @@ def preview(turn: Turn) -> Screen:
     return _with_cancel(turn, screen)
 
 
+OFFER_MIN_WORDS = 2
+"""Typed text of fewer words ("Hallo") is not offered as an idea."""
+
 STEPS = {
     "title": "submit_title",
     "description": "submit_description",
@@ -374,6 +462,7 @@ FLOW = Flow(
         "submit_title": title,  # type the title
         "submit_description": description,  # type the description
         "submit_similar": similar,  # ideas like the draft: support one instead, or go on
+        "submit_offer": offer,  # text typed at the menu or in a Handlungsfeld: submit it? ideas like it
         "submit_field": topic,  # choose the Handlungsfeld
         "submit_city": city,  # choose the city (or all)
         "submit_preview": preview,  # check, edit or confirm
@@ -392,6 +481,30 @@ FLOW = Flow(
             "dest": "submit_consent",
             "before": [start_draft],
         },
+        {
+            "trigger": "free_text",
+            "source": ["menu", "field"],
+            "dest": "submit_offer",
+            "conditions": [offer_fits],
+            "before": [remember_offer],
+        },
+        {
+            "trigger": "offer_yes",
+            "source": "submit_offer",
+            "dest": None,
+            "conditions": [may_not_submit],
+            "before": [explain_no_submit],
+        },
+        {"trigger": "offer_yes", "source": "submit_offer", "dest": "submit_consent", "before": [start_offered_draft]},
+        {
+            "trigger": "offer_no",
+            "source": "submit_offer",
+            "dest": "field",
+            "conditions": [offered_in_field],
+            "before": [drop_offer],
+        },
+        {"trigger": "offer_no", "source": "submit_offer", "dest": "menu", "before": [drop_offer]},
+        {"trigger": "agree", "source": "submit_consent", "dest": "submit_description", "conditions": [title_preset]},
         {"trigger": "agree", "source": "submit_consent", "dest": "submit_title"},
         # each step: back to the preview when editing, else on to the next step; or why not
         {
@@ -399,6 +512,27 @@ FLOW = Flow(
             "source": "submit_title",
             "dest": "submit_preview",
             "conditions": [valid_title, editing],
+            "before": [set_title],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_similar",
+            "conditions": [valid_title, description_preset, similar_ideas_found],
+            "before": [set_title, remember_similar],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_city",
+            "conditions": [valid_title, description_preset, field_preset],
+            "before": [set_title],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_field",
+            "conditions": [valid_title, description_preset],
             "before": [set_title],
         },
         {
@@ -440,12 +574,17 @@ FLOW = Flow(
         {"trigger": "text", "source": "submit_description", "dest": None, "before": [explain_description]},
         {
             "trigger": "support_instead",
-            "source": "submit_similar",
+            "source": ["submit_similar", "submit_offer"],
             "dest": "menu",
             "conditions": [offered_and_open],
             "before": [support_instead],
         },
-        {"trigger": "support_instead", "source": "submit_similar", "dest": None, "before": [say_no_longer_open]},
+        {
+            "trigger": "support_instead",
+            "source": ["submit_similar", "submit_offer"],
+            "dest": None,
+            "before": [say_no_longer_open],
+        },
         {
             "trigger": "different",
             "source": "submit_similar",
