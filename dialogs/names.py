@@ -40,19 +40,22 @@ def localized(turn: Turn, texts: dict[str, str]) -> str:
 
 
 def city_name(turn: Turn, city_id: str | None) -> str:
-    _ = turn.lang.gettext
-    if city_id == ALL_CITIES:
-        return _("all cities")
-    city = turn.content.city(city_id or "")
-    return localized(turn, city.name) if city else (city_id or "")
+    return city_in(turn, turn.lang, city_id or "")
 
 
 def city_in(turn: Turn, lang: Language, city_id: str) -> str:
-    """A city's name in someone else's language."""
+    """A city's name in `lang`; for an idea of every city, their names ("Aalen und Heidenheim")."""
     if city_id == ALL_CITIES:
-        return lang.gettext("all cities")
+        return all_cities(turn, lang)
     city = turn.content.city(city_id)
     return turn.content.text(city.name, lang.code) if city else city_id
+
+
+def all_cities(turn: Turn, lang: Language) -> str:
+    names = [turn.content.text(city.name, lang.code) for city in turn.content.cities]
+    if len(names) == 1:
+        return names[0]
+    return lang.gettext("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 def working_title_note(turn: Turn, topics: Iterable[Topic | None]) -> str | None:

@@ -31,7 +31,7 @@ def say(text: str) -> Step:
 ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
 SUBMIT = [*ONBOARD, press("Idee einreichen")]
 TOUR = [*ONBOARD, press("Die Vision entdecken")]
-FIELD = [*ONBOARD, press("Ideen nach Thema"), press("1. Mobilität")]
+FIELD = [*ONBOARD, press("Ideen nach Thema"), press("Mobilität")]
 
 
 async def _become_staff(chat: Chat) -> None:

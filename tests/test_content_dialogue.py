@@ -38,7 +38,7 @@ async def test_the_handlungsfelder_are_marked_as_working_titles_once_per_screen(
     await erika.onboard()
     await erika.presses("Ideen nach Thema")
     assert erika.reply.plain_text.count("Arbeitstitel") == 1 and erika.sees(WORKING_TITLES)
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     assert erika.reply.plain_text.count("Arbeitstitel") == 1
     assert erika.sees("„Mobilität“ ist ein Arbeitstitel")
 
@@ -73,6 +73,6 @@ async def test_telegram_transcript(polling: TelegramAdapter, fake: FakeTelegram)
     await erika.presses("Aalen")
     await erika.presses("Ideen nach Thema")
     assert erika.sees(WORKING_TITLES)
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     assert erika.sees("„Mobilität“ ist ein Arbeitstitel")
     assert fake.refusals == []

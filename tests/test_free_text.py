@@ -57,7 +57,7 @@ async def test_yes_starts_a_submission_with_the_text_as_title(erika: Chat, store
 async def test_a_longer_text_in_a_handlungsfeld_becomes_the_description(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     text = (
         "An der Haltestelle Bahnhof fehlt ein überdachter Wartebereich. Bei Regen stehen alle im Nassen, "
         "besonders morgens, wenn viele Schülerinnen und Schüler auf den Bus warten. Ein Dach und ein paar "
@@ -77,7 +77,7 @@ async def test_a_longer_text_in_a_handlungsfeld_becomes_the_description(erika: C
 async def test_no_thank_you_goes_back_to_where_it_was_typed(erika: Chat, store: Store) -> None:
     await erika.onboard()
     await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     await erika.says("Mehr Fahrradständer am Bahnhof")
     await erika.presses("Nein, danke")
     assert state_of(store, erika.identity) == "field" and erika.sees("Mobilität")

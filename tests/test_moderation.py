@@ -70,7 +70,7 @@ def audit(store: Store) -> list[dict[str, object]]:
 async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
     await admin.says("/whoami")
     assert admin.sees("Sie sind test:admin.")
-    assert admin.sees("Rolle: Administration (alle Städte)")
+    assert admin.sees("Rolle: Administration (Aalen und Heidenheim)")
     anna = Chat(mod_engine, "anna")
     await anna.onboard()
     await anna.says("/whoami")
@@ -123,7 +123,7 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
     max_ = Chat(mod_engine, "max")
     await max_.onboard()
     await max_.presses("Ideen nach Thema")
-    await max_.presses("1. Mobilität")
+    await max_.presses("Mobilität")
     await max_.presses("Ideen anzeigen")
     await max_.presses("Digitale Parkplatzsuche")
     await max_.presses("👍")
@@ -318,10 +318,11 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar Kein Strom an den Standorten")
     await fans[0].says("/menu")
     await fans[0].presses("Ideen nach Thema")
-    await fans[0].presses("1. Mobilität")
+    await fans[0].presses("Mobilität")
     await fans[0].presses("Ideen anzeigen")
     await fans[0].presses("Sensoren für Luftqualität")
-    assert fans[0].sees("Stand: nicht umsetzbar (Kein Strom an den Standorten)")
+    assert fans[0].sees("Status: nicht umsetzbar (Kein Strom an den Standorten)")
+    assert not fans[0].sees("veröffentlicht"), "one status line"
 
 
 async def test_daily_submission_limit(content: Content, languages: Languages, store: Store) -> None:

@@ -121,7 +121,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.says(f"/approve {bobs_idea}")
     await anna.says("/menu")
     await anna.presses("Ideen nach Thema")
-    await anna.presses("1. Mobilität")
+    await anna.presses("Mobilität")
     await anna.presses("Ideen anzeigen")
     await anna.presses("Trinkbrunnen")
     await anna.presses("👍 Idee unterstützen")

@@ -27,7 +27,7 @@ async def test_export_holds_everything_stored_about_the_resident(erika: Chat, st
     await erika.onboard(city="Aalen")
     await submit_idea(erika, "Mehr Fahrradbügel", "Am Bahnhof fehlen sichere Abstellplätze für Räder.")
     await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     await erika.presses("Ideen anzeigen")
     await erika.presses("Öffentliches WLAN")
     await erika.presses("👍 Idee unterstützen")
@@ -66,7 +66,7 @@ async def test_delete_removes_identity_votes_and_conversation(erika: Chat, max_:
     for chat in (erika, max_):
         await chat.says("/menu")
         await chat.presses("Ideen nach Thema")
-        await chat.presses("4. Digitale Verwaltung")
+        await chat.presses("Digitale Verwaltung")
         await chat.presses("Ideen anzeigen")
         await chat.presses("Digitale Bürgersprechstunde")
         await chat.presses("👍 Idee unterstützen")

@@ -74,7 +74,7 @@ def mod_engine(content: Content, languages: Languages, store: Store) -> Iterator
 
 async def start_submission(chat: Chat, title: str, description: str) -> None:
     await chat.presses("Ideen nach Thema")
-    await chat.presses("2. Klima")
+    await chat.presses("Klima")
     await chat.presses("Idee zu diesem Thema einreichen")
     await chat.presses("Einverstanden")
     await chat.says(title)

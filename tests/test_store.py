@@ -73,7 +73,7 @@ async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_sto
     chat = Chat(busy_engine, "doppelt")
     await chat.onboard()
     await chat.presses("Ideen nach Thema")
-    await chat.presses("1. Mobilität")
+    await chat.presses("Mobilität")
     await chat.presses("Ideen anzeigen")
     await chat.presses("Echtzeit")
     payload = chat.button("👍 Idee unterstützen")

@@ -106,7 +106,7 @@ async def submit_journey(erika: TelegramResident) -> None:
     await erika.presses("Die Vision entdecken")
     await erika.presses("Rundgang überspringen")
     await erika.presses("Ideen nach Thema")
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     await erika.presses("Idee zu diesem Thema einreichen")
     await erika.presses("Einverstanden")
     await erika.says('Ampeln mit <Grün> & "Welle"')

@@ -115,8 +115,8 @@ def fields(turn: Turn) -> Screen:
     screen = Screen()
     screen.text.para(bold(_("Topics")))
     screen.text.para(_("Choose a topic to see its ideas or to add your own."))
-    for number, topic in enumerate(turn.content.handlungsfelder, start=1):
-        screen.button(f"{number}. {localized(turn, topic.title)}", f"field:{topic.id}")
+    for topic in turn.content.handlungsfelder:
+        screen.button(localized(turn, topic.title), f"field:{topic.id}")
     note = working_title_note(turn, turn.content.handlungsfelder)
     if note:
         screen.text.para(italic(note))
@@ -184,6 +184,15 @@ def idea_list(turn: Turn) -> Screen:
     return screen
 
 
+def status_line(turn: Turn, record: IdeaRecord) -> str:
+    """One line: what became of a published idea once the offices said so, else its status."""
+    _ = turn.lang.gettext
+    if record.status == IdeaStatus.APPROVED and record.progress is not None:
+        line = _("Status: {status}").format(status=_(PROGRESS_NAMES[Progress(record.progress)]))
+        return line + (f" ({record.progress_reason})" if record.progress_reason else "")
+    return _("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)]))
+
+
 def idea(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     idea_id = turn.conversation.idea
@@ -196,12 +205,9 @@ def idea(turn: Turn) -> Screen:
     screen.text.para(record.description)
     screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, record.field_id)))
     screen.text.item(_("City: {city}").format(city=city_name(turn, record.city)))
-    screen.text.item(_("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)])))
+    screen.text.item(status_line(turn, record))
     if record.source:
         screen.text.item(_("Source: {source}").format(source=record.source))
-    if record.progress is not None:
-        line = _("Progress: {progress}").format(progress=_(PROGRESS_NAMES[Progress(record.progress)]))
-        screen.text.item(line + (f" ({record.progress_reason})" if record.progress_reason else ""))
     count = record.support_count
     screen.text.item(
         turn.lang.ngettext("{count} person supports it.", "{count} people support it.", count).format(

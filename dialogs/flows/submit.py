@@ -15,7 +15,7 @@ from dialogs.conversation import IdeaDraft
 from dialogs.flow import Arg, Flow, arg_is, as_int, clear_flow
 from dialogs.flows.ideas import is_field
 from dialogs.messages import bold, italic
-from dialogs.names import city_name, field_title, localized, short, working_title_note
+from dialogs.names import all_cities, city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Screen
 from dialogs.similar import SimilarIdea
 from dialogs.turn import Turn
@@ -376,7 +376,7 @@ def city(turn: Turn) -> Screen:
     for item in turn.content.cities:
         screen.button(localized(turn, item.name), f"city:{item.id}")
     if len(turn.content.cities) > 1:
-        screen.button(_("All cities"), f"city:{ALL_CITIES}")
+        screen.button(all_cities(turn, turn.lang), f"city:{ALL_CITIES}")
     return _with_cancel(turn, screen)
 
 
