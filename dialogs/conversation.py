@@ -29,6 +29,8 @@ class Menu:
     """What each button does, in the order of the payload index (``field:mobilitaet``)."""
     labels: list[str] = field(default_factory=list)
     """Each button's label, so typing it chooses it."""
+    cancels: list[list[int]] = field(default_factory=list)
+    """[generation, index] of the "Cancel" buttons of the last few menus: an old prompt's Cancel still works."""
 
 
 @dataclass(slots=True)
@@ -90,6 +92,8 @@ class Conversation:
     """The draft's preview sent the resident to change one part: the answer leads back to the preview."""
     similar_ideas: list[int] = field(default_factory=list)
     """The ideas offered as similar to the draft: only these can be supported from that screen."""
+    resume_step: str | None = None
+    """The step of a submission where "Cancel" was pressed: "No, keep writing" leads back there."""
     offered_text: str | None = None
     """Text typed at the main menu or in a Handlungsfeld, offered to become an idea."""
     broadcast_draft: BroadcastDraft | None = None
@@ -102,6 +106,7 @@ class Conversation:
         self.editing_draft = False
         self.similar_ideas = []
         self.offered_text = None
+        self.resume_step = None
         self.tour_step = 0
         self.page = 0
         self.idea = None
@@ -127,6 +132,7 @@ class Conversation:
             editing_draft=data.get("editing_draft") is True,
             similar_ideas=_ints(data.get("similar_ideas")),
             offered_text=_str(data.get("offered_text")),
+            resume_step=_str(data.get("resume_step")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
         )
@@ -137,9 +143,11 @@ class Conversation:
         if self.menu.actions or self.menu.generation:
             menu = self.menu
             data["menu"] = {"generation": menu.generation, "actions": menu.actions, "labels": menu.labels}
+            if menu.cancels:
+                data["menu"]["cancels"] = menu.cancels
         if self.last_press is not None:
             data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
-        for key in ("deep_link", "topic", "idea", "back_to", "offered_text"):
+        for key in ("deep_link", "topic", "idea", "back_to", "offered_text", "resume_step"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -176,7 +184,12 @@ def _menu(data: dict[str, Any]) -> Menu:
         generation=_int(data.get("generation")) or 0,
         actions=[str(a) for a in actions] if isinstance(actions, list) else [],
         labels=[str(label) for label in labels] if isinstance(labels, list) else [],
+        cancels=[pair for pair in (_ints(p) for p in _list(data.get("cancels"))) if len(pair) == 2],
     )
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def _press(data: dict[str, Any]) -> LastPress | None:

@@ -59,6 +59,8 @@ CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
 DOUBLE_TAP_SECONDS = 10.0
 """A button pressed again within this time of the press that made the menu on screen changes nothing."""
 MAX_COMMAND_ARG = 64
+KEPT_CANCELS = 8
+"""How many earlier menus' "Cancel" buttons keep working (a prompt per step of a submission)."""
 
 
 def _adapt(func: Callable[[Turn, str | None], Any]) -> Callable[[EventData], Any]:
@@ -277,6 +279,8 @@ class Engine:
                 return found is not None and self._run(turn, found)
             case MenuChoice(generation, index):
                 menu = turn.conversation.menu
+                if generation != menu.generation and [generation, index] in menu.cancels:
+                    return self._fire(turn, "cancel", None)  # an old prompt's "Cancel"
                 if generation != menu.generation or index >= len(menu.actions):
                     return False
                 return self._run(turn, Action.parse(menu.actions[index]))
@@ -334,6 +338,8 @@ class Engine:
             for row in screen.rows:
                 buttons = []
                 for label, action in row:
+                    if action == "cancel":
+                        menu.cancels = [*menu.cancels[-(KEPT_CANCELS - 1) :], [menu.generation, len(menu.actions)]]
                     payload = payloads.encode(MenuChoice(menu.generation, len(menu.actions)))
                     buttons.append(Button(label, payload))
                     menu.actions.append(action)

@@ -66,6 +66,7 @@ PATHS: dict[str, list[Step]] = {
         say("Echtzeit-Anzeigen an der Haltestelle"),
         say("Anzeigen mit Abfahrtszeiten in Echtzeit an Haltestellen."),
     ],
+    "submit_discard": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park"), say("/abbrechen")],
     "submit_field": [
         *SUBMIT,
         press("Einverstanden"),
@@ -89,6 +90,7 @@ PATHS: dict[str, list[Step]] = {
     ],
     "settings": [*ONBOARD, press("Einstellungen")],
     "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
+    "settings_language": [*ONBOARD, press("Einstellungen"), press("Sprache ändern")],
     "privacy": [*ONBOARD, press("Datenschutz")],
     "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
     "news": [*ONBOARD, press("Einstellungen"), press("Neuigkeiten abonnieren")],
@@ -103,6 +105,8 @@ PATHS: dict[str, list[Step]] = {
 BROADCAST_STATES = {state for state in PATHS if state.startswith("broadcast_")}
 
 ONBOARDED_STATES = set(STATES) - {"new", "language", "city"}
+TYPED_DRAFT_STATES = {"submit_description", "submit_similar", "submit_field", "submit_city", "submit_preview"}
+"""/cancel asks before it drops the words typed there."""
 
 
 def test_every_state_has_a_path() -> None:
@@ -149,12 +153,16 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
         seen = "Bitte wählen Sie Ihre Sprache"
     if command == "broadcast" and state in BROADCAST_STATES:
         seen = "Neue Nachricht an Abonnierende"
+    if command == "cancel" and state in TYPED_DRAFT_STATES:
+        seen = "Ihren Entwurf verwerfen?"
     assert chat.sees(seen), chat.reply.plain_text
     if command in ("help", "stop"):
         assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
     elif command == "broadcast":
         expected = "broadcast_text" if state in BROADCAST_STATES else state
         assert (state_of(store, chat.identity) or "new") in (expected, "language" if state == "new" else expected)
+    elif command == "cancel" and state in TYPED_DRAFT_STATES:
+        assert state_of(store, chat.identity) == "submit_discard"
     else:
         assert state_of(store, chat.identity) == EXPECTED[command][0 if onboarded else 1]
     assert chat.reply.buttons, "after every command the resident has buttons to go on with"
@@ -163,6 +171,7 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
 async def test_cancel_drops_the_draft(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "submit_preview")
     await chat.says("/cancel")
+    await chat.presses("Ja, verwerfen")
     assert chat.sees("Abgebrochen. Ihr Entwurf wurde nicht gespeichert.")
     await chat.presses("Meine Ideen")
     assert chat.sees("Sie haben noch keine Idee eingereicht.")

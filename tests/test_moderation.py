@@ -163,17 +163,38 @@ async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine,
     newer = seed_idea(store, "Neuere Idee", status=IdeaStatus.PENDING)
     other = seed_idea(store, "Heidenheimer Idee", city="heidenheim", status=IdeaStatus.PENDING)
     await moritz.says("/queue")
-    text = moritz.reply.plain_text
-    assert text.index("Ältere Idee") < text.index("Neuere Idee")
+    header, *messages = [o.reply for o in to(moritz.last_outbounds, moritz)]
+    assert "2 von 2 Ideen warten auf eine Entscheidung, die ältesten zuerst" in header.plain_text
+    # one message per idea, oldest first, each with its own buttons under it
+    assert [m.plain_text.split("\n")[0] for m in messages] == [f"Nr. {older}: Ältere Idee", f"Nr. {newer}: Neuere Idee"]
+    for idea_id, message in zip((older, newer), messages, strict=True):
+        assert [b.label for b in message.buttons[0]] == [
+            f"✅ {idea_id} freigeben",
+            f"{idea_id} ablehnen",
+            f"{idea_id} ausblenden",
+        ]
     # another city's idea is not in the queue (it may be named among the similar ideas, by its title)
-    assert not moritz.sees_button(f"✅ {other} freigeben")
-    assert text.count("Eingereicht am") == 2
-    await moritz.presses(f"✅ {older} freigeben")
+    assert not any(b.label == f"✅ {other} freigeben" for m in messages for b in m.all_buttons())
+    first = {b.label: b.payload for b in messages[0].all_buttons()}
+    await moritz.press_payload(first[f"✅ {older} freigeben"])
     assert moritz.sees(f"Idee Nr. {older} wurde freigegeben.")
     await moritz.says("/queue")
-    assert not moritz.sees_button(f"✅ {older} freigeben") and moritz.sees_button(f"✅ {newer} freigeben")
+    header, message = [o.reply for o in to(moritz.last_outbounds, moritz)]
+    assert "1 von 1 Ideen" in header.plain_text
+    labels = [b.label for b in message.all_buttons()]
+    assert f"✅ {older} freigeben" not in labels and f"✅ {newer} freigeben" in labels
     # the published older idea is now offered to take the newer one in
-    assert moritz.sees_button(f"🔗 Nr. {newer} mit Nr. {older} zusammenführen")
+    assert f"🔗 Nr. {newer} mit Nr. {older} zusammenführen" in labels
+
+
+async def test_queue_shows_ten_of_all_waiting(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    for n in range(13):
+        seed_idea(store, f"Idee Nummer {n}", status=IdeaStatus.PENDING)
+    await moritz.says("/queue")
+    header, *messages = [o.reply for o in to(moritz.last_outbounds, moritz)]
+    assert "10 von 13 Ideen warten auf eine Entscheidung" in header.plain_text
+    assert len(messages) == 10
 
 
 async def test_two_moderators_at_once_first_wins(busy_mod_engine: Engine) -> None:
@@ -416,7 +437,7 @@ async def test_old_notification_buttons_die_once_the_idea_is_decided(
     idea_id = _idea_number(erika)
     buttons = notice_buttons(erika.last_outbounds, moritz)
     await moritz.says("/queue")
-    queue_hide = moritz.button(f"{idea_id} ausblenden")
+    queue_hide = moritz.button(f"{idea_id} ausblenden")  # the last message: this idea's
     await admin.says(f"/approve {idea_id}")
     assert admin.sees(f"Idee Nr. {idea_id} wurde freigegeben.")
     await moritz.press_payload(queue_hide)

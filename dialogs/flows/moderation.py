@@ -169,17 +169,49 @@ def queue(turn: Turn, name: str, arg: str | None) -> Screen:
     if not cities:
         return refuse(turn, "queue", "-")
     pending = db.pending_ideas(turn.tx, cities)
-    screen = Screen()
     if not pending:
-        screen.text.para(_("Nothing is waiting for a decision."))
-    for idea in pending:
-        _describe(turn, screen, idea)
-        screen.pair(*(_decision_buttons(turn.lang, idea.id)))
-        alike = similar_to(turn, idea)
-        screen.text.blocks.extend(_similar_blocks(turn, turn.lang, alike))
-        for label, action in _merge_buttons(turn.lang, idea.id, alike, found):
-            screen.button(label, action)
+        return done_screen(turn, lines(_("Nothing is waiting for a decision.")))
+    total = db.count_pending(turn.tx, cities)
+    screen = lines(
+        _("{shown} of {total} ideas waiting for a decision, the oldest first:").format(
+            shown=turn.lang.number(len(pending)), total=turn.lang.number(total)
+        )
+    )
+    me = turn.inbound.identity
+    for idea in pending:  # one message each, its buttons under it
+        heading = _("No. {number}: {title}").format(number=idea.id, title=idea.title)
+        reply = _idea_message(turn, turn.lang, me, idea, heading, similar_to(turn, idea), found)
+        turn.others.append(Outbound(me, turn.inbound.chat_id, reply))
     return done_screen(turn, screen)
+
+
+def _idea_message(
+    turn: Turn,
+    lang: Language,
+    recipient: Identity,
+    idea: IdeaRecord,
+    heading: str,
+    alike: list[SimilarIdea],
+    held: list[db.Grant],
+) -> Reply:
+    """An idea waiting for a decision, for one moderator: its text, the ideas like it, and the
+    buttons to decide or merge (action tokens for this recipient, valid for `action_token_days`)."""
+    _ = lang.gettext
+
+    def token_button(label: str, action: str) -> Button:
+        token = db.new_action_token(turn.tx, recipient.platform, recipient.user_id, action, turn.now)
+        return Button(label, encode(TokenChoice(token)))
+
+    rows = [tuple(token_button(label, action) for label, action in _decision_buttons(lang, idea.id))]
+    rows.extend((token_button(label, action),) for label, action in _merge_buttons(lang, idea.id, alike, held))
+    blocks = (
+        Block((Span(heading, "bold"),)),
+        Block((Span(idea.description),)),
+        Block((Span(_("City: {city}").format(city=city_in(turn, lang, idea.city))),), item=True),
+        Block((Span(_("Submitted on {date}").format(date=lang.date(idea.created_at))),), item=True),
+        *_similar_blocks(turn, lang, alike),
+    )
+    return Reply(blocks=blocks, buttons=tuple(rows), language=lang.code)
 
 
 def similar_to(turn: Turn, idea: IdeaRecord) -> list[SimilarIdea]:
@@ -216,14 +248,6 @@ def _merge_buttons(
         for s in found
         if s.status == IdeaStatus.APPROVED and roles.may_act_on(held, s.city)
     ]
-
-
-def _describe(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
-    _ = turn.lang.gettext
-    screen.text.para(Span(_("No. {number}: {title}").format(number=idea.id, title=idea.title), "bold"))
-    screen.text.para(idea.description)
-    screen.text.item(_("City: {city}").format(city=city_name(turn, idea.city)))
-    screen.text.item(_("Submitted on {date}").format(date=turn.lang.date(idea.created_at)))
 
 
 def _decision_buttons(lang: Language, idea_id: int) -> list[tuple[str, str]]:
@@ -326,24 +350,13 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
     found = similar_to(turn, idea)
     for moderator in recipients.values():
         lang = turn.languages.get(moderator.language)
-        _ = lang.gettext
-
-        def token_button(label: str, action: str, contact: db.Contact = moderator) -> Button:
-            token = db.new_action_token(turn.tx, contact.platform, contact.user_id, action, turn.now)
-            return Button(label, encode(TokenChoice(token)))
-
-        rows = [tuple(token_button(label, action) for label, action in _decision_buttons(lang, idea.id))]
-        held = roles.grants(turn.tx, turn.admins, Identity(moderator.platform, moderator.user_id))
-        merges = _merge_buttons(lang, idea.id, found, held)
-        rows.extend((token_button(label, action),) for label, action in merges)
-        blocks = (
-            Block((Span(_("New idea no. {number} is waiting for a decision:").format(number=idea.id)),)),
-            Block((Span(idea.title, "bold"),)),
-            Block((Span(idea.description),)),
-            *_similar_blocks(turn, lang, found),
+        recipient = Identity(moderator.platform, moderator.user_id)
+        heading = lang.gettext("New idea no. {number} is waiting for a decision: {title}").format(
+            number=idea.id, title=idea.title
         )
-        reply = Reply(blocks=blocks, buttons=tuple(rows), language=lang.code)
-        turn.others.append(Outbound(Identity(moderator.platform, moderator.user_id), moderator.chat_id, reply))
+        held = roles.grants(turn.tx, turn.admins, recipient)
+        reply = _idea_message(turn, lang, recipient, idea, heading, found, held)
+        turn.others.append(Outbound(recipient, moderator.chat_id, reply))
 
 
 # -- merging, progress, barring ----------------------------------------------------------------

@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from dialogs import inputs
 from dialogs.conversation import IdeaDraft
-from dialogs.flow import Arg, Flow, arg_is, as_int, clear_flow
+from dialogs.flow import Arg, Condition, Flow, arg_is, as_int, clear_flow
+from dialogs.flows import onboarding
 from dialogs.flows.ideas import is_field
 from dialogs.messages import bold, italic
 from dialogs.names import all_cities, city_name, field_title, localized, short, working_title_note
@@ -426,6 +427,30 @@ def _similar_item(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
     screen.button(label, f"support_instead:{idea.id}")
 
 
+def discard(turn: Turn) -> Screen:
+    """ "Cancel" with words typed: drop them, or keep writing where the resident was."""
+    _ = turn.lang.gettext
+    draft = turn.conversation.idea_draft or IdeaDraft()
+    screen = Screen()
+    screen.text.para(bold(_("Discard your draft?")))
+    screen.text.para(italic(draft.title or draft.description or ""))
+    screen.button(_("Yes, discard it"), "discard")
+    screen.button(_("No, keep writing"), "resume")
+    return screen
+
+
+def resumes_at(step: str) -> Condition:
+    def matches(turn: Turn, arg: Arg) -> bool:
+        return turn.conversation.resume_step == step
+
+    matches.__name__ = f"resumes_at_{step}"
+    return matches
+
+
+def forget_resume(turn: Turn, arg: Arg) -> None:
+    turn.conversation.resume_step = None
+
+
 def preview(turn: Turn) -> Screen:
     _ = turn.lang.gettext
     draft = turn.conversation.idea_draft or IdeaDraft()
@@ -454,6 +479,8 @@ STEPS = {
     "city": "submit_city",
 }
 """The parts of a draft and the step that asks for each: the preview's "edit:<part>" leads there."""
+RESUMABLE = ("submit_consent", "submit_title", "submit_description", "submit_similar", *STEPS.values())
+"""The steps "No, keep writing" leads back to (anything else: the preview)."""
 
 FLOW = Flow(
     name="submit",
@@ -466,6 +493,7 @@ FLOW = Flow(
         "submit_field": topic,  # choose the Handlungsfeld
         "submit_city": city,  # choose the city (or all)
         "submit_preview": preview,  # check, edit or confirm
+        "submit_discard": discard,  # "Cancel" after typing: discard the draft, or keep writing
     },
     transitions=[
         {
@@ -621,6 +649,18 @@ FLOW = Flow(
             "conditions": [draft_complete],
             "before": [save_idea],
         },
+        {"trigger": "discard", "source": "submit_discard", "dest": "menu", "before": [onboarding.say_cancelled]},
+        *(
+            {
+                "trigger": "resume",
+                "source": "submit_discard",
+                "dest": step,
+                "conditions": [resumes_at(step)],
+                "before": [forget_resume],
+            }
+            for step in RESUMABLE
+        ),
+        {"trigger": "resume", "source": "submit_discard", "dest": "submit_preview", "before": [forget_resume]},
         *(
             {
                 "trigger": "edit",
