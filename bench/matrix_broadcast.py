@@ -21,7 +21,9 @@ from pathlib import Path
 
 from nio import AsyncClient, RoomCreateResponse
 
-from bot.adapters.matrix import MatrixAdapter
+from bot.adapters.matrix.adapter import MatrixAdapter
+from bot.adapters.matrix.settings import MatrixSettings
+from bot.adapters.protocol import context_for
 from bot.app import load_checked_content
 from bot.config import Settings
 from dialogs.engine import Engine
@@ -51,9 +53,10 @@ async def main(residents: int, rate: float) -> None:
         bot_user = synapse.register("benchbot", "bot-password")
 
         def adapter() -> MatrixAdapter:
-            return MatrixAdapter(
-                engine, homeserver=synapse.url, user=bot_user, password="bot-password", store_path=work / "keys"
+            settings = MatrixSettings(
+                homeserver=synapse.url, user=bot_user, password="bot-password", store_path=work / "keys", rate=rate
             )
+            return MatrixAdapter(context_for(engine), settings)
 
         bot = adapter()
         await bot.start()
@@ -84,7 +87,7 @@ async def main(residents: int, rate: float) -> None:
         await asyncio.sleep(BURST_REFILL)
         bot = adapter()
         await bot.start()
-        service = await start_broadcasts(engine, [bot.transport(rate)])
+        service = await start_broadcasts(engine, [bot.transport()])
         author = clients[0]
         started = time.monotonic()
         broadcast_id = store.run(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
+from bot.adapters.web.settings import WebSettings
+from bot.config import Settings, load
 from dialogs.content import Content, ContentError, load_content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages, available_languages
@@ -25,6 +26,14 @@ def load_checked_content(settings: Settings) -> Content:
     return content
 
 
+def web_address(settings: Settings) -> str:
+    """Where residents reach the bot's web server (for links such as the dashboard login)."""
+    if settings.public_url:
+        return settings.public_url
+    server = load(WebSettings)
+    return f"http://{server.host}:{server.port}"
+
+
 def build_engine(settings: Settings) -> Engine:
     content = load_checked_content(settings)
     if settings.db_auto_upgrade:
@@ -39,5 +48,5 @@ def build_engine(settings: Settings) -> Engine:
         admins=settings.admins,
         submission_limit=settings.submissions_per_day,
         action_token_days=settings.action_token_days,
-        web_base_url=settings.public_url or f"http://{settings.web_host}:{settings.web_port}",
+        web_base_url=web_address(settings),
     )

@@ -1,14 +1,17 @@
-"""Configuration from environment variables; every setting has a default."""
+"""Configuration from environment variables (or a .env file); every setting has a default.
+
+These are the bot's own settings; each platform adapter reads its own, with its prefix
+(bot/adapters/<platform>/settings.py: TELEGRAM_…, MATRIX_…, WEB_…).
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.web.clients import Network, parse_networks
 from dialogs.messages import Identity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,36 +38,8 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="METRICS_PORT")
     """The Prometheus endpoint's own listener; no metrics are served while it is unset."""
 
-    web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
-    web_port: int = Field(default=8080, ge=1, le=65535, validation_alias="WEB_PORT")
     public_url: str | None = Field(default=None, validation_alias="PUBLIC_URL")
-    web_session_secret: SecretStr | None = Field(default=None, validation_alias="WEB_SESSION_SECRET")
-    """Signs web chat sessions; without it, a secret is made at the first start and kept in the store."""
-    web_sessions_per_hour: int = Field(default=20, ge=1, le=100_000, validation_alias="WEB_SESSIONS_PER_HOUR")
-    """New web chat sessions one address may start within an hour (per process)."""
-    web_trusted_proxies: str = Field(default="", validation_alias="WEB_TRUSTED_PROXIES")
-    """Reverse proxies whose X-Forwarded-For header names the client: comma-separated IPs or CIDR ranges."""
-    web_template_dir: Path | None = Field(default=None, validation_alias="WEB_TEMPLATE_DIR")
-    """A town's own templates for the chat page and the dashboard, each overriding the bot's of that name."""
-
-    telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
-    telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
-    telegram_webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
-
-    telegram_rate: float = Field(default=28.0, gt=0, le=10_000, validation_alias="TELEGRAM_RATE")
-    """Messages a second to Telegram in all; a little under Telegram's bulk limit of about 30."""
-
-    matrix_homeserver: str | None = Field(default=None, validation_alias="MATRIX_HOMESERVER")
-    matrix_user: str | None = Field(default=None, validation_alias="MATRIX_USER")
-    matrix_password: SecretStr | None = Field(default=None, validation_alias="MATRIX_PASSWORD")
-    matrix_access_token: SecretStr | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
-    matrix_store_path: Path = Field(
-        default=PROJECT_ROOT / "data" / "matrix-store", validation_alias="MATRIX_STORE_PATH"
-    )
-
-    matrix_rate: float = Field(default=2.0, gt=0, le=10_000, validation_alias="MATRIX_RATE")
-    """Broadcast messages a second to the homeserver; raise it where the bot is exempt from rate limits."""
-    web_broadcast_rate: float = Field(default=100.0, gt=0, le=10_000, validation_alias="WEB_BROADCAST_RATE")
+    """The address residents and platforms reach the web server at, behind a reverse proxy."""
     broadcast_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="BROADCAST_CONCURRENCY")
     """Broadcast messages on their way at once, per platform; after a crash, at most these arrive twice."""
 
@@ -105,42 +80,6 @@ class Settings(BaseSettings):
             raise ValueError("expected text or json")
         return value.lower()
 
-    @field_validator("telegram_webhook_secret")
-    @classmethod
-    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
-            raise ValueError("expected 1 to 256 letters, digits, '_' or '-' (Telegram's rule for secret tokens)")
-        return value
-
-    @field_validator("web_session_secret")
-    @classmethod
-    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError(
-                "expected at least 32 characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        return value
-
-    @field_validator("web_trusted_proxies")
-    @classmethod
-    def _networks(cls, value: str) -> str:
-        try:
-            parse_networks(value)
-        except ValueError as err:
-            raise ValueError(f"expected comma-separated IP addresses or CIDR ranges ({err})") from err
-        return value
-
-    @field_validator("web_template_dir")
-    @classmethod
-    def _template_dir(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise ValueError(f"expected a folder of templates; {value} is none")
-        return value
-
-    @property
-    def trusted_proxies(self) -> tuple[Network, ...]:
-        return parse_networks(self.web_trusted_proxies)
-
     @field_validator("bot_admins")
     @classmethod
     def _identities(cls, value: str) -> str:
@@ -158,12 +97,37 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def platform_config(prefix: str) -> SettingsConfigDict:
+    """A platform's settings: its variables start with `prefix` (``TELEGRAM_``), from the environment or .env."""
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+
+
+def load_all(*kinds: type[BaseSettings]) -> list[BaseSettings]:
+    """Each kind of settings read once; every problem of all of them in one error, naming the variable."""
+    loaded: list[BaseSettings] = []
+    problems: list[str] = []
+    for kind in kinds:
+        try:
+            loaded.append(kind())
+        except ValidationError as err:
+            prefix = str(kind.model_config.get("env_prefix") or "")
+            for problem in err.errors():
+                field = str(problem["loc"][0]) if problem["loc"] else "?"
+                name = field if field.isupper() else (prefix + field).upper()  # an alias is the variable itself
+                problems.append(f"  - {name}: {problem['msg']}")
+    if problems:
+        raise ConfigError("The configuration has problems:\n" + "\n".join(problems))
+    return loaded
+
+
+def load(kind: type[AnySettings]) -> AnySettings:
+    [settings] = load_all(kind)
+    assert isinstance(settings, kind)
+    return settings
+
+
 def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as err:
-        problems = []
-        for problem in err.errors():
-            name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
-            problems.append(f"  - {name}: {problem['msg']}")
-        raise ConfigError("The configuration has problems:\n" + "\n".join(problems)) from err
+    return load(Settings)

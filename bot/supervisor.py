@@ -1,4 +1,6 @@
-"""Receive loops that come back: a loop that ends or raises is logged and started again.
+"""Receive loops that come back, and the work an adapter does beside them.
+
+A loop that ends or raises is logged and started again.
 
 Each platform's receive loop (Telegram's long polling, Matrix's sync) skips a bad event
 itself; should the loop still die, from a bug or a failure outside one event, its
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -61,3 +63,31 @@ class Supervised:
                 pause = self._pause
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_PAUSE)
+
+
+class Background:
+    """Work an adapter runs beside its receive loop (sending replies, answering a button):
+    the loop never waits for it, and a failure is logged, never lost."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work failed", exc_info=task.exception())
+
+    async def finish(self) -> None:
+        """Wait for all of it."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def cancel(self) -> None:
+        """Stop all of it (replies not sent yet stay kept in the store, and go out after a restart)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await self.finish()

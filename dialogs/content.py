@@ -12,6 +12,8 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from dialogs.colours import HEX_COLOUR, TEXT_CONTRAST, contrast
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?(@[a-z]{2,8})?$")]
 
@@ -71,9 +73,67 @@ class Vision(_Strict):
     glosses: list[Slug] = Field(default_factory=list)
 
 
+LIGHT_BACKGROUNDS = {"the page": "#ffffff", "the bot's messages": "#eef3f8", "your messages": "#e6f4ea"}
+DARK_BACKGROUNDS = {"the page": "#121212", "the bot's messages": "#1e2833", "your messages": "#1d2b22"}
+"""What the town's colour is drawn on, as text and as the background of white (or dark) text (chat.css)."""
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
+LOGO_MAX_BYTES = 512 * 1024
+
+
+class Colours(_Strict):
+    """The town's colour for headings, links and buttons; `accent_dark` for a dark screen."""
+
+    accent: str | None = None
+    accent_dark: str | None = None
+
+    @model_validator(mode="after")
+    def _check_contrast(self) -> Colours:
+        problems: list[str] = []
+        for name, backgrounds, hint in (
+            ("accent", LIGHT_BACKGROUNDS, "a darker colour, e.g. '#0b4f8a'"),
+            ("accent_dark", DARK_BACKGROUNDS, "a lighter colour, e.g. '#8cc4ff'"),
+        ):
+            colour = getattr(self, name)
+            if colour is None:
+                continue
+            if not HEX_COLOUR.fullmatch(colour):
+                problems.append(f"site.colours.{name}: {colour!r} is not a colour (expected '#rrggbb', e.g. '#0b4f8a')")
+                continue
+            for where, background in backgrounds.items():
+                ratio = contrast(colour, background)
+                if ratio < TEXT_CONTRAST:
+                    problems.append(
+                        f"site.colours.{name}: {colour} has a contrast of only {ratio:.1f}:1 against {where} "
+                        f"({background}), but text needs at least {TEXT_CONTRAST}:1 (WCAG 1.4.3): choose {hint}"
+                    )
+                    break
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Site(_Strict):
+    """How the web chat looks for this town: a logo and its colours."""
+
+    logo: str | None = None
+    """An image file (svg, png, webp, jpg) beside the content file; the path after loading."""
+    logo_alt: Localized | None = None
+    colours: Colours = Colours()
+
+    @model_validator(mode="after")
+    def _logo_has_a_text(self) -> Site:
+        if self.logo and not self.logo_alt:
+            raise ValueError("site.logo_alt: a logo needs a text for screen readers (expected e.g. {de: Stadt Aalen})")
+        if self.logo and Path(self.logo).suffix.lower() not in LOGO_TYPES:
+            kinds = ", ".join(LOGO_TYPES)
+            raise ValueError(f"site.logo: {self.logo!r} is not an image the page can show (expected {kinds})")
+        return self
+
+
 class Content(_Strict):
     languages: list[LanguageCode] = Field(min_length=1)
     name: Localized
+    site: Site = Site()
     cities: list[City] = Field(min_length=1, max_length=10)
     vision: Vision
     leitziele: list[Leitziel] = Field(min_length=1, max_length=12)
@@ -152,7 +212,7 @@ def _localized_fields(data: object, path: str = "") -> list[tuple[str, dict[str,
     if isinstance(data, dict):
         for key, value in data.items():
             sub = f"{path}.{key}" if path else str(key)
-            if key in ("title", "short", "long", "name"):
+            if key in ("title", "short", "long", "name", "logo_alt") and value is not None:
                 found.append((sub, value))
             elif key == "charta":
                 found.extend((f"{sub}.{i}", v) for i, v in enumerate(value))
@@ -191,9 +251,24 @@ def load_content(path: Path) -> Content:
     if not isinstance(raw, dict):
         raise ContentError(f"{path}: expected a YAML mapping with the keys of the content file")
     try:
-        return Content.model_validate(raw)
+        content = Content.model_validate(raw)
     except ValidationError as err:
         raise ContentError(_describe(path, err)) from err
+    return _with_logo_path(content, path)
+
+
+def _with_logo_path(content: Content, path: Path) -> Content:
+    """The logo is named relative to the content file; afterwards it is an absolute path that exists."""
+    if not content.site.logo:
+        return content
+    logo = (path.parent / content.site.logo).resolve()
+    if not logo.is_file():
+        raise ContentError(
+            f"{path}: field 'site.logo': {logo} not found (expected an image file beside the content file)"
+        )
+    if logo.stat().st_size > LOGO_MAX_BYTES:
+        raise ContentError(f"{path}: field 'site.logo': {logo} is larger than {LOGO_MAX_BYTES // 1024} KiB")
+    return content.model_copy(update={"site": content.site.model_copy(update={"logo": str(logo)})})
 
 
 def _describe(path: Path, err: ValidationError) -> str:

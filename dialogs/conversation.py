@@ -9,6 +9,7 @@ type is dropped, so a damaged row costs the resident their place, never the even
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as default_of
 from typing import Any
 
 
@@ -69,6 +70,10 @@ class BroadcastDraft:
     button: str | None = None
     send_at: str | None = None
     """ISO time, UTC, for a planned message; None to send now."""
+    translations: dict[str, str] = default_of(default_factory=dict)  # "field" is the audience here
+    """The same message in other languages, as staff wrote them: language code → text."""
+    translating: str | None = None
+    """The language whose text staff are typing now."""
 
 
 @dataclass(slots=True)
@@ -169,7 +174,7 @@ class Conversation:
 
 
 def _fields(draft: IdeaDraft | BroadcastDraft) -> dict[str, Any]:
-    return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False)}
+    return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False, {})}
 
 
 def _ints(value: object) -> list[int]:
@@ -212,4 +217,12 @@ def _broadcast_draft(data: dict[str, Any]) -> BroadcastDraft:
         idea=_int(data.get("idea")),
         button=_str(data.get("button")),
         send_at=_str(data.get("send_at")),
+        translations=_texts(data.get("translations")),
+        translating=_str(data.get("translating")),
     )
+
+
+def _texts(data: object) -> dict[str, str]:
+    if not isinstance(data, dict):
+        return {}
+    return {str(code): text for code, text in data.items() if isinstance(text, str)}

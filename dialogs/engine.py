@@ -25,8 +25,9 @@ from dialogs import commands, payloads
 from dialogs.choice import option_index
 from dialogs.content import Content
 from dialogs.conversation import Conversation, LastPress
-from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, moderation, privacy, staff
+from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, broadcast, moderation, privacy, staff
 from dialogs.i18n import Languages
+from dialogs.inputs import DESCRIPTION_MAX, TITLE_MAX
 from dialogs.messages import (
     Block,
     Button,
@@ -49,6 +50,12 @@ from storage.stats import Overview
 from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
+TEXT_LIMITS = {
+    "submit_title": TITLE_MAX,
+    "submit_description": DESCRIPTION_MAX,
+    "broadcast_text": broadcast.TEXT_MAX,
+}
+"""The longest text the state accepts, so that a page can count along while the resident types."""
 
 
 class EngineUnavailable(RuntimeError):
@@ -345,6 +352,7 @@ class Engine:
                     menu.actions.append(action)
                     menu.labels.append(label)
                 rows.append(tuple(buttons))
+        expects_text = assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state]
         return Reply(
             blocks=(*turn.notes, *screen.blocks),
             buttons=tuple(rows),
@@ -352,7 +360,8 @@ class Engine:
             replaces_menu=turn.inbound.kind is InboundKind.BUTTON and not payloads.is_link(turn.inbound.text),
             attachment=turn.attachment,
             language=turn.lang.code,
-            expects_text=assign_tokens and turn.screen_override is None and "text" in self._triggers[turn.state],
+            expects_text=expects_text,
+            text_limit=TEXT_LIMITS.get(turn.state) if expects_text else None,
             reactions=self._reactions(turn),
         )
 

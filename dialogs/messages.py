@@ -112,6 +112,8 @@ class Reply:
     language: str | None = None
     expects_text: bool = False
     """The resident is asked to type (a title, a description), not to choose."""
+    text_limit: int | None = None
+    """With `expects_text`: the most characters the answer may have, where there is a limit."""
     reactions: tuple[Reaction, ...] = ()
     """Where a platform has reactions: what adding or removing one on this message means."""
     roles_changed: bool = False
@@ -181,6 +183,8 @@ def reply_to_data(reply: Reply) -> dict[str, object]:
     }
     if reply.expects_text:
         data["expects_text"] = True
+    if reply.text_limit is not None:
+        data["text_limit"] = reply.text_limit
     if reply.reactions:
         data["reactions"] = [[r.key, r.add, r.remove] for r in reply.reactions]
     if reply.roles_changed:
@@ -201,6 +205,7 @@ def reply_from_data(data: dict[str, Any]) -> Reply:
         buttons=tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
         language=data.get("language"),
         expects_text=bool(data.get("expects_text", False)),
+        text_limit=data.get("text_limit"),
         reactions=tuple(Reaction(key, add, remove) for key, add, remove in data.get("reactions", ())),
         roles_changed=bool(data.get("roles_changed", False)),
         attachment=_attachment_from_data(data.get("attachment")),

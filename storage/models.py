@@ -276,6 +276,18 @@ class Broadcast(SQLModel, table=True):
     progress_final: bool = Field(default=False)
 
 
+class BroadcastTranslation(SQLModel, table=True):
+    """The same broadcast in another language, written by staff (never translated by machine)."""
+
+    __tablename__ = "broadcast_translation"
+
+    broadcast_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("broadcast.id", ondelete="CASCADE"), primary_key=True)
+    )
+    language: str = Field(sa_column=Column(String(8), primary_key=True))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
@@ -346,3 +358,4 @@ pending_reply_table = PendingReply.__table__  # type: ignore[attr-defined]
 subscription_table = Subscription.__table__  # type: ignore[attr-defined]
 broadcast_table = Broadcast.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]
+broadcast_translation_table = BroadcastTranslation.__table__  # type: ignore[attr-defined]

@@ -15,7 +15,14 @@ from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, bindparam, func, insert, literal, select, update
 
-from storage.models import BroadcastStatus, OutboxStatus, broadcast_table, outbox_table, resident_table
+from storage.models import (
+    BroadcastStatus,
+    OutboxStatus,
+    broadcast_table,
+    broadcast_translation_table,
+    outbox_table,
+    resident_table,
+)
 from storage.store import Tx
 from storage.subscriptions import Audience
 
@@ -105,8 +112,12 @@ def create_broadcast(
     button: str | None,
     send_at: datetime,
     now: datetime,
+    translations: dict[str, str] | None = None,
 ) -> int:
-    """A broadcast waiting for its time; `promote_due` writes its recipients then."""
+    """A broadcast waiting for its time; `promote_due` writes its recipients then.
+
+    `translations` are the same message in other languages (language code → text), as staff wrote them.
+    """
     platform, user_id, chat_id, language = author
     values = {
         "author_platform": platform,
@@ -124,7 +135,18 @@ def create_broadcast(
         "total": 0,
         "progress_final": False,
     }
-    return int(tx.rows(insert(broadcast_table).values(values).returning(B.id))[0][0])
+    broadcast_id = int(tx.rows(insert(broadcast_table).values(values).returning(B.id))[0][0])
+    for code, translated in (translations or {}).items():
+        row = {"broadcast_id": broadcast_id, "language": code, "text": translated}
+        tx.execute(insert(broadcast_translation_table).values(row))
+    return broadcast_id
+
+
+def translations(tx: Tx, broadcast_id: int) -> dict[str, str]:
+    """The broadcast's text in other languages than the one it was written in."""
+    T = broadcast_translation_table.c
+    rows = tx.rows(select(T.language, T.text).where(T.broadcast_id == broadcast_id))
+    return {str(code): str(text) for code, text in rows}
 
 
 def get(tx: Tx, broadcast_id: int) -> BroadcastRecord | None:

@@ -23,6 +23,7 @@ from storage.models import (
     action_token_table,
     audit_table,
     broadcast_table,
+    broadcast_translation_table,
     conversation_table,
     dashboard_token_table,
     idea_table,
@@ -71,6 +72,8 @@ class Rule:
     export: Callable[[Tx, Person], list[dict[str, Any]]]
     """The rows about the person, every column of each (with extras where they help reading)."""
     erase: Callable[[Tx, Person], None]
+    kept: str | None = None
+    """Why erasure leaves these rows as they are, where it does."""
 
 
 JSON_COLUMNS = frozenset({"context", "reply", "data"})
@@ -253,6 +256,18 @@ def _erase_authored(tx: Tx, person: Person) -> None:
     )
 
 
+def _export_authored_translations(tx: Tx, person: Person) -> list[dict[str, Any]]:
+    """The other-language texts of the broadcasts they wrote."""
+    T = broadcast_translation_table.c
+    authored = select(B.id).where(B.author_platform == person.platform, B.author_user_id == person.user_id)
+    query = select(broadcast_translation_table).where(T.broadcast_id.in_(authored.scalar_subquery()))
+    return _rows(tx, query.order_by(T.broadcast_id, T.language))
+
+
+def _keep(tx: Tx, person: Person) -> None:
+    return None
+
+
 def _by_identity(table: Table, order: str) -> tuple[Callable[[Tx, Person], list[dict[str, Any]]], Any]:
     """Export and erasure of a table whose rows belong to one `platform` + `user_id`."""
     c = table.c
@@ -335,6 +350,13 @@ RULES: tuple[Rule, ...] = (
     Rule(audit_table, ("actor", "object", "reason"), _export_audit, _erase_audit),
     Rule(role_grant_table, ("user_id", "granted_by"), _export_grants, _erase_grants),
     Rule(broadcast_table, ("author_user_id", "author_chat_id", "text"), _export_authored, _erase_authored),
+    Rule(
+        broadcast_translation_table,
+        ("text",),
+        _export_authored_translations,
+        _keep,
+        kept="a broadcast's text in another language stays with the broadcast, which no longer names its author",
+    ),
     Rule(action_token_table, ("user_id",), _export_action_tokens, _erase_action_tokens),
     Rule(dashboard_token_table, ("user_id",), _export_dashboard_tokens, _erase_dashboard_tokens),
     Rule(pending_notice_table, ("user_id", "reply"), _export_notices, _erase_notices),

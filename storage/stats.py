@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from storage.models import IdeaStatus, dashboard_token_table, idea_table, resident_table, vote_table
 from storage.store import Tx
@@ -112,6 +112,12 @@ def new_dashboard_token(tx: Tx, kind: str, platform: str, user_id: str, now: dat
     return token
 
 
+def login_token_open(tx: Tx, token: str, now: datetime) -> bool:
+    """Whether a login link still works, without using it up (a link preview only looks)."""
+    rows = tx.rows(select(D.expires_at, D.used_at).where(D.token_hash == _hash(token), D.kind == "login"))
+    return bool(rows) and rows[0][1] is None and _aware(rows[0][0]) >= now
+
+
 def use_login_token(tx: Tx, token: str, now: datetime) -> tuple[str, str] | None:
     """The identity behind a login link, once: a used or expired link gives None."""
     rows = tx.rows(
@@ -130,6 +136,11 @@ def session_identity(tx: Tx, token: str, now: datetime) -> tuple[str, str] | Non
     if not rows or _aware(rows[0][2]) < now:
         return None
     return rows[0][0], rows[0][1]
+
+
+def end_session(tx: Tx, token: str) -> None:
+    """Log out: the session's cookie opens nothing any more, even if a copy of it is kept."""
+    tx.execute(delete(dashboard_token_table).where(D.token_hash == _hash(token), D.kind == "session"))
 
 
 def _aware(moment: datetime) -> datetime:

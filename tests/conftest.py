@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.settings import TelegramSettings
+from bot.delivery import Delivery
 from dialogs.content import Content, load_content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
@@ -134,10 +138,25 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
+def telegram_adapter(
+    engine: Engine,
+    fake: FakeTelegram,
+    *,
+    delivery: Delivery | None = None,
+    http: web.Application | None = None,
+    webhook_secret: str | None = None,
+    overall_rate: float = 100.0,
+    **options: Any,
+) -> TelegramAdapter:
+    """The Telegram adapter for the local Bot API server, at a quick test's pace unless `options` say otherwise."""
+    settings = TelegramSettings(token=fake.token, api_url=fake.url, webhook_secret=webhook_secret, rate=overall_rate)
+    context = context_for(engine, delivery, http=http)
+    return TelegramAdapter(context, settings, **{"per_chat_rate": 10.0, "poll_timeout": 1, **options})
+
+
 async def start_telegram(engine: Engine, fake: FakeTelegram, **options: Any) -> TelegramAdapter:
     """The Telegram adapter, started against the local Bot API server; `options` override the test pace."""
-    options = {"per_chat_rate": 10.0, "overall_rate": 100.0, "poll_timeout": 1, **options}
-    adapter = TelegramAdapter(engine, token=fake.token, api_url=fake.url, **options)
+    adapter = telegram_adapter(engine, fake, **options)
     await adapter.start()
     return adapter
 

@@ -11,14 +11,14 @@ import asyncio
 
 from aiohttp.test_utils import TestClient
 
-from bot.adapters.telegram import TelegramAdapter
-from bot.web.server import WebTransport
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.web.transport import WebTransport
 from dialogs.engine import Engine
 from dialogs.messages import Identity
 from storage import moderation as moderation_db
-from storage import outbox, personal_data
+from storage import outbox, personal_data, subscriptions
 from storage.models import ALL_CITIES, Role
-from storage.store import Store
+from storage.store import Store, Tx
 from storage.subscriptions import Audience
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, start_broadcasts, wait_until_finished
@@ -148,3 +148,54 @@ async def test_a_resident_erased_while_a_broadcast_is_on_its_way_gets_nothing(
         await service.stop()
     assert messages_with(fake, 201, NEWS) == 1
     assert messages_with(fake, 202, NEWS) == messages_with(fake, 203, NEWS) == 0
+
+
+def subscriber(store: Store, user_id: int, language: str) -> None:
+    """A resident of Aalen on Telegram who reads `language` and subscribed to the city's news."""
+
+    def work(tx: Tx) -> None:
+        record = tx.load_or_create_resident("telegram", str(user_id), str(user_id), "menu", store.now())
+        record.city, record.language = "aalen", language
+        tx.save_resident(record, store.now())
+        subscriptions.subscribe(tx, record.id, subscriptions.CITY, store.now())
+
+    store.run(work)
+
+
+async def test_staff_write_a_broadcast_in_two_languages_and_each_resident_reads_theirs(
+    engine: Engine, store: Store, fake: FakeTelegram, polling: TelegramAdapter
+) -> None:
+    english_news = "From Monday the city buses in Aalen run every ten minutes."
+    for user_id, language in ((301, "de"), (302, "en"), (303, "tr")):
+        subscriber(store, user_id, language)
+    service = await start_broadcasts(engine, [polling.transport()])
+    try:
+        staff = await telegram_resident(fake, 900, "Aalen", subscribe=False)
+        store.run(lambda tx: moderation_db.grant(tx, "telegram", "900", Role.STAFF, ALL_CITIES, "test", store.now()))
+        await staff.says("/broadcast")
+        await staff.says(NEWS)
+        await staff.presses("Neuigkeiten aus Aalen")
+        await staff.presses("Text in weiterer Sprache")
+        assert "Deutsch" not in staff.labels(), "the language it is written in is not offered again"
+        await staff.presses("English")
+        await staff.says("Zu kurz")
+        assert staff.sees("Bitte schreiben Sie mindestens 10")
+        await staff.says(english_news)
+        assert staff.sees("Auch geschrieben auf: English")
+        await staff.presses("Jetzt an 3 Personen senden")
+        await wait_until_finished(store, 1)
+    finally:
+        await service.stop()
+    assert messages_with(fake, 301, NEWS) == 1 and messages_with(fake, 301, english_news) == 0
+    english = fake.last_message(302)
+    assert english_news in plain(english.text) and NEWS not in plain(english.text)
+    assert "only available" not in plain(english.text), "no note where the resident's language was written"
+    turkish = plain(fake.last_message(303).text)
+    assert NEWS in turkish, "a language nobody wrote: the message as written"
+    assert (
+        engine.languages.get("tr")
+        .gettext("This message is only available in {language}; there is no translation of it.")
+        .split("{")[0]
+        in turkish
+    )
+    assert store.run(lambda tx: outbox.translations(tx, 1)) == {"en": english_news}

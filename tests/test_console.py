@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.adapters.console import ConsoleAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
 from dialogs.engine import Engine
+from storage import moderation as moderation_db
+from storage.models import ALL_CITIES, Role
 from storage.store import Store
 from tests.conftest import ROOT
-from tests.helpers import approve, support_count
+from tests.helpers import approve, seed_idea, support_count
 
 
 def number_of(output: str, label: str) -> str:
@@ -22,7 +25,7 @@ def number_of(output: str, label: str) -> str:
 
 
 async def test_console_journey_with_two_residents(engine: Engine, store: Store) -> None:
-    erika = ConsoleAdapter(engine, "erika", write=lambda _text: None)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
     out = await erika.say("/start")
     assert "[1] Deutsch" in out and "[2] English" in out
     out = await erika.say("1")
@@ -44,7 +47,7 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     assert "„Luftsensoren an Schulen“" in out and "wird geprüft" in out
 
     approve(store, 1)
-    max_ = ConsoleAdapter(engine, "max", write=lambda _text: None)
+    max_ = ConsoleAdapter(context_for(engine), "max", write=lambda _text: None)
     out = await max_.say("/start")
     out = await max_.say(number_of(out, "English"))
     out = await max_.say(number_of(out, "Heidenheim"))
@@ -59,12 +62,30 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
 
 
 async def test_a_number_without_such_option_is_text(engine: Engine) -> None:
-    anna = ConsoleAdapter(engine, "anna", write=lambda _text: None)
+    anna = ConsoleAdapter(context_for(engine), "anna", write=lambda _text: None)
     await anna.say("/start")
     await anna.say("1")
     out = await anna.say("1")
     out = await anna.say("99")
     assert "Das habe ich leider nicht verstanden" in out
+
+
+async def test_a_number_is_text_where_the_bot_asks_for_one(engine: Engine, store: Store) -> None:
+    """Staff asked for an idea's number type it: `1` is idea 1, not the first option shown ("Zurück")."""
+    idea = seed_idea(store)
+    assert idea == 1
+    anna = ConsoleAdapter(context_for(engine), "anna", write=lambda _text: None)
+    out = await anna.say("/start")
+    out = await anna.say(number_of(out, "Deutsch"))
+    await anna.say(number_of(out, "Aalen"))
+    store.run(lambda tx: moderation_db.grant(tx, "console", "anna", Role.STAFF, ALL_CITIES, "test", store.now()))
+    await anna.say("/broadcast")
+    out = await anna.say("Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.")
+    out = await anna.say(number_of(out, "Alle Abonnierenden"))
+    out = await anna.say(number_of(out, "Button zu einer Idee"))
+    assert number_of(out, "Zurück") == "1", "the screen that asks for the number shows options too"
+    out = await anna.say("1")
+    assert number_of(out, "Jetzt abstimmen"), "idea 1 was taken: the next step asks for the button's text"
 
 
 def test_console_command_end_to_end(tmp_path: Path) -> None:

@@ -221,6 +221,35 @@ def test_a_wrong_setting_names_the_variable(tmp_path: Path) -> None:
     assert "not allowed!" not in result.stderr, "a secret is not echoed back"
 
 
+def test_a_town_colour_with_too_little_contrast_is_refused_at_start(tmp_path: Path) -> None:
+    data = original()
+    data["site"] = {"colours": {"accent": "#66aaff", "accent_dark": "#0b4f8a"}}
+    path = write(tmp_path, data)
+    with pytest.raises(ContentError) as caught:
+        load_content(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "site.colours.accent: #66aaff has a contrast of only 2.4:1 against the page (#ffffff)" in message
+    assert "at least 4.5:1" in message and "choose a darker colour" in message
+    assert "site.colours.accent_dark: #0b4f8a has a contrast of only 2.2:1" in message
+    assert "choose a lighter colour" in message
+
+
+def test_a_logo_must_exist_and_have_a_text(tmp_path: Path) -> None:
+    data = original()
+    data["site"] = {"logo": "wappen.svg"}
+    with pytest.raises(ContentError, match="a logo needs a text for screen readers"):
+        load_content(write(tmp_path, data))
+    data["site"]["logo_alt"] = {code: "Wappen der Stadt" for code in data["languages"]}
+    with pytest.raises(ContentError, match=r"site\.logo': .*wappen\.svg not found"):
+        load_content(write(tmp_path, data))
+    (tmp_path / "wappen.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    assert load_content(write(tmp_path, data)).site.logo == str(tmp_path / "wappen.svg")
+    del data["site"]["logo_alt"]["en"]
+    with pytest.raises(ContentError, match=r"site\.logo_alt: no text for language 'en'"):
+        load_content(write(tmp_path, data))
+
+
 def test_readme_shows_the_current_command_table() -> None:
     from dialogs.diagram import command_table
 

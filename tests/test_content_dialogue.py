@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.adapters.console import ConsoleAdapter
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
@@ -55,7 +56,7 @@ async def test_in_english_too(max_: Chat) -> None:
 
 
 async def test_console_transcript(engine: Engine) -> None:
-    erika = ConsoleAdapter(engine, "erika", write=lambda _text: None)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
     out = await erika.say("/start")
     out = await erika.say(number_of(out, "Deutsch"))
     out = await erika.say(number_of(out, "Aalen"))

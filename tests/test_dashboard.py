@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
@@ -94,7 +95,7 @@ async def test_stats_and_dashboard_show_supports_per_platform(
     assert "Unterstützungen nach Plattform:\n• Telegram: 12\n• test: 0\n• Web-Chat: 9\n" in stefanie.reply.plain_text
     await stefanie.says("/dashboard")
     async with web_client(staff_engine) as client:
-        await client.get(link_from(stefanie))
+        await sign_in(client, link_from(stefanie))
         html = await (await client.get("/dashboard")).text()
         assert '<h2 id="platform-supports">Unterstützungen nach Plattform</h2>' in html
         assert "<td>Telegram</td><td>3</td><td>12</td>" in html and "<td>Web-Chat</td><td>3</td><td>9</td>" in html
@@ -116,6 +117,15 @@ def link_from(chat: Chat) -> str:
     return match.group(1)
 
 
+async def sign_in(client: Any, link: str) -> Any:
+    """What a browser does with the link: open it, then press "Anmelden" (a POST from the bot's own page)."""
+    landing = await client.get(link)
+    assert landing.status == 200, await landing.text()
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    own = str(client.make_url("")).rstrip("/")
+    return await client.post("/dashboard/login", data={"token": token}, headers={"Origin": own}, allow_redirects=False)
+
+
 async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store: Store, content: Content) -> None:
     fill(store, content)
     stefanie = await make_staff(staff_engine, store)
@@ -129,7 +139,11 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         await stefanie.says("/dashboard")
         assert stefanie.sees("Er funktioniert einmal, innerhalb von 10 Minuten")
         link = link_from(stefanie)
-        opened = await client.get(link, allow_redirects=False)
+        for _preview in range(3):  # link previews (webmail, messengers) fetch the link: it keeps working
+            landing = await client.get(link)
+            assert landing.status == 200 and "Anmelden" in await landing.text()
+        assert (await client.get("/dashboard")).status == 403, "opening the link alone signs nobody in"
+        opened = await sign_in(client, link)
         assert opened.status == 303 and opened.headers["Location"] == "/dashboard"
         cookie = opened.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/dashboard" in cookie
@@ -146,7 +160,10 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         assert (await csv.text()).startswith("Thema,Stadt,Veröffentlichte Ideen,Unterstützungen\nMobilität,Aalen,")
 
         client.session.cookie_jar.clear()
-        again = await client.get(link, allow_redirects=False)
+        assert (await client.get(link)).status == 403, "a link works once"
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        own = str(client.make_url("")).rstrip("/")
+        again = await client.post("/dashboard/login", data={"token": token}, headers={"Origin": own})
         assert again.status == 403, "a link works once"
 
         await stefanie.says("/dashboard")
@@ -157,13 +174,44 @@ async def test_dashboard_needs_a_fresh_one_time_link(staff_engine: Engine, store
         assert (await client.get(late, allow_redirects=False)).status == 403, "an expired link is refused"
 
 
+async def test_a_login_from_another_site_is_refused_and_logout_ends_the_session(
+    staff_engine: Engine, store: Store
+) -> None:
+    stefanie = await make_staff(staff_engine, store)
+    async with web_client(staff_engine) as client:
+        await stefanie.says("/dashboard")
+        link = link_from(stefanie)
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        forged = await client.post(
+            "/dashboard/login", data={"token": token}, headers={"Origin": "https://evil.example"}
+        )
+        assert forged.status == 403, "a form on another site cannot sign anyone in"
+        cross = await client.post(
+            "/dashboard/login", data={"token": token}, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"}
+        )
+        assert cross.status == 403, "nor one whose browser says it comes from another site"
+        assert (await sign_in(client, link)).status == 303, "and the link still works from the bot's own page"
+        page = await client.get("/dashboard")
+        assert 'action="/dashboard/logout"' in await page.text()
+        session = client.session.cookie_jar.filter_cookies(client.make_url("/dashboard"))["mitmach_dashboard"].value
+
+        own = str(client.make_url("")).rstrip("/")
+        assert (await client.post("/dashboard/logout", headers={"Origin": "https://evil.example"})).status == 403
+        assert (await client.get("/dashboard")).status == 200, "another site cannot sign staff out"
+        out = await client.post("/dashboard/logout", headers={"Origin": own})
+        assert out.status == 200 and "Sie sind abgemeldet" in await out.text()
+        assert (await client.get("/dashboard")).status == 403
+        again = await client.get("/dashboard", cookies={"mitmach_dashboard": session})
+        assert again.status == 403, "a copy of the old cookie opens nothing"
+
+
 async def test_dashboard_session_ends_with_the_role(staff_engine: Engine, store: Store) -> None:
     from storage import moderation as db
 
     stefanie = await make_staff(staff_engine, store)
     async with web_client(staff_engine) as client:
         await stefanie.says("/dashboard")
-        await client.get(link_from(stefanie))
+        await sign_in(client, link_from(stefanie))
         assert (await client.get("/dashboard")).status == 200
         store.run(lambda tx: db.revoke(tx, "test", STAFF.user_id, Role.STAFF, "all"))
         assert (await client.get("/dashboard")).status == 403, "the role is checked on every request"
@@ -175,7 +223,7 @@ async def test_dashboard_csv_never_hands_a_spreadsheet_a_formula(staff_engine: E
     await Chat(staff_engine, "y", platform="@evil").says("/start")
     await stefanie.says("/dashboard")
     async with web_client(staff_engine) as client:
-        await client.get(link_from(stefanie))
+        await sign_in(client, link_from(stefanie))
         csv = await (await client.get("/dashboard/platforms.csv")).text()
     assert "\n'=HYPERLINK(1),1,0\n" in csv and "\n'@evil,1,0\n" in csv
     assert not any(line.startswith(("=", "+", "-", "@")) for line in csv.splitlines())
@@ -206,7 +254,7 @@ async def test_a_resident_is_answered_while_the_dashboard_loads(
         stefanie = await make_staff(engine, busy_store)
         await stefanie.says("/dashboard")
         async with web_client(engine, watch=[watch]) as client:
-            await client.get(link_from(stefanie), allow_redirects=False)
+            await sign_in(client, link_from(stefanie))
             anna = WebResident(str(client.make_url("/")))
             try:
                 await anna.open()

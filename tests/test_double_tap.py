@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
 from dialogs.messages import Identity, InboundKind
 from storage.models import idea_table

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.console import ConsoleAdapter
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
 from storage.models import IdeaStatus
 from storage.store import Store
@@ -124,6 +125,8 @@ async def test_abbrechen_cancels_a_draft(erika: Chat, store: Store) -> None:
     await erika.presses("Einverstanden")
     await erika.says("Mehr Bänke im Park")
     await erika.says("/abbrechen")
+    assert erika.sees("Ihren Entwurf verwerfen?")
+    await erika.presses("Ja, verwerfen")
     assert erika.sees("Abgebrochen") and state_of(store, erika.identity) == "menu"
 
 
@@ -136,7 +139,7 @@ async def test_help_lists_the_aliases_beside_the_commands(erika: Chat) -> None:
 
 
 async def test_console_transcript(engine: Engine, store: Store) -> None:
-    erika = ConsoleAdapter(engine, "erika", write=lambda _text: None)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
     out = await erika.say("/start")
     out = await erika.say(number_of(out, "Deutsch"))
     out = await erika.say(number_of(out, "Aalen"))

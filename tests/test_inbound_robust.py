@@ -14,7 +14,7 @@ import time
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import watch_loop
 from dialogs.engine import Engine

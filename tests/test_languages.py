@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel import Locale
 
-from bot.adapters.console import ConsoleAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
 from bot.adapters.markup import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, isolate_reply, isolate_runs
-from bot.adapters.matrix import notice
-from bot.adapters.telegram_render import to_messages
+from bot.adapters.matrix.render import notice
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.render import to_messages
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.flows.news import broadcast_reply
@@ -169,7 +170,7 @@ async def test_console_journey_in_each_language(engine: Engine, content: Content
     """First contact to a submitted idea, every screen in the chosen language."""
     lang = engine.languages.get(code)
     _ = lang.gettext
-    resident = ConsoleAdapter(engine, f"resident-{code}", write=lambda _text: None)
+    resident = ConsoleAdapter(context_for(engine), f"resident-{code}", write=lambda _text: None)
     out = await resident.say("/start")
     out = await resident.say(number_of(out, lang.name))
     assert _("Which city do you live in, or which one do you care about most?") in out

@@ -21,7 +21,10 @@ from nio import (
     SyncResponse,
 )
 
-from bot.adapters.matrix import MatrixAdapter, to_html, to_plain
+from bot.adapters.matrix.adapter import MatrixAdapter
+from bot.adapters.matrix.render import to_html, to_plain
+from bot.adapters.matrix.settings import MatrixSettings
+from bot.adapters.protocol import context_for
 from dialogs.engine import Engine
 from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
@@ -131,16 +134,22 @@ async def bot_user(synapse: Synapse) -> str:
 
 
 async def start_bot(
-    engine: Engine, synapse: Synapse, bot_user: str, *, encryption: bool | None = None, store: Path | None = None
+    engine: Engine,
+    synapse: Synapse,
+    bot_user: str,
+    *,
+    encryption: bool | None = None,
+    store: Path | None = None,
+    rate: float = 2.0,
 ) -> MatrixAdapter:
-    adapter = MatrixAdapter(
-        engine,
+    settings = MatrixSettings(
         homeserver=synapse.url,
         user=bot_user,
         password="bot-password",
-        encryption=encryption,
         store_path=store or Path(tempfile.mkdtemp(prefix="matrix-store-")),
+        rate=rate,
     )
+    adapter = MatrixAdapter(context_for(engine), settings, encryption=encryption)
     await adapter.start()
     return adapter
 
@@ -352,7 +361,7 @@ async def test_joins_held_back_by_synapse_defaults_do_not_hold_up_answers(engine
         joined = [await bot_is_in(person) for person in newcomers]
         assert not all(joined), "answered while joins were still held back"
         for person in newcomers:
-            await person.wait_for_notices(1, timeout=90)
+            await person.wait_for_notices(1, timeout=180)
             assert await bot_is_in(person), "every invite is accepted in the end"
     finally:
         for person in people:
@@ -394,8 +403,8 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
 
     news = "Der Bürgerservice in Heidenheim ist jetzt auch samstags geöffnet."
     idea_id = seed_idea(store, "Sensoren für freie Parkplätze")
-    bot = await start_bot(engine, synapse, bot_user)
-    service = await start_broadcasts(engine, [bot.transport(2.0)])  # slow enough to be seen sending
+    bot = await start_bot(engine, synapse, bot_user, rate=2.0)
+    service = await start_broadcasts(engine, [bot.transport()])  # slow enough to be seen sending
     others = [MatrixResident(synapse, f"{name}{next(_names)}") for name in ("ben", "carl", "dora")]
     ben, carl, dora = others
     try:
@@ -594,8 +603,8 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         )
         await bot.stop()
 
-        bot = await start_bot(engine, synapse, bot_user)
-        service = await start_broadcasts(engine, [bot.transport(1000)])
+        bot = await start_bot(engine, synapse, bot_user, rate=1000)
+        service = await start_broadcasts(engine, [bot.transport()])
         news = "Die Stadtbibliothek Aalen hat jetzt sonntags geöffnet."
         counts = [len(p.notices) for p in people]
         broadcast_id = store.run(
@@ -624,7 +633,7 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         )
         before = len(author.notices)
         outbounds = await moderator.send(moderator.inbound(InboundKind.COMMAND, f"/approve {idea_id}"))
-        await bot.delivery.deliver(o for o in outbounds if o.recipient.platform == "matrix")
+        await bot.receive.delivery.deliver(o for o in outbounds if o.recipient.platform == "matrix")
         told = await author.wait_for_notices(before + 1)
         assert "Bänke am Kocherufer" in told.body and "veröffentlicht" in told.body, told.body
     finally:
@@ -768,7 +777,7 @@ async def test_group_rooms_get_no_dialogue_and_no_private_replies(
         outbounds = await author.send(author.inbound(InboundKind.BUTTON, author.button("✅ Absenden")))
         alerts = [o for o in outbounds if o.recipient.platform == "matrix"]
         assert alerts, "the moderator is alerted"
-        await bot.delivery.deliver(alerts)
+        await bot.receive.delivery.deliver(alerts)
         deadline = time.monotonic() + 20
         while not anna.invited_to:
             assert time.monotonic() < deadline, "no direct room for the alert"

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.adapters.console import ConsoleAdapter
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.matrix.settings import MatrixSettings
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.delivery import Delivery
 from bot.web.server import create_app
 from dialogs.content import Content
@@ -21,6 +23,7 @@ from dialogs.messages import Identity
 from storage import moderation as db
 from storage.models import IdeaStatus, Role
 from storage.store import Store
+from tests.conftest import telegram_adapter
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import seed_idea
 from tests.test_console import number_of
@@ -48,15 +51,7 @@ async def platforms(engine_with_admin: Engine) -> AsyncIterator[tuple[FakeTelegr
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    adapter = TelegramAdapter(
-        engine_with_admin,
-        token=fake.token,
-        api_url=fake.url,
-        per_chat_rate=10,
-        overall_rate=100,
-        poll_timeout=1,
-        delivery=delivery,
-    )
+    adapter = telegram_adapter(engine_with_admin, fake, delivery=delivery)
     await adapter.start()
     yield fake, adapter, f"http://127.0.0.1:{port}"
     await adapter.stop()
@@ -180,11 +175,11 @@ async def test_console_moderator(content: Content, languages: Languages, store: 
     engine = Engine(content, languages, store, admins=[Identity("console", "chefin")])
     try:
         seed_idea(store, "Bänke mit Solarstrom", status=IdeaStatus.PENDING)
-        resident = ConsoleAdapter(engine, "bürger", write=lambda _text: None)
+        resident = ConsoleAdapter(context_for(engine), "bürger", write=lambda _text: None)
         await resident.say("/start")
         out = await resident.say("/approve 1")
         assert "Das dürfen Sie leider nicht." in out
-        chefin = ConsoleAdapter(engine, "chefin", write=lambda _text: None)
+        chefin = ConsoleAdapter(context_for(engine), "chefin", write=lambda _text: None)
         await chefin.say("/start")
         out = await chefin.say("/queue")
         assert "Nr. 1: Bänke mit Solarstrom" in out
@@ -230,7 +225,7 @@ async def test_residents_are_refused_on_every_adapter(
     seed_idea(store, "Wartet noch", status=IdeaStatus.PENDING)
     seed_idea(store, "Schon veröffentlicht")
 
-    console = ConsoleAdapter(engine_with_admin, "neugierig", write=lambda _text: None)
+    console = ConsoleAdapter(context_for(engine_with_admin), "neugierig", write=lambda _text: None)
     for command in PRIVILEGED:
         assert "Das dürfen Sie leider nicht." in await console.say(command)
     assert_nothing_changed(store, "console:neugierig")
@@ -257,16 +252,15 @@ async def test_matrix_moderator_approves_by_number(
 
     if why_not():
         pytest.skip(why_not() or "")
-    from bot.adapters.matrix import MatrixAdapter
+    from bot.adapters.matrix.adapter import MatrixAdapter
     from tests.test_matrix import MatrixResident
 
     synapse = Synapse(tmp_path_factory.mktemp("synapse-moderation"))
     synapse.start()
     try:
         bot_user = synapse.register("moderationsbot", "bot-password")
-        bot = MatrixAdapter(
-            engine_with_admin, homeserver=synapse.url, user=bot_user, password="bot-password", encryption=False
-        )
+        settings = MatrixSettings(homeserver=synapse.url, user=bot_user, password="bot-password")
+        bot = MatrixAdapter(context_for(engine_with_admin), settings, encryption=False)
         await bot.start()
         moderator, author = MatrixResident(synapse, "moni"), MatrixResident(synapse, "arne")
         try:

@@ -27,6 +27,7 @@ from storage.models import IdeaStatus, conversation_table, idea_table, vote_tabl
 from storage.store import Store
 from tests.conftest import empty_postgres
 from tests.helpers import approve, assert_supports_consistent, resident, seed_idea
+from tests.texts import says
 
 RESIDENTS = ["anna", "ben", "cem"]
 COMMANDS = [*(command.name for command in for_everyone()), "broadcast", "nonsense"]
@@ -42,7 +43,7 @@ MODERATION = st.one_of(
 )
 VOTES_CAST: list[int] = []
 MODERATIONS_DONE: list[str] = []
-THANKS = "Danke! Sie unterstützen jetzt diese Idee."
+THANKS = "Thank you! You now support this idea."
 TEXTS = st.one_of(
     st.sampled_from(["Hallo", "", "1", "Deutsch", "Zurück", "<b>x</b>", "Mehr Bäume pflanzen", "🎉", "/start idea_1"]),
     st.text(max_size=300),
@@ -109,7 +110,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
                 return
             self.gone.discard(name)
             said = outbounds[0].reply.plain_text if outbounds else ""
-            stale = "nicht mehr aktuell" in said or "out of date" in said
+            stale = says(said, "This menu is out of date. Here is the current one.")
             if kind is InboundKind.BUTTON and outbounds and not stale and not text.startswith("l."):
                 self.pressed[name] = (text, time.monotonic())
             else:
@@ -118,12 +119,12 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
             reply = outbounds[0].reply
             self.last_reply_text = reply.plain_text
             assert reply.blocks, "no answer is empty"
-            assert "etwas schiefgegangen" not in reply.plain_text and "went wrong" not in reply.plain_text
+            assert not says(reply.plain_text, "Sorry, something went wrong on our side. Please try again in a moment.")
             self.seen[name].extend(b.payload for b in reply.all_buttons())
             self.last_labels[name] = {b.label: b.payload for b in reply.all_buttons()}
-            if THANKS in reply.plain_text:
+            if says(reply.plain_text, THANKS):
                 VOTES_CAST.append(1)
-            if "Ihre Daten wurden gelöscht" in said or "Your data has been deleted" in said:
+            if says(said, "Your data has been deleted. Thank you for taking part!"):
                 self.gone.add(name)
 
         def quiet_expected(self, name: str, text: str, outbounds: list[Outbound]) -> bool:
@@ -237,7 +238,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
                 self.check(name, inbound.kind, inbound.text, outbounds)
                 if name == MODERATOR:
                     self.note_moderation(self.last_reply_text)
-                elif THANKS in self.last_reply_text:
+                elif says(self.last_reply_text, THANKS):
                     thanked.append(name)
             for name in thanked:
                 record = resident(self.store, Identity("prop", name))

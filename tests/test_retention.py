@@ -23,7 +23,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.cli import start_run
 from tests.test_crash_replies import stop, wait_for
-from tests.test_dashboard import link_from
+from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
 from tests.test_run import free_port
 from tests.web_helpers import web_client
@@ -77,7 +77,7 @@ async def test_the_job_prunes_each_kind_after_its_period(clocked: Engine) -> Non
     platform_state.remember_message(store, "matrix", "$r", {"undo": "r.withdraw.1", "sender": "@x:y"}, start)
     await admin.says("/dashboard")
     async with web_client(clocked) as client:
-        await client.get(link_from(admin))  # a used login link, and a session
+        await sign_in(client, link_from(admin))  # a used login link, and a session
     await admin.says("/dashboard")  # a link never used
 
     assert count(store, "action_token") == 12  # three buttons for each idea, to mona and to the admin

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.adapters.console import ConsoleAdapter
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
@@ -192,7 +193,7 @@ async def test_moderators_see_similar_ideas_and_merge_in_one_tap(
 
 
 async def test_console_transcript(engine: Engine, store: Store, benches: int) -> None:
-    erika = ConsoleAdapter(engine, "erika", write=lambda _text: None)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
     out = await erika.say("/start")
     out = await erika.say(number_of(out, "Deutsch"))
     out = await erika.say(number_of(out, "Aalen"))

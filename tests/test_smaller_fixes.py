@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.adapters.console import ConsoleAdapter
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
 from storage.models import IdeaStatus
 from storage.store import Store
@@ -89,7 +90,7 @@ async def test_an_old_prompts_cancel_still_cancels(erika: Chat, store: Store) ->
 
 async def test_console_transcript(engine: Engine, store: Store) -> None:
     seed_idea(store, "Versteckte Idee", status=IdeaStatus.HIDDEN)
-    erika = ConsoleAdapter(engine, "erika", write=lambda _text: None)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
     out = await erika.say("/start")
     out = await erika.say(number_of(out, "Deutsch"))
     out = await erika.say(number_of(out, "Aalen"))

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.adapters.telegram import TelegramAdapter
-from bot.adapters.telegram_render import to_messages
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.render import to_messages
 from bot.web.server import create_app
 from dialogs.engine import Engine
 from dialogs.messages import Block, Identity, Outbound, Reply, Span
 from storage.store import Store
-from tests.conftest import start_telegram
+from tests.conftest import start_telegram, telegram_adapter
 from tests.fake_telegram import FakeTelegram, visible_length
 from tests.helpers import resident, seed_idea, support_count
 
@@ -82,10 +82,7 @@ class TelegramResident:
 async def webhook(engine: Engine, fake: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
     app = create_app(engine)
     runner = web.AppRunner(app, access_log=None)
-    adapter = TelegramAdapter(
-        engine, token=fake.token, api_url=fake.url, webhook_secret=SECRET, per_chat_rate=10.0, overall_rate=100.0
-    )
-    adapter.add_routes(app)
+    adapter = telegram_adapter(engine, fake, http=app, webhook_secret=SECRET)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -59,15 +60,24 @@ def delivery() -> Delivery:
     return Delivery()
 
 
-@pytest.fixture
-async def server_url(engine: Engine, delivery: Delivery) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_app(engine, delivery=delivery), access_log=None)
+@asynccontextmanager
+async def serving(engine: Engine, **options: Any) -> AsyncIterator[str]:
+    """The bot's web app on a free port of 127.0.0.1; `options` go to create_app. Yields its URL."""
+    runner = web.AppRunner(create_app(engine, **options), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}/"
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def server_url(engine: Engine, delivery: Delivery) -> AsyncIterator[str]:
+    async with serving(engine, delivery=delivery) as url:
+        yield url
 
 
 @pytest.fixture
@@ -238,7 +248,39 @@ async def test_a_notification_keeps_the_menu(
     await page.close()
 
 
-async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: Engine, store: Store) -> None:
+class OtherSite:
+    """Pages on another site than the bot's: http://localhost:<port> while the bot is on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        self.url = ""
+
+
+@pytest.fixture
+async def other_site() -> AsyncIterator[OtherSite]:
+    site = OtherSite()
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=site.html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0)
+    await tcp.start()
+    site.url = f"http://localhost:{tcp._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    yield site
+    await runner.cleanup()
+
+
+async def no_horizontal_scroll(page: Any) -> bool:
+    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+async def test_dashboard_link_clicked_on_another_site(
+    browser: Any, server_url: str, engine: Engine, store: Store, other_site: OtherSite
+) -> None:
     import re
 
     from storage import moderation as db
@@ -252,15 +294,37 @@ async def test_dashboard_in_the_browser(browser: Any, server_url: str, engine: E
     await staff.says("/dashboard")
     path = re.search(r"/dashboard/login\?token=[\w-]+", staff.reply.plain_text)
     assert path is not None
-    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    link = server_url + path.group(0)[1:]
+    other_site.html = f'<!doctype html><title>Webmail</title><p><a href="{link}">Anmeldelink</a></p>'
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    preview = await context.request.get(link)  # a link preview fetches it first
+    assert preview.status == 200
+    page = await context.new_page()
     refused = await page.goto(server_url + "dashboard")
     assert refused is not None and refused.status == 403
-    await page.goto(server_url + path.group(0)[1:])
+    await page.goto(other_site.url)
+    await page.get_by_role("link", name="Anmeldelink").click()
+    await page.get_by_role("button", name="Anmelden").wait_for()
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.wait_for_url(server_url + "dashboard")
     await page.locator("h1").filter(has_text="Dashboard").wait_for()
     assert await page.locator("svg").count() == 5
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "dashboard.png"), full_page=True)
-    await page.close()
+
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await no_horizontal_scroll(page), "the dashboard fits a phone's width"
+    assert await axe_violations(page) == []
+    await page.emulate_media(color_scheme="dark")
+    assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
+    assert await axe_violations(page) == [], "and keeps its contrast in the dark scheme"
+
+    await page.get_by_role("button", name="Abmelden").click()
+    await page.get_by_text("Sie sind abgemeldet").wait_for()
+    again = await page.goto(server_url + "dashboard")
+    assert again is not None and again.status == 403
+    await context.close()
 
 
 async def web_identity(page: Any) -> Any:
@@ -517,3 +581,69 @@ async def test_arabic_reads_right_to_left_without_wcag_violations(
     assert await axe_violations(page) == []
     await page.screenshot(path=str(DOCS / "web-chat-arabic.png"), full_page=False)
     await page.close()
+
+
+def embedding_page(chat_url: str) -> str:
+    return (
+        '<!doctype html><html lang="de"><head><title>Stadt Musterstadt</title></head><body><main>'
+        "<h1>Mitmachen</h1>"
+        f'<iframe src="{chat_url}" title="Mitmach-Bot" width="400" height="700"></iframe>'
+        "</main></body></html>"
+    )
+
+
+async def test_the_chat_is_framed_only_where_the_town_allows_it(
+    browser: Any, server_url: str, other_site: OtherSite
+) -> None:
+    other_site.html = embedding_page(server_url)
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(other_site.url)
+    await page.wait_for_timeout(1_000)
+    framed = page.frames[1]
+    assert await framed.locator("#chat").count() == 0, "without WEB_FRAME_ANCESTORS no site may frame the chat"
+    await page.close()
+
+
+async def test_the_chat_in_a_towns_iframe(browser: Any, engine: Engine, other_site: OtherSite) -> None:
+    async with serving(engine, frame_ancestors=(other_site.url,)) as chat_url:
+        other_site.html = embedding_page(chat_url)
+        context = await browser.new_context(locale="de-DE")
+        page = await context.new_page()
+        await page.goto(other_site.url)
+        chat = page.frame_locator("iframe")
+        await chat.locator("#log .message.bot").filter(has_text="Bitte wählen Sie Ihre Sprache").wait_for()
+        await chat.locator("#menu button", has_text="Deutsch").click()
+        await chat.locator("#log .message.bot").filter(has_text="In welcher Stadt wohnen Sie").wait_for()
+        frame = page.frames[1]
+        assert await axe_violations(frame) == []
+        cookie = next(c for c in await context.cookies() if c["name"] == "mitmach_session")
+        assert cookie["sameSite"] == "None" and cookie["secure"], cookie
+
+        # the dashboard is never framed, even where the chat may be
+        other_site.html = embedding_page(chat_url + "dashboard")
+        await page.goto(other_site.url)
+        await page.wait_for_timeout(1_000)
+        blocked = page.frames[1]
+        assert await blocked.get_by_text("Smart-City-Büros").count() == 0, blocked.url
+        await context.close()
+
+
+async def test_a_refused_cookie_is_explained_in_the_iframe(browser: Any, engine: Engine, other_site: OtherSite) -> None:
+    async with serving(engine, frame_ancestors=(other_site.url,)) as chat_url:
+        other_site.html = embedding_page(chat_url)
+        page = await browser.new_page(locale="de-DE")
+
+        async def refuse_cookie(route: Any) -> None:  # what a browser blocking all third-party cookies does
+            response = await route.fetch()
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "set-cookie"}
+            await route.fulfill(response=response, headers=headers)
+
+        await page.route(chat_url, refuse_cookie)
+        await page.goto(other_site.url)
+        chat = page.frame_locator("iframe")
+        await chat.locator("#status", has_text="eingebetteten Chat kein Cookie").wait_for()
+        link = chat.get_by_role("link", name="Chat in einem eigenen Fenster öffnen")
+        assert await link.get_attribute("target") == "_blank"
+        assert await link.get_attribute("href") == chat_url
+        assert await axe_violations(page.frames[1]) == []
+        await page.close()

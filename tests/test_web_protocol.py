@@ -274,7 +274,7 @@ async def test_delete_over_the_socket(engine: Engine, store: Store) -> None:
 
 
 async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -> None:
-    from bot.web.server import DELIVERY_KEY
+    from bot.web.server import CONTEXT_KEY
     from dialogs.messages import Block, Outbound, Span
     from dialogs.messages import Reply as ReplyType
 
@@ -285,7 +285,7 @@ async def test_a_notice_waits_for_the_next_visit(engine: Engine, store: Store) -
         token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[session.COOKIE].value
         identity = session.identity_for(token)
         notice = ReplyType(blocks=(Block((Span("Gute Nachricht: Ihre Idee ist veröffentlicht."),)),))
-        await client.app[DELIVERY_KEY].deliver([Outbound(identity, identity.user_id, notice)])
+        await client.app[CONTEXT_KEY].delivery.deliver([Outbound(identity, identity.user_id, notice)])
         socket = await open_chat(client)
         await next_reply(socket)
         kept = await next_reply(socket)

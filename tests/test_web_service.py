@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.web.server import SECURITY_HEADERS
 from dialogs.engine import Engine
 from tests.cli import start_run
@@ -86,3 +88,60 @@ async def test_shutdown_closes_open_chats_at_once_with_going_away(tmp_path: Path
             process.kill()
         for resident in residents:
             await resident.close()
+
+
+async def test_only_the_chat_page_may_be_framed_and_only_by_the_towns_origins(engine: Engine) -> None:
+    town = "https://www.musterstadt.de"
+    async with web_client(engine, frame_ancestors=(town,)) as client:
+        page = await client.get("/")
+        assert f"frame-ancestors {town};" in page.headers["Content-Security-Policy"]
+        assert "X-Frame-Options" not in page.headers, "it knows no list of sites and would forbid the frame"
+        cookie = page.headers["Set-Cookie"]
+        assert "SameSite=None" in cookie and "Secure" in cookie and "Partitioned" in cookie and "HttpOnly" in cookie
+        for path in ("/dashboard", "/no-such-page", "/static/chat.js"):
+            other = await client.get(path)
+            assert other.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"], path
+            assert other.headers["X-Frame-Options"] == "DENY", path
+        token = cookie.split(";")[0].split("=", 1)[1]
+        state = await client.get("/session", cookies={"mitmach_session": token})
+        assert await state.json() == {"cookie": True, "session": True}
+        assert await (await client.get("/session")).json() == {"cookie": False, "session": False}
+        made_up = await client.get("/session", cookies={"mitmach_session": "x" * 43})
+        assert await made_up.json() == {"cookie": True, "session": False}
+
+
+async def test_without_embedding_the_session_cookie_stays_lax(engine: Engine) -> None:
+    async with web_client(engine) as client:
+        page = await client.get("/")
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert "SameSite=Lax" in page.headers["Set-Cookie"] and "Partitioned" not in page.headers["Set-Cookie"]
+
+
+def test_web_frame_ancestors_must_be_origins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_FRAME_ANCESTORS", "https://www.aalen.de, https://www.heidenheim.de/mitmachen")
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "WEB_FRAME_ANCESTORS: " in str(refused.value)
+    assert "'https://www.heidenheim.de/mitmachen' is not an origin" in str(refused.value)
+    monkeypatch.setenv("WEB_FRAME_ANCESTORS", "https://www.aalen.de https://www.heidenheim.de/")
+    assert load_settings().frame_ancestors == ("https://www.aalen.de", "https://www.heidenheim.de")
+
+
+async def test_the_page_learns_how_long_an_answer_may_be(engine: Engine) -> None:
+    from dialogs.engine import TEXT_LIMITS
+    from dialogs.flows import STATES
+
+    assert set(TEXT_LIMITS) <= set(STATES), "every limit belongs to a state the dialogue has"
+    async with web_client(engine) as client:
+        anna = WebResident(str(client.make_url("/")))
+        try:
+            await anna.open()
+            for label in ("Deutsch", "Aalen", "Idee einreichen"):
+                await anna.presses(label)
+            assert anna.frame["textLimit"] is None, "no count where the resident chooses"
+            await anna.presses("Einverstanden")
+            assert anna.frame["expectsText"] and anna.frame["textLimit"] == 100
+            await anna.says("Freie Parkplätze in Echtzeit")
+            assert anna.frame["textLimit"] == 1000
+        finally:
+            await anna.close()

@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.web.clients import NewSessionLimit
+from bot.web.server import SECURITY_HEADERS
+from bot.web.site import SiteLinks
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
 from dialogs.messages import Identity
 from storage.store import Store
 from tests.chat import Chat
-from tests.test_dashboard import link_from, make_staff
+from tests.test_dashboard import link_from, make_staff, sign_in
 from tests.web_helpers import web_client
 
 SCRIPT = "<script>alert(1)</script>"
@@ -65,7 +68,7 @@ async def test_the_dashboard_escapes_titles_names_and_platforms(hostile_engine: 
     stefanie = await make_staff(hostile_engine, store)
     await stefanie.says("/dashboard")
     async with web_client(hostile_engine) as client:
-        await client.get(link_from(stefanie))
+        await sign_in(client, link_from(stefanie))
         page = await client.get("/dashboard", headers={"Accept-Language": "de"})
         assert page.status == 200
         html = await page.text()
@@ -107,3 +110,67 @@ async def test_without_a_town_folder_no_town_stylesheet_is_linked(engine: Engine
         html = await (await client.get("/")).text()
         assert "town.css" not in html
         assert (await client.get("/static/town/town.css")).status == 404
+
+
+LINKS = SiteLinks(
+    imprint="https://www.musterstadt.de/impressum",
+    privacy="https://www.musterstadt.de/datenschutz",
+    accessibility="https://www.musterstadt.de/barrierefreiheit",
+    feedback_email="barrierefreiheit@musterstadt.de",
+)
+
+
+async def test_every_page_links_imprint_privacy_and_accessibility(engine: Engine) -> None:
+    async with web_client(engine, site_links=LINKS) as client:
+        chat = await (await client.get("/", headers={"Accept-Language": "de"})).text()
+        refused = await (await client.get("/dashboard", headers={"Accept-Language": "de"})).text()
+        for html in (chat, refused):
+            assert '<a href="https://www.musterstadt.de/impressum" data-text="imprint">Impressum</a>' in html
+            assert '<a href="https://www.musterstadt.de/datenschutz" data-text="privacy">Datenschutz</a>' in html
+            assert ">Erklärung zur Barrierefreiheit</a>" in html
+            assert (
+                '<span data-text="feedback">Barriere melden:</span> '
+                '<a href="mailto:barrierefreiheit@musterstadt.de">barrierefreiheit@musterstadt.de</a>' in html
+            )
+        assert 'data-imprint="Impressum"' in chat, "the page can switch the footer's language"
+        english = await (await client.get("/", headers={"Accept-Language": "en"})).text()
+        assert ">Imprint</a>" in english and ">Accessibility statement</a>" in english
+    async with web_client(engine) as client:
+        assert "site-footer" not in await (await client.get("/")).text(), "no settings, no empty footer"
+
+
+async def test_the_towns_logo_and_colours_come_from_the_content_file(
+    content: Content, languages: Languages, store: Store, tmp_path: Path
+) -> None:
+    logo = tmp_path / "wappen.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"/>', encoding="utf-8")
+    site = content.site.model_copy(update={"logo": str(logo), "logo_alt": {"de": "Wappen", "en": "Arms"}})
+    engine = Engine(content.model_copy(update={"site": site}), languages, store)
+    try:
+        async with web_client(engine) as client:
+            html = await (await client.get("/", headers={"Accept-Language": "de"})).text()
+            assert '<img id="logo" class="logo" src="/logo" alt="Wappen">' in html
+            assert '<link rel="stylesheet" href="/site.css">' in html
+            image = await client.get("/logo")
+            assert image.status == 200 and image.content_type == "image/svg+xml"
+            assert image.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+            css = await (await client.get("/site.css")).text()
+            assert "@media (prefers-color-scheme: light) { :root { --accent: #0b4f8a; } }" in css
+            assert "@media (prefers-color-scheme: dark) { :root { --accent: #8cc4ff; } }" in css
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SITE_IMPRINT_URL", "javascript:alert(1)", "expected an address starting with https://"),
+        ("SITE_PRIVACY_URL", "www.musterstadt.de/datenschutz", "expected an address starting with https://"),
+        ("SITE_FEEDBACK_EMAIL", "barrierefreiheit(at)musterstadt.de", "expected an e-mail address"),
+    ],
+)
+def test_site_settings_are_checked(monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert f"{name}: " in str(refused.value) and expected in str(refused.value)

@@ -13,14 +13,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
+from bot.retry import FOREVER, retrying
 from dialogs.flows.news import broadcast_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound, Reply
 from storage import outbox
 from storage.models import BroadcastStatus, OutboxStatus
-from storage.store import Store
+from storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 LeaderCheck = Callable[[], Awaitable[bool]]
@@ -59,7 +61,6 @@ class Recorder:
         self.store.run(lambda tx: outbox.record(tx, results, self.store.now()))
 
     async def run(self) -> None:
-        backoff = 0.5
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -67,15 +68,15 @@ class Recorder:
             if not batch:
                 continue
             results = [p.result for p in batch]
-            while True:
-                try:
-                    await asyncio.to_thread(self._store, results)
-                    break
-                except Exception:  # the database is away: keep the results and try again
-                    log.exception("broadcast results could not be stored; retrying in %.1f s", backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 30.0)
-            backoff = 0.5
+            # the database is away: keep the results and try again
+            await retrying(
+                partial(asyncio.to_thread, self._store, results),
+                on=(Exception,),
+                attempts=FOREVER,
+                first=0.5,
+                longest=30.0,
+                what="storing broadcast results",
+            )
             for pending in batch:
                 if not pending.stored.done():
                     pending.stored.set_result(None)
@@ -149,7 +150,7 @@ class PlatformSender:
         self.counters = SenderCounters()
         self._slots = asyncio.Semaphore(concurrency)
         self._statuses: dict[int, str] = {}
-        self._broadcasts: dict[int, outbox.BroadcastRecord] = {}
+        self._broadcasts: dict[int, tuple[outbox.BroadcastRecord, dict[str, str]]] = {}
         self._replies: dict[tuple[int, str], Reply] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._check = ClaimCheck(store)
@@ -264,18 +265,27 @@ class PlatformSender:
         return outbox.Result(row.id, row.resident_id, OutboxStatus.PENDING, attempts, now + timedelta(seconds=delay))
 
     async def _reply(self, row: outbox.Claimed) -> Reply:
+        """The broadcast in the recipient's language where staff wrote one, else as written, with a note."""
         lang = self.languages.get(row.language)
         key = (row.broadcast_id, lang.code)
         reply = self._replies.get(key)
         if reply is None:
-            broadcast = self._broadcasts.get(row.broadcast_id)
+            broadcast, translated = self._broadcasts.get(row.broadcast_id, (None, {}))
             if broadcast is None:
-                found = await asyncio.to_thread(self.store.run, lambda tx: outbox.get(tx, row.broadcast_id))
-                if found is None:
+                broadcast, translated = await asyncio.to_thread(self.store.run, partial(_with_texts, row.broadcast_id))
+                if broadcast is None:
                     raise PermanentFailure(f"broadcast {row.broadcast_id} is gone")
-                broadcast = self._broadcasts[row.broadcast_id] = found
-            reply = broadcast_reply(
-                broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
-            )
+                self._broadcasts[row.broadcast_id] = (broadcast, translated)
+            if lang.code in translated:
+                reply = broadcast_reply(translated[lang.code], broadcast.idea_id, broadcast.button, lang)
+            else:
+                reply = broadcast_reply(
+                    broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
+                )
             self._replies[key] = reply
         return reply
+
+
+def _with_texts(broadcast_id: int, tx: Tx) -> tuple[outbox.BroadcastRecord | None, dict[str, str]]:
+    found = outbox.get(tx, broadcast_id)
+    return found, outbox.translations(tx, broadcast_id) if found is not None else {}

@@ -1,8 +1,11 @@
 """The staff dashboard: charts and tables of what residents think, with CSV downloads.
 
 Nobody can open it without a one-time login link, which staff get from the bot with
-/dashboard (valid for 10 minutes, usable once). The link opens a session cookie; every
-request checks the session and that its owner still has a staff or admin role.
+/dashboard (valid for 10 minutes, usable once). The link lands on a page whose button
+signs in (a POST from the bot's own page, so that the SameSite=Strict cookie works even
+when the link was clicked on another site); the session cookie then lasts 8 hours or
+until "Sign out". Every request checks the session and that its owner still has a staff
+or admin role.
 
 Every store query runs in a worker thread, and the figures are read from a snapshot
 that takes no write lock (`Store.read`): a dashboard over many votes never holds up
@@ -36,11 +39,49 @@ COOKIE = "mitmach_dashboard"
 TABLES = ("fields", "weekly", "platforms")
 
 
-def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
-    async def login(request: web.Request) -> web.Response:
+def add_routes(app: web.Application, engine_key: Any, secure: Any, origin: Any) -> None:
+    """`secure(request)`: whether cookies get the Secure flag; `origin(request)`: the bot's own origin."""
+
+    async def landing(request: web.Request) -> web.Response:
+        """Where the login link lands: a page of our own whose button finishes the login.
+
+        The link is clicked in webmail or a messenger, on another site; a cookie set on that
+        cross-site request would not be sent with the redirect after it (SameSite=Strict).
+        The button's POST comes from this page, so the cookie it sets is sent from then on.
+        A GET uses nothing up: a link preview that fetches it leaves the link working.
+        """
         engine: Engine = request.app[engine_key]
         token = request.query.get("token", "")
-        session = await asyncio.to_thread(_open_session, engine, token) if token else None
+        now = engine.store.now()
+        valid = (
+            len(token) <= 100
+            and bool(token)
+            and await asyncio.to_thread(engine.store.run, lambda tx: stats.login_token_open(tx, token, now))
+        )
+        if not valid:
+            return _refused(request, engine, 403)
+        lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+        _ = lang.gettext
+        page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_login.html")
+        return _html(
+            page.render(
+                lang=lang.tag,
+                dir=lang.direction,
+                title=_("Dashboard"),
+                text=_("Press the button to sign in to the dashboard. The link then no longer works."),
+                button=_("Sign in"),
+                token=token,
+            )
+        )
+
+    async def login(request: web.Request) -> web.Response:
+        engine: Engine = request.app[engine_key]
+        if not _same_origin(request, origin(request)):
+            return _refused(request, engine, 403)
+        form = await request.post()
+        token = form.get("token")
+        valid = isinstance(token, str) and 0 < len(token) <= 100
+        session = await asyncio.to_thread(_open_session, engine, str(token)) if valid else None
         if session is None:
             return _refused(request, engine, 403)
         # returned, not raised: a raised redirect would skip the security headers' middleware
@@ -54,6 +95,21 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
             secure=secure(request),
             path="/dashboard",
         )
+        return response
+
+    async def logout(request: web.Request) -> web.Response:
+        engine: Engine = request.app[engine_key]
+        if not _same_origin(request, origin(request)):
+            return _refused(request, engine, 403)
+        token = request.cookies.get(COOKIE)
+        if token and len(token) <= 100:
+            await asyncio.to_thread(engine.store.run, lambda tx: stats.end_session(tx, token))
+        lang = negotiate(request.headers.get("Accept-Language", ""), engine.languages)
+        _ = lang.gettext
+        page = aiohttp_jinja2.get_env(request.app).get_template("dashboard_refused.html")
+        text = _("You are signed out. To sign in again, ask the bot for a new login link with /dashboard.")
+        response = _html(page.render(lang=lang.tag, dir=lang.direction, title=_("Dashboard"), text=text))
+        response.del_cookie(COOKIE, path="/dashboard")
         return response
 
     async def page(request: web.Request) -> web.Response:
@@ -83,9 +139,24 @@ def add_routes(app: web.Application, engine_key: Any, secure: Any) -> None:
             headers={"Content-Disposition": f'attachment; filename="mitmach-{name}.csv"', "Cache-Control": "no-store"},
         )
 
-    app.router.add_get("/dashboard/login", login)
+    app.router.add_get("/dashboard/login", landing)
+    app.router.add_post("/dashboard/login", login)
+    app.router.add_post("/dashboard/logout", logout)
     app.router.add_get("/dashboard", page)
     app.router.add_get("/dashboard/{name}.csv", table)
+
+
+def _same_origin(request: web.Request, own: str) -> bool:
+    """A form sent from the bot's own pages, not from another site.
+
+    Browsers say where a request comes from in Sec-Fetch-Site, which no page can set. Where it
+    is missing (an old browser), the Origin must be the bot's own: our pages' Referrer-Policy
+    (no-referrer) makes such a browser send "null" instead, so it is refused, never let through.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    return request.headers.get("Origin") == own
 
 
 def _is_staff(engine: Engine, identity: Identity) -> bool:
@@ -277,6 +348,7 @@ def render(templates: jinja2.Environment, engine: Engine, lang: Language, overvi
         dir=lang.direction,
         title=_("Dashboard"),
         summary=_summary(lang, overview),
+        logout=_("Sign out"),
         sections=sections,
         download=_("Download as CSV"),
     )

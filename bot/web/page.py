@@ -13,6 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.web.site import footer_labels
 from dialogs.content import Content
 from dialogs.i18n import Language, Languages
 
@@ -79,6 +80,15 @@ def ui_strings(lang: Language, content: Content) -> dict[str, str]:
         "offline": _("The connection was lost. Reconnecting …"),
         "online": _("Connected."),
         "restart": _("Start again"),
+        "nocookie": _("Your browser refused this chat's cookie. Please allow cookies for this page and reload it."),
+        "nocookieframed": _("Your browser does not let this embedded chat keep a cookie, so it cannot start here."),
+        "newwindow": _("Open the chat in a window of its own"),
+        "save": _("Save the conversation"),
+        "transcript": _("Conversation with the Mitmach-Bot, saved on {date}"),
+        "count": _("{count} of {limit} characters"),
+        "toolong": _("{count} of {limit} characters: please shorten your text by {over} characters."),
+        **footer_labels(_),
+        **({"logo": heading["logo_alt"]} if heading["logo_alt"] else {}),
     }
 
 
@@ -104,7 +114,9 @@ def _heading(content: Content, lang: Language) -> dict[str, str]:
     """The head and heading every page shares: the chat and the page that refuses one."""
     name = content.text(content.name, lang.code)
     title = lang.gettext("Mitmach-Bot – {name}").format(name=name)
-    return {"lang": lang.tag, "dir": lang.direction, "name": name, "title": title}
+    alt = content.site.logo_alt
+    logo_alt = content.text(alt, lang.code) if content.site.logo and alt else ""
+    return {"lang": lang.tag, "dir": lang.direction, "name": name, "title": title, "logo_alt": logo_alt}
 
 
 def render_page(templates: jinja2.Environment, content: Content, lang: Language) -> str:

@@ -1,15 +1,15 @@
-"""The bot's aiohttp server: the web chat over a WebSocket, and a health endpoint.
+"""The bot's aiohttp server: the web chat over a WebSocket, health endpoints, the dashboard.
 
-The web adapter translates only: a WebSocket frame becomes an `Inbound`, each
-`Outbound` a JSON frame. It also guards the transport: session cookie, Origin,
-message size and pace: only sessions the server signed open a socket, and each
-client address may start only so many new sessions an hour.
+It is also the web chat's transport (the adapter is bot/adapters/web/): a WebSocket frame
+becomes an `Inbound` for the one way in (bot/receive.py), each `Outbound` a JSON frame.
+It guards the transport: session cookie, Origin, message size and pace: only sessions
+the server signed open a socket, and each client address may start only so many new
+sessions an hour. Other adapters may add routes (Telegram's webhook) before it starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -18,18 +18,19 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.adapters.markup import isolate_reply
+from bot.adapters.protocol import Context, context_for
+from bot.adapters.web import PLATFORM
+from bot.adapters.web.render import reply_frame
 from bot.delivery import AWAITING_CONFIRMATION, Delivery
-from bot.pacing import Limiter
-from bot.reply_outbox import outbox_for
-from bot.web import dashboard, session
+from bot.receive import kind_of
+from bot.web import dashboard, session, site
 from bot.web.clients import Network, NewSessionLimit, client_address
+from bot.web.embedding import FRAME_NONE, cookie_for_frames, frame_ancestors, partitioned_cookie
 from bot.web.page import (
     MAX_TEXT,
     negotiate,
@@ -41,9 +42,9 @@ from bot.web.page import (
     welcome_line,
 )
 from bot.web.ratelimit import RateLimiter
+from bot.web.site import SiteLinks
 from dialogs.engine import Engine
 from dialogs.messages import (
-    Button,
     Identity,
     Inbound,
     InboundKind,
@@ -53,14 +54,13 @@ from dialogs.messages import (
     reply_from_data,
     reply_to_data,
 )
-from storage import platform_state
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
-DELIVERY_KEY = web.AppKey("delivery", Delivery)
+CONTEXT_KEY = web.AppKey("context", Context)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
@@ -78,11 +78,18 @@ NEW_SESSIONS_KEY = web.AppKey("new_sessions", NewSessionLimit)
 LOOPS_KEY = web.AppKey("loops", dict)
 """The receive loops `/readyz` reports on: name -> whether it runs."""
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
+
+def content_security_policy(frame_ancestors: str = FRAME_NONE) -> str:
+    """Only the bot's own script and style; `frame_ancestors` names who may frame the page."""
+    return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
-    ),
+        f"connect-src 'self'; frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'self'; "
+        "object-src 'none'"
+    )
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": content_security_policy(),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -94,9 +101,19 @@ SERVER_NAME = "Mitmach-Bot"
 """The Server header: names no framework and no version."""
 
 
+CHAT_PAGE = "/"
+"""The one page a town may frame (WEB_FRAME_ANCESTORS); every other response forbids framing."""
+
+
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Every response the app sends: pages, redirects, errors (404, 405, a refused socket's 403)."""
-    for name, value in SECURITY_HEADERS.items():
+    headers = SECURITY_HEADERS
+    origins = request.app[CONFIG_KEY]["frame_ancestors"]
+    if origins and request.path == CHAT_PAGE:
+        # X-Frame-Options knows no list of sites: left out, the CSP alone says who may frame
+        headers = {name: value for name, value in SECURITY_HEADERS.items() if name != "X-Frame-Options"}
+        headers["Content-Security-Policy"] = content_security_policy(frame_ancestors(origins))
+    for name, value in headers.items():
         response.headers.setdefault(name, value)
     response.headers["Server"] = SERVER_NAME
 
@@ -119,40 +136,51 @@ def create_app(
     public_url: str | None = None,
     limiter: RateLimiter | None = None,
     delivery: Delivery | None = None,
+    context: Context | None = None,
     session_secret: str | None = None,
     new_sessions: NewSessionLimit | None = None,
     trusted_proxies: Sequence[Network] = (),
     template_dir: Path | None = None,
+    frame_ancestors: Sequence[str] = (),
+    site_links: SiteLinks | None = None,
 ) -> web.Application:
     """The web chat, health and dashboard routes.
 
+    The chat's adapters share `context` (made from `engine` and `delivery` where not given).
     Without `session_secret`, sessions are signed with the secret kept in the store.
     `new_sessions` limits new sessions per client address (20 an hour by default);
     `trusted_proxies` are the reverse proxies whose X-Forwarded-For is believed;
-    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/).
+    `template_dir` holds a town's own templates (and its static/ files, served under /static/town/);
+    `frame_ancestors` are the origins whose pages may show the chat in a frame (none by default);
+    `site_links` the imprint, privacy, accessibility and feedback links in every page's footer.
     """
     app = web.Application(client_max_size=MAX_FRAME)
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_open_chats)
     app[ENGINE_KEY] = engine
-    app[DELIVERY_KEY] = delivery or Delivery()
-    outbox_for(app[DELIVERY_KEY], engine)
+    context = context or context_for(engine, delivery, public_url=public_url)
+    if context.http is None:
+        context.http = app
+    app[CONTEXT_KEY] = context
     app[OPEN_CHATS_KEY] = {}
-    app[DELIVERY_KEY].register(session.PLATFORM, partial(_send_to_open_pages, app))
+    context.delivery.register(PLATFORM, partial(send_to_open_pages, app))
     app[CONFIG_KEY] = {
         "public_url": public_url.rstrip("/") if public_url else None,
         "trusted_proxies": tuple(trusted_proxies),
+        "frame_ancestors": tuple(frame_ancestors),
     }
     app[LIMITER_KEY] = limiter or RateLimiter()
-    app[SESSIONS_KEY] = session.Sessions(session_secret or session.stored_secret(engine.store))
+    app[SESSIONS_KEY] = session.Sessions(session_secret or session.stored_secret(context.port))
     app[NEW_SESSIONS_KEY] = new_sessions or NewSessionLimit()
-    app.router.add_get("/", chat_page)
+    app.router.add_get(CHAT_PAGE, chat_page)
     app.router.add_get("/ws", chat_socket)
+    app.router.add_get("/session", session_state)
     app.router.add_get("/healthz", health)
     app.router.add_get("/readyz", ready)
     app[LOOPS_KEY] = {}
-    dashboard.add_routes(app, ENGINE_KEY, _secure)
-    setup_templates(app, template_dir)
+    dashboard.add_routes(app, ENGINE_KEY, _secure, _expected_origin)
+    templates = setup_templates(app, template_dir)
+    site.setup(app, templates, engine.content, engine.languages, site_links or SiteLinks())
     own_static = town_static(template_dir)
     if own_static is not None:
         app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
@@ -191,15 +219,32 @@ async def chat_page(request: web.Request) -> web.Response:
     response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
     if not has_session:
-        response.set_cookie(
-            session.COOKIE,
-            sessions.issue(),
-            max_age=session.MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=_secure(request),
-            path="/",
-        )
+        secure = _secure(request)
+        if request.app[CONFIG_KEY]["frame_ancestors"] and cookie_for_frames(secure, request.host):
+            # inside a town's frame the cookie is a third-party one: sent only as None, kept only partitioned
+            response.headers.add("Set-Cookie", partitioned_cookie(session.COOKIE, sessions.issue(), session.MAX_AGE))
+        else:
+            response.set_cookie(
+                session.COOKIE,
+                sessions.issue(),
+                max_age=session.MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=secure,
+                path="/",
+            )
+    return response
+
+
+async def session_state(request: web.Request) -> web.Response:
+    """Whether the browser sent its session cookie: the page explains a blocked cookie (in a frame, say).
+
+    Tells only whether a cookie came and whether it is valid; nothing about whose it is.
+    """
+    token = request.cookies.get(session.COOKIE)
+    valid = token is not None and await _known_session(request, token)
+    response = web.json_response({"cookie": token is not None, "session": valid})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -209,10 +254,7 @@ async def _known_session(request: web.Request, token: str | None) -> bool:
         return True
     if token is None or not session.is_legacy(token):
         return False
-    store = request.app[ENGINE_KEY].store
-    identity = session.identity_for(token)
-    found = await asyncio.to_thread(store.run, lambda tx: tx.load_resident(identity.platform, identity.user_id))
-    return found is not None
+    return await request.app[CONTEXT_KEY].port.is_known(session.identity_for(token))
 
 
 async def health(request: web.Request) -> web.Response:
@@ -280,53 +322,33 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     return socket
 
 
-async def _send_to_open_pages(app: web.Application, outbound: Outbound) -> object:
+async def send_to_open_pages(app: web.Application, outbound: Outbound) -> object:
     """A notification reaches every page the resident has open; with none open, it waits for the next visit."""
     pages = list(app[OPEN_CHATS_KEY].get(outbound.recipient, ()))
     for chat in pages:
         await chat.send_reply(outbound.reply, notification=True, receipt=outbound.receipt)
     if pages:
         return AWAITING_CONFIRMATION if outbound.receipt is not None else None
-    store = app[ENGINE_KEY].store
-    identity = outbound.recipient
-    data = reply_to_data(outbound.reply)
-    await asyncio.to_thread(platform_state.keep_notice, store, identity.platform, identity.user_id, data, store.now())
+    await app[CONTEXT_KEY].port.keep_notice(outbound.recipient, reply_to_data(outbound.reply))
     return None
-
-
-class WebTransport:
-    """Broadcasts to web residents: to every page they have open here, or kept for their next visit."""
-
-    platform = session.PLATFORM
-    supports_edit = False
-
-    def __init__(self, app: web.Application, rate: float) -> None:
-        self.app = app
-        self.limiter = Limiter(rate)
-
-    async def post(self, outbound: Outbound) -> str | None:
-        await _send_to_open_pages(self.app, outbound)
-        return None
-
-    async def edit(self, outbound: Outbound, message_id: str) -> None:
-        await _send_to_open_pages(self.app, outbound)
 
 
 class _Chat:
     """One open page: turns frames into events and replies into frames."""
 
     def __init__(self, app: web.Application, socket: web.WebSocketResponse, identity: Identity, accept: str) -> None:
-        self.engine = app[ENGINE_KEY]
-        self.delivery = app[DELIVERY_KEY]
-        self.receipts = outbox_for(self.delivery, self.engine)
+        self.content = app[ENGINE_KEY].content
+        self.context = app[CONTEXT_KEY]
+        self.languages = self.context.languages
+        self.receipts = self.context.receive.receipts
         self.limiter = app[LIMITER_KEY]
         self.socket = socket
         self.identity = identity
-        self.lang = negotiate(accept, self.engine.languages)
+        self.lang = negotiate(accept, self.languages)
         self.unconfirmed: dict[str, None] = {}
         """Replies sent to this page that it has not confirmed yet, oldest first."""
         self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
-        self.welcomes = {welcome_line(lang): lang.tag for lang in self.engine.languages.all()}
+        self.welcomes = {welcome_line(lang): lang.tag for lang in self.languages.all()}
         """The first screen greets in every language: each line is marked with its own."""
 
     async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
@@ -375,8 +397,8 @@ class _Chat:
             )
             await self._done(page_id)
             return
-        if kind is InboundKind.TEXT and text.strip().startswith("/"):
-            kind = InboundKind.COMMAND
+        if kind is InboundKind.TEXT:
+            kind = kind_of(text)
         said = message.get("label") if kind is InboundKind.BUTTON else text
         if isinstance(said, str) and said:
             await self._to_other_tabs(lambda tab: tab.socket.send_json({"type": "echo", "text": said[:MAX_ECHO]}))
@@ -396,16 +418,9 @@ class _Chat:
         """
         event_id = f"{self.identity.user_id}.{page_id}" if page_id else uuid.uuid4().hex
         inbound = Inbound(self.identity, self.identity.user_id, event_id, kind, text, self.lang.code)
-        others = []
         # A page that comes back is shown where it is: that screen can always be made anew.
         send = self._send_shown if kind is InboundKind.RESUME else self._send_own
-        outbounds = await self.engine.handle(inbound)
-        for outbound in outbounds:
-            if outbound.recipient == self.identity:
-                await self.delivery.hand(outbound, send)
-            else:
-                others.append(outbound)
-        await self.delivery.deliver(others)
+        outbounds = await self.context.receive(inbound, send, strict=False)
         if not outbounds and kind is InboundKind.BUTTON:
             # the same button was just pressed in another tab: show this one where the resident is
             await self.receive(InboundKind.RESUME, "")
@@ -423,9 +438,7 @@ class _Chat:
 
     async def _resident_exists(self) -> bool:
         """False once the resident asked to erase their data: the pages then forget the conversation too."""
-        store, identity = self.engine.store, self.identity
-        found = await asyncio.to_thread(store.run, lambda tx: tx.load_resident(identity.platform, identity.user_id))
-        return found is not None
+        return await self.context.port.is_known(self.identity)
 
     async def hand_out_kept_replies(self) -> bool:
         """Replies this resident has not seen yet (sent before a restart, or to a page that closed).
@@ -448,11 +461,7 @@ class _Chat:
             await asyncio.shield(task)
 
     async def hand_out_kept_notices(self) -> None:
-        store = self.engine.store
-        kept = await asyncio.to_thread(
-            platform_state.take_notices, store, self.identity.platform, self.identity.user_id
-        )
-        for data in kept:
+        for data in await self.context.port.take_notices(self.identity):
             await self.send_reply(reply_from_data(data), notification=True)
 
     async def send_reply(
@@ -465,9 +474,9 @@ class _Chat:
         erased: bool = False,
     ) -> None:
         """`resume`: the screen shown again to a page that (re)connects; `erased`: the reply after erasure."""
-        if reply.language and self.engine.languages.supports(reply.language):
-            self.lang = self.engine.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang, self.engine.content), self.welcomes)
+        if reply.language and self.languages.supports(reply.language):
+            self.lang = self.languages.get(reply.language)
+        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang, self.content), self.welcomes)
         frame["dir"] = self.lang.direction
         frame["notification"] = notification
         frame["resume"] = resume
@@ -494,45 +503,3 @@ def _page_event_id(message: object) -> str | None:
     """The page's id of a message it sent, when it has one of the expected form."""
     sent = message.get("id") if isinstance(message, dict) else None
     return sent if isinstance(sent, str) and _PAGE_EVENT_ID.fullmatch(sent) else None
-
-
-TOGGLE_MARKS = {"☑": True, "☐": False}
-"""A button whose label starts with one of these switches something on or off (a news subscription)."""
-
-
-def _button(button: Button) -> dict[str, Any]:
-    data: dict[str, Any] = {"label": button.label, "payload": button.payload}
-    mark, _space, rest = button.label.partition(" ")
-    if mark in TOGGLE_MARKS and rest:
-        data.update(pressed=TOGGLE_MARKS[mark], mark=mark, text=rest)
-    return data
-
-
-def reply_frame(
-    reply: Reply, language: str, ui: dict[str, str], block_languages: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """The frame for a reply; `block_languages` names the language of blocks not in the page's (by their text)."""
-    reply = isolate_reply(reply)
-    others = block_languages or {}
-    frame: dict[str, Any] = {
-        "type": "reply",
-        "language": language,
-        "ui": ui,
-        "blocks": [
-            {
-                "item": block.item,
-                "spans": [{"text": s.text, "style": s.style, "url": s.url} for s in block.spans],
-                "lang": others.get(block.text),
-            }
-            for block in reply.blocks
-        ],
-        "buttons": [[_button(b) for b in row] for row in reply.buttons],
-        "expectsText": reply.expects_text,
-    }
-    if reply.attachment is not None:
-        frame["attachment"] = {
-            "filename": reply.attachment.filename,
-            "mimeType": reply.attachment.mime_type,
-            "data": base64.b64encode(reply.attachment.content).decode("ascii"),
-        }
-    return frame

@@ -17,15 +17,14 @@ import logging
 import re
 import secrets
 
+from bot.adapters.port import StorePort
+from bot.adapters.web import PLATFORM
 from dialogs.messages import Identity
-from storage import platform_state
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 COOKIE = "mitmach_session"
 MAX_AGE = 180 * 24 * 3600
-PLATFORM = "web"
 SECRET_KEY = "web.session_secret"
 """Where the generated secret is kept in the store when WEB_SESSION_SECRET is not set."""
 _TOKEN = re.compile(r"([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})")
@@ -58,11 +57,11 @@ class Sessions:
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def stored_secret(store: Store) -> str:
+def stored_secret(port: StorePort) -> str:
     """The secret kept in the store; made at the first start and shared by every worker on the database."""
-    secret = platform_state.get_value(store, SECRET_KEY)
-    if secret is None:
-        secret = platform_state.keep_first_value(store, SECRET_KEY, secrets.token_urlsafe(48))
+    made = secrets.token_urlsafe(48)
+    secret = port.first_value(SECRET_KEY, made)
+    if secret == made:
         log.info("web chat: sessions are signed with a secret kept in the store (set WEB_SESSION_SECRET to choose one)")
     return secret
 

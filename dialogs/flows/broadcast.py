@@ -41,6 +41,8 @@ STEPS = [
     "broadcast_idea",
     "broadcast_button",
     "broadcast_when",
+    "broadcast_language",
+    "broadcast_translation",
 ]
 """The steps of composing, named as nested states of ``broadcast``; "Discard" leaves from each."""
 TIME_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%y %H:%M", "%d.%m. %H:%M", "%H:%M")
@@ -110,6 +112,11 @@ def is_published_idea(turn: Turn, arg: Arg) -> bool:
 
 def is_button_kind(turn: Turn, arg: Arg) -> bool:
     return arg in BUTTON_LABELS
+
+
+def is_other_language(turn: Turn, arg: Arg) -> bool:
+    """A language of the bot other than the one the message is written in."""
+    return arg is not None and arg != turn.lang.code and turn.languages.supports(arg)
 
 
 def valid_time(turn: Turn, arg: Arg) -> bool:
@@ -194,6 +201,28 @@ def explain_time(turn: Turn, arg: Arg) -> None:
     turn.note(_("Please type a time within the next 90 days, for example 18:30 or 24.12.2026 09:00 (German time)."))
 
 
+def set_translating(turn: Turn, arg: Arg) -> None:
+    _draft(turn).translating = arg
+
+
+def set_translation(turn: Turn, arg: Arg) -> None:
+    draft = _draft(turn)
+    if draft.translating is not None:
+        draft.translations[draft.translating] = _check(turn).value
+    draft.translating = None
+
+
+def remove_translation(turn: Turn, arg: Arg) -> None:
+    draft = _draft(turn)
+    if draft.translating is not None:
+        draft.translations.pop(draft.translating, None)
+    draft.translating = None
+
+
+def stop_translating(turn: Turn, arg: Arg) -> None:
+    _draft(turn).translating = None
+
+
 def clear_time(turn: Turn, arg: Arg) -> None:
     _draft(turn).send_at = None
 
@@ -226,6 +255,7 @@ def queue(turn: Turn, arg: Arg) -> None:
         button=button if idea is not None else None,
         send_at=when or turn.now,
         now=turn.now,
+        translations={code: text for code, text in draft.translations.items() if code != turn.lang.code},
     )
     moderation_db.audit(turn.tx, str(identity), "broadcast", f"broadcast:{broadcast_id}", "done", turn.now)
     turn.conversation.broadcast_draft = None
@@ -480,6 +510,11 @@ def preview_screen(turn: Turn) -> Screen:
         size,
     )
     screen.text.item(recipients.format(audience=audience_label(turn, audience), count=number(size)))
+    if draft.translations:
+        names = ", ".join(turn.languages.get(code).name for code in sorted(draft.translations))
+        screen.text.item(_("Also written in: {languages}").format(languages=names))
+    else:
+        screen.text.item(_("Residents of other languages get it as written, with a note in their language."))
     time_text = turn.lang.datetime(when, ZONE) if when else _("now")
     screen.text.item(_("Time: {time}").format(time=time_text))
     if when is not None:
@@ -492,6 +527,7 @@ def preview_screen(turn: Turn) -> Screen:
         screen.text.para(_("Nobody would receive this message now. Choose other recipients or a later time."))
     screen.pair((_("Choose a time"), "when"), (_("Edit the text"), "edit_text"))
     screen.pair((_("Other recipients"), "edit_audience"), (_("Button to an idea"), "add_idea"))
+    screen.button(_("Add a text in another language"), "translate")
     if idea is not None:
         screen.button(_("Remove the button"), "remove_idea")
     return _with_discard(turn, screen)
@@ -510,6 +546,40 @@ def button_screen(turn: Turn) -> Screen:
     screen.text.para(_("What should the button say?"))
     for kind, label in BUTTON_LABELS.items():
         screen.button(_(label), f"button:{kind}")
+    return screen.button(_("Back"), "back")
+
+
+def language_screen(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    draft = turn.conversation.broadcast_draft or BroadcastDraft()
+    screen = Screen()
+    screen.text.para(
+        _(
+            "In which other language should residents read it? "
+            "Please write the text yourself, or have a person translate it."
+        )
+    )
+    for lang in turn.languages.all():
+        if lang.code != turn.lang.code:
+            mark = "✓ " if lang.code in draft.translations else ""
+            screen.button(f"{mark}{lang.name}", f"translate_to:{lang.code}")
+    return screen.button(_("Back"), "back")
+
+
+def translation_screen(turn: Turn) -> Screen:
+    _ = turn.lang.gettext
+    draft = turn.conversation.broadcast_draft or BroadcastDraft()
+    code = draft.translating or turn.lang.code
+    screen = Screen()
+    screen.text.para(
+        _("Please type the message in {language}, at most {maximum} characters.").format(
+            language=turn.languages.get(code).name, maximum=turn.lang.number(TEXT_MAX)
+        )
+    )
+    if code in draft.translations:
+        screen.text.para(_("So far:"))
+        screen.text.para(draft.translations[code])
+        screen.button(_("Remove this language"), "remove_translation")
     return screen.button(_("Back"), "back")
 
 
@@ -532,6 +602,8 @@ FLOW = Flow(
         "broadcast_idea": idea_screen,  # staff: type the number of the idea a button should open
         "broadcast_button": button_screen,  # staff: the button's label
         "broadcast_when": when_screen,  # staff: type when to send it
+        "broadcast_language": language_screen,  # staff: which other language to write the message in
+        "broadcast_translation": translation_screen,  # staff: type the message in that language
     },
     transitions=[
         {
@@ -606,6 +678,34 @@ FLOW = Flow(
             "before": [set_time],
         },
         {"trigger": "text", "source": "broadcast_when", "dest": None, "before": [explain_time]},
+        {"trigger": "translate", "source": "broadcast_preview", "dest": "broadcast_language"},
+        {
+            "trigger": "translate_to",
+            "source": "broadcast_language",
+            "dest": "broadcast_translation",
+            "conditions": [is_other_language],
+            "before": [set_translating],
+        },
+        {
+            "trigger": "text",
+            "source": "broadcast_translation",
+            "dest": "broadcast_preview",
+            "conditions": [valid_text],
+            "before": [set_translation],
+        },
+        {"trigger": "text", "source": "broadcast_translation", "dest": None, "before": [explain_text]},
+        {
+            "trigger": "remove_translation",
+            "source": "broadcast_translation",
+            "dest": "broadcast_preview",
+            "before": [remove_translation],
+        },
+        {
+            "trigger": "back",
+            "source": "broadcast_translation",
+            "dest": "broadcast_language",
+            "before": [stop_translating],
+        },
         {"trigger": "now", "source": "broadcast_preview", "dest": "broadcast_preview", "before": [clear_time]},
         {
             "trigger": "send",
@@ -618,7 +718,7 @@ FLOW = Flow(
         # once for every step of the flow
         {
             "trigger": "back",
-            "source": ["broadcast_idea", "broadcast_button", "broadcast_when"],
+            "source": ["broadcast_idea", "broadcast_button", "broadcast_when", "broadcast_language"],
             "dest": "broadcast_preview",
         },
         {"trigger": "discard", "source": STEPS, "dest": "menu", "before": [discard]},

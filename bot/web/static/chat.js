@@ -17,6 +17,10 @@
   const input = document.getElementById("message");
   const label = document.getElementById("message-label");
   const send = document.getElementById("send");
+  const count = document.getElementById("count");
+  const spoken = document.getElementById("count-spoken");
+  const save = document.getElementById("save");
+  const tools = save.parentElement;
   const HISTORY = "mitmach.history";
   const PENDING = "mitmach.pending";
   const KEEP = 50;
@@ -26,15 +30,29 @@
   let retry = 0;
   let online = false;
   let menuUsed = false;
+  let everOpened = false;
+  let limit = null;
+  let announce = null;
   const shown = new Set();
-  let pending = load(sessionStorage, PENDING);
-  let history = load(localStorage, HISTORY);
-
   // What this tab sent and the server has not handled yet is the tab's own (sessionStorage);
-  // the conversation is the browser's (localStorage), the same in every tab.
+  // the conversation is the browser's (localStorage), the same in every tab. A browser may deny
+  // both (a chat framed on another site with third-party storage blocked): it works all the same.
+  const tabStorage = storage("sessionStorage");
+  const browserStorage = storage("localStorage");
+  let pending = load(tabStorage, PENDING);
+  let history = load(browserStorage, HISTORY);
+
+  function storage(name) {
+    try {
+      return window[name];
+    } catch (error) {
+      return null;
+    }
+  }
+
   function load(where, key) {
     try {
-      const value = JSON.parse(where.getItem(key) || "[]");
+      const value = JSON.parse((where && where.getItem(key)) || "[]");
       return Array.isArray(value) ? value : [];
     } catch (error) {
       return [];
@@ -43,7 +61,7 @@
 
   function store(where, key, value) {
     try {
-      where.setItem(key, JSON.stringify(value));
+      if (where) where.setItem(key, JSON.stringify(value));
     } catch (error) {
       // a browser that keeps nothing (private mode, full storage): the chat works all the same
     }
@@ -52,7 +70,7 @@
   function remember(entry) {
     history.push(entry);
     history = history.slice(-KEEP);
-    store(localStorage, HISTORY, history);
+    store(browserStorage, HISTORY, history);
   }
 
   function newId() {
@@ -86,8 +104,19 @@
     entry.appendChild(node);
     stamp(entry, at || Date.now());
     log.appendChild(entry);
-    entry.scrollIntoView({ block: "end" });
+    reveal();
     return entry;
+  }
+
+  // The newest message and the text field in view, on a wide screen and on a phone: the
+  // page's end (where the field is), then back up to the message's start if it is taller
+  // than what is left of the screen.
+  function reveal() {
+    const newest = log.lastElementChild;
+    window.scrollBy(0, tools.getBoundingClientRect().top - window.innerHeight);
+    if (newest && newest.getBoundingClientRect().top < 0) {
+      window.scrollBy(0, newest.getBoundingClientRect().top - 8);
+    }
   }
 
   function paragraph(text) {
@@ -159,6 +188,11 @@
     if (intro) intro.textContent = ui.intro;
     send.textContent = ui.send;
     menu.setAttribute("aria-label", ui.options);
+    document.querySelectorAll("[data-text]").forEach((node) => {
+      if (ui[node.dataset.text]) node.textContent = ui[node.dataset.text];
+    });
+    const logo = document.getElementById("logo");
+    if (logo && ui.logo) logo.alt = ui.logo;
   }
 
   function button(data, onPress) {
@@ -193,7 +227,7 @@
     }
     if (expectsText || rows.length === 0) input.focus({ preventScroll: true });
     else menu.focus({ preventScroll: true });
-    input.scrollIntoView({ block: "nearest" });
+    reveal();
   }
 
   // A notification's own buttons (Approve, Read the idea) stay in its message: they never
@@ -215,7 +249,7 @@
   function transmit(message) {
     message.id = newId();
     pending.push(message);
-    store(sessionStorage, PENDING, pending);
+    store(tabStorage, PENDING, pending);
     if (online) socket.send(JSON.stringify(message));
   }
 
@@ -236,8 +270,8 @@
   function erased(frame) {
     history = [];
     pending = [];
-    store(localStorage, HISTORY, history);
-    store(sessionStorage, PENDING, pending);
+    store(browserStorage, HISTORY, history);
+    store(tabStorage, PENDING, pending);
     log.replaceChildren();
     applyLanguage(frame);
     showBot(frame);
@@ -254,7 +288,7 @@
     const frame = JSON.parse(event.data);
     if (frame.type === "done") {
       pending = pending.filter((message) => message.id !== frame.id);
-      store(sessionStorage, PENDING, pending);
+      store(tabStorage, PENDING, pending);
       return;
     }
     if (frame.type === "echo") {
@@ -287,24 +321,55 @@
       remember({ who: "bot", blocks: frame.blocks, at: Date.now() });
     }
     if (!frame.menu) return;
+    setLimit(frame.textLimit || null);
     showMenu(frame.buttons, frame.expectsText);
+  }
+
+  // A browser that refused the session cookie (a chat framed on another site, where third-party
+  // cookies are blocked) can never open the socket: say so, and offer a window of its own.
+  async function cookieRefused() {
+    try {
+      const answer = await fetch("/session", { credentials: "same-origin", cache: "no-store" });
+      return answer.ok && (await answer.json()).cookie === false;
+    } catch (error) {
+      return false; // the server is not reachable: the usual reconnecting
+    }
+  }
+
+  function explainRefusedCookie() {
+    const framed = window.self !== window.top;
+    status.replaceChildren(framed ? ui.nocookieframed : ui.nocookie);
+    if (framed) {
+      const link = document.createElement("a");
+      link.href = location.href;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = ui.newwindow;
+      status.append(" ", link);
+    }
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const current = new WebSocket(scheme + "//" + location.host + "/ws");
+    let opened = false;
     socket = current;
     current.addEventListener("open", () => {
+      opened = everOpened = true;
       if (retry > 0) status.textContent = ui.online;
       retry = 0;
       setOnline(true);
       for (const message of pending) current.send(JSON.stringify(message));
     });
     current.addEventListener("message", receive);
-    current.addEventListener("close", () => {
+    current.addEventListener("close", async () => {
       if (socket !== current) return;
       if (online || retry === 0) status.textContent = ui.offline;
       setOnline(false);
+      if (!opened && !everOpened && (await cookieRefused())) {
+        explainRefusedCookie();
+        return;
+      }
       retry = Math.min(retry + 1, RETRY_DELAYS.length);
       setTimeout(connect, RETRY_DELAYS[retry - 1]);
     });
@@ -317,12 +382,86 @@
     }
   }
 
+  // Where the bot asks for a text with a limit (a title, a description), the page counts along.
+  // The count is shown at every key but announced only after a pause in typing, and only
+  // while the text is too long; a too-long text is not sent but kept in the field to shorten.
+  function characters() {
+    return Array.from(input.value.trim()).length;
+  }
+
+  function number(value) {
+    return value.toLocaleString(document.documentElement.lang);
+  }
+
+  function countText() {
+    const n = characters();
+    const template = n > limit ? ui.toolong : ui.count;
+    return template
+      .replace("{count}", number(n))
+      .replace("{limit}", number(limit))
+      .replace("{over}", number(n - limit));
+  }
+
+  function setLimit(value) {
+    limit = value;
+    count.hidden = limit === null;
+    input.removeAttribute("aria-invalid");
+    if (limit !== null) showCount(false);
+  }
+
+  function showCount(speak) {
+    const over = characters() > limit;
+    count.classList.toggle("over", over);
+    if (!over) input.removeAttribute("aria-invalid");
+    clearTimeout(announce);
+    count.textContent = countText();
+    // a live region that changed at every key would talk over the typing: it speaks after a pause
+    if (speak) spoken.textContent = count.textContent;
+    else if (over) announce = setTimeout(() => showCount(true), 1500);
+  }
+
+  input.addEventListener("input", () => {
+    if (limit !== null) showCount(false);
+  });
+
+  function transcript() {
+    const when = (at) =>
+      new Date(at).toLocaleString(document.documentElement.lang, { dateStyle: "short", timeStyle: "short" });
+    const lines = [ui.title, ui.transcript.replace("{date}", when(Date.now())), ""];
+    for (const entry of history) {
+      let text = String(entry.text || "");
+      if (entry.who !== "you" && Array.isArray(entry.blocks)) {
+        text = entry.blocks
+          .map((block) => (block.item ? "• " : "") + block.spans.map((s) => s.text + (s.url && s.url !== s.text ? " (" + s.url + ")" : "")).join(""))
+          .join("\n");
+      }
+      lines.push("[" + when(entry.at) + "] " + (entry.who === "you" ? ui.you : ui.bot), text, "");
+    }
+    return lines.join("\n");
+  }
+
+  save.addEventListener("click", () => {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([transcript()], { type: "text/plain;charset=utf-8" }));
+    link.download = "mitmach-bot-gespraech.txt";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
     if (!text.trim()) return;
+    if (limit !== null && characters() > limit) {
+      input.setAttribute("aria-invalid", "true");
+      showCount(true);
+      input.focus();
+      return;
+    }
     youSaid(text);
     input.value = "";
+    if (limit !== null) showCount(false);
     transmit({ type: "text", text: text });
   });
 
@@ -335,6 +474,7 @@
 
   menu.tabIndex = -1;
   restore();
+  reveal();
   setOnline(false);
   connect();
 })();

@@ -1,6 +1,7 @@
 """Matrix adapter: matrix-nio as client, nothing more.
 
-The bot logs in once and keeps its device id, access token and sync token in the store,
+The bot logs in once and keeps its device id, access token and sync token in the store
+(through the port the wiring passes in),
 so a restart neither loses nor repeats events (each event id is also claimed by the
 engine). It joins rooms it is invited to; each room is one resident's conversation.
 Replies are `m.notice` (bots never answer notices, so two bots cannot loop) with a plain
@@ -13,14 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from html import escape
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -55,23 +53,21 @@ from nio import (
 from nio.api import Api, MessageDirection, RoomPreset
 from nio.crypto import ENCRYPTION_ENABLED
 
-from bot.adapters.markup import isolate_reply, span_html
-from bot.broadcasting.transport import RateLimited, RecipientBlocked, TemporaryFailure
-from bot.delivery import DeliverLater, Delivery
-from bot.pacing import Limiter
-from bot.reply_outbox import outbox_for
-from bot.supervisor import Supervised
+from bot.adapters.matrix import PLATFORM
+from bot.adapters.matrix.render import notice
+from bot.adapters.matrix.settings import MatrixSettings
+from bot.adapters.matrix.transport import MatrixTransport
+from bot.adapters.protocol import Context
+from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure
+from bot.delivery import DeliverLater
+from bot.receive import KeptOptions, typed
+from bot.retry import FOREVER, retrying
+from bot.supervisor import Background, Supervised
 from bot.web.ratelimit import RateLimiter
-from dialogs.choice import option_index
-from dialogs.engine import Engine, EngineUnavailable
-from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Reply, Span
-from storage import platform_state
-from storage.moderation import contact_of
-from storage.store import Tx
+from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Span
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 TIMELINE_LIMIT = 50
 """Events per room in one sync (Synapse sends 10 without a filter); more are paged in with /messages."""
@@ -86,6 +82,8 @@ SEND_ATTEMPTS = 6
 JOIN_ATTEMPTS = 6
 PACE_RATE, PACE_BURST = 5.0, 20
 SLOW_NOTICE_GAP = 60.0
+Note = Callable[[Callable[[str], str]], str]
+"""A sentence put before a reply, made with the recipient's gettext."""
 """What one person types, as in the web chat: twenty messages at once, then five a second;
 beyond that a notice to slow down (someone tapping quickly through menus stays well within)."""
 
@@ -94,74 +92,30 @@ class MatrixLoginError(RuntimeError):
     """The homeserver refused the configured user, password or access token."""
 
 
-def to_plain(reply: Reply) -> str:
-    lines = [("• " if block.item else "") + block.text for block in reply.blocks]
-    buttons = reply.all_buttons()
-    if buttons:
-        lines.append("")
-        lines.extend(f"{number}. {button.label}" for number, button in enumerate(buttons, start=1))
-    return "\n".join(lines)
-
-
-def to_html(reply: Reply) -> str:
-    """Only a few tags, every text escaped: nothing a resident wrote can become markup."""
-    parts: list[str] = []
-    items: list[str] = []
-    for block in reply.blocks:
-        html = "".join(span_html(s) for s in block.spans)
-        if block.item:
-            items.append(f"<li>{html}</li>")
-            continue
-        if items:
-            parts.append("<ul>" + "".join(items) + "</ul>")
-            items = []
-        parts.append(f"<p>{html}</p>")
-    if items:
-        parts.append("<ul>" + "".join(items) + "</ul>")
-    buttons = reply.all_buttons()
-    if buttons:
-        parts.append("<ol>" + "".join(f"<li>{escape(b.label, quote=False)}</li>" for b in buttons) + "</ol>")
-    return "".join(parts)
-
-
-def notice(reply: Reply) -> dict[str, Any]:
-    """A reply as the content of an m.notice, in plain text and HTML."""
-    reply = isolate_reply(reply)
-    return {
-        "msgtype": "m.notice",
-        "body": to_plain(reply),
-        "format": "org.matrix.custom.html",
-        "formatted_body": to_html(reply),
-    }
-
-
 class MatrixAdapter:
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        homeserver: str,
-        user: str,
-        password: str | None = None,
-        access_token: str | None = None,
-        delivery: Delivery | None = None,
-        store_path: Path | None = None,
-        encryption: bool | None = None,
-    ) -> None:
-        self.engine = engine
-        self.homeserver = homeserver
-        self.user = user
-        self.password = password
-        self.access_token = access_token
-        self.delivery = delivery or Delivery()
-        self.delivery.register(PLATFORM, self.send)
-        outbox_for(self.delivery, engine)
+    platform = PLATFORM
+
+    def __init__(self, context: Context, settings: MatrixSettings, *, encryption: bool | None = None) -> None:
+        if not settings.homeserver or not settings.user:
+            raise ValueError("Matrix needs MATRIX_HOMESERVER and MATRIX_USER")
+        self.receive = context.receive
+        self.port = context.port
+        self.languages = context.languages
+        self.homeserver = homeserver = settings.homeserver
+        self.user = user = settings.user
+        # secrets are unwrapped only here
+        self.password = settings.password.get_secret_value() if settings.password else None
+        self.access_token = settings.access_token.get_secret_value() if settings.access_token else None
+        self.rate = settings.rate
+        context.delivery.register(PLATFORM, self.send)
+        self.options = KeptOptions(self.port, self._state("options:"))
+        """The options last shown to each person, so that a typed number chooses one (after a restart too)."""
         # End-to-end encryption works where matrix-nio's "e2e" extra (vodozemac) is installed.
         self.encryption = ENCRYPTION_ENABLED if encryption is None else encryption and ENCRYPTION_ENABLED
         # max_limit_exceeded=0: a 429 comes back to the adapter, which waits it out where it
         # blocks nobody else (nio would sleep inside the call, in the sync loop too).
         if self.encryption:
-            path = store_path or Path("data") / "matrix-store"
+            path = settings.store_path
             path.mkdir(parents=True, exist_ok=True)
             config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0)
             self.client = AsyncClient(homeserver, user, store_path=str(path), config=config)
@@ -170,7 +124,8 @@ class MatrixAdapter:
             self.client = AsyncClient(homeserver, user, config=config)
         self._loop = Supervised("matrix-sync", self._sync_loop)
         self._synced = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = Background()
+        self._spawn = self._background.spawn
         self._room_locks: dict[str, asyncio.Lock] = {}
         self._joining = asyncio.Lock()
         self._inviters: dict[str, str] = {}
@@ -180,8 +135,11 @@ class MatrixAdapter:
         self._slowed: dict[str, float] = {}
         """When each sender was last told to slow down (monotonic): once per burst is enough."""
 
-    def transport(self, rate: float) -> MatrixTransport:
-        return MatrixTransport(self, rate)
+    def transport(self) -> MatrixTransport:
+        return MatrixTransport(self, self.rate)
+
+    def describe(self) -> str:
+        return f"Matrix {self.user}"
 
     def alive(self) -> bool:
         """Whether the sync loop runs (for `/readyz`)."""
@@ -193,10 +151,10 @@ class MatrixAdapter:
         return f"matrix:{self.user}:{name}"
 
     async def _get(self, name: str) -> str | None:
-        return await asyncio.to_thread(platform_state.get_value, self.engine.store, self._state(name))
+        return await self.port.value(self._state(name))
 
     async def _set(self, name: str, value: str) -> None:
-        await asyncio.to_thread(platform_state.set_value, self.engine.store, self._state(name), value)
+        await self.port.keep_value(self._state(name), value)
 
     async def start(self) -> None:
         await self._login()
@@ -209,9 +167,7 @@ class MatrixAdapter:
 
     async def stop(self) -> None:
         await self._loop.stop()
-        for task in list(self._tasks):  # replies not sent yet stay kept, and are sent after a restart
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._background.cancel()
         await self.client.close()
 
     async def _login(self) -> None:
@@ -238,16 +194,6 @@ class MatrixAdapter:
         await self._set("access_token", response.access_token)
         await self._set("device_id", response.device_id)
 
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
-
     # -- receiving ----------------------------------------------------------------------------
 
     async def _sync_loop(self) -> None:
@@ -257,22 +203,13 @@ class MatrixAdapter:
         client knows all rooms (and their encryption) before anything is sent."""
         since = await self._get("next_batch")
         first = True
-        backoff = 1.0
         while True:
-            response = await self.client.sync(
-                timeout=0 if first else SYNC_TIMEOUT_MS,
-                since=since,
-                sync_filter=SYNC_FILTER,
-                full_state=True if first else None,
+            response = await retrying(
+                partial(self._sync_once, since, first),
+                on=(RateLimited, TemporaryFailure),
+                attempts=FOREVER,
+                what="Matrix sync",
             )
-            if not isinstance(response, SyncResponse):
-                retry = getattr(response, "retry_after_ms", None)
-                delay = retry / 1000 if retry else backoff
-                log.warning("Matrix sync failed (%s); retrying in %.1f s", getattr(response, "status_code", "?"), delay)
-                await asyncio.sleep(delay)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            backoff = 1.0
             self._synced.set()
             await self._handle_sync(response, since, catching_up=first)
             first = False
@@ -280,6 +217,17 @@ class MatrixAdapter:
             await self._set("next_batch", since)
             if self.encryption:
                 await self._keep_keys()
+
+    async def _sync_once(self, since: str | None, first: bool) -> SyncResponse:
+        response = await self.client.sync(
+            timeout=0 if first else SYNC_TIMEOUT_MS,
+            since=since,
+            sync_filter=SYNC_FILTER,
+            full_state=True if first else None,
+        )
+        if not isinstance(response, SyncResponse):
+            raise refusal(response)
+        return response
 
     async def _keep_keys(self) -> None:
         """What matrix-nio asks of an encrypting client between syncs."""
@@ -331,27 +279,9 @@ class MatrixAdapter:
         return [event for page in reversed(pages) for event in page]
 
     async def _until_stored(self, room_id: str, event: Any, catching_up: bool) -> None:
-        """Retry while the store is away; an event that fails otherwise is logged and skipped.
-
-        One bad event must never silence the bot: not now, nor after a restart (the stored
-        sync token would bring it again)."""
-        await self._retry_while_store_away(
-            partial(self._handle_event, room_id, event, catching_up), event.event_id, room_id
-        )
-
-    @staticmethod
-    async def _retry_while_store_away(work: Callable[[], Awaitable[None]], event_id: str, room_id: str) -> None:
-        backoff = 1.0
-        while True:
-            try:
-                await work()
-                return
-            except EngineUnavailable:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-            except Exception:
-                log.exception("Matrix event %s in %s could not be handled; skipped", event_id, room_id)
-                return
+        """The sync token moves on only once every event is stored, or skipped (bot/receive.py)."""
+        work = partial(self._handle_event, room_id, event, catching_up)
+        await self.receive.until_stored(work, f"Matrix event {event.event_id} in {room_id}")
 
     async def _handle_event(self, room_id: str, event: Any, catching_up: bool) -> None:
         if isinstance(event, RoomMemberEvent):
@@ -370,31 +300,26 @@ class MatrixAdapter:
             if not catching_up and not await self._keeps_pace(room_id, event.sender):
                 return
             text = strip_reply_fallback(event.body) if "m.in_reply_to" in relation else event.body
-            text = text.strip()
-            options = await self._options(event.sender)
-            index = option_index(text, len(options)) if options else None
-            if index is not None:
-                kind, text = InboundKind.BUTTON, options[index]
-            else:
-                kind = InboundKind.COMMAND if text.startswith("/") else InboundKind.TEXT
-            await self._receive(Inbound(identity, room_id, event.event_id, kind, text), room_id)
+            await self._receive(await typed(identity, room_id, event.event_id, text, self.options), room_id)
         elif isinstance(
             event, (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageUnknown, StickerEvent)
         ):
             inbound = Inbound(identity, room_id, event.event_id, InboundKind.RESUME)
             await self._receive(inbound, room_id, note=_text_only)
         elif isinstance(event, ReactionEvent):
-            message = await self._recall(event.reacts_to)
+            message = await self.port.recall_message(PLATFORM, event.reacts_to)
             key = reaction_key(event.key)
             reactions = (message or {}).get("reactions", [])
             reaction = next((r for r in reactions if reaction_key(r["key"]) == key), None)
             if reaction is None:
                 return
-            await self._remember(event.event_id, {"undo": reaction["remove"], "sender": event.sender})
+            await self.port.remember_message(
+                PLATFORM, event.event_id, {"undo": reaction["remove"], "sender": event.sender}
+            )
             inbound = Inbound(identity, room_id, event.event_id, InboundKind.REACTION, reaction["add"])
             await self._receive(inbound, room_id)
         elif isinstance(event, RedactionEvent):
-            reaction = await self._recall(event.redacts)
+            reaction = await self.port.recall_message(PLATFORM, event.redacts)
             if reaction is None or reaction.get("sender") != event.sender:
                 return
             inbound = Inbound(identity, room_id, event.event_id, InboundKind.REACTION, reaction["undo"])
@@ -410,8 +335,7 @@ class MatrixAdapter:
         if now - self._slowed.get(sender, -SLOW_NOTICE_GAP) >= SLOW_NOTICE_GAP:
             self._slowed = {k: v for k, v in self._slowed.items() if now - v < SLOW_NOTICE_GAP}
             self._slowed[sender] = now
-            contact = await asyncio.to_thread(self.engine.store.run, lambda tx: contact_of(tx, PLATFORM, sender))
-            _ = self.engine.languages.get(contact.language if contact else None).gettext
+            _ = self.languages.get(await self.port.language_of(Identity(PLATFORM, sender))).gettext
             text = _("You are sending messages very quickly. Please wait a moment and try again.")
             self._spawn(self._say(room_id, text))
         return False
@@ -433,7 +357,7 @@ class MatrixAdapter:
         )
 
     async def _point_to_direct_chat(self, room_id: str) -> None:
-        _ = self.engine.languages.get(None).gettext
+        _ = self.languages.get(None).gettext
         text = _(
             "I answer only in a direct chat, so that what you tell me stays between us. "
             "Please start a direct chat with {user}."
@@ -450,26 +374,31 @@ class MatrixAdapter:
         """Join a room the bot was invited to, in the background: one join at a time, each
         waiting out the homeserver's rate limit as long as it asks (never holding up receiving)."""
         self._inviters[room_id] = inviter
-        failures = 0
         async with self._joining:
-            while failures < JOIN_ATTEMPTS:
-                try:
-                    response = await self.client.join(room_id)
-                except (OSError, TimeoutError, ClientError) as err:
-                    failures += 1
-                    log.info("joining a Matrix room failed (%s); trying again", type(err).__name__)
-                    await asyncio.sleep(min(2.0**failures, 60.0))
-                    continue
-                if not isinstance(response, JoinError):
-                    return
-                retry = getattr(response, "retry_after_ms", None)
-                if response.status_code != "M_LIMIT_EXCEEDED" and not retry:
-                    log.warning("could not join a room it was invited to: %s", response.message)
-                    break
-                await asyncio.sleep((retry or 1000) / 1000)
-            else:
+            try:
+                await retrying(
+                    partial(self._join_once, room_id),
+                    on=(RateLimited, TemporaryFailure),
+                    attempts=JOIN_ATTEMPTS,
+                    first=2.0,
+                    patient=True,
+                    what="joining a Matrix room",
+                )
+                return  # greeted once a sync shows the join
+            except PermanentFailure as err:
+                log.warning("could not join a room it was invited to: %s", err)
+            except (RateLimited, TemporaryFailure):
                 log.warning("gave up joining a Matrix room it was invited to")
         self._inviters.pop(room_id, None)
+
+    async def _join_once(self, room_id: str) -> None:
+        try:
+            response = await self.client.join(room_id)
+        except (OSError, TimeoutError, ClientError) as err:
+            raise TemporaryFailure(type(err).__name__) from err
+        if isinstance(response, JoinError):
+            failure = refusal(response)
+            raise failure if isinstance(failure, RateLimited) else PermanentFailure(response.message)
 
     async def _greet(self, room_id: str, inviter: str) -> None:
         """A new direct room: the inviter's screen (the language choice for someone new)."""
@@ -487,63 +416,39 @@ class MatrixAdapter:
         await self._until_stored_inbound(inbound, room_id)
 
     async def _until_stored_inbound(self, inbound: Inbound, room_id: str) -> None:
-        await self._retry_while_store_away(partial(self._receive, inbound, room_id), inbound.event_id, room_id)
+        await self.receive.until_stored(partial(self._receive, inbound, room_id), f"Matrix event {inbound.event_id}")
 
     async def _left(self, room_id: str, user_id: str) -> None:
         """Someone left: where no resident is left, the bot leaves too, and marks them unreachable."""
         room = self.client.rooms.get(room_id)
         if room is None or any(member != self.user for member in room.users):
             return
-        store = self.engine.store
-
-        def mark(tx: Tx) -> None:
-            contact = contact_of(tx, PLATFORM, user_id)
-            if contact is not None and contact.chat_id == room_id:
-                tx.set_reachable(PLATFORM, user_id, store.now())
-
-        await asyncio.to_thread(store.run, mark)
+        await self.port.mark_unreachable(Identity(PLATFORM, user_id), in_chat=room_id)
         await self.client.room_leave(room_id)
         await self.client.room_forget(room_id)
         log.info("left a Matrix room no resident is in any more")
 
-    async def _options(self, user_id: str) -> list[str]:
-        """The payloads of the options last shown to a person (kept in the store, so restarts keep them)."""
-        kept = await self._get(f"options:{user_id}")
-        return list(json.loads(kept)) if kept else []
-
-    async def _recall(self, event_id: str) -> dict[str, Any] | None:
-        return await asyncio.to_thread(platform_state.recall_message, self.engine.store, PLATFORM, event_id)
-
-    async def _remember(self, event_id: str, data: dict[str, Any]) -> None:
-        store = self.engine.store
-        await asyncio.to_thread(platform_state.remember_message, store, PLATFORM, event_id, data, store.now())
-
-    async def _receive(
-        self, inbound: Inbound, room_id: str, note: Callable[[Callable[[str], str]], str] | None = None
-    ) -> None:
-        """Store the event through the engine; its replies are sent in the background, in order.
+    async def _receive(self, inbound: Inbound, room_id: str, note: Note | None = None) -> None:
+        """Store the event through the one way in; its replies are sent in the background, in order.
 
         The options a reply shows are remembered at once, so that the next message (perhaps
         in the same sync) reads a typed number against them."""
-        outbounds = await self.engine.handle(inbound, strict=True)
-        for outbound in outbounds:
-            if outbound.recipient != inbound.identity:
-                continue
-            if note is not None:
-                reply = outbound.reply
-                text = note(self.engine.languages.get(reply.language).gettext)
-                outbound = replace(outbound, reply=replace(reply, blocks=(Block((Span(text),)), *reply.blocks)))
-            await self.remember_options(inbound.identity.user_id, outbound.reply)
-            self._spawn(self.delivery.hand(outbound, partial(self.send, remember=False)))
-        others = [o for o in outbounds if o.recipient != inbound.identity]
-        if others:
-            self._spawn(self.delivery.deliver(others))
+        answer = partial(self._answer, note=note)
+        await self.receive(inbound, answer, options=self.options, spawn=self._spawn)
+
+    async def _answer(self, outbound: Outbound, note: Note | None) -> None:
+        """A reply to the person who wrote (its options are remembered already), after `note` if any."""
+        if note is not None:
+            reply = outbound.reply
+            text = note(self.languages.get(reply.language).gettext)
+            outbound = replace(outbound, reply=replace(reply, blocks=(Block((Span(text),)), *reply.blocks)))
+        await self.send(outbound, remember=False)
 
     async def _say_cannot_decrypt(self, room_id: str) -> None:
         if room_id in self._warned_encrypted:
             return
         self._warned_encrypted.add(room_id)
-        _ = self.engine.languages.get(None).gettext
+        _ = self.languages.get(None).gettext
         if self.encryption:
             text = _("I could not decrypt your message. Please send it again.")
         else:
@@ -569,7 +474,7 @@ class MatrixAdapter:
             room_id = await self._private_room(outbound.chat_id, outbound.recipient.user_id)
             async with self._room_locks.setdefault(room_id, asyncio.Lock()):
                 if remember:
-                    await self.remember_options(outbound.recipient.user_id, reply)
+                    await self.options.remember(outbound.recipient, reply)
                 event_id = await self._send_content(room_id, notice(reply), tx_id=tx_id)
                 if reply.attachment is not None:
                     await self._send_file(room_id, reply.attachment, f"{tx_id}-file" if tx_id else None)
@@ -577,15 +482,7 @@ class MatrixAdapter:
             raise DeliverLater(str(err)) from err
         if event_id and reply.reactions:
             reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
-            await self._remember(event_id, {"reactions": reactions})
-
-    async def remember_options(self, user_id: str, reply: Reply) -> None:
-        """The options last shown to a person, so that a typed number chooses one (after a restart too).
-
-        Where the bot asks the resident to type (an idea's number, a title), a number is text.
-        """
-        options = [] if reply.expects_text else [b.payload for b in reply.all_buttons()]
-        await self._set(f"options:{user_id}", json.dumps(options))
+            await self.port.remember_message(PLATFORM, event_id, {"reactions": reactions})
 
     async def _members(self, room_id: str) -> int | None:
         """How many are in a room (joined or invited); None where the bot cannot tell."""
@@ -671,12 +568,9 @@ class MatrixAdapter:
         if isinstance(response, RoomSendResponse):
             return str(response.event_id)
         code = getattr(response, "status_code", "") or ""
-        retry = getattr(response, "retry_after_ms", None)
-        if code == "M_LIMIT_EXCEEDED" or retry:
-            raise RateLimited((retry or 1000) / 1000)
         if code in ("M_FORBIDDEN", "M_NOT_FOUND"):
             raise RecipientBlocked(f"{code}: {getattr(response, 'message', '')}")
-        raise TemporaryFailure(code or "no answer")
+        raise refusal(response)
 
     async def _send_to_unsynced_room(self, room_id: str, content: dict[str, Any], tx_id: str | None) -> Any:
         state = await self.client.room_get_state_event(room_id, "m.room.encryption")
@@ -692,19 +586,23 @@ class MatrixAdapter:
 
         None where the room refused it; `TemporaryFailure` where it could not be sent now.
         This runs in the background (or in the broadcast sender): waiting blocks no receiving."""
-        backoff = 1.0
-        for _attempt in range(SEND_ATTEMPTS):
-            try:
-                return await self.send_once(room_id, content, tx_id)
-            except RateLimited as err:
-                await asyncio.sleep(err.retry_after)
-            except RecipientBlocked as err:
-                log.info("a Matrix room refused the message: %s", err)
-                return None
-            except TemporaryFailure:
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-        raise TemporaryFailure("not delivered after retries")
+        send = partial(self.send_once, room_id, content, tx_id)
+        try:
+            return await retrying(send, on=(RateLimited, TemporaryFailure), attempts=SEND_ATTEMPTS, longest=30.0)
+        except RecipientBlocked as err:
+            log.info("a Matrix room refused the message: %s", err)
+            return None
+        except (RateLimited, TemporaryFailure) as err:
+            raise TemporaryFailure("not delivered after retries") from err
+
+
+def refusal(response: Any) -> RateLimited | TemporaryFailure:
+    """A homeserver's error answer: slow down for `retry_after_ms` (M_LIMIT_EXCEEDED), or try again later."""
+    code = getattr(response, "status_code", "") or ""
+    retry = getattr(response, "retry_after_ms", None)
+    if code == "M_LIMIT_EXCEEDED" or retry:
+        return RateLimited((retry or 1000) / 1000)
+    return TemporaryFailure(code or "unanswered")
 
 
 def _joins(event: Any, user: str) -> bool:
@@ -743,31 +641,3 @@ def likely_language(user_id: str) -> str | None:
     """A Matrix id tells no language; its homeserver's country domain is the best guess (else the default)."""
     top = user_id.rsplit(".", 1)[-1].split(":", 1)[0].lower() if "." in user_id else ""
     return LANGUAGE_OF_DOMAIN.get(top)
-
-
-class MatrixTransport:
-    """Broadcast messages as m.notice; progress messages edited with m.replace."""
-
-    platform = PLATFORM
-    supports_edit = True
-
-    def __init__(self, adapter: MatrixAdapter, rate: float) -> None:
-        self.adapter = adapter
-        self.limiter = Limiter(rate)
-
-    async def post(self, outbound: Outbound) -> str | None:
-        reply = outbound.reply
-        event_id = await self.adapter.send_once(outbound.chat_id, notice(reply))
-        if reply.buttons:
-            await self.adapter.remember_options(outbound.recipient.user_id, reply)
-        return event_id
-
-    async def edit(self, outbound: Outbound, message_id: str) -> None:
-        new = notice(outbound.reply)
-        content = {
-            **new,
-            "body": "* " + new["body"],
-            "m.new_content": new,
-            "m.relates_to": {"rel_type": "m.replace", "event_id": message_id},
-        }
-        await self.adapter.send_once(outbound.chat_id, content)

@@ -1,9 +1,11 @@
-"""A `Reply` as Telegram HTML: every text escaped, split under the 4,096-character limit."""
+"""A `Reply` as Telegram HTML (every text escaped, split under the 4,096-character limit) and an inline keyboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.adapters.markup import isolate_reply, span_html
 from dialogs.messages import Block, Reply
@@ -65,3 +67,11 @@ def to_messages(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
     if current:
         messages.append("".join(current))
     return messages or ["…"]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    reply = isolate_reply(reply)
+    if not reply.buttons:
+        return None
+    rows = [[InlineKeyboardButton(text=b.label, callback_data=b.payload) for b in row] for row in reply.buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)

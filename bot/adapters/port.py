@@ -1,0 +1,92 @@
+"""The store as adapters see it: a few named questions and notes, nothing else.
+
+Adapters translate; they hold no business rule and write no table themselves. What a
+platform must remember between runs (a login, a sync token, the options last shown,
+a message's reactions) or learn about a person (their language, their roles, that they
+blocked the bot) goes through this port, which the wiring passes in. Each call is one
+short transaction in a worker thread, so that no adapter blocks the event loop on the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from dialogs import roles
+from dialogs.messages import Identity
+from storage import platform_state
+from storage.models import Role
+from storage.moderation import Contact, contact_of
+from storage.store import Store, Tx
+
+
+class StorePort:
+    def __init__(self, store: Store, admins: Iterable[Identity] = ()) -> None:
+        self._store = store
+        self._admins = frozenset(admins)
+
+    async def _run(self, work: Any) -> Any:
+        return await asyncio.to_thread(self._store.run, work)
+
+    # -- what a platform keeps between runs -------------------------------------------------
+
+    async def value(self, key: str) -> str | None:
+        return await asyncio.to_thread(platform_state.get_value, self._store, key)
+
+    async def keep_value(self, key: str, value: str) -> None:
+        await asyncio.to_thread(platform_state.set_value, self._store, key, value)
+
+    def first_value(self, key: str, value: str) -> str:
+        """The value under `key`, keeping `value` there if there was none (at start-up, before the loop runs)."""
+        return platform_state.get_value(self._store, key) or platform_state.keep_first_value(self._store, key, value)
+
+    async def remember_message(self, platform: str, message_id: str, data: dict[str, Any]) -> None:
+        store = self._store
+        await asyncio.to_thread(platform_state.remember_message, store, platform, message_id, data, store.now())
+
+    async def recall_message(self, platform: str, message_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(platform_state.recall_message, self._store, platform, message_id)
+
+    async def keep_notice(self, identity: Identity, reply: dict[str, Any]) -> bool:
+        """Keep a notice for someone's next visit (a page that is not open now)."""
+        store = self._store
+        return await asyncio.to_thread(
+            platform_state.keep_notice, store, identity.platform, identity.user_id, reply, store.now()
+        )
+
+    async def take_notices(self, identity: Identity) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(platform_state.take_notices, self._store, identity.platform, identity.user_id)
+
+    # -- people -------------------------------------------------------------------------------
+
+    async def is_known(self, identity: Identity) -> bool:
+        found = await self._run(lambda tx: tx.load_resident(identity.platform, identity.user_id))
+        return found is not None
+
+    async def language_of(self, identity: Identity) -> str | None:
+        contact = await self._run(lambda tx: contact_of(tx, identity.platform, identity.user_id))
+        return contact.language if contact is not None else None
+
+    async def mark_unreachable(self, identity: Identity, *, in_chat: str | None = None) -> None:
+        """The platform will not deliver to this person (blocked bot, left room); with `in_chat`,
+        only if that is the chat where they talk to the bot."""
+        now = self._store.now()
+
+        def mark(tx: Tx) -> None:
+            if in_chat is not None:
+                contact = contact_of(tx, identity.platform, identity.user_id)
+                if contact is None or contact.chat_id != in_chat:
+                    return
+            tx.set_reachable(identity.platform, identity.user_id, now)
+
+        await self._run(mark)
+
+    async def role_holders(self, platform: str) -> list[tuple[Contact, set[Role]]]:
+        """Everyone on `platform` with a role (BOT_ADMINS included), with the chat where they talk to the bot."""
+        found: list[tuple[Contact, set[Role]]] = await self._run(lambda tx: roles.holders(tx, self._admins, platform))
+        return found
+
+    async def roles_of(self, identity: Identity) -> set[Role]:
+        found = await self._run(lambda tx: roles.grants(tx, self._admins, identity))
+        return roles.held(found)
