@@ -102,6 +102,8 @@ class Conversation:
     offered_text: str | None = None
     """Text typed at the main menu or in a Handlungsfeld, offered to become an idea."""
     broadcast_draft: BroadcastDraft | None = None
+    privacy_note_seen: int = 0
+    """The version of the submission's privacy note the resident agreed to (dialogs/flows/submit.py)."""
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
 
@@ -140,6 +142,7 @@ class Conversation:
             resume_step=_str(data.get("resume_step")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
+            privacy_note_seen=_int(data.get("privacy_note_seen")) or 0,
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -170,6 +173,8 @@ class Conversation:
             data["broadcast_draft"] = _fields(self.broadcast_draft)
         if self.news_offered:
             data["news_offered"] = True
+        if self.privacy_note_seen:
+            data["privacy_note_seen"] = self.privacy_note_seen
         return data
 
 

@@ -60,9 +60,9 @@ async def submit_idea(chat: Chat, title: str, description: str, city: str = "Aal
     await chat.presses("Ideen nach Thema")
     await chat.presses("Mobilität")
     await chat.presses("Idee zu diesem Thema einreichen")
-    assert chat.sees("einem Titel (5 bis 100 Zeichen)")
-    assert chat.sees("Datenschutz")
-    await chat.presses("Einverstanden")
+    if chat.sees_button("Einverstanden"):  # the privacy note: agreed to once per resident
+        assert chat.sees("einem Titel (5 bis 100 Zeichen)") and chat.sees("Datenschutz")
+        await chat.presses("Einverstanden")
     await chat.says(title)
     await chat.says(description)
     if chat.sees("Ähnliche Ideen gibt es schon"):
@@ -158,7 +158,7 @@ async def test_ideas_are_paged_and_sorted_by_support(erika: Chat, store: Store) 
     await erika.presses("Mobilität")
     await erika.presses("Ideen anzeigen")
     assert erika.sees("Seite 1 von 3")
-    labels = erika.labels()
+    labels = [label for label in erika.labels() if label.startswith("Idee")]  # each beside its own 👍
     assert labels[0].startswith("Idee Nummer 07 (👍 3)")
     assert labels[1].startswith("Idee Nummer 03 (👍 2)")
     assert labels[2].startswith("Idee Nummer 11 (👍 1)")

@@ -77,7 +77,8 @@ async def start_submission(chat: Chat, title: str, description: str) -> None:
     await chat.presses("Ideen nach Thema")
     await chat.presses("Klima")
     await chat.presses("Idee zu diesem Thema einreichen")
-    await chat.presses("Einverstanden")
+    if chat.sees_button("Einverstanden"):  # agreed to once per resident
+        await chat.presses("Einverstanden")
     await chat.says(title)
     await chat.says(description)
 

@@ -105,6 +105,15 @@ def offer_fits(turn: Turn, arg: Arg) -> bool:
     return inputs.check_title(text).problem is None or inputs.check_description(text).problem is None
 
 
+def title_preset_in_offer(turn: Turn, arg: Arg) -> bool:
+    """The offered text will be the draft's title (it fits one)."""
+    return inputs.check_title(turn.conversation.offered_text or "").problem is None
+
+
+def description_in_offer(turn: Turn, arg: Arg) -> bool:
+    return not title_preset_in_offer(turn, arg)
+
+
 def offered_in_field(turn: Turn, arg: Arg) -> bool:
     return turn.conversation.back_to == "field" and is_field(turn, turn.conversation.topic)
 
@@ -122,6 +131,11 @@ def offered_and_open(turn: Turn, arg: Arg) -> bool:
     return _offered(turn, arg) is not None
 
 
+def agreed_before(turn: Turn, arg: Arg) -> bool:
+    """The resident agreed to this version of the privacy note at an earlier submission."""
+    return turn.conversation.privacy_note_seen >= PRIVACY_NOTE
+
+
 def draft_complete(turn: Turn, arg: Arg) -> bool:
     draft = turn.conversation.idea_draft
     return draft is not None and draft.complete
@@ -134,6 +148,10 @@ def start_draft(turn: Turn, arg: Arg) -> None:
     clear_flow(turn, arg)
     topic = turn.conversation.topic if arg == "here" else None
     turn.conversation.idea_draft = IdeaDraft(field=topic)
+
+
+def remember_agreement(turn: Turn, arg: Arg) -> None:
+    turn.conversation.privacy_note_seen = PRIVACY_NOTE
 
 
 def remember_offer(turn: Turn, arg: Arg) -> None:
@@ -469,6 +487,9 @@ def preview(turn: Turn) -> Screen:
     return _with_cancel(turn, screen)
 
 
+PRIVACY_NOTE = 1
+"""The version of the privacy note on the consent screen. Residents agree once; raise it when the
+note changes, and everyone sees the new one at their next submission."""
 OFFER_MIN_WORDS = 2
 """Typed text of fewer words ("Hallo") is not offered as an idea."""
 
@@ -506,6 +527,13 @@ FLOW = Flow(
         {
             "trigger": "submit",
             "source": ["menu", "my_ideas", "field", "ideas"],
+            "dest": "submit_title",
+            "conditions": [agreed_before],
+            "before": [start_draft],
+        },
+        {
+            "trigger": "submit",
+            "source": ["menu", "my_ideas", "field", "ideas"],
             "dest": "submit_consent",
             "before": [start_draft],
         },
@@ -523,6 +551,16 @@ FLOW = Flow(
             "conditions": [may_not_submit],
             "before": [explain_no_submit],
         },
+        *(
+            {
+                "trigger": "offer_yes",
+                "source": "submit_offer",
+                "dest": dest,
+                "conditions": [agreed_before, preset],
+                "before": [start_offered_draft],
+            }
+            for preset, dest in ((title_preset_in_offer, "submit_description"), (description_in_offer, "submit_title"))
+        ),
         {"trigger": "offer_yes", "source": "submit_offer", "dest": "submit_consent", "before": [start_offered_draft]},
         {
             "trigger": "offer_no",
@@ -532,8 +570,14 @@ FLOW = Flow(
             "before": [drop_offer],
         },
         {"trigger": "offer_no", "source": "submit_offer", "dest": "menu", "before": [drop_offer]},
-        {"trigger": "agree", "source": "submit_consent", "dest": "submit_description", "conditions": [title_preset]},
-        {"trigger": "agree", "source": "submit_consent", "dest": "submit_title"},
+        {
+            "trigger": "agree",
+            "source": "submit_consent",
+            "dest": "submit_description",
+            "conditions": [title_preset],
+            "before": [remember_agreement],
+        },
+        {"trigger": "agree", "source": "submit_consent", "dest": "submit_title", "before": [remember_agreement]},
         # each step: back to the preview when editing, else on to the next step; or why not
         {
             "trigger": "text",
