@@ -97,6 +97,8 @@ class Conversation:
     """The draft's preview sent the resident to change one part: the answer leads back to the preview."""
     similar_ideas: list[int] = field(default_factory=list)
     """The ideas offered as similar to the draft: only these can be supported from that screen."""
+    editing_idea: str | None = None
+    """The part of their pending idea the resident is rewriting: ``title`` or ``description``."""
     resume_step: str | None = None
     """The step of a submission where "Cancel" was pressed: "No, keep writing" leads back there."""
     offered_text: str | None = None
@@ -114,6 +116,7 @@ class Conversation:
         self.similar_ideas = []
         self.offered_text = None
         self.resume_step = None
+        self.editing_idea = None
         self.tour_step = 0
         self.page = 0
         self.idea = None
@@ -140,6 +143,7 @@ class Conversation:
             similar_ideas=_ints(data.get("similar_ideas")),
             offered_text=_str(data.get("offered_text")),
             resume_step=_str(data.get("resume_step")),
+            editing_idea=_str(data.get("editing_idea")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
             privacy_note_seen=_int(data.get("privacy_note_seen")) or 0,
@@ -155,7 +159,7 @@ class Conversation:
                 data["menu"]["cancels"] = menu.cancels
         if self.last_press is not None:
             data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
-        for key in ("deep_link", "topic", "idea", "back_to", "offered_text", "resume_step"):
+        for key in ("deep_link", "topic", "idea", "back_to", "offered_text", "resume_step", "editing_idea"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value

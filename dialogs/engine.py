@@ -211,6 +211,8 @@ class Engine:
             return [Outbound(identity, inbound.chat_id, reply)]
         if turn.submitted_idea is not None:
             moderation.notify_moderators(turn, turn.submitted_idea)
+        if turn.changed_idea is not None:
+            moderation.notify_moderators(turn, turn.changed_idea, changed=True)
         if turn.state == "new":  # its screen asks for the language: the buttons on it must work
             turn.state = "language"
         reply = self._reply(turn, turn.screen_override or SCREENS[turn.state](turn))

@@ -24,6 +24,7 @@ STATUS_NAMES = {
     IdeaStatus.REJECTED: N_("not published"),
     IdeaStatus.HIDDEN: N_("hidden"),
     IdeaStatus.MERGED: N_("merged with a similar idea"),
+    IdeaStatus.WITHDRAWN: N_("withdrawn"),
 }
 
 PLATFORM_NAMES = {"telegram": N_("Telegram"), "matrix": N_("Matrix"), "web": N_("Web chat"), "console": N_("Console")}

@@ -38,6 +38,8 @@ class Turn:
     screen_override: Screen | None = None
     """A reply of its own (a moderation command) instead of the state's screen."""
     submitted_idea: int | None = None
+    changed_idea: int | None = None
+    """A pending idea its author changed: the moderators hear of it again."""
     similar: SimilarIdeas | None = None
     """The engine's index of published and pending ideas (dialogs/similar.py); None: no suggestions."""
     similar_found: list[SimilarIdea] | None = None

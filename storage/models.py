@@ -19,6 +19,8 @@ class IdeaStatus(StrEnum):
     REJECTED = "rejected"
     HIDDEN = "hidden"
     MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+    """Taken back by its author while it was pending."""
 
 
 ALL_CITIES = "all"

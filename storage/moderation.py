@@ -91,6 +91,28 @@ def pending_ideas(tx: Tx, cities: list[str], limit: int = 10) -> list[IdeaRecord
     return [IdeaRecord(*row) for row in tx.rows(query.limit(limit))]
 
 
+def edit_pending(tx: Tx, idea_id: int, author_id: int, title: str, description: str, now: datetime) -> bool:
+    """The author changes a pending idea; False once it was decided (or it is not theirs).
+
+    The idea stays in the queue; its write time after its creation time marks it as changed."""
+    stmt = (
+        update(idea_table)
+        .where(I.id == idea_id, I.author_id == author_id, I.status == IdeaStatus.PENDING.value)
+        .values(title=title, description=description, updated_at=now)
+    )
+    return bool(tx.execute(stmt))
+
+
+def withdraw_pending(tx: Tx, idea_id: int, author_id: int, now: datetime) -> bool:
+    """The author takes a pending idea back; False once it was decided (or it is not theirs)."""
+    stmt = (
+        update(idea_table)
+        .where(I.id == idea_id, I.author_id == author_id, I.status == IdeaStatus.PENDING.value)
+        .values(status=IdeaStatus.WITHDRAWN.value, updated_at=now)
+    )
+    return bool(tx.execute(stmt))
+
+
 def count_pending(tx: Tx, cities: list[str]) -> int:
     """How many ideas wait for a decision in `cities` (the queue shows the oldest ten)."""
     return int(tx.rows(select(func.count()).select_from(idea_table).where(_pending_in(cities)))[0][0])

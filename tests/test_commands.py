@@ -32,6 +32,17 @@ ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
 SUBMIT = [*ONBOARD, press("Idee einreichen")]
 TOUR = [*ONBOARD, press("Die Vision entdecken")]
 FIELD = [*ONBOARD, press("Ideen nach Thema"), press("Mobilität")]
+MINE = [  # one's own pending idea, opened from "My ideas"
+    *SUBMIT,
+    press("Einverstanden"),
+    say("Mehr Bänke im Park"),
+    say("Im Stadtgarten fehlen Sitzplätze."),
+    press("Klima"),
+    press("Aalen"),
+    press("✅ Absenden"),
+    press("Meine Ideen"),
+    press("Mehr Bänke im Park"),
+]
 
 
 async def _become_staff(chat: Chat) -> None:
@@ -88,6 +99,8 @@ PATHS: dict[str, list[Step]] = {
         press("Klima"),
         press("Aalen"),
     ],
+    "mine_change": [*MINE, press("✏️ Titel ändern")],
+    "mine_withdraw": [*MINE, press("Idee zurückziehen")],
     "settings": [*ONBOARD, press("Einstellungen")],
     "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
     "settings_language": [*ONBOARD, press("Einstellungen"), press("Sprache ändern")],

@@ -96,6 +96,17 @@ def support(turn: Turn, arg: Arg) -> None:
         turn.note(_("You already support this idea."))
 
 
+def merged_target_visible(turn: Turn, arg: Arg) -> bool:
+    idea_id = turn.conversation.idea
+    record = turn.tx.get_idea(idea_id) if idea_id is not None else None
+    return record is not None and record.merged_into is not None and idea_visible(turn, str(record.merged_into))
+
+
+def open_target(turn: Turn, arg: Arg) -> None:
+    record = turn.tx.get_idea(turn.conversation.idea or 0)
+    turn.conversation.idea = record.merged_into if record is not None else None
+
+
 def vote_from_list(turn: Turn, arg: Arg) -> None:
     """The 👍 beside an idea in a list: support it, or take the support back, and stay on the list."""
     _ = turn.lang.gettext
@@ -233,6 +244,16 @@ def idea(turn: Turn) -> Screen:
     note = working_title_note(turn, [turn.content.field(record.field_id)])
     if note:
         screen.text.para(italic(note))
+    own = record.author_id is not None and record.author_id == turn.resident.id
+    if own and record.status == IdeaStatus.REJECTED and record.decision_reason:
+        screen.text.item(_("Why it was not published: {reason}").format(reason=record.decision_reason))
+    target = turn.tx.get_idea(record.merged_into) if record.merged_into is not None else None
+    if record.status == IdeaStatus.MERGED and target is not None:
+        screen.text.item(_("Merged into no. {number}: {title}").format(number=target.id, title=target.title))
+        screen.button(_("To the idea it was merged into"), "open_target")
+    if own and record.status == IdeaStatus.PENDING:
+        screen.pair((_("✏️ Change title"), "change_mine:title"), (_("✏️ Change description"), "change_mine:description"))
+        screen.button(_("Withdraw my idea"), "withdraw_mine")
     if record.status == IdeaStatus.APPROVED:
         if turn.tx.has_vote(turn.resident.id, record.id):
             screen.text.para(italic(_("You support this idea.")))
@@ -283,6 +304,13 @@ FLOW = Flow(
         {"trigger": "back", "source": "ideas", "dest": "field"},
         {"trigger": "vote", "source": "ideas", "dest": None, "conditions": [idea_visible], "before": [vote_from_list]},
         {"trigger": "support", "source": "idea", "dest": None, "before": [support]},
+        {
+            "trigger": "open_target",
+            "source": "idea",
+            "dest": "idea",
+            "conditions": [merged_target_visible],
+            "before": [open_target],
+        },
         {"trigger": "withdraw", "source": "idea", "dest": None, "before": [withdraw]},
         {"trigger": "back", "source": "idea", "dest": "my_ideas", "conditions": [came_from_my_ideas]},
         {"trigger": "back", "source": "idea", "dest": "ideas", "conditions": [field_chosen]},

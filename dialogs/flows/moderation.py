@@ -15,7 +15,7 @@ from dialogs.flow import Arg, Command, Flow
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
 from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_in, city_name
-from dialogs.payloads import Action, TokenChoice, encode
+from dialogs.payloads import Action, TokenChoice, encode, idea_link
 from dialogs.roles import ADMIN, ANY_ROLE, MODERATING, STAFF, done_screen, grants_of, refuse
 from dialogs.screen import Screen, lines
 from dialogs.similar import SimilarIdea
@@ -179,7 +179,10 @@ def queue(turn: Turn, name: str, arg: str | None) -> Screen:
     )
     me = turn.inbound.identity
     for idea in pending:  # one message each, its buttons under it
-        heading = _("No. {number}: {title}").format(number=idea.id, title=idea.title)
+        if idea.updated_at > idea.created_at:  # its author changed it after it came in
+            heading = _("No. {number} (changed): {title}").format(number=idea.id, title=idea.title)
+        else:
+            heading = _("No. {number}: {title}").format(number=idea.id, title=idea.title)
         reply = _idea_message(turn, turn.lang, me, idea, heading, similar_to(turn, idea), found)
         turn.others.append(Outbound(me, turn.inbound.chat_id, reply))
     return done_screen(turn, screen)
@@ -310,8 +313,14 @@ def _ask_reason(turn: Turn, idea: IdeaRecord) -> Screen:
     return done_screen(turn, screen)
 
 
-def _notice(contact: db.Contact, text: str) -> Outbound:
-    return Outbound(Identity(contact.platform, contact.user_id), contact.chat_id, Reply(blocks=(Block((Span(text),)),)))
+def _notice(contact: db.Contact, text: str, turn: Turn | None = None, idea_id: int | None = None) -> Outbound:
+    """A message to someone else; with `idea_id`, a button under it opens that idea."""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if turn is not None and idea_id is not None:
+        label = turn.languages.get(contact.language).gettext("To the idea")
+        buttons = ((Button(label, idea_link(idea_id)),),)
+    reply = Reply(blocks=(Block((Span(text),)),), buttons=buttons)
+    return Outbound(Identity(contact.platform, contact.user_id), contact.chat_id, reply)
 
 
 def _tell_author(turn: Turn, idea: IdeaRecord, status: IdeaStatus, reason: str | None) -> None:
@@ -325,7 +334,7 @@ def _tell_author(turn: Turn, idea: IdeaRecord, status: IdeaStatus, reason: str |
         text = _("Your idea “{title}” was not published. The reason: {reason}")
     else:
         text = _("Your idea “{title}” has been hidden by the moderation team.")
-    turn.others.append(_notice(author, text.format(title=idea.title, reason=reason or "")))
+    turn.others.append(_notice(author, text.format(title=idea.title, reason=reason or ""), turn, idea.id))
 
 
 def _tell_supporters(turn: Turn, idea: IdeaRecord, status: IdeaStatus) -> None:
@@ -335,7 +344,7 @@ def _tell_supporters(turn: Turn, idea: IdeaRecord, status: IdeaStatus) -> None:
         turn.others.append(_notice(supporter, text.format(title=idea.title)))
 
 
-def notify_moderators(turn: Turn, idea_id: int) -> None:
+def notify_moderators(turn: Turn, idea_id: int, *, changed: bool = False) -> None:
     """A new idea: every moderator of its city and every admin from BOT_ADMINS hears of it once,
     with buttons to decide (valid for `action_token_days`)."""
     idea = turn.tx.get_idea(idea_id)
@@ -351,9 +360,11 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
     for moderator in recipients.values():
         lang = turn.languages.get(moderator.language)
         recipient = Identity(moderator.platform, moderator.user_id)
-        heading = lang.gettext("New idea no. {number} is waiting for a decision: {title}").format(
-            number=idea.id, title=idea.title
-        )
+        if changed:
+            text = lang.gettext("Idea no. {number} was changed by its author and is waiting for a decision: {title}")
+        else:
+            text = lang.gettext("New idea no. {number} is waiting for a decision: {title}")
+        heading = text.format(number=idea.id, title=idea.title)
         held = roles.grants(turn.tx, turn.admins, recipient)
         reply = _idea_message(turn, lang, recipient, idea, heading, found, held)
         turn.others.append(Outbound(recipient, moderator.chat_id, reply))
@@ -389,7 +400,7 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     for contact in told:
         lang = turn.languages.get(contact.language)
         text = lang.gettext("“{title}” was merged with the similar idea “{target}”. Support counts there now.")
-        turn.others.append(_notice(contact, text.format(title=duplicate.title, target=target.title)))
+        turn.others.append(_notice(contact, text.format(title=duplicate.title, target=target.title), turn, target.id))
     merged = turn.tx.get_idea(target.id)
     count = merged.support_count if merged else 0
     text = _("Idea no. {number} is now part of idea no. {target}, which has {count} supporters.")
@@ -429,16 +440,25 @@ def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
     reason = " ".join(words[1:]).strip() or None
     if state is None or (state is Progress.NOT_FEASIBLE and reason is None) or idea.status != IdeaStatus.APPROVED:
         return done_screen(turn, lines(usage))
+    unchanged = idea.progress == state.value and idea.progress_reason == reason
     db.set_progress(turn.tx, idea.id, state, reason, turn.now)
-    db.audit(turn.tx, _actor(turn), "progress", obj, "done", turn.now, f"{state.value}: {reason or ''}")
-    for contact in _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
+    db.audit(
+        turn.tx,
+        _actor(turn),
+        "progress",
+        obj,
+        "unchanged" if unchanged else "done",
+        turn.now,
+        f"{state.value}: {reason or ''}",
+    )
+    for contact in [] if unchanged else _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
         lang = turn.languages.get(contact.language)
         text = lang.gettext("News about “{title}”: {progress}.").format(
             title=idea.title, progress=lang.gettext(PROGRESS_NAMES[state])
         )
         if reason:
-            text += " " + lang.gettext("The reason: {reason}").format(reason=reason)
-        turn.others.append(_notice(contact, text))
+            text += " " + lang.gettext("Note: {note}").format(note=reason)
+        turn.others.append(_notice(contact, text, turn, idea.id))
     text = _("Idea no. {number} is now: {progress}.").format(number=idea.id, progress=_(PROGRESS_NAMES[state]))
     return done_screen(turn, lines(text))
 
