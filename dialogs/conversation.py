@@ -84,6 +84,10 @@ class Conversation:
     """``idea_42`` or ``field_3`` from /start, kept until the resident is onboarded."""
     tour_step: int = 0
     """Which Leitziel of the tour is shown (0-based)."""
+    tour_more: bool = False
+    """The tour screen shows its longer text ("Read more")."""
+    leitziel_choice: str | None = None
+    """The Leitziel the resident named most important in the tour (counted anonymously, storage/poll.py)."""
     topic: str | None = None
     """The Handlungsfeld being browsed."""
     page: int = 0
@@ -118,6 +122,7 @@ class Conversation:
         self.resume_step = None
         self.editing_idea = None
         self.tour_step = 0
+        self.tour_more = False
         self.page = 0
         self.idea = None
         self.back_to = None
@@ -134,6 +139,8 @@ class Conversation:
             last_press=_press(press) if isinstance(press, dict) else None,
             deep_link=_str(data.get("deep_link")),
             tour_step=_int(data.get("tour_step")) or 0,
+            tour_more=data.get("tour_more") is True,
+            leitziel_choice=_str(data.get("leitziel_choice")),
             topic=_str(data.get("topic")),
             page=_int(data.get("page")) or 0,
             idea=_int(data.get("idea")),
@@ -159,12 +166,24 @@ class Conversation:
                 data["menu"]["cancels"] = menu.cancels
         if self.last_press is not None:
             data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
-        for key in ("deep_link", "topic", "idea", "back_to", "offered_text", "resume_step", "editing_idea"):
+        keys = (
+            "deep_link",
+            "topic",
+            "idea",
+            "back_to",
+            "offered_text",
+            "resume_step",
+            "editing_idea",
+            "leitziel_choice",
+        )
+        for key in keys:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
         if self.tour_step:
             data["tour_step"] = self.tour_step
+        if self.tour_more:
+            data["tour_more"] = True
         if self.page:
             data["page"] = self.page
         if self.idea_draft is not None:

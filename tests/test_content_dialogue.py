@@ -17,6 +17,7 @@ WORKING_TITLES = "Diese Namen sind Arbeitstitel"
 async def test_the_tour_uses_the_public_names_and_explains_charta_terms(erika: Chat) -> None:
     await erika.onboard()
     await erika.presses("Die Vision entdecken")
+    await erika.presses("Mehr lesen")
     assert erika.sees("Stadtgesellschaft: Alle, die eine Stadt ausmachen")
     assert not erika.sees("Bürgerinnen und Bürger haben beschrieben")
     await erika.presses("Weiter")
@@ -26,7 +27,9 @@ async def test_the_tour_uses_the_public_names_and_explains_charta_terms(erika: C
         await erika.presses("Nächstes Leitziel")
         names.append(erika.reply.blocks[1].text)
     assert names == ["Lebenswert", "Nachhaltig", "Stark", "Innovativ", "Vernetzt"]
+    await erika.presses("Mehr lesen")
     assert erika.sees("responsiv und sensitiv: Die Stadt hört zu, merkt, was die Menschen brauchen")
+    await erika.presses("Weiter")
     await erika.presses("Weiter")
     text = erika.reply.plain_text
     assert "Eine starke und resiliente digitale Infrastruktur" in text
@@ -47,6 +50,7 @@ async def test_the_handlungsfelder_are_marked_as_working_titles_once_per_screen(
 async def test_in_english_too(max_: Chat) -> None:
     await max_.onboard(language="English")
     await max_.presses("Discover the vision")
+    await max_.presses("Read more")
     assert max_.sees("community: Everyone who makes up a town")
     await max_.presses("Next")
     assert max_.sees("Liveable")
@@ -64,6 +68,7 @@ async def test_console_transcript(engine: Engine) -> None:
     assert out.count("Arbeitstitel") == 1
     out = await erika.say("/menu")
     out = await erika.say(number_of(out, "Die Vision entdecken"))
+    out = await erika.say(number_of(out, "Mehr lesen"))
     assert "Stadtgesellschaft: Alle, die eine Stadt ausmachen" in out
 
 

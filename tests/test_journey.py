@@ -39,13 +39,15 @@ async def test_vision_tour_shows_vision_every_leitziel_and_the_zielbilder(erika:
         assert erika.sees(f"Leitziel {number} von 5")
         seen.append(erika.reply.blocks[1].text)
         assert erika.sees("Ziele der Smart City Charta:")
-        await erika.presses("Nächstes Leitziel" if number < 5 else "Weiter: die Zielbilder")
+        await erika.presses("Nächstes Leitziel" if number < 5 else "Weiter: Ihre Wahl")
     assert len(set(seen)) == 5
+    assert erika.sees("Welches Leitziel ist Ihnen am wichtigsten?")
+    await erika.presses("Weiter: die Zielbilder")
     assert erika.sees("Die 3 gemeinsamen Zielbilder")
     assert erika.sees("Eine starke und resiliente digitale Infrastruktur")
     assert erika.sees("Klima- und Umweltschutz")
-    await erika.presses("Ideen nach Thema")
-    assert erika.sees("Themen (Handlungsfelder)")
+    await erika.presses("Mobilität")  # the tour ends with the Handlungsfelder to choose from
+    assert erika.sees("Bus, Rad, Auto und Fußwege klug vernetzt.")
 
 
 async def test_tour_can_be_skipped_at_any_point(erika: Chat) -> None:
