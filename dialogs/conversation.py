@@ -110,6 +110,8 @@ class Conversation:
     broadcast_draft: BroadcastDraft | None = None
     privacy_note_seen: int = 0
     """The version of the submission's privacy note the resident agreed to (dialogs/flows/submit.py)."""
+    news_due: bool = False
+    """The resident supported or submitted an idea for the first time: ask about news next."""
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
 
@@ -153,6 +155,7 @@ class Conversation:
             editing_idea=_str(data.get("editing_idea")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
+            news_due=data.get("news_due") is True,
             privacy_note_seen=_int(data.get("privacy_note_seen")) or 0,
         )
 
@@ -196,6 +199,8 @@ class Conversation:
             data["broadcast_draft"] = _fields(self.broadcast_draft)
         if self.news_offered:
             data["news_offered"] = True
+        if self.news_due:
+            data["news_due"] = True
         if self.privacy_note_seen:
             data["privacy_note_seen"] = self.privacy_note_seen
         return data

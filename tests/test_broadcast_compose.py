@@ -13,7 +13,7 @@ from storage import outbox
 from storage.models import ALL_CITIES, BroadcastStatus, Role
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import seed_idea
+from tests.helpers import seed_idea, subscribe_city_news
 
 NEWS = "Der Stadtgarten in Aalen hat jetzt kostenloses WLAN.\n\nViel Spaß beim Surfen!"
 
@@ -30,7 +30,7 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
     for name in names:
         chat = Chat(engine, name)
         await chat.onboard(city=city)
-        await chat.presses("Ja, Neuigkeiten")
+        await subscribe_city_news(chat.presses, city)
         people.append(chat)
     return people
 
@@ -39,7 +39,6 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
 async def anna(engine: Engine, store: Store) -> Chat:
     chat = Chat(engine, "anna")
     await chat.onboard()
-    await chat.presses("Nein, danke")
     make_staff(store, chat)
     return chat
 

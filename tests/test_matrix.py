@@ -28,7 +28,7 @@ from bot.adapters.protocol import context_for
 from dialogs.engine import Engine
 from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
-from tests.helpers import seed_idea, support_count
+from tests.helpers import seed_idea, subscribe_city_news, support_count
 from tests.synapse_server import Synapse, why_not
 
 pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
@@ -415,9 +415,8 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
             await person.says("/start")
             await person.says("1")
             await person.says("Aalen")
-        await anna.says(anna.number_of("Ja, Neuigkeiten aus Aalen"))
-        await carl.says(carl.number_of("Ja, Neuigkeiten aus Aalen"))
-        await ben.says(ben.number_of("Nein, danke"))
+        for person in (anna, carl):
+            await subscribe_city_news(lambda label, p=person: p.says(p.number_of(label)))
         await carl.client.room_kick(carl.room, bot_user)
         store.run(lambda tx: moderation_db.grant(tx, "matrix", dora.user, Role.STAFF, ALL_CITIES, "test", store.now()))
         await dora.says("/broadcast")
@@ -583,7 +582,7 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         await person.invite(bot_user)
         await person.says("1")
         await person.says("Aalen")
-        await person.says(person.number_of("Ja, Neuigkeiten aus Aalen"))
+        await subscribe_city_news(lambda label: person.says(person.number_of(label)))
 
     try:
         await asyncio.gather(*(onboard(p) for p in people))

@@ -1,4 +1,4 @@
-"""Subscriptions to news: opt-in on first contact, settings, /stop, and what export and deletion do."""
+"""Subscriptions to news: asked after the first support or submission, settings, /stop, export and deletion."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from storage.models import subscription_table
 from storage.store import Store
 from storage.subscriptions import Audience, audience_size
 from tests.chat import Chat
-from tests.helpers import resident
+from tests.helpers import resident, seed_idea, subscribe_city_news
+from tests.test_journey import submit_idea
 
 
 def topics(store: Store, chat: Chat) -> list[str]:
@@ -21,20 +22,39 @@ def topics(store: Store, chat: Chat) -> list[str]:
     return store.run(lambda tx: subscriptions.topics_of(tx, record.id))
 
 
-async def test_first_menu_asks_once_with_nothing_ticked(erika: Chat, store: Store) -> None:
+ASKED = "Möchten Sie erfahren, wie es weitergeht?"
+
+
+async def support_first_idea(chat: Chat, store: Store) -> None:
+    seed_idea(store)
+    await chat.presses("Ideen nach Thema")
+    await chat.presses("Mobilität")
+    await chat.presses("Ideen anzeigen")
+    await chat.presses("👍")
+
+
+async def test_news_is_offered_after_the_first_support_not_with_the_first_menu(erika: Chat, store: Store) -> None:
     await erika.onboard()
-    assert erika.sees("Möchten Sie Neuigkeiten erhalten")
-    assert erika.labels()[:3] == ["Ja, Neuigkeiten aus Aalen", "Themen wählen", "Nein, danke"]
+    assert not erika.sees(ASKED), "the first menu does not ask yet"
+    await support_first_idea(erika, store)
+    assert erika.sees("Danke! Sie unterstützen jetzt") and erika.sees(ASKED)
+    assert "Ja, Neuigkeiten aus Aalen" in erika.labels() and "Nein, danke" in erika.labels()
     assert topics(store, erika) == [], "nothing is subscribed before the resident chooses"
-    await erika.presses("Ideen nach Thema")
     await erika.says("/menu")
-    assert not erika.sees("Möchten Sie Neuigkeiten erhalten"), "asked once only"
-    assert not erika.sees_button("Nein, danke")
+    assert not erika.sees(ASKED), "asked once only"
+    await erika.presses("Ideen nach Thema")
+    await erika.presses("Mobilität")
+    await erika.presses("Ideen anzeigen")
+    await erika.presses("👍 ✓")
+    await erika.presses("👍")
+    assert not erika.sees(ASKED)
     assert topics(store, erika) == []
 
 
-async def test_yes_subscribes_to_the_city_news(erika: Chat, store: Store) -> None:
+async def test_yes_after_the_first_submission_subscribes_to_the_city_news(erika: Chat, store: Store) -> None:
     await erika.onboard(city="Heidenheim")
+    await submit_idea(erika, "Mehr Bänke im Brenzpark", "Im Brenzpark fehlen Sitzplätze im Schatten.", "Heidenheim")
+    assert erika.sees("Ihre Idee ist eingegangen") and erika.sees(ASKED)
     await erika.presses("Ja, Neuigkeiten aus Heidenheim")
     assert erika.sees("Sie erhalten Neuigkeiten aus Heidenheim")
     assert erika.sees("Was möchten Sie tun?")
@@ -45,6 +65,7 @@ async def test_yes_subscribes_to_the_city_news(erika: Chat, store: Store) -> Non
 
 async def test_no_thanks_stores_nothing(erika: Chat, store: Store) -> None:
     await erika.onboard()
+    await support_first_idea(erika, store)
     await erika.presses("Nein, danke")
     assert erika.sees("In Ordnung, keine Neuigkeiten")
     assert topics(store, erika) == []
@@ -66,8 +87,9 @@ async def test_topics_are_ticked_and_unticked_in_the_settings(erika: Chat, store
     assert erika.sees("Neuigkeiten: Mobilität"), "back in the settings, which show the change"
 
 
-async def test_choose_topics_from_the_first_menu_goes_back_to_the_menu(erika: Chat, store: Store) -> None:
+async def test_choose_topics_after_the_first_support_goes_back_to_the_menu(erika: Chat, store: Store) -> None:
     await erika.onboard()
+    await support_first_idea(erika, store)
     await erika.presses("Themen wählen")
     await erika.presses("☐ Bildung")
     await erika.presses("Fertig")
@@ -77,7 +99,7 @@ async def test_choose_topics_from_the_first_menu_goes_back_to_the_menu(erika: Ch
 
 async def test_stop_ends_every_subscription_in_one_step(erika: Chat, store: Store) -> None:
     await erika.onboard()
-    await erika.presses("Ja, Neuigkeiten aus Aalen")
+    await subscribe_city_news(erika.presses)
     await erika.presses("Einstellungen")
     await erika.presses("Neuigkeiten abonnieren")
     await erika.presses("☐ Klima")
@@ -93,7 +115,8 @@ async def test_stop_before_anything_else_does_not_ask_later(erika: Chat, store: 
     await erika.says("/stop")
     await erika.presses("Deutsch")
     await erika.presses("Aalen")
-    assert not erika.sees("Möchten Sie Neuigkeiten erhalten"), "who said /stop is not asked again"
+    await support_first_idea(erika, store)
+    assert not erika.sees(ASKED), "who said /stop is not asked again"
 
 
 async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, store: Store) -> None:
@@ -101,7 +124,7 @@ async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, st
     for name, chat in people.items():
         await chat.onboard(city="Heidenheim" if name.startswith("h") else "Aalen")
         if name != "none":
-            await chat.presses("Ja, Neuigkeiten")
+            await subscribe_city_news(chat.presses, "Heidenheim" if name.startswith("h") else "Aalen")
     await people["a2"].presses("Einstellungen")
     await people["a2"].presses("Neuigkeiten abonnieren")
     await people["a2"].presses("☐ Mobilität")
@@ -117,7 +140,7 @@ async def test_audiences_count_subscribers_who_can_be_reached(engine: Engine, st
 
 async def test_export_lists_subscriptions_and_deletion_removes_them(erika: Chat, store: Store) -> None:
     await erika.onboard()
-    await erika.presses("Ja, Neuigkeiten aus Aalen")
+    await subscribe_city_news(erika.presses)
     await erika.says("/privacy")
     await erika.presses("Meine Daten exportieren")
     attachment = erika.reply.attachment

@@ -24,7 +24,7 @@ from storage import outbox, personal_data, platform_state
 from storage.models import BroadcastStatus, metadata, resident_table
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import start_broadcasts
+from tests.helpers import start_broadcasts, subscribe_city_news
 from tests.test_broadcast_delivery import web_resident
 from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
@@ -107,9 +107,8 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     bob = Chat(engine, "bob")
     await admin.onboard()
     await bob.onboard()
-    await bob.presses("Nein, danke")
     await anna.onboard()
-    await anna.presses("Ja, Neuigkeiten aus Aalen")
+    await subscribe_city_news(anna.presses)
 
     await submit_idea(anna, "Bänke für den Stadtgarten", "Im Stadtgarten fehlen Sitzplätze im Schatten.")
     own_idea = _idea_number(anna)
@@ -211,7 +210,6 @@ async def test_a_broadcast_claimed_before_the_erasure_leaves_no_notice(any_engin
     engine, store = any_engine, any_engine.store
     staff = Chat(engine, "stefanie")
     await staff.onboard()
-    await staff.presses("Nein, danke")
     await Chat(engine, "admin").says("/grant test:stefanie staff")
     async with web_client(engine) as client:
         transport = HeldTransport(client.server.app, 50.0)

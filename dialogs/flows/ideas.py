@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from dialogs.flow import Arg, Effect, Flow, as_int, leave_flow, onboarded
+from dialogs.flows import news
 from dialogs.messages import bold, italic
 from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Row, Screen
@@ -92,6 +93,7 @@ def support(turn: Turn, arg: Arg) -> None:
         return
     if turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
         turn.note(_("Thank you! You now support this idea."))
+        news.contributed(turn)
     else:
         turn.note(_("You already support this idea."))
 
@@ -116,6 +118,7 @@ def vote_from_list(turn: Turn, arg: Arg) -> None:
         turn.note(_("Only published ideas can be supported."))
     elif turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
         turn.note(_("Thank you! You now support “{title}”.").format(title=idea.title))
+        news.contributed(turn)
     else:
         turn.tx.remove_vote(turn.resident.id, idea.id)
         turn.note(_("You no longer support “{title}”.").format(title=idea.title))
@@ -207,6 +210,7 @@ def idea_list(turn: Turn) -> Screen:
         screen.pair(*paging)
     if total == 0:
         screen.button(_("Submit an idea on this topic"), "submit:here")
+    news.offer_once(turn, screen)
     screen.button(_("Back"), "back")
     return screen
 
@@ -260,6 +264,7 @@ def idea(turn: Turn) -> Screen:
             screen.button(_("Withdraw my support"), "withdraw")
         else:
             screen.button(_("👍 Support this idea"), "support")
+    news.offer_once(turn, screen)
     screen.button(_("Back"), "back")
     return screen
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from dialogs import inputs
 from dialogs.conversation import IdeaDraft
 from dialogs.flow import Arg, Condition, Flow, arg_is, as_int, clear_flow
-from dialogs.flows import onboarding
+from dialogs.flows import news, onboarding
 from dialogs.flows.ideas import is_field
 from dialogs.messages import bold, italic
 from dialogs.names import all_cities, city_name, field_title, localized, short, working_title_note
@@ -216,6 +216,7 @@ def support_instead(turn: Turn, arg: Arg) -> None:
         turn.note(_("You already support “{title}”.").format(title=idea.title))
     else:
         turn.note(_("Thank you! You now support “{title}”.").format(title=idea.title))
+        news.contributed(turn)
         if idea.status == IdeaStatus.PENDING:
             turn.note(_("It is still being reviewed."))
     if had_draft:
@@ -282,6 +283,7 @@ def save_idea(turn: Turn, arg: Arg) -> None:
     )
     clear_flow(turn, arg)
     turn.submitted_idea = idea_id
+    news.contributed(turn)
     _ = turn.lang.gettext
     turn.note(bold(_("Thank you! Your idea has been received (no. {number}).").format(number=idea_id)))
     turn.note(
