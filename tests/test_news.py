@@ -6,14 +6,20 @@ import json
 
 from sqlalchemy import select
 
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.protocol import context_for
+from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
 from storage import subscriptions
 from storage.models import subscription_table
 from storage.store import Store
 from storage.subscriptions import Audience, audience_size
 from tests.chat import Chat
+from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, subscribe_city_news
+from tests.test_console import number_of
 from tests.test_journey import submit_idea
+from tests.test_telegram import TelegramResident
 
 
 def topics(store: Store, chat: Chat) -> list[str]:
@@ -151,3 +157,38 @@ async def test_export_lists_subscriptions_and_deletion_removes_them(erika: Chat,
     await erika.presses("Ja, meine Daten löschen")
     assert store.run(lambda tx: audience_size(tx, Audience())) == 0
     assert store.run(lambda tx: tx.rows(select(subscription_table))) == [], "no subscription row is left"
+
+
+async def test_console_transcript(engine: Engine, store: Store) -> None:
+    seed_idea(store)
+    erika = ConsoleAdapter(context_for(engine), "erika", write=lambda _text: None)
+    out = await erika.say("/start")
+    out = await erika.say(number_of(out, "Deutsch"))
+    out = await erika.say(number_of(out, "Aalen"))
+    assert ASKED not in out
+    for label in ("Ideen nach Thema", "Mobilität", "Ideen anzeigen", "👍"):
+        out = await erika.say(number_of(out, label))
+    assert ASKED in out
+    out = await erika.say(number_of(out, "Ja, Neuigkeiten aus Aalen"))
+    assert topics_of_user(store, "console", "erika") == ["city"]
+
+
+async def test_telegram_transcript(polling: TelegramAdapter, fake: FakeTelegram, store: Store) -> None:
+    seed_idea(store)
+    erika = TelegramResident(fake, 4719)
+    await erika.says("/start")
+    await erika.presses("Deutsch")
+    await erika.presses("Aalen")
+    assert not erika.sees(ASKED)
+    for label in ("Ideen nach Thema", "Mobilität", "Ideen anzeigen", "👍"):
+        await erika.presses(label)
+    assert erika.sees(ASKED)
+    await erika.presses("Nein, danke")
+    assert erika.sees("In Ordnung, keine Neuigkeiten")
+    assert fake.refusals == []
+
+
+def topics_of_user(store: Store, platform: str, user_id: str) -> list[str]:
+    record = store.run(lambda tx: tx.load_resident(platform, user_id))
+    assert record is not None
+    return store.run(lambda tx: subscriptions.topics_of(tx, record.id))
