@@ -26,12 +26,13 @@ import socket
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
 
-from storage import outbox
+from storage import outbox, polls
 from storage.migrate import upgrade
 from storage.models import BroadcastStatus, conversation_table, resident_table, subscription_table
 from storage.store import Store
@@ -135,7 +136,44 @@ async def idle_memory(url: str, server: dict[str, Any], rate: float, concurrency
     return memory
 
 
-async def run(recipients: int, rate: float, margin: float, concurrency: int) -> dict[str, Any]:
+def create(store: Store, poll: bool) -> int:
+    """The broadcast to measure: a message, or with `poll` a quick poll (a broadcast with answer buttons)."""
+    now = store.now()
+    if poll:
+        poll_id = store.run(
+            lambda tx: polls.create_poll(
+                tx,
+                author=("telegram", AUTHOR, AUTHOR, "de"),
+                question="Welches Projekt sollen Aalen und Heidenheim zuerst angehen?",
+                options=["Stadtpark", "Radwege", "Busanzeigen", "Freies WLAN"],
+                multiple=False,
+                audience=Audience(),
+                in_menu=False,
+                show_interim=True,
+                tell_answerers=False,
+                opens_at=now,
+                closes_at=now + timedelta(days=7),
+                now=now,
+            )
+        )
+        found = store.run(lambda tx: polls.get(tx, poll_id))
+        assert found is not None and found.broadcast_id is not None
+        return found.broadcast_id
+    return store.run(
+        lambda tx: outbox.create_broadcast(
+            tx,
+            author=("telegram", AUTHOR, AUTHOR, "de"),
+            text="Ab Montag fahren die Stadtbusse in Aalen und Heidenheim alle zehn Minuten.",
+            audience=Audience(),
+            idea_id=None,
+            button=None,
+            send_at=now,
+            now=now,
+        )
+    )
+
+
+async def run(recipients: int, rate: float, margin: float, concurrency: int, poll: bool = False) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="bench-broadcast-"))
     url = f"sqlite:///{data / 'bot.sqlite3'}"
     started = time.perf_counter()
@@ -150,18 +188,7 @@ async def run(recipients: int, rate: float, margin: float, concurrency: int) -> 
     bot_rate = rate * (1 - margin)
     baseline_memory = await idle_memory(url, server, bot_rate, concurrency, data)
 
-    broadcast = store.run(
-        lambda tx: outbox.create_broadcast(
-            tx,
-            author=("telegram", AUTHOR, AUTHOR, "de"),
-            text="Ab Montag fahren die Stadtbusse in Aalen und Heidenheim alle zehn Minuten.",
-            audience=Audience(),
-            idea_id=None,
-            button=None,
-            send_at=store.now(),
-            now=store.now(),
-        )
-    )
+    broadcast = create(store, poll)
     bot = await start_bot(url, server, bot_rate, concurrency, data)
     began = time.perf_counter()
     peak = 0
@@ -184,6 +211,7 @@ async def run(recipients: int, rate: float, margin: float, concurrency: int) -> 
     ratio = achieved / rate
     real_seconds = BOTH_CITIES / (REAL_TELEGRAM_RATE * ratio)
     return {
+        "kind": "poll" if poll else "message",
         "recipients": recipients,
         "delivered": figures.sent,
         "configured_rate": rate,
@@ -210,8 +238,9 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=32, help="BROADCAST_CONCURRENCY: sends on their way at once (rate × latency)"
     )
+    parser.add_argument("--poll", action="store_true", help="send a quick poll (answer buttons) instead of a message")
     args = parser.parse_args()
-    result = asyncio.run(run(args.recipients, args.rate, args.margin, args.concurrency))
+    result = asyncio.run(run(args.recipients, args.rate, args.margin, args.concurrency, args.poll))
     print(json.dumps(result, indent=2))
     print(
         f"\n{result['delivered']:,} of {result['recipients']:,} delivered; achieved {result['achieved_rate']}/s of "

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | console | db upgrade | db backup FILE | content check PATH``."""
+"""Command line: ``python -m bot run | console | ideas … | polls export | db … | content check PATH``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
-from bot import logs, wiring
+from bot import logs, wiring, workers
 from bot.app import load_checked_content
 from bot.config import ConfigError, Settings
 from bot.idea_commands import ideas_command, load_demo
 from bot.ideas import ImportFileError
+from bot.poll_export import polls_command
 from dialogs.content import ContentError
 from dialogs.i18n import CatalogError
 from storage.backup import BackupError, backup_sqlite, postgres_advice, sqlite_path
@@ -28,6 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot on every configured platform (always the web chat)")
     run.add_argument("--demo", action="store_true", help="load the example ideas into an empty store first")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="run N worker processes on one web port and one PostgreSQL (default 1)",
+    )
     ideas = commands.add_parser("ideas", help="the Ideenspeicher: import and open-data export")
     idea_commands = ideas.add_subparsers(dest="ideas_command", required=True)
     importing = idea_commands.add_parser("import", help="import ideas from CSV or XLSX")
@@ -36,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     exporting = idea_commands.add_parser("export", help="export published ideas as open data")
     exporting.add_argument("--format", choices=("csv", "json"), default="csv")
     exporting.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    polls = commands.add_parser("polls", help="quick polls: open-data export of the results")
+    poll_commands = polls.add_subparsers(dest="polls_command", required=True)
+    poll_export = poll_commands.add_parser("export", help="counts per option, city and platform (never who)")
+    poll_export.add_argument("--format", choices=("csv", "json"), default="csv")
+    poll_export.add_argument("--output", type=Path, help="file to write (default: standard output)")
     console = commands.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--user", default=None, help="which resident you are (default: your login name)")
     db = commands.add_parser("db", help="database tasks")
@@ -78,6 +92,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, platforms: wiring.Pl
         return 0
     if args.command == "ideas":
         return ideas_command(args, settings)
+    if args.command == "polls":
+        return polls_command(args, settings)
     if args.command == "db" and args.db_command == "backup":
         return _backup(settings, args.file)
     if args.command == "db":
@@ -88,6 +104,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings, platforms: wiring.Pl
         return asyncio.run(wiring.console(settings, args.user or _login_name()))
     if args.demo:
         load_demo(settings)
+    if args.workers > 1:
+        refused = workers.refusal(settings, platforms, args.workers)
+        if refused is not None:
+            raise ConfigError(refused)
+        return asyncio.run(workers.run_workers(settings, args.workers, []))
     return asyncio.run(wiring.run(settings, platforms))
 
 

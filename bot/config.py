@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535, validation_alias="METRICS_PORT")
     """The Prometheus endpoint's own listener; no metrics are served while it is unset."""
 
+    workers: int = Field(default=1, ge=1, le=64, validation_alias="BOT_WORKERS")
+    """Set by `python -m bot run --workers N` for each of its worker processes."""
     public_url: str | None = Field(default=None, validation_alias="PUBLIC_URL")
     """The address residents and platforms reach the web server at, behind a reverse proxy."""
     broadcast_concurrency: int = Field(default=8, ge=1, le=256, validation_alias="BROADCAST_CONCURRENCY")

@@ -39,6 +39,9 @@ class Receipts(Protocol):
 
     async def retry_later(self, receipt: Receipt) -> None: ...
 
+    async def hand_over(self, receipt: Receipt) -> None:
+        """For a platform that another worker process runs: that one sends it."""
+
     async def settle_for(self, token: str, identity: Identity) -> bool:
         """A recipient confirmed a reply by its token; only one addressed to them counts."""
 
@@ -52,12 +55,20 @@ class Receipts(Protocol):
 class Delivery:
     def __init__(self) -> None:
         self._senders: dict[str, Sender] = {}
+        self.elsewhere: set[str] = set()
+        """Platforms that run in another worker process of this bot (`python -m bot run --workers N`)."""
         self.receipts: Receipts | None = None
         self.count: Callable[[str, str, float | None], None] | None = None
         """Told of every reply handed over: platform, result, seconds the platform took (bot/metrics.py)."""
 
     def register(self, platform: str, send: Sender) -> None:
         self._senders[platform] = send
+        self.elsewhere.discard(platform)
+
+    def unregister(self, platform: str) -> None:
+        """This process stopped running `platform`; another worker runs it now."""
+        self._senders.pop(platform, None)
+        self.elsewhere.add(platform)
 
     def platforms(self) -> tuple[str, ...]:
         return tuple(self._senders)
@@ -70,6 +81,10 @@ class Delivery:
         """Send one reply (with `send`, or its platform's sender), then settle or reschedule it."""
         platform = outbound.recipient.platform
         send = send or self._senders.get(platform)
+        if send is None and platform in self.elsewhere and outbound.receipt is not None and self.receipts:
+            self._count(platform, "handed_over", None)
+            await self.receipts.hand_over(outbound.receipt)
+            return
         if send is None:
             log.info("no %s adapter running: a notification was not delivered", platform)
             self._count(platform, "no_adapter", None)

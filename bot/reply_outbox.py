@@ -82,6 +82,11 @@ class ReplyOutbox:
             self.store.run, lambda tx: replies.settle_for(tx, token, identity.platform, identity.user_id)
         )
 
+    async def hand_over(self, receipt: Receipt) -> None:
+        """For a platform another worker runs: that worker sends it (within `interval` seconds)."""
+        now = self.store.now()
+        await asyncio.to_thread(self.store.run, lambda tx: replies.hand_over(tx, receipt.id, now))
+
     async def retry_later(self, receipt: Receipt) -> None:
         now = self.store.now()
         kept = await asyncio.to_thread(self.store.run, lambda tx: replies.retry_later(tx, receipt.id, now))
@@ -150,7 +155,7 @@ class ReplyOutbox:
 
     def _taking_over(self, dead: str) -> Callable[[Tx], int]:
         now = self.store.now()
-        return lambda tx: replies.take_over(tx, dead, self.worker, now, created_before=now - self._grace)
+        return lambda tx: replies.take_over(tx, dead, now, created_before=now - self._grace)
 
     def _lock_files_of_others(self) -> set[str]:
         """Processes named by lock files beside an SQLite database; a dead one's file is removed once checked.

@@ -27,6 +27,7 @@ from bot.app import build_engine, web_address
 from bot.broadcasting.service import BroadcastService
 from bot.config import ConfigError, Settings, load_all
 from bot.delivery import Delivery
+from bot.election import Elected
 from bot.metrics import Metrics, start_listener
 from bot.reply_outbox import ReplyOutbox
 from bot.retention import RetentionJob
@@ -122,18 +123,22 @@ async def run(settings: Settings, platforms: PlatformSettings) -> int:
     metrics_runner = None
     try:
         context = context_for(engine, delivery, public_url=settings.public_url)
+        context.workers = settings.workers
         server = _web_server(engine, context, platforms[web_chat.PLATFORM])
+        configured = [platform for platform in PLATFORMS if platform.configured(platforms[platform.name])]
+        elected = [platform for platform in configured if platform.single and settings.workers > 1]
         built = [
             (platform, platforms[platform.name], platform.build(context, platforms[platform.name]))
-            for platform in PLATFORMS
-            if platform.configured(platforms[platform.name])
+            for platform in configured
+            if platform not in elected
         ]
         metrics_runner = await _start_metrics(settings, engine, delivery)
         async with _started(built) as adapters:
             for adapter in adapters:
                 if adapter.alive() is not None:
                     watch_loop(server, adapter.platform, partial(_receiving, adapter))
-            await _serve(settings, engine, outbox, adapters)
+            standing_by = [(platform, platforms[platform.name]) for platform in elected]
+            await _serve(settings, engine, outbox, adapters, _Elections(context, settings, server, standing_by))
     finally:
         if metrics_runner is not None:
             await metrics_runner.cleanup()
@@ -145,11 +150,45 @@ async def run(settings: Settings, platforms: PlatformSettings) -> int:
     return 0
 
 
+class _Elections:
+    """The platforms only one worker may run (bot/election.py), once the broadcasts run."""
+
+    def __init__(
+        self, context: Context, settings: Settings, server: web.Application, platforms: list[tuple[Platform, Any]]
+    ) -> None:
+        self.context = context
+        self.settings = settings
+        self.server = server
+        self.platforms = platforms
+        self.running: list[Elected] = []
+
+    def start(self, broadcasts: BroadcastService) -> None:
+        async def taken_up(adapter: Adapter) -> None:
+            broadcasts.add(adapter.transport())
+
+        async def stepped_down(adapter: Adapter) -> None:
+            await broadcasts.remove(adapter.platform)
+
+        for platform, settings in self.platforms:
+            elected = Elected(
+                platform, settings, self.context, self.settings.database_url, on_start=taken_up, on_stop=stepped_down
+            )
+            elected.start()
+            watch_loop(self.server, platform.name, elected.alive)
+            self.running.append(elected)
+
+    async def stop(self) -> None:
+        for elected in reversed(self.running):
+            await elected.stop()
+
+
 def _receiving(adapter: Adapter) -> bool:
     return bool(adapter.alive())
 
 
-async def _serve(settings: Settings, engine: Engine, outbox: ReplyOutbox, adapters: list[Adapter]) -> None:
+async def _serve(
+    settings: Settings, engine: Engine, outbox: ReplyOutbox, adapters: list[Adapter], elections: _Elections
+) -> None:
     """Broadcasts, kept replies and retention run beside the adapters until SIGINT or SIGTERM."""
     broadcasts = BroadcastService(
         engine.store,
@@ -159,6 +198,7 @@ async def _serve(settings: Settings, engine: Engine, outbox: ReplyOutbox, adapte
         concurrency=settings.broadcast_concurrency,
     )
     await broadcasts.start()
+    elections.start(broadcasts)
     await outbox.start()  # once the adapters can send
     retention = RetentionJob(
         engine.store,
@@ -186,4 +226,5 @@ async def _serve(settings: Settings, engine: Engine, outbox: ReplyOutbox, adapte
         await stop.wait()
     finally:
         await retention.stop()
+        await elections.stop()
         await broadcasts.stop()

@@ -77,6 +77,27 @@ class BroadcastDraft:
 
 
 @dataclass(slots=True)
+class PollDraft:
+    """A quick poll being composed by staff (dialogs/flows/polls.py)."""
+
+    question: str | None = None
+    options: list[str] | None = None
+    multiple: bool | None = None
+    """Several options may be chosen; None until staff chose."""
+    audience_chosen: bool = False
+    city: str | None = None
+    field: str | None = None
+    in_menu: bool = False
+    """Only for residents who open it under „Aktuelle Umfragen": no message is sent."""
+    closes_at: str | None = None
+    """ISO time, UTC."""
+    show_interim: bool | None = None
+    tell_answerers: bool = False
+    send_at: str | None = None
+    """ISO time, UTC, for a planned poll; None to start now."""
+
+
+@dataclass(slots=True)
 class Conversation:
     menu: Menu = field(default_factory=Menu)
     last_press: LastPress | None = None
@@ -87,7 +108,7 @@ class Conversation:
     tour_more: bool = False
     """The tour screen shows its longer text ("Read more")."""
     leitziel_choice: str | None = None
-    """The Leitziel the resident named most important in the tour (counted anonymously, storage/poll.py)."""
+    """The Leitziel the resident named most important in the tour (counted anonymously, storage/leitziel_choice.py)."""
     topic: str | None = None
     """The Handlungsfeld being browsed."""
     page: int = 0
@@ -114,6 +135,9 @@ class Conversation:
     """The resident supported or submitted an idea for the first time: ask about news next."""
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
+    poll_draft: PollDraft | None = None
+    poll: int | None = None
+    """The poll on screen."""
 
     def leave_flow(self) -> None:
         """Forget a half-finished flow (a draft, a tour position); keep the deep link and the topic."""
@@ -129,6 +153,8 @@ class Conversation:
         self.idea = None
         self.back_to = None
         self.broadcast_draft = None
+        self.poll_draft = None
+        self.poll = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Conversation:
@@ -136,6 +162,7 @@ class Conversation:
         press = data.get("last_press")
         draft = data.get("idea_draft")
         broadcast = data.get("broadcast_draft")
+        poll_draft = data.get("poll_draft")
         return cls(
             menu=_menu(menu) if isinstance(menu, dict) else Menu(),
             last_press=_press(press) if isinstance(press, dict) else None,
@@ -157,6 +184,8 @@ class Conversation:
             news_offered=data.get("news_offered") is True,
             news_due=data.get("news_due") is True,
             privacy_note_seen=_int(data.get("privacy_note_seen")) or 0,
+            poll_draft=_poll_draft(poll_draft) if isinstance(poll_draft, dict) else None,
+            poll=_int(data.get("poll")),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -178,6 +207,7 @@ class Conversation:
             "resume_step",
             "editing_idea",
             "leitziel_choice",
+            "poll",
         )
         for key in keys:
             value = getattr(self, key)
@@ -203,10 +233,21 @@ class Conversation:
             data["news_due"] = True
         if self.privacy_note_seen:
             data["privacy_note_seen"] = self.privacy_note_seen
+        if self.poll_draft is not None:
+            data["poll_draft"] = _poll_fields(self.poll_draft)
         return data
 
 
-def _fields(draft: IdeaDraft | BroadcastDraft) -> dict[str, Any]:
+def _poll_fields(draft: PollDraft) -> dict[str, Any]:
+    """A no to single choice or to interim results is an answer, kept unlike other False values."""
+    data = _fields(draft)
+    for name in ("multiple", "show_interim"):
+        if getattr(draft, name) is False:
+            data[name] = False
+    return data
+
+
+def _fields(draft: IdeaDraft | BroadcastDraft | PollDraft) -> dict[str, Any]:
     return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False, {})}
 
 
@@ -259,3 +300,24 @@ def _texts(data: object) -> dict[str, str]:
     if not isinstance(data, dict):
         return {}
     return {str(code): text for code, text in data.items() if isinstance(text, str)}
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _poll_draft(data: dict[str, Any]) -> PollDraft:
+    options = data.get("options")
+    return PollDraft(
+        question=_str(data.get("question")),
+        options=[str(o) for o in options] if isinstance(options, list) else None,
+        multiple=_bool(data.get("multiple")),
+        audience_chosen=data.get("audience_chosen") is True,
+        city=_str(data.get("city")),
+        field=_str(data.get("field")),
+        in_menu=data.get("in_menu") is True,
+        closes_at=_str(data.get("closes_at")),
+        show_interim=_bool(data.get("show_interim")),
+        tell_answerers=data.get("tell_answerers") is True,
+        send_at=_str(data.get("send_at")),
+    )

@@ -25,7 +25,7 @@ from dialogs import commands, payloads
 from dialogs.choice import option_index
 from dialogs.content import Content
 from dialogs.conversation import Conversation, LastPress
-from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, broadcast, moderation, privacy, staff
+from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, broadcast, moderation, polls, privacy, staff
 from dialogs.i18n import Languages
 from dialogs.inputs import DESCRIPTION_MAX, TITLE_MAX
 from dialogs.messages import (
@@ -41,7 +41,7 @@ from dialogs.messages import (
     Span,
     reply_to_data,
 )
-from dialogs.payloads import Action, LinkChoice, MenuChoice, ReactionChoice, TokenChoice
+from dialogs.payloads import Action, LinkChoice, MenuChoice, PollChoice, ReactionChoice, TokenChoice
 from dialogs.screen import Screen
 from dialogs.similar import SimilarIdeas
 from dialogs.turn import Turn
@@ -283,6 +283,8 @@ class Engine:
                 return self._fire(turn, f"react_{vote}", str(idea))
             case LinkChoice(link):  # the same as the deep link /start idea_42
                 return self._fire(turn, "start", link)
+            case PollChoice(poll, option, mode):  # an option on a poll's message (dialogs/flows/polls.py)
+                return self._fire(turn, "answer", f"{poll}:{option}:{mode}")
             case TokenChoice():
                 found = moderation.action_of_token(turn, payload)
                 return found is not None and self._run(turn, found)
@@ -369,6 +371,8 @@ class Engine:
 
     @staticmethod
     def _reactions(turn: Turn) -> tuple[Reaction, ...]:
+        if turn.state == "poll" and turn.screen_override is None:
+            return polls.screen_reactions(turn)
         idea = turn.conversation.idea
         if turn.state != "idea" or turn.screen_override is not None or idea is None:
             return ()

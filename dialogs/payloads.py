@@ -7,7 +7,10 @@ and reactions) a payload is short text; everything beyond this module handles th
   in the conversation, dialogs/conversation.py `Menu`);
 - `TokenChoice` ``a.<token>``: a button of a moderator's notification, looked up in the store;
 - `LinkChoice` ``l.idea_42``: a broadcast's button, the same as the deep link ``/start idea_42``;
-- `ReactionChoice` ``r.support.42``: a reaction on an idea's message, where a platform has them.
+- `ReactionChoice` ``r.support.42``: a reaction on an idea's message, where a platform has them;
+- `PollChoice` ``p.12.3``: option 3 (0-based) of poll 12, tapped on a poll's message (a button, or
+  a number typed on Matrix); ``p.12.3.a`` and ``p.12.3.r``: the reaction 4️⃣ added to or taken
+  back from that message (Matrix).
 
 These forms are the ones buttons already sent to residents carry, so old buttons still decode;
 whether they still mean something is for the engine to check. Anything that does not decode
@@ -56,11 +59,26 @@ class ReactionChoice:
     idea: int
 
 
-Payload = MenuChoice | TokenChoice | LinkChoice | ReactionChoice
+PollMode = Literal["tap", "add", "remove"]
+"""A tap chooses an option (and, in a multiple-choice poll, takes it back when chosen); a
+reaction added chooses it, a reaction taken back takes it back."""
+MAX_POLL_OPTIONS = 6
+POLL_REACTIONS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣")
+"""The reactions that answer a poll's options on Matrix, in the options' order."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollChoice:
+    poll: int
+    option: int
+    mode: PollMode = "tap"
+
+
+Payload = MenuChoice | TokenChoice | LinkChoice | ReactionChoice | PollChoice
 
 SENT_AS: dict[InboundKind, tuple[type[Payload], ...]] = {
-    InboundKind.BUTTON: (MenuChoice, TokenChoice, LinkChoice),
-    InboundKind.REACTION: (ReactionChoice,),
+    InboundKind.BUTTON: (MenuChoice, TokenChoice, LinkChoice, PollChoice),
+    InboundKind.REACTION: (ReactionChoice, PollChoice),
 }
 """Which payloads arrive as which kind of event; a payload of another kind is refused."""
 REACTION_PLATFORMS = frozenset({"matrix"})
@@ -72,6 +90,8 @@ _TOKEN = re.compile(r"a\.([A-Za-z0-9_-]{1,32})", re.ASCII)
 _DEEP_LINK = re.compile(r"(idea|field)_([0-9]{1,9})", re.ASCII)
 _LINK = re.compile(r"l\.((?:idea|field)_[0-9]{1,9})", re.ASCII)
 _REACTION = re.compile(r"r\.(support|withdraw)\.([0-9]{1,9})", re.ASCII)
+_POLL = re.compile(r"p\.([0-9]{1,9})\.([0-5])(?:\.([ar]))?", re.ASCII)
+_POLL_MODES: dict[str | None, PollMode] = {None: "tap", "a": "add", "r": "remove"}
 
 
 def encode(payload: Payload) -> str:
@@ -84,6 +104,9 @@ def encode(payload: Payload) -> str:
             return f"l.{link}"
         case ReactionChoice(vote, idea):
             return f"r.{vote}.{idea}"
+        case PollChoice(poll, option, mode):
+            suffix = {"tap": "", "add": ".a", "remove": ".r"}[mode]
+            return f"p.{poll}.{option}{suffix}"
 
 
 def decode(text: str, kind: InboundKind, platform: str) -> Payload | None:
@@ -94,6 +117,10 @@ def decode(text: str, kind: InboundKind, platform: str) -> Payload | None:
     if payload is None or not isinstance(payload, SENT_AS.get(kind, ())):
         return None
     if isinstance(payload, ReactionChoice) and platform not in REACTION_PLATFORMS:
+        return None
+    if isinstance(payload, PollChoice) and (payload.mode == "tap") != (kind is InboundKind.BUTTON):
+        return None  # a tap comes as a button, a reaction as a reaction
+    if isinstance(payload, PollChoice) and kind is InboundKind.REACTION and platform not in REACTION_PLATFORMS:
         return None
     return payload
 
@@ -108,12 +135,25 @@ def _parse(text: str) -> Payload | None:
     if match := _REACTION.fullmatch(text):
         vote: Vote = "support" if match.group(1) == "support" else "withdraw"
         return ReactionChoice(vote, int(match.group(2)))
+    if match := _POLL.fullmatch(text):
+        return PollChoice(int(match.group(1)), int(match.group(2)), _POLL_MODES[match.group(3)])
     return None
 
 
 def is_link(text: str) -> bool:
-    """Whether a button's payload is a broadcast's link (its answer comes as a new message)."""
-    return _LINK.fullmatch(text) is not None
+    """Whether a button's payload is on a broadcast's message (a link or a poll's option): its
+    answer comes as a new message, so the broadcast stays readable and its buttons keep working."""
+    return _LINK.fullmatch(text) is not None or _POLL.fullmatch(text) is not None
+
+
+def poll_option(poll: int, option: int) -> str:
+    """The payload of a poll message's button for `option`."""
+    return encode(PollChoice(poll, option))
+
+
+def poll_reaction(poll: int, option: int) -> tuple[str, str]:
+    """The payloads of adding and of taking back the reaction of `option` on a poll's message."""
+    return encode(PollChoice(poll, option, "add")), encode(PollChoice(poll, option, "remove"))
 
 
 def support_reaction(idea: int) -> tuple[str, str]:

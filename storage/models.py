@@ -276,6 +276,8 @@ class Broadcast(SQLModel, table=True):
     progress_message: str | None = Field(default=None, max_length=255)
     """The author's progress message on their platform, edited as the broadcast goes."""
     progress_final: bool = Field(default=False)
+    poll_id: int | None = Field(default=None)
+    """A poll's question (with its answer buttons) or its result; None for a message (storage/polls.py)."""
 
 
 class BroadcastTranslation(SQLModel, table=True):
@@ -343,6 +345,79 @@ class Vote(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class PollStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Poll(SQLModel, table=True):
+    """A quick poll from the Smart-City offices: a question and 2–6 options.
+
+    Pushed polls go out as a broadcast (`broadcast_id`); a poll `in_menu` is only shown to
+    residents who open „Aktuelle Umfragen". Its result is delivered as a broadcast too.
+    """
+
+    __tablename__ = "poll"
+    __table_args__ = (Index("ix_poll_status", "status", "closes_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_platform: str = Field(max_length=32)
+    author_user_id: str = Field(max_length=255)
+    author_chat_id: str = Field(max_length=255)
+    author_language: str = Field(max_length=8)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    options: str = Field(sa_column=Column(Text, nullable=False))
+    """The answer options, a JSON list of 2–6 texts."""
+    multiple: bool = Field(default=False)
+    audience_city: str | None = Field(default=None, max_length=40)
+    audience_field: str | None = Field(default=None, max_length=40)
+    in_menu: bool = Field(default=False)
+    """Only for residents who open it under „Aktuelle Umfragen": no message is pushed."""
+    show_interim: bool = Field(default=False)
+    tell_answerers: bool = Field(default=False)
+    """Residents who answered get the result when the poll closes."""
+    status: str = Field(max_length=8)
+    opens_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closes_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    broadcast_id: int | None = Field(default=None)
+    result_broadcast_id: int | None = Field(default=None)
+
+
+class PollAnswer(SQLModel, table=True):
+    """One resident's answer to one poll: the primary key makes a second one impossible.
+
+    `choices` is a bit set of the chosen options (bit 0 = the first option), so a multiple-choice
+    answer is one row too. It goes with the resident's erasure; the counts (`PollTally`) stay.
+    """
+
+    __tablename__ = "poll_answer"
+
+    poll_id: int = Field(sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True))
+    resident_id: int = Field(sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True))
+    choices: int
+    city: str = Field(max_length=40)
+    """The resident's city and platform when they answered: the cell of `PollTally` they count in."""
+    platform: str = Field(max_length=32)
+    answered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PollTally(SQLModel, table=True):
+    """How many chose an option, per city and platform: counts only, never who.
+
+    Option -1 counts the residents who answered at all (the base of the shares).
+    """
+
+    __tablename__ = "poll_tally"
+
+    poll_id: int = Field(sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True))
+    option: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    city: str = Field(sa_column=Column(String(40), primary_key=True))
+    platform: str = Field(sa_column=Column(String(32), primary_key=True))
+    count: int = Field(default=0)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Platform event ids already handled, so a redelivered event is answered at most once."""
 
@@ -372,3 +447,6 @@ broadcast_table = Broadcast.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]
 broadcast_translation_table = BroadcastTranslation.__table__  # type: ignore[attr-defined]
 leitziel_choice_table = LeitzielChoice.__table__  # type: ignore[attr-defined]
+poll_table = Poll.__table__  # type: ignore[attr-defined]
+poll_answer_table = PollAnswer.__table__  # type: ignore[attr-defined]
+poll_tally_table = PollTally.__table__  # type: ignore[attr-defined]

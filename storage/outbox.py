@@ -52,6 +52,8 @@ class BroadcastRecord:
     total: int
     progress_message: str | None
     progress_final: bool
+    poll_id: int | None = None
+    """A poll's question or result (storage/polls.py): rendered from the poll, with its buttons."""
 
     @property
     def audience(self) -> Audience:
@@ -113,6 +115,7 @@ def create_broadcast(
     send_at: datetime,
     now: datetime,
     translations: dict[str, str] | None = None,
+    poll_id: int | None = None,
 ) -> int:
     """A broadcast waiting for its time; `promote_due` writes its recipients then.
 
@@ -134,6 +137,7 @@ def create_broadcast(
         "created_at": now,
         "total": 0,
         "progress_final": False,
+        "poll_id": poll_id,
     }
     broadcast_id = int(tx.rows(insert(broadcast_table).values(values).returning(B.id))[0][0])
     for code, translated in (translations or {}).items():

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, or_, select, update
 
+from storage import polls
 from storage.models import (
     Role,
     action_token_table,
@@ -32,6 +33,8 @@ from storage.models import (
     pending_reply_table,
     platform_message_table,
     platform_state_table,
+    poll_answer_table,
+    poll_table,
     resident_table,
     role_grant_table,
     subscription_table,
@@ -46,6 +49,7 @@ ERASED = "gelöschte Person"
 NOT_PERSONAL = {
     "processed_event": "platform event ids, without the user who sent them; kept 7 days to drop redeliveries",
     "leitziel_choice": "how many residents of a city chose each Leitziel in the tour: counts, nobody's choice",
+    "poll_tally": "how many chose each option of a poll, per city and platform: counts, never who",
 }
 """Tables that hold no identity, and why; every other table has a rule."""
 
@@ -269,6 +273,33 @@ def _keep(tx: Tx, person: Person) -> None:
     return None
 
 
+PL = poll_table.c
+
+
+def _export_poll_answers(tx: Tx, person: Person) -> list[dict[str, Any]]:
+    """Their answers, with each poll's question and the options they chose."""
+    return polls.answers_of(tx, person.resident_id)
+
+
+def _erase_poll_answers(tx: Tx, person: Person) -> None:
+    """The answers go; the counts per option, city and platform stay (they name no one)."""
+    polls.erase_answers(tx, person.resident_id)
+
+
+def _export_polls(tx: Tx, person: Person) -> list[dict[str, Any]]:
+    query = select(poll_table).where(PL.author_platform == person.platform, PL.author_user_id == person.user_id)
+    return _rows(tx, query.order_by(PL.id))
+
+
+def _erase_polls(tx: Tx, person: Person) -> None:
+    """A poll stays (residents answered it), without its author."""
+    tx.execute(
+        update(poll_table)
+        .where(PL.author_platform == person.platform, PL.author_user_id == person.user_id)
+        .values(author_user_id=ERASED, author_chat_id="")
+    )
+
+
 def _by_identity(table: Table, order: str) -> tuple[Callable[[Tx, Person], list[dict[str, Any]]], Any]:
     """Export and erasure of a table whose rows belong to one `platform` + `user_id`."""
     c = table.c
@@ -339,6 +370,8 @@ def _erase_chat_state(tx: Tx, person: Person) -> None:
 
 RULES: tuple[Rule, ...] = (
     Rule(vote_table, ("resident_id",), _export_votes, _erase_votes),
+    Rule(poll_answer_table, ("resident_id",), _export_poll_answers, _erase_poll_answers),
+    Rule(poll_table, ("author_user_id", "author_chat_id", "question", "options"), _export_polls, _erase_polls),
     Rule(subscription_table, ("resident_id",), _export_subscriptions, _erase_subscriptions),
     Rule(outbox_table, ("resident_id",), _export_received, _erase_received),
     Rule(conversation_table, ("resident_id", "context"), _export_conversation, _erase_conversation),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, String, Text, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage import wakeups
 from storage.models import pending_notice_table, platform_message_table, platform_state_table, resident_table
 from storage.store import Store, Tx
 
@@ -65,11 +66,14 @@ def recall_message(store: Store, platform: str, message_id: str) -> dict[str, An
     return dict(json.loads(row[0])) if row else None
 
 
-def keep_notice(store: Store, platform: str, user_id: str, reply: dict[str, Any], now: datetime) -> bool:
+def keep_notice(
+    store: Store, platform: str, user_id: str, reply: dict[str, Any], now: datetime, wake: str | None = None
+) -> bool:
     """Keep a notice for someone's next visit; not for someone who no longer exists (erased meanwhile).
 
     False when nothing was kept. The check and the insert are one statement, so an erasure
-    cannot slip in between.
+    cannot slip in between. With `wake` (a channel of storage/wakeups.py), every worker process
+    hears of it when it is stored, so one that has the person's page open hands it out at once.
     """
     R = resident_table.c
     values = select(
@@ -79,7 +83,14 @@ def keep_notice(store: Store, platform: str, user_id: str, reply: dict[str, Any]
         literal(now, DateTime(timezone=True)),
     ).where(exists().where(R.platform == platform, R.user_id == user_id))
     columns = ["platform", "user_id", "reply", "created_at"]
-    return bool(store.run(lambda tx: tx.execute(insert(pending_notice_table).from_select(columns, values))))
+
+    def work(tx: Tx) -> bool:
+        kept = bool(tx.execute(insert(pending_notice_table).from_select(columns, values)))
+        if kept and wake is not None:
+            wakeups.notify(tx, wake, wakeups.who(user_id))
+        return kept
+
+    return store.run(work)
 
 
 def take_notices(store: Store, platform: str, user_id: str) -> list[dict[str, Any]]:

@@ -116,21 +116,36 @@ def wait_for_recipient(tx: Tx, tokens: list[str], now: datetime) -> None:
     tx.count_many(_WAIT, [{"token": token, "now": now} for token in tokens])
 
 
+ANY_WORKER = "*"
+"""The worker of a reply handed over to whichever worker runs its platform (bot/delivery.py)."""
+
+
 def workers_other_than(tx: Tx, worker: str) -> list[str]:
-    return [w for (w,) in tx.rows(select(P.worker).where(P.worker != worker).distinct())]
+    others = select(P.worker).where(P.worker != worker, P.worker != ANY_WORKER).distinct()
+    return [w for (w,) in tx.rows(others)]
 
 
-def take_over(tx: Tx, dead_worker: str, worker: str, now: datetime, created_before: datetime) -> int:
-    """Rows of a worker that died (those kept before `created_before`): due now, sent by `worker`."""
+def take_over(tx: Tx, dead_worker: str, now: datetime, created_before: datetime) -> int:
+    """Rows of a worker that died (those kept before `created_before`): due now, for any worker that runs
+    their platform (with several workers, only one of them may run Matrix)."""
     query = update(pending_reply_table).where(P.worker == dead_worker, P.created_at <= created_before)
-    return tx.execute(query.values(worker=worker, due_at=now))
+    return tx.execute(query.values(worker=ANY_WORKER, due_at=now))
+
+
+def hand_over(tx: Tx, reply_id: int, now: datetime) -> None:
+    """A reply for a platform another worker runs (Matrix has one syncing worker): that worker sends it."""
+    tx.execute(update(pending_reply_table).where(P.id == reply_id).values(worker=ANY_WORKER, due_at=now))
 
 
 def due(tx: Tx, worker: str, now: datetime, platforms: tuple[str, ...], limit: int = 200) -> list[KeptReply]:
-    """Rows this worker is due to try again, oldest first."""
+    """Rows this worker is due to try again, oldest first: its own, and those handed over for its platforms."""
     query = (
         select(*_COLUMNS)
-        .where(P.worker == worker, P.due_at <= now, or_(*(P.platform == platform for platform in platforms)))
+        .where(
+            or_(P.worker == worker, P.worker == ANY_WORKER),
+            P.due_at <= now,
+            or_(*(P.platform == platform for platform in platforms)),
+        )
         .order_by(P.id)
         .limit(limit)
     )

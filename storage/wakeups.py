@@ -11,6 +11,7 @@ at everything (`payload=None`). On SQLite there is one process, so there is noth
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import zlib
 from collections.abc import Callable
@@ -29,6 +30,11 @@ def channel_for(url: str, topic: str) -> str:
     parsed = make_url(normalise_url(url))
     scope = parsed.set(password=None).render_as_string(hide_password=True)
     return f"mitmach_{topic}_{zlib.crc32(scope.encode()):08x}"
+
+
+def who(user_id: str) -> str:
+    """A person as a wake-up names them: a short hash, never the id itself."""
+    return hashlib.sha256(user_id.encode()).hexdigest()[:16]
 
 
 def notify(tx: Tx, channel: str, payload: str) -> None:

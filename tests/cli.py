@@ -23,13 +23,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-async def spawn_run(env: dict[str, str]) -> asyncio.subprocess.Process:
+async def spawn_run(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     """`python -m bot run` in the background, its output on pipes the caller reads."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
+        *args,
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
 
 from dialogs.commands import for_everyone
 from dialogs.engine import Engine
 from dialogs.flows import STATES
+from storage import polls as polls_db
 from storage.models import ALL_CITIES, Role
 from storage.moderation import grant
 from storage.store import Store
+from storage.subscriptions import Audience
 from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
 
@@ -51,7 +54,33 @@ async def _become_staff(chat: Chat) -> None:
     store.run(lambda tx: grant(tx, identity.platform, identity.user_id, Role.STAFF, ALL_CITIES, "test", store.now()))
 
 
+async def _open_poll_in_menu(chat: Chat) -> None:
+    store = chat.engine.store
+    now = store.now()
+    store.run(
+        lambda tx: polls_db.create_poll(
+            tx,
+            author=("test", "staff", "staff", "de"),
+            question="Welcher Abend passt für die Werkstatt?",
+            options=["Dienstag", "Donnerstag"],
+            multiple=False,
+            audience=Audience(),
+            in_menu=True,
+            show_interim=True,
+            tell_answerers=False,
+            opens_at=now,
+            closes_at=now + timedelta(days=3),
+            now=now,
+        )
+    )
+
+
 BROADCAST = [*ONBOARD, _become_staff, say("/broadcast"), say("Der Stadtgarten ist wieder offen.")]
+POLL = [*ONBOARD, _become_staff, say("/umfrage"), say("Welcher Abend passt für die Werkstatt?")]
+POLL_AUDIENCE = [*POLL, say("Dienstag\nDonnerstag"), press("Eine Antwort")]
+POLL_INTERIM = [*POLL_AUDIENCE, press("Alle Abonnierenden"), say("23:59")]
+POLL_PREVIEW = [*POLL_INTERIM, press("Ja, anzeigen")]
+POLLS = [*ONBOARD, _open_poll_in_menu, say("/menu"), press("Aktuelle Umfragen")]
 PREVIEW = [*BROADCAST, press("Alle Abonnierenden")]
 
 PATHS: dict[str, list[Step]] = {
@@ -115,8 +144,22 @@ PATHS: dict[str, list[Step]] = {
     "broadcast_idea": [*PREVIEW, press("Button zu einer Idee")],
     "broadcast_button": [*PREVIEW, press("Button zu einer Idee"), say("1")],
     "broadcast_when": [*PREVIEW, press("Zeitpunkt wählen")],
+    "broadcast_language": [*PREVIEW, press("Text in weiterer Sprache")],
+    "broadcast_translation": [*PREVIEW, press("Text in weiterer Sprache"), press("English")],
+    "polls": POLLS,
+    "poll": [*POLLS, press("Welcher Abend")],
+    "poll_question": POLL[:-1],
+    "poll_options": POLL,
+    "poll_kind": POLL_AUDIENCE[:-1],
+    "poll_audience": POLL_AUDIENCE,
+    "poll_field": [*POLL_AUDIENCE, press("Abonnierende eines Themas")],
+    "poll_closes": POLL_INTERIM[:-1],
+    "poll_interim": POLL_INTERIM,
+    "poll_preview": POLL_PREVIEW,
+    "poll_when": [*POLL_PREVIEW, press("Zeitpunkt wählen")],
 }
-BROADCAST_STATES = {state for state in PATHS if state.startswith("broadcast_")}
+STAFF_STATES = {state for state in PATHS if state.startswith(("broadcast_", "poll_"))}
+"""States only staff reach: /broadcast starts composing there."""
 
 ONBOARDED_STATES = set(STATES) - {"new", "language", "city"}
 TYPED_DRAFT_STATES = {"submit_description", "submit_similar", "submit_field", "submit_city", "submit_preview"}
@@ -165,7 +208,7 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     seen = SEEN[command]
     if command in ("start", "menu") and not onboarded:
         seen = "Bitte wählen Sie Ihre Sprache"
-    if command == "broadcast" and state in BROADCAST_STATES:
+    if command == "broadcast" and state in STAFF_STATES:
         seen = "Neue Nachricht an Abonnierende"
     if command == "cancel" and state in TYPED_DRAFT_STATES:
         seen = "Ihren Entwurf verwerfen?"
@@ -173,7 +216,7 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     if command in ("help", "stop"):
         assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
     elif command == "broadcast":
-        expected = "broadcast_text" if state in BROADCAST_STATES else state
+        expected = "broadcast_text" if state in STAFF_STATES else state
         assert (state_of(store, chat.identity) or "new") in (expected, "language" if state == "new" else expected)
     elif command == "cancel" and state in TYPED_DRAFT_STATES:
         assert state_of(store, chat.identity) == "submit_discard"

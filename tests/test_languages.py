@@ -11,6 +11,7 @@ from babel import Locale
 
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.adapters.markup import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE, isolate_reply, isolate_runs
+from bot.adapters.matrix.adapter import likely_language
 from bot.adapters.matrix.render import notice
 from bot.adapters.protocol import context_for
 from bot.adapters.telegram.render import to_messages
@@ -212,3 +213,18 @@ def test_a_broadcast_in_german_tells_other_readers_in_their_language(
     assert reply.blocks[1].text == "Neue Radwege in Aalen."
     same = broadcast_reply("Neue Radwege in Aalen.", None, None, languages.get("de"), written_in="de")
     assert same.blocks[0].text == "Neue Radwege in Aalen."
+
+
+@pytest.mark.parametrize(
+    ("user_id", "code"),
+    [
+        ("@olena:matrix.kyiv.ua", "uk"),
+        ("@ayse:chat.example.tr", "tr"),
+        ("@omar:matrix.example.sy", "ar"),
+        ("@anna:aalen.de", "de"),
+        ("@tom:example.uk", "en"),
+        ("@anna:example.org", None),
+    ],
+)
+def test_a_matrix_homeservers_country_hints_the_language(user_id: str, code: str | None) -> None:
+    assert likely_language(user_id) == code

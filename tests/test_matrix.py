@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -325,6 +326,54 @@ async def test_run_serves_matrix_beside_the_web_chat(
         out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
     assert "bot-password" not in (out + err).decode()
+
+
+async def test_of_two_workers_one_runs_matrix_and_another_takes_over(
+    synapse: Synapse, bot_user: str, anna: MatrixResident, tmp_path: Path, postgres_url: str
+) -> None:
+    """`--workers 2`: every message is answered once (one sync loop); a killed worker's Matrix goes on."""
+    import signal
+    import subprocess
+
+    from tests.cli import spawn_run
+    from tests.test_run import free_port
+
+    env = {
+        "DATABASE_URL": postgres_url,
+        "WEB_PORT": str(free_port()),
+        "MATRIX_HOMESERVER": synapse.url,
+        "MATRIX_USER": bot_user,
+        "MATRIX_PASSWORD": "bot-password",
+        "MATRIX_STORE_PATH": str(tmp_path / "matrix-store"),
+    }
+    process = await spawn_run(env, "--workers", "2")
+    assert process.stdout is not None and process.stderr is not None
+    log = asyncio.ensure_future(process.stderr.read())  # read as it comes, so that no worker waits on a full pipe
+    try:
+        for _ in range(2):
+            assert "Mitmach-Bot is running" in (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        await anna.invite(bot_user)
+        for round_ in range(3):
+            before = len(anna.notices)
+            await anna.send({"msgtype": "m.text", "body": "/help"})
+            await anna.wait_for_notices(before + 1, timeout=60)
+            await asyncio.sleep(2)
+            await anna.catch_up()
+            assert len(anna.notices) == before + 1, "one sync loop: answered once"
+            assert "So funktioniert es" in anna.last
+            if round_ < 2:  # kill one worker, then the other: the one running Matrix is among them
+                children = subprocess.run(
+                    ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
+                )
+                pids = [int(pid) for pid in children.stdout.split()]
+                assert len(pids) == 2, children.stdout
+                os.kill(sorted(pids)[round_ % 2], signal.SIGKILL)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 60)
+    err = (await log).decode()
+    assert process.returncode == 0, err[-2000:]
+    assert err.count("matrix: this worker runs it now") >= 2, "taken up again after the worker running it was killed"
 
 
 async def test_joins_held_back_by_synapse_defaults_do_not_hold_up_answers(engine: Engine, tmp_path: Path) -> None:

@@ -133,6 +133,18 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.says(NEWS_IN_ENGLISH)
     await anna.presses("Jetzt an")
     store.run(lambda tx: outbox.promote_due(tx, store.now()))
+    await anna.says("/umfrage")  # a poll she writes, only in the menu, and answers herself
+    await anna.says("Welcher Abend passt für die Werkstatt?")
+    await anna.says("Dienstag\nDonnerstag")
+    await anna.presses("Eine Antwort")
+    await anna.presses("Nur im Menü (alle Städte)")
+    await anna.says("23:59")
+    await anna.presses("Ja, anzeigen")
+    await anna.presses("Umfrage jetzt öffnen")
+    await anna.presses("Aktuelle Umfragen")
+    await anna.presses("Welcher Abend")
+    await anna.presses("Donnerstag")
+    assert anna.sees("Danke!")
     await admin.says(f"/bar matrix:{ANNA} {BAR_REASON}")
     now = store.now()
     platform_state.keep_notice(store, "matrix", ANNA, {"blocks": []}, now)
@@ -165,6 +177,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     assert {r["decision_reason"] for r in exported["idea"] if r["id"] == own_idea} == {REJECT_REASON}
     assert {(g["role"], g["user_id"]) for g in exported["role_grant"]} >= {("staff", ANNA), ("moderator", "bob")}
     assert {t["kind"] for t in exported["dashboard_token"]} == {"login", "session"}
+    assert [a["chosen"] for a in exported["poll_answer"]] == [["Donnerstag"]], "her answer, in words"
 
     # Everything erasure removed or changed was in the export.
     rules = {rule.table.name: rule for rule in personal_data.RULES}

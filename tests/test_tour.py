@@ -9,7 +9,7 @@ from bot.adapters.console.adapter import ConsoleAdapter
 from bot.adapters.protocol import context_for
 from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
-from storage import poll
+from storage import leitziel_choice
 from storage.store import Store
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
@@ -91,8 +91,8 @@ async def test_the_question_counts_anonymously_per_city(erika: Chat, max_: Chat,
     await erika.presses("Zurück")  # Erika changes her mind: her one vote moves
     await erika.presses("Lebenswert")
     assert erika.sees(f"Lebenswert 100{NBSP}%")
-    assert store.run(lambda tx: poll.counts(tx, "aalen")) == {"nachhaltigkeit": 0, "menschen": 2}
-    assert store.run(lambda tx: poll.counts(tx, "heidenheim")) == {}
+    assert store.run(lambda tx: leitziel_choice.counts(tx, "aalen")) == {"nachhaltigkeit": 0, "menschen": 2}
+    assert store.run(lambda tx: leitziel_choice.counts(tx, "heidenheim")) == {}
     record = resident(store, erika.identity)
     assert record is not None and record.context.get("leitziel_choice") == "menschen"
 
@@ -132,5 +132,5 @@ async def test_telegram_transcript(polling: TelegramAdapter, fake: FakeTelegram,
     await erika.presses("Weiter: Ihre Wahl")
     await erika.presses("Vernetzt")
     assert erika.sees(f"Vernetzt 100{NBSP}%")
-    assert store.run(lambda tx: poll.counts(tx, "aalen")) == {"vernetzung": 1}
+    assert store.run(lambda tx: leitziel_choice.counts(tx, "aalen")) == {"vernetzung": 1}
     assert fake.refusals == []

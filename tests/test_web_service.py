@@ -10,8 +10,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.adapters.web.settings import WebSettings
+from bot.config import ConfigError, load
 from bot.web.server import SECURITY_HEADERS
+from bot.wiring import load_configuration
 from dialogs.engine import Engine
 from tests.cli import start_run
 from tests.test_run import free_port
@@ -120,11 +122,11 @@ async def test_without_embedding_the_session_cookie_stays_lax(engine: Engine) ->
 def test_web_frame_ancestors_must_be_origins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEB_FRAME_ANCESTORS", "https://www.aalen.de, https://www.heidenheim.de/mitmachen")
     with pytest.raises(ConfigError) as refused:
-        load_settings()
+        load_configuration()
     assert "WEB_FRAME_ANCESTORS: " in str(refused.value)
     assert "'https://www.heidenheim.de/mitmachen' is not an origin" in str(refused.value)
     monkeypatch.setenv("WEB_FRAME_ANCESTORS", "https://www.aalen.de https://www.heidenheim.de/")
-    assert load_settings().frame_ancestors == ("https://www.aalen.de", "https://www.heidenheim.de")
+    assert load(WebSettings).framing_origins == ("https://www.aalen.de", "https://www.heidenheim.de")
 
 
 async def test_the_page_learns_how_long_an_answer_may_be(engine: Engine) -> None:

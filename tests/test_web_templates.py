@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError
 from bot.web.clients import NewSessionLimit
 from bot.web.server import SECURITY_HEADERS
 from bot.web.site import SiteLinks
+from bot.wiring import load_configuration
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
@@ -172,5 +173,5 @@ async def test_the_towns_logo_and_colours_come_from_the_content_file(
 def test_site_settings_are_checked(monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as refused:
-        load_settings()
+        load_configuration()
     assert f"{name}: " in str(refused.value) and expected in str(refused.value)

@@ -10,21 +10,25 @@ short transaction in a worker thread, so that no adapter blocks the event loop o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from dialogs import roles
 from dialogs.messages import Identity
-from storage import platform_state
+from storage import platform_state, wakeups
 from storage.models import Role
 from storage.moderation import Contact, contact_of
 from storage.store import Store, Tx
+
+NoticeListener = wakeups.Listener
 
 
 class StorePort:
     def __init__(self, store: Store, admins: Iterable[Identity] = ()) -> None:
         self._store = store
         self._admins = frozenset(admins)
+        self.notices_channel = wakeups.channel_for(store.engine.url.render_as_string(hide_password=False), "notices")
+        """Where every worker hears of a notice kept for someone (storage/wakeups.py)."""
 
     async def _run(self, work: Any) -> Any:
         return await asyncio.to_thread(self._store.run, work)
@@ -52,8 +56,27 @@ class StorePort:
         """Keep a notice for someone's next visit (a page that is not open now)."""
         store = self._store
         return await asyncio.to_thread(
-            platform_state.keep_notice, store, identity.platform, identity.user_id, reply, store.now()
+            platform_state.keep_notice,
+            store,
+            identity.platform,
+            identity.user_id,
+            reply,
+            store.now(),
+            self.notices_channel,
         )
+
+    def listen_for_notices(self, on_person: Callable[[str | None], None]) -> NoticeListener:
+        """Hear of every notice kept by any worker process: `on_person` gets whom it is for (see `named`),
+        or None after (re)connecting, when any may have been missed. Started at once; nothing on SQLite."""
+        url = self._store.engine.url.render_as_string(hide_password=False)
+        listener = wakeups.Listener(url, "notices", on_person)
+        listener.start()
+        return listener
+
+    @staticmethod
+    def named(identity: Identity, person: str) -> bool:
+        """Whether a notice heard of (`listen_for_notices`) is for `identity`."""
+        return wakeups.who(identity.user_id) == person
 
     async def take_notices(self, identity: Identity) -> list[dict[str, Any]]:
         return await asyncio.to_thread(platform_state.take_notices, self._store, identity.platform, identity.user_id)

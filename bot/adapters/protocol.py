@@ -58,6 +58,8 @@ class Context:
     public_url: str | None = None
     http: web.Application | None = None
     """The bot's HTTP server, where an adapter may add routes (a webhook) before it starts."""
+    workers: int = 1
+    """How many worker processes share the web port and the store (`python -m bot run --workers N`)."""
 
 
 def context_for(
@@ -93,3 +95,5 @@ class Platform:
     build: Callable[[Context, Any], Adapter]
     refused: Callable[[Any, Exception], str]
     """The operator's message when `start` failed: what went wrong, and which settings to check."""
+    single: bool = False
+    """Only one worker process may run it at a time (bot/election.py): Matrix has one sync loop."""

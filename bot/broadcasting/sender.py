@@ -18,7 +18,8 @@ from functools import partial
 from bot.broadcasting.transport import PermanentFailure, RateLimited, RecipientBlocked, TemporaryFailure, Transport
 from bot.retry import FOREVER, retrying
 from dialogs.flows.news import broadcast_reply
-from dialogs.i18n import Languages
+from dialogs.flows.polls import broadcast_message
+from dialogs.i18n import Language, Languages
 from dialogs.messages import Identity, Outbound, Reply
 from storage import outbox
 from storage.models import BroadcastStatus, OutboxStatus
@@ -276,13 +277,22 @@ class PlatformSender:
                 if broadcast is None:
                     raise PermanentFailure(f"broadcast {row.broadcast_id} is gone")
                 self._broadcasts[row.broadcast_id] = (broadcast, translated)
-            if lang.code in translated:
+            if broadcast.poll_id is not None:
+                reply = await self._poll_reply(broadcast, lang)
+            elif lang.code in translated:
                 reply = broadcast_reply(translated[lang.code], broadcast.idea_id, broadcast.button, lang)
             else:
                 reply = broadcast_reply(
                     broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
                 )
             self._replies[key] = reply
+        return reply
+
+    async def _poll_reply(self, broadcast: outbox.BroadcastRecord, lang: Language) -> Reply:
+        """A poll's question with its answer buttons, or its result (dialogs/flows/polls.py)."""
+        reply = await asyncio.to_thread(self.store.read, lambda tx: broadcast_message(tx, broadcast, lang))
+        if reply is None:
+            raise PermanentFailure(f"the poll of broadcast {broadcast.id} is gone")
         return reply
 
 

@@ -18,7 +18,7 @@ from bot.broadcasting.transport import PermanentFailure, RecipientBlocked, Trans
 from dialogs.flows.broadcast import progress_reply
 from dialogs.i18n import Languages
 from dialogs.messages import Identity, Outbound
-from storage import outbox
+from storage import outbox, polls
 from storage.leadership import Leadership, leadership_for
 from storage.models import BroadcastStatus
 from storage.store import Store, Tx
@@ -55,13 +55,27 @@ class BroadcastService:
         self.takeover_pause = takeover_pause
         self.senders: dict[str, PlatformSender] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._platforms: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._schedule()))
         for transport in self.transports:
             self._tasks.append(asyncio.create_task(self._lead(transport)))
 
+    def add(self, transport: Transport) -> None:
+        """A platform this process has begun to run (bot/election.py): it may send its broadcasts too."""
+        self._platforms[transport.platform] = asyncio.create_task(self._lead(transport))
+
+    async def remove(self, platform: str) -> None:
+        """A platform this process no longer runs: another process sends its broadcasts."""
+        task = self._platforms.pop(platform, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def stop(self) -> None:
+        for platform in list(self._platforms):
+            await self.remove(platform)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -80,6 +94,9 @@ class BroadcastService:
                 )
                 for broadcast_id in finished:
                     log.info("broadcast %s finished", broadcast_id)
+                closed = await asyncio.to_thread(self.store.run, lambda tx: polls.close_due(tx, self.store.now()))
+                for poll_id in closed:
+                    log.info("poll %s closed; its result is being sent", poll_id)
             except Exception:
                 log.exception("the broadcast scheduler could not read the store; trying again")
             await asyncio.sleep(self.schedule_interval)

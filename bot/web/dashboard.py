@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.spreadsheet import safe_row
 from bot.web.charts import Chart, horizontal_bars, vertical_bars
 from bot.web.page import negotiate
+from bot.web.poll_charts import poll_sections
 from dialogs import roles
 from dialogs.engine import Engine
 from dialogs.i18n import Language
@@ -350,5 +351,6 @@ def render(templates: jinja2.Environment, engine: Engine, lang: Language, overvi
         summary=_summary(lang, overview),
         logout=_("Sign out"),
         sections=sections,
+        polls=poll_sections(engine, lang),
         download=_("Download as CSV"),
     )

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.adapters.port import NoticeListener
 from bot.adapters.protocol import Context, context_for
 from bot.adapters.web import PLATFORM
 from bot.adapters.web.render import reply_frame
@@ -61,6 +62,7 @@ STATIC = Path(__file__).parent / "static"
 MAX_FRAME = 64 * 1024
 ENGINE_KEY = web.AppKey("engine", Engine)
 CONTEXT_KEY = web.AppKey("context", Context)
+LISTENER_KEY = web.AppKey("notice_listener", NoticeListener)
 OPEN_CHATS_KEY = web.AppKey("open_chats", dict)
 CONFIG_KEY = web.AppKey("web_config", dict)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
@@ -118,6 +120,30 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers["Server"] = SERVER_NAME
 
 
+async def listen_for_notices(app: web.Application) -> None:
+    """With several worker processes, a notice kept by one reaches a page open in another at once.
+
+    (PostgreSQL's LISTEN/NOTIFY, storage/wakeups.py; on SQLite there is one process.)"""
+    app[LISTENER_KEY] = app[CONTEXT_KEY].port.listen_for_notices(partial(_hand_out_notices, app))
+
+
+async def stop_listening(app: web.Application) -> None:
+    listener = app.get(LISTENER_KEY)
+    if listener is not None:
+        await listener.stop()
+
+
+def _hand_out_notices(app: web.Application, person: str | None) -> None:
+    """A notice was kept for `person` (as the port names people in wake-ups); None: for anyone."""
+    port = app[CONTEXT_KEY].port
+    for identity, chats in list(app[OPEN_CHATS_KEY].items()):
+        if person is None or port.named(identity, person):
+            for chat in list(chats):
+                task = asyncio.ensure_future(chat.hand_out_kept_notices())
+                _FINISHING.add(task)
+                task.add_done_callback(_FINISHING.discard)
+
+
 async def close_open_chats(app: web.Application) -> None:
     """At shutdown, close every page's socket at once (1001: going away); the pages reconnect.
 
@@ -157,6 +183,8 @@ def create_app(
     app = web.Application(client_max_size=MAX_FRAME)
     app.on_response_prepare.append(security_headers)
     app.on_shutdown.append(close_open_chats)
+    app.on_startup.append(listen_for_notices)
+    app.on_cleanup.append(stop_listening)
     app[ENGINE_KEY] = engine
     context = context or context_for(engine, delivery, public_url=public_url)
     if context.http is None:

@@ -13,6 +13,7 @@ from dialogs.flows import (
     my_ideas,
     news,
     onboarding,
+    polls,
     privacy,
     settings,
     staff,
@@ -30,6 +31,7 @@ FLOWS: tuple[Flow, ...] = (
     privacy.FLOW,
     news.FLOW,
     broadcast.FLOW,
+    polls.FLOW,
     moderation.FLOW,
     staff.FLOW,
 )

@@ -6,8 +6,8 @@ a language and a city, then opened.
 
 from __future__ import annotations
 
-from dialogs.flow import Arg, Command, Flow, leave_flow, onboarded
-from dialogs.flows import ideas, news
+from dialogs.flow import Arg, Command, Flow, leave_flow, onboarded, say_cancelled
+from dialogs.flows import ideas, news, polls
 from dialogs.i18n import N_
 from dialogs.messages import bold
 from dialogs.names import localized
@@ -105,16 +105,6 @@ def ask_to_discard(turn: Turn, arg: Arg) -> None:
     turn.conversation.resume_step = turn.state
 
 
-def say_cancelled(turn: Turn, arg: Arg) -> None:
-    had_draft = turn.conversation.idea_draft is not None
-    turn.conversation.leave_flow()
-    _ = turn.lang.gettext
-    if had_draft:
-        turn.note(_("Cancelled. Your draft was not saved."))
-    else:
-        turn.note(_("Cancelled."))
-
-
 # -- screens ----------------------------------------------------------------------------------
 
 
@@ -158,6 +148,7 @@ def menu(turn: Turn) -> Screen:
     screen.button(_("Ideas by topic"), "fields")
     screen.button(_("Submit an idea"), "submit")
     screen.button(_("My ideas"), "my_ideas")
+    polls.offer_in_menu(turn, screen)
     screen.pair((_("Settings"), "settings"), (_("Privacy"), "privacy"))
     return screen
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from dialogs import inputs
 from dialogs.conversation import IdeaDraft
-from dialogs.flow import Arg, Condition, Flow, arg_is, as_int, clear_flow
-from dialogs.flows import news, onboarding
+from dialogs.flow import Arg, Condition, Flow, arg_is, as_int, clear_flow, say_cancelled
+from dialogs.flows import news
 from dialogs.flows.ideas import is_field
 from dialogs.messages import bold, italic
 from dialogs.names import all_cities, city_name, field_title, localized, short, working_title_note
@@ -695,7 +695,7 @@ FLOW = Flow(
             "conditions": [draft_complete],
             "before": [save_idea],
         },
-        {"trigger": "discard", "source": "submit_discard", "dest": "menu", "before": [onboarding.say_cancelled]},
+        {"trigger": "discard", "source": "submit_discard", "dest": "menu", "before": [say_cancelled]},
         *(
             {
                 "trigger": "resume",

@@ -2,7 +2,7 @@
 
 Each screen stays short (about 60 words); its longer text opens with "Read more". After the
 Leitziele the tour asks which one matters most and shows how residents of the same city
-chose so far (counted anonymously, storage/poll.py). "Back" goes one screen back; the last
+chose so far (counted anonymously, storage/leitziel_choice.py). "Back" goes one screen back; the last
 screen offers the Handlungsfelder directly.
 """
 
@@ -14,7 +14,7 @@ from dialogs.messages import bold, italic
 from dialogs.names import gloss_lines, localized, working_title_note
 from dialogs.screen import Screen
 from dialogs.turn import Turn
-from storage import poll
+from storage import leitziel_choice
 
 
 def has_next_leitziel(turn: Turn, arg: Arg) -> bool:
@@ -62,10 +62,10 @@ def record_choice(turn: Turn, arg: Arg) -> None:
     _ = turn.lang.gettext
     city = turn.resident.city or ""
     assert arg is not None  # is_leitziel
-    poll.choose(turn.tx, city, arg, turn.conversation.leitziel_choice)
+    leitziel_choice.choose(turn.tx, city, arg, turn.conversation.leitziel_choice)
     turn.conversation.leitziel_choice = arg
     turn.conversation.tour_more = False
-    counted = poll.counts(turn.tx, city)
+    counted = leitziel_choice.counts(turn.tx, city)
     total = sum(counted.values()) or 1
     shares = [
         f"{localized(turn, goal.title)} {turn.lang.percent(counted.get(goal.id, 0) / total)}"

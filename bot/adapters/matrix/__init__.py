@@ -34,4 +34,4 @@ def refused(_settings: MatrixSettings, err: Exception) -> str:
     )
 
 
-ENTRY = Platform(PLATFORM, MatrixSettings, configured, build, refused)
+ENTRY = Platform(PLATFORM, MatrixSettings, configured, build, refused, single=True)

@@ -64,7 +64,7 @@ from bot.receive import KeptOptions, typed
 from bot.retry import FOREVER, retrying
 from bot.supervisor import Background, Supervised
 from bot.web.ratelimit import RateLimiter
-from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Span
+from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Reply, Span
 
 log = logging.getLogger(__name__)
 
@@ -481,8 +481,12 @@ class MatrixAdapter:
         except TemporaryFailure as err:
             raise DeliverLater(str(err)) from err
         if event_id and reply.reactions:
-            reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
-            await self.port.remember_message(PLATFORM, event_id, {"reactions": reactions})
+            await self.remember_reactions(event_id, reply)
+
+    async def remember_reactions(self, event_id: str, reply: Reply) -> None:
+        """What a reaction on this message means, for when one arrives."""
+        reactions = [{"key": r.key, "add": r.add, "remove": r.remove} for r in reply.reactions]
+        await self.port.remember_message(PLATFORM, event_id, {"reactions": reactions})
 
     async def _members(self, room_id: str) -> int | None:
         """How many are in a room (joined or invited); None where the bot cannot tell."""
@@ -634,7 +638,13 @@ def reaction_key(key: str) -> str:
     return "".join(c for c in key if c != "\ufe0f" and c not in SKIN_TONES)
 
 
-LANGUAGE_OF_DOMAIN = {"de": "de", "at": "de", "ch": "de", "li": "de", "uk": "en", "ie": "en", "us": "en"}
+LANGUAGE_OF_DOMAIN = {
+    **dict.fromkeys(("de", "at", "ch", "li"), "de"),
+    **dict.fromkeys(("uk", "ie", "us"), "en"),  # .uk is the United Kingdom; Ukraine is .ua
+    "tr": "tr",
+    "ua": "uk",
+    **dict.fromkeys(("sa", "ae", "eg", "sy", "iq", "jo", "lb", "ma", "dz", "tn", "ly", "ye", "qa", "kw", "om"), "ar"),
+}
 
 
 def likely_language(user_id: str) -> str | None:

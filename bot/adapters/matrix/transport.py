@@ -28,6 +28,8 @@ class MatrixTransport:
         event_id = await self.adapter.send_once(outbound.chat_id, notice(reply))
         if reply.buttons:
             await self.adapter.options.remember(outbound.recipient, reply)
+        if event_id and reply.reactions:  # a poll's 1️⃣–6️⃣
+            await self.adapter.remember_reactions(event_id, reply)
         return event_id
 
     async def edit(self, outbound: Outbound, message_id: str) -> None:

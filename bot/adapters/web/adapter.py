@@ -24,13 +24,16 @@ class WebAdapter:
             raise ValueError("the web chat needs the bot's web server (bot/web/server.py create_app)")
         self.app = context.http
         self.settings = settings
+        self.shared_port = context.workers > 1
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.settings.host, self.settings.port).start()
+            # several worker processes listen on one port; the kernel spreads the connections
+            site = web.TCPSite(runner, self.settings.host, self.settings.port, reuse_port=self.shared_port or None)
+            await site.start()
         except OSError:
             await runner.cleanup()
             raise
