@@ -137,7 +137,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.says("Welcher Abend passt für die Werkstatt?")
     await anna.says("Dienstag\nDonnerstag")
     await anna.presses("Eine Antwort")
-    await anna.presses("Nur im Menü (alle Städte)")
+    await anna.presses("Nur im Menü (Aalen und Heidenheim)")
     await anna.says("23:59")
     await anna.presses("Ja, anzeigen")
     await anna.presses("Umfrage jetzt öffnen")
