@@ -5,8 +5,8 @@ A resident who is about to submit "Mehr Sitzbänke am Kocher" should see the exi
 beside a new idea and can merge it. The method is lexical and German-aware, runs offline
 and answers in about a millisecond for thousands of ideas (see BENCHMARKS.md):
 
-- words are lower-cased, umlauts and ß folded, stop words dropped and the rest reduced
-  to their Snowball stem ("Sitzbänke" -> "sitzbank");
+- words are lower-cased (ß as ss), stop words dropped and the rest reduced to their
+  Snowball stem, which also folds the umlauts ("Sitzbänke" -> "sitzbank");
 - each stem also contributes its character 4-grams, so the parts of a compound meet
   ("Fahrradwege" shares "radw", "adwe", "dweg" with "Radweg");
 - a draft and an idea are compared by the cosine of their TF-IDF vectors; an idea is
