@@ -7,6 +7,7 @@ its help line (translated once) and its handler. `find` is how the engine dispat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from dialogs import roles
@@ -34,10 +35,17 @@ def show_help(turn: Turn, arg: Arg) -> None:
 
 
 def _help_line(lang: Language, command: Command) -> Block:
-    return Block((Span(f"/{command.name} – {lang.gettext(command.help)}"),), item=True)
+    names = " · ".join(f"/{name}" for name in (command.name, *command.aliases))
+    return Block((Span(f"{names} – {lang.gettext(command.help)}"),), item=True)
 
 
-HELP = Command("help", N_("Help"), run=show_help, in_groups=True)
+HELP = Command("help", N_("Help"), run=show_help, aliases=("hilfe",), in_groups=True)
+
+MENU_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+"""What a platform's command menu accepts as a name (Telegram's rule): /menü works when typed,
+but only /menue can stand in a menu."""
+ALIAS_LANGUAGES = ("de", "de@ls")
+"""The aliases are German words: command menus in German list them beside the English names."""
 
 
 def _collect() -> tuple[Command, ...]:
@@ -69,4 +77,10 @@ def menu(lang: Language, held: Iterable[Role] = (), *, group: bool = False) -> l
     """(command, description) for a platform's command menu, in `lang`: in a group chat the few
     that work there, in a private chat those for everyone and those of the `held` roles."""
     shown = [c for c in COMMANDS if c.in_groups] if group else for_everyone() + for_roles(set(held))
-    return [(command.name, lang.gettext(command.help)) for command in shown]
+    entries = []
+    for command in shown:
+        text = lang.gettext(command.help)
+        entries.append((command.name, text))
+        if lang.code in ALIAS_LANGUAGES:
+            entries.extend((alias, text) for alias in command.aliases if MENU_NAME.match(alias))
+    return entries

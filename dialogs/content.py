@@ -20,6 +20,7 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})
 SHORT_MAX = 300
 LONG_MAX = 2000
 TITLE_MAX = 80
+GLOSS_MAX = 200
 
 
 class ContentError(Exception):
@@ -38,6 +39,17 @@ class City(_Strict):
     name: Localized
 
 
+class Gloss(_Strict):
+    """A term of the strategy or the Smart City Charta, explained in one plain line.
+
+    Only the content's first language is required: a language without the term shows no gloss.
+    """
+
+    id: Slug
+    term: Localized
+    explanation: Localized
+
+
 class Topic(_Strict):
     """A titled piece of content with a short and a longer text."""
 
@@ -46,6 +58,8 @@ class Topic(_Strict):
     short: Localized
     long: Localized
     working_title: bool = False
+    """The strategy does not name it yet: residents see the title marked as a working title."""
+    glosses: list[Slug] = Field(default_factory=list)
 
 
 class Leitziel(Topic):
@@ -56,6 +70,7 @@ class Vision(_Strict):
     title: Localized
     short: Localized
     long: Localized
+    glosses: list[Slug] = Field(default_factory=list)
 
 
 LIGHT_BACKGROUNDS = {"the page": "#ffffff", "the bot's messages": "#eef3f8", "your messages": "#e6f4ea"}
@@ -124,13 +139,15 @@ class Content(_Strict):
     leitziele: list[Leitziel] = Field(min_length=1, max_length=12)
     zielbilder: list[Topic] = Field(min_length=1, max_length=12)
     handlungsfelder: list[Topic] = Field(min_length=1, max_length=12)
+    glossary: list[Gloss] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _check_texts_and_ids(self) -> Content:
         problems: list[str] = []
         for path, value in _localized_fields(self.model_dump()):
             problems.extend(_check_localized(path, value, self.languages))
-        for section in ("cities", "leitziele", "zielbilder", "handlungsfelder"):
+        problems.extend(self._check_glossary())
+        for section in ("cities", "leitziele", "zielbilder", "handlungsfelder", "glossary"):
             ids = [item.id for item in getattr(self, section)]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
@@ -138,6 +155,41 @@ class Content(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _check_glossary(self) -> list[str]:
+        problems: list[str] = []
+        first = self.languages[0]
+        for index, gloss in enumerate(self.glossary):
+            path = f"glossary.{index}"
+            if first not in gloss.term or first not in gloss.explanation:
+                problems.append(f"{path}: no text for language {first!r} (expected a term and an explanation)")
+            if gloss.term.keys() != gloss.explanation.keys():
+                problems.append(f"{path}: term and explanation are written in different languages (expected the same)")
+            for field, limit in (("term", TITLE_MAX), ("explanation", GLOSS_MAX)):
+                for lang, text in getattr(gloss, field).items():
+                    if lang not in self.languages:
+                        problems.append(f"{path}.{field}.{lang}: language {lang!r} is not listed under 'languages'")
+                    elif len(text) > limit:
+                        problems.append(f"{path}.{field}.{lang}: {len(text)} characters (expected at most {limit})")
+        known = {gloss.id for gloss in self.glossary}
+        items = [("vision", self.vision)] + [
+            (f"{section}.{index}", item)
+            for section in ("leitziele", "zielbilder", "handlungsfelder")
+            for index, item in enumerate(getattr(self, section))
+        ]
+        for path, item in items:
+            problems.extend(
+                f"{path}.glosses: {name!r} is not in the glossary (expected one of {sorted(known)})"
+                for name in item.glosses
+                if name not in known
+            )
+        return problems
+
+    def glosses(self, item: Topic | Vision, language: str) -> list[tuple[str, str]]:
+        """The (term, explanation) pairs shown beneath `item` in `language`; none where a gloss lacks it."""
+        by_id = {gloss.id: gloss for gloss in self.glossary}
+        found = (by_id[name] for name in item.glosses if name in by_id)
+        return [(g.term[language], g.explanation[language]) for g in found if language in g.term]
 
     def text(self, localized: dict[str, str], language: str) -> str:
         """A content text in `language`, or in the content's first language."""

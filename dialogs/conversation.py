@@ -30,6 +30,8 @@ class Menu:
     """What each button does, in the order of the payload index (``field:mobilitaet``)."""
     labels: list[str] = field(default_factory=list)
     """Each button's label, so typing it chooses it."""
+    cancels: list[list[int]] = field(default_factory=list)
+    """[generation, index] of the "Cancel" buttons of the last few menus: an old prompt's Cancel still works."""
 
 
 @dataclass(slots=True)
@@ -103,6 +105,10 @@ class Conversation:
     """``idea_42`` or ``field_3`` from /start, kept until the resident is onboarded."""
     tour_step: int = 0
     """Which Leitziel of the tour is shown (0-based)."""
+    tour_more: bool = False
+    """The tour screen shows its longer text ("Read more")."""
+    leitziel_choice: str | None = None
+    """The Leitziel the resident named most important in the tour (counted anonymously, storage/leitziel_choice.py)."""
     topic: str | None = None
     """The Handlungsfeld being browsed."""
     page: int = 0
@@ -114,7 +120,19 @@ class Conversation:
     idea_draft: IdeaDraft | None = None
     editing_draft: bool = False
     """The draft's preview sent the resident to change one part: the answer leads back to the preview."""
+    similar_ideas: list[int] = field(default_factory=list)
+    """The ideas offered as similar to the draft: only these can be supported from that screen."""
+    editing_idea: str | None = None
+    """The part of their pending idea the resident is rewriting: ``title`` or ``description``."""
+    resume_step: str | None = None
+    """The step of a submission where "Cancel" was pressed: "No, keep writing" leads back there."""
+    offered_text: str | None = None
+    """Text typed at the main menu or in a Handlungsfeld, offered to become an idea."""
     broadcast_draft: BroadcastDraft | None = None
+    privacy_note_seen: int = 0
+    """The version of the submission's privacy note the resident agreed to (dialogs/flows/submit.py)."""
+    news_due: bool = False
+    """The resident supported or submitted an idea for the first time: ask about news next."""
     news_offered: bool = False
     """The first main menu offered news (once, nothing ticked)."""
     poll_draft: PollDraft | None = None
@@ -125,7 +143,12 @@ class Conversation:
         """Forget a half-finished flow (a draft, a tour position); keep the deep link and the topic."""
         self.idea_draft = None
         self.editing_draft = False
+        self.similar_ideas = []
+        self.offered_text = None
+        self.resume_step = None
+        self.editing_idea = None
         self.tour_step = 0
+        self.tour_more = False
         self.page = 0
         self.idea = None
         self.back_to = None
@@ -145,14 +168,22 @@ class Conversation:
             last_press=_press(press) if isinstance(press, dict) else None,
             deep_link=_str(data.get("deep_link")),
             tour_step=_int(data.get("tour_step")) or 0,
+            tour_more=data.get("tour_more") is True,
+            leitziel_choice=_str(data.get("leitziel_choice")),
             topic=_str(data.get("topic")),
             page=_int(data.get("page")) or 0,
             idea=_int(data.get("idea")),
             back_to=_str(data.get("back_to")),
             idea_draft=_idea_draft(draft) if isinstance(draft, dict) else None,
             editing_draft=data.get("editing_draft") is True,
+            similar_ideas=_ints(data.get("similar_ideas")),
+            offered_text=_str(data.get("offered_text")),
+            resume_step=_str(data.get("resume_step")),
+            editing_idea=_str(data.get("editing_idea")),
             broadcast_draft=_broadcast_draft(broadcast) if isinstance(broadcast, dict) else None,
             news_offered=data.get("news_offered") is True,
+            news_due=data.get("news_due") is True,
+            privacy_note_seen=_int(data.get("privacy_note_seen")) or 0,
             poll_draft=_poll_draft(poll_draft) if isinstance(poll_draft, dict) else None,
             poll=_int(data.get("poll")),
         )
@@ -163,24 +194,45 @@ class Conversation:
         if self.menu.actions or self.menu.generation:
             menu = self.menu
             data["menu"] = {"generation": menu.generation, "actions": menu.actions, "labels": menu.labels}
+            if menu.cancels:
+                data["menu"]["cancels"] = menu.cancels
         if self.last_press is not None:
             data["last_press"] = {"payload": self.last_press.payload, "at": self.last_press.at}
-        for key in ("deep_link", "topic", "idea", "back_to", "poll"):
+        keys = (
+            "deep_link",
+            "topic",
+            "idea",
+            "back_to",
+            "offered_text",
+            "resume_step",
+            "editing_idea",
+            "leitziel_choice",
+            "poll",
+        )
+        for key in keys:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
         if self.tour_step:
             data["tour_step"] = self.tour_step
+        if self.tour_more:
+            data["tour_more"] = True
         if self.page:
             data["page"] = self.page
         if self.idea_draft is not None:
             data["idea_draft"] = _fields(self.idea_draft)
         if self.editing_draft:
             data["editing_draft"] = True
+        if self.similar_ideas:
+            data["similar_ideas"] = list(self.similar_ideas)
         if self.broadcast_draft is not None:
             data["broadcast_draft"] = _fields(self.broadcast_draft)
         if self.news_offered:
             data["news_offered"] = True
+        if self.news_due:
+            data["news_due"] = True
+        if self.privacy_note_seen:
+            data["privacy_note_seen"] = self.privacy_note_seen
         if self.poll_draft is not None:
             data["poll_draft"] = _poll_fields(self.poll_draft)
         return data
@@ -199,13 +251,24 @@ def _fields(draft: IdeaDraft | BroadcastDraft | PollDraft) -> dict[str, Any]:
     return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False, {})}
 
 
+def _ints(value: object) -> list[int]:
+    if not isinstance(value, list):
+        return []
+    return [n for n in (_int(item) for item in value) if n is not None]
+
+
 def _menu(data: dict[str, Any]) -> Menu:
     actions, labels = data.get("actions"), data.get("labels")
     return Menu(
         generation=_int(data.get("generation")) or 0,
         actions=[str(a) for a in actions] if isinstance(actions, list) else [],
         labels=[str(label) for label in labels] if isinstance(labels, list) else [],
+        cancels=[pair for pair in (_ints(p) for p in _list(data.get("cancels"))) if len(pair) == 2],
     )
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def _press(data: dict[str, Any]) -> LastPress | None:

@@ -43,6 +43,7 @@ from dialogs.messages import (
 )
 from dialogs.payloads import Action, LinkChoice, MenuChoice, PollChoice, ReactionChoice, TokenChoice
 from dialogs.screen import Screen
+from dialogs.similar import SimilarIdeas
 from dialogs.turn import Turn
 from storage import replies as replies_db
 from storage.stats import Overview
@@ -65,6 +66,8 @@ CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
 DOUBLE_TAP_SECONDS = 10.0
 """A button pressed again within this time of the press that made the menu on screen changes nothing."""
 MAX_COMMAND_ARG = 64
+KEPT_CANCELS = 8
+"""How many earlier menus' "Cancel" buttons keep working (a prompt per step of a submission)."""
 
 
 def _adapt(func: Callable[[Turn, str | None], Any]) -> Callable[[EventData], Any]:
@@ -124,6 +127,8 @@ class Engine:
         self.submission_limit = submission_limit
         self.languages = languages
         self.store = store
+        self.similar = SimilarIdeas()
+        """Ideas like a draft, for residents who submit and moderators who decide (one index per process)."""
         self.machine = build_machine()
         self._triggers = {state: set(self.machine.get_triggers(state)) for state in STATES}
         # An embedded SQLite event takes a fraction of a millisecond and SQLite admits one
@@ -195,6 +200,7 @@ class Engine:
             web_base_url=self.web_base_url,
             action_token_days=self.action_token_days,
             figures=figures,
+            similar=self.similar,
         )
         self._dispatch(turn)
         if turn.quiet:
@@ -205,6 +211,8 @@ class Engine:
             return [Outbound(identity, inbound.chat_id, reply)]
         if turn.submitted_idea is not None:
             moderation.notify_moderators(turn, turn.submitted_idea)
+        if turn.changed_idea is not None:
+            moderation.notify_moderators(turn, turn.changed_idea, changed=True)
         if turn.state == "new":  # its screen asks for the language: the buttons on it must work
             turn.state = "language"
         reply = self._reply(turn, turn.screen_override or SCREENS[turn.state](turn))
@@ -246,7 +254,7 @@ class Engine:
             self._fire(turn, "text", None)
             return
         action = self._action_by_label(turn, text) or self._action_by_number(turn, text)
-        if action is None or not self._run(turn, action):
+        if (action is None or not self._run(turn, action)) and not self._fire(turn, "free_text", None):
             turn.note(_("Sorry, I did not understand that. Please choose one of the options below, or send /help."))
 
     def _press(self, turn: Turn, last: LastPress | None) -> None:
@@ -282,6 +290,8 @@ class Engine:
                 return found is not None and self._run(turn, found)
             case MenuChoice(generation, index):
                 menu = turn.conversation.menu
+                if generation != menu.generation and [generation, index] in menu.cancels:
+                    return self._fire(turn, "cancel", None)  # an old prompt's "Cancel"
                 if generation != menu.generation or index >= len(menu.actions):
                     return False
                 return self._run(turn, Action.parse(menu.actions[index]))
@@ -339,6 +349,8 @@ class Engine:
             for row in screen.rows:
                 buttons = []
                 for label, action in row:
+                    if action == "cancel":
+                        menu.cancels = [*menu.cancels[-(KEPT_CANCELS - 1) :], [menu.generation, len(menu.actions)]]
                     payload = payloads.encode(MenuChoice(menu.generation, len(menu.actions)))
                     buttons.append(Button(label, payload))
                     menu.actions.append(action)

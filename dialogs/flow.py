@@ -88,6 +88,17 @@ def leave_flow(turn: Turn, arg: Arg) -> None:
         turn.note(_("Your unsent idea was discarded."))
 
 
+def say_cancelled(turn: Turn, arg: Arg) -> None:
+    """/cancel, or "Yes, discard it": leave what was begun, and say whether a draft went with it."""
+    had_draft = turn.conversation.idea_draft is not None
+    turn.conversation.leave_flow()
+    _ = turn.lang.gettext
+    if had_draft:
+        turn.note(_("Cancelled. Your draft was not saved."))
+    else:
+        turn.note(_("Cancelled."))
+
+
 def as_int(arg: Arg) -> int | None:
     """A number a client sent, read strictly."""
     return int(arg) if arg is not None and arg.isascii() and arg.isdigit() and len(arg) < 10 else None

@@ -16,7 +16,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -71,6 +71,10 @@ class Language:
 
     def number(self, value: int) -> str:
         return _format_number(value, self.code)
+
+    def percent(self, share: float) -> str:
+        """A share as people write it in this language ("40 %", "40%")."""
+        return format_percent(share, locale=self.locale)
 
     def date(self, value: datetime) -> str:
         return format_date(value, format="medium", locale=self.locale)

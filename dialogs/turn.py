@@ -10,6 +10,7 @@ from dialogs.conversation import Conversation
 from dialogs.i18n import Language, Languages
 from dialogs.messages import Attachment, Block, Identity, Inbound, Outbound, Span
 from dialogs.screen import Screen
+from dialogs.similar import SimilarIdea, SimilarIdeas
 from storage.stats import Overview
 from storage.store import ResidentRecord, Tx
 
@@ -37,6 +38,12 @@ class Turn:
     screen_override: Screen | None = None
     """A reply of its own (a moderation command) instead of the state's screen."""
     submitted_idea: int | None = None
+    changed_idea: int | None = None
+    """A pending idea its author changed: the moderators hear of it again."""
+    similar: SimilarIdeas | None = None
+    """The engine's index of published and pending ideas (dialogs/similar.py); None: no suggestions."""
+    similar_found: list[SimilarIdea] | None = None
+    """Ideas like the draft, found while this event's conditions were checked."""
     quiet: bool = False
     """Nothing to say and nothing to change (a button pressed twice)."""
     submission_limit: int = 5

@@ -19,6 +19,8 @@ class IdeaStatus(StrEnum):
     REJECTED = "rejected"
     HIDDEN = "hidden"
     MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+    """Taken back by its author while it was pending."""
 
 
 ALL_CITIES = "all"
@@ -290,6 +292,16 @@ class BroadcastTranslation(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class LeitzielChoice(SQLModel, table=True):
+    """How many residents of a city named a Leitziel the most important one: counts only, no names."""
+
+    __tablename__ = "leitziel_choice"
+
+    city: str = Field(sa_column=Column(String(40), primary_key=True))
+    leitziel: str = Field(sa_column=Column(String(40), primary_key=True))
+    count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
@@ -441,6 +453,7 @@ subscription_table = Subscription.__table__  # type: ignore[attr-defined]
 broadcast_table = Broadcast.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]
 broadcast_translation_table = BroadcastTranslation.__table__  # type: ignore[attr-defined]
+leitziel_choice_table = LeitzielChoice.__table__  # type: ignore[attr-defined]
 poll_table = Poll.__table__  # type: ignore[attr-defined]
 poll_answer_table = PollAnswer.__table__  # type: ignore[attr-defined]
 poll_tally_table = PollTally.__table__  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
 
@@ -86,11 +87,43 @@ def audit_entries(tx: Tx, actor: str | None = None) -> list[dict[str, object]]:
 
 def pending_ideas(tx: Tx, cities: list[str], limit: int = 10) -> list[IdeaRecord]:
     """Oldest first; `cities` are those a moderator covers (ALL_CITIES covers every one)."""
-    query = select(*IDEA_COLUMNS).where(I.status == IdeaStatus.PENDING.value).order_by(I.created_at, I.id)
-    if ALL_CITIES not in cities:
-        # Equalities rather than IN: the statement runs through storage/prepared.py.
-        query = query.where(or_(I.city == ALL_CITIES, *(I.city == city for city in cities)))
+    query = select(*IDEA_COLUMNS).where(_pending_in(cities)).order_by(I.created_at, I.id)
     return [IdeaRecord(*row) for row in tx.rows(query.limit(limit))]
+
+
+def edit_pending(tx: Tx, idea_id: int, author_id: int, title: str, description: str, now: datetime) -> bool:
+    """The author changes a pending idea; False once it was decided (or it is not theirs).
+
+    The idea stays in the queue; its write time after its creation time marks it as changed."""
+    stmt = (
+        update(idea_table)
+        .where(I.id == idea_id, I.author_id == author_id, I.status == IdeaStatus.PENDING.value)
+        .values(title=title, description=description, updated_at=now)
+    )
+    return bool(tx.execute(stmt))
+
+
+def withdraw_pending(tx: Tx, idea_id: int, author_id: int, now: datetime) -> bool:
+    """The author takes a pending idea back; False once it was decided (or it is not theirs)."""
+    stmt = (
+        update(idea_table)
+        .where(I.id == idea_id, I.author_id == author_id, I.status == IdeaStatus.PENDING.value)
+        .values(status=IdeaStatus.WITHDRAWN.value, updated_at=now)
+    )
+    return bool(tx.execute(stmt))
+
+
+def count_pending(tx: Tx, cities: list[str]) -> int:
+    """How many ideas wait for a decision in `cities` (the queue shows the oldest ten)."""
+    return int(tx.rows(select(func.count()).select_from(idea_table).where(_pending_in(cities)))[0][0])
+
+
+def _pending_in(cities: list[str]) -> Any:
+    pending = I.status == IdeaStatus.PENDING.value
+    if ALL_CITIES in cities:
+        return pending
+    # Equalities rather than IN: the statement runs through storage/prepared.py.
+    return and_(pending, or_(I.city == ALL_CITIES, *(I.city == city for city in cities)))
 
 
 def decide(

@@ -48,6 +48,7 @@ ERASED = "gelöschte Person"
 
 NOT_PERSONAL = {
     "processed_event": "platform event ids, without the user who sent them; kept 7 days to drop redeliveries",
+    "leitziel_choice": "how many residents of a city chose each Leitziel in the tour: counts, nobody's choice",
     "poll_tally": "how many chose each option of a poll, per city and platform: counts, never who",
 }
 """Tables that hold no identity, and why; every other table has a rule."""

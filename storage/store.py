@@ -92,6 +92,9 @@ class IdeaRecord:
     updated_at: datetime
     progress: str | None = None
     progress_reason: str | None = None
+    decision_reason: str | None = None
+    """Why a moderator did not publish it (shown to its author)."""
+    merged_into: int | None = None
 
 
 IDEA_COLUMNS = (
@@ -108,6 +111,8 @@ IDEA_COLUMNS = (
     I.updated_at,
     I.progress,
     I.progress_reason,
+    I.decision_reason,
+    I.merged_into,
 )
 
 _SELECT_RESIDENT = (

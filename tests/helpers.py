@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -159,3 +159,11 @@ def arbitrary_texts(count: int = 30) -> list[str]:
 
     collect()
     return ["²", "1" * 5000, "Nr. ²", *found]
+
+
+async def subscribe_city_news(press: Callable[[str], Awaitable[object]], city: str = "Aalen") -> None:
+    """From the main menu, subscribe to the city's news in the settings and go back to the menu.
+
+    `press` presses a button by its label, on whatever platform the resident uses."""
+    for label in ("Einstellungen", "Neuigkeiten abonnieren", f"☐ Neuigkeiten aus {city}", "Fertig", "Zurück"):
+        await press(label)

@@ -86,8 +86,10 @@ async def test_invisible_characters_are_removed_before_storing(erika: Chat, max_
         await at_title(chat)
         await chat.says(hidden_in(title) if chat is erika else title)
         await chat.says(hidden_in(description))
-        await chat.presses(field("mobilitaet"))
-        await chat.presses(city("aalen"))
+        if chat is max_:  # Erika's idea is pending and alike: Max is offered to support it
+            await chat.presses("Meine Idee ist anders")
+        await chat.presses("Mobilität")
+        await chat.presses("Aalen")
         assert chat.sees(title)
         await chat.presses(de("✅ Submit"))
     first, look_alike = store.run(lambda tx: (tx.get_idea(1), tx.get_idea(2)))

@@ -13,8 +13,7 @@ from storage import outbox
 from storage.models import ALL_CITIES, BroadcastStatus, Role
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import seed_idea
-from tests.texts import NOT_ALLOWED, city, de, de_plural, de_start, field
+from tests.helpers import seed_idea, subscribe_city_news
 
 
 def recipients(count: int, audience: str) -> str:
@@ -42,7 +41,7 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
     for name in names:
         chat = Chat(engine, name)
         await chat.onboard(city=city)
-        await chat.presses(de_start("Yes, news from {city}"))
+        await subscribe_city_news(chat.presses, city)
         people.append(chat)
     return people
 
@@ -51,7 +50,6 @@ async def subscribers(engine: Engine, names: list[str], city: str = "Aalen") -> 
 async def anna(engine: Engine, store: Store) -> Chat:
     chat = Chat(engine, "anna")
     await chat.onboard()
-    await chat.presses(de("No, thank you"))
     make_staff(store, chat)
     return chat
 

@@ -21,7 +21,7 @@ from storage.models import ALL_CITIES, Role
 from storage.store import Store, Tx
 from storage.subscriptions import Audience
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import resident, seed_idea, start_broadcasts, wait_until_finished
+from tests.helpers import resident, seed_idea, start_broadcasts, subscribe_city_news, wait_until_finished
 from tests.test_telegram import TelegramResident, plain
 from tests.texts import city, de, de_start
 from tests.web_helpers import WebResident, payload, text_of, web_client
@@ -33,8 +33,9 @@ async def web_resident(client: TestClient, subscribe: bool) -> WebResident:  # t
     person = WebResident(str(client.make_url("/")))
     await person.open()
     await person.presses("Deutsch")
-    await person.presses(city("aalen"))
-    await person.presses(de_start("Yes, news from {city}") if subscribe else de("No, thank you"))
+    await person.presses("Aalen")
+    if subscribe:
+        await subscribe_city_news(person.presses)
     return person
 
 
@@ -43,7 +44,8 @@ async def telegram_resident(fake: FakeTelegram, user_id: int, city: str, subscri
     await person.says("/start")
     await person.presses("Deutsch")
     await person.presses(city)
-    await person.presses(de("Yes, news from {city}", city=city) if subscribe else de("No, thank you"))
+    if subscribe:
+        await subscribe_city_news(person.presses, city)
     return person
 
 

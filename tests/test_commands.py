@@ -33,9 +33,20 @@ def say(text: str) -> Step:
 
 
 ONBOARD: list[Step] = [say("/start"), press("Deutsch"), press("Aalen")]
-SUBMIT = [*ONBOARD, press(de("Submit an idea"))]
-TOUR = [*ONBOARD, press(de("Discover the vision"))]
-FIELD = [*ONBOARD, press(de("Ideas by topic")), press(field_button("mobilitaet"))]
+SUBMIT = [*ONBOARD, press("Idee einreichen")]
+TOUR = [*ONBOARD, press("Die Vision entdecken")]
+FIELD = [*ONBOARD, press("Ideen nach Thema"), press("Mobilität")]
+MINE = [  # one's own pending idea, opened from "My ideas"
+    *SUBMIT,
+    press("Einverstanden"),
+    say("Mehr Bänke im Park"),
+    say("Im Stadtgarten fehlen Sitzplätze."),
+    press("Klima"),
+    press("Aalen"),
+    press("✅ Absenden"),
+    press("Meine Ideen"),
+    press("Mehr Bänke im Park"),
+]
 
 
 async def _become_staff(chat: Chat) -> None:
@@ -80,15 +91,24 @@ PATHS: dict[str, list[Step]] = {
     "menu": ONBOARD,
     "tour_vision": TOUR,
     "tour_leitziel": [*TOUR, press("Weiter")],
-    "tour_zielbilder": [*TOUR, press("Weiter"), *[press(de("Next goal"))] * 4, press("Weiter")],
-    "fields": [*ONBOARD, press(de("Ideas by topic"))],
+    "tour_question": [*TOUR, press("Weiter"), *[press("Nächstes Leitziel")] * 4, press("Weiter")],
+    "tour_zielbilder": [*TOUR, press("Weiter"), *[press("Nächstes Leitziel")] * 4, press("Weiter"), press("Weiter")],
+    "fields": [*ONBOARD, press("Ideen nach Thema")],
     "field": FIELD,
     "ideas": [*FIELD, press(de("Show ideas"))],
     "idea": [*FIELD, press(de("Show ideas")), press("Echtzeit")],
     "my_ideas": [*ONBOARD, press(de("My ideas"))],
     "submit_consent": SUBMIT,
-    "submit_title": [*SUBMIT, press(de("I agree, let's start"))],
-    "submit_description": [*SUBMIT, press(de("I agree, let's start")), say("Mehr Bänke im Park")],
+    "submit_title": [*SUBMIT, press("Einverstanden")],
+    "submit_description": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park")],
+    "submit_offer": [*ONBOARD, say("Mehr Bänke im Stadtgarten")],
+    "submit_similar": [
+        *SUBMIT,
+        press("Einverstanden"),
+        say("Echtzeit-Anzeigen an der Haltestelle"),
+        say("Anzeigen mit Abfahrtszeiten in Echtzeit an Haltestellen."),
+    ],
+    "submit_discard": [*SUBMIT, press("Einverstanden"), say("Mehr Bänke im Park"), say("/abbrechen")],
     "submit_field": [
         *SUBMIT,
         press(de("I agree, let's start")),
@@ -110,11 +130,14 @@ PATHS: dict[str, list[Step]] = {
         press("Klima"),
         press("Aalen"),
     ],
-    "settings": [*ONBOARD, press(de("Settings"))],
-    "settings_city": [*ONBOARD, press(de("Settings")), press(de("Change city"))],
-    "privacy": [*ONBOARD, press(de("Privacy"))],
-    "privacy_delete": [*ONBOARD, press(de("Privacy")), press(de("Delete my data"))],
-    "news": [*ONBOARD, press(de("Settings")), press(de("News subscriptions"))],
+    "mine_change": [*MINE, press("✏️ Titel ändern")],
+    "mine_withdraw": [*MINE, press("Idee zurückziehen")],
+    "settings": [*ONBOARD, press("Einstellungen")],
+    "settings_city": [*ONBOARD, press("Einstellungen"), press("Stadt ändern")],
+    "settings_language": [*ONBOARD, press("Einstellungen"), press("Sprache ändern")],
+    "privacy": [*ONBOARD, press("Datenschutz")],
+    "privacy_delete": [*ONBOARD, press("Datenschutz"), press("Meine Daten löschen")],
+    "news": [*ONBOARD, press("Einstellungen"), press("Neuigkeiten abonnieren")],
     "broadcast_text": BROADCAST[:-1],
     "broadcast_audience": BROADCAST,
     "broadcast_field": [*BROADCAST, press(de("Subscribers of one topic"))],
@@ -140,6 +163,8 @@ STAFF_STATES = {state for state in PATHS if state.startswith(("broadcast_", "pol
 """States only staff reach: /broadcast starts composing there."""
 
 ONBOARDED_STATES = set(STATES) - {"new", "language", "city"}
+TYPED_DRAFT_STATES = {"submit_description", "submit_similar", "submit_field", "submit_city", "submit_preview"}
+"""/cancel asks before it drops the words typed there."""
 
 
 def test_every_state_has_a_path() -> None:
@@ -185,13 +210,17 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
     if command in ("start", "menu") and not onboarded:
         seen = de(WELCOME)
     if command == "broadcast" and state in STAFF_STATES:
-        seen = de("New message to subscribers")
+        seen = "Neue Nachricht an Abonnierende"
+    if command == "cancel" and state in TYPED_DRAFT_STATES:
+        seen = "Ihren Entwurf verwerfen?"
     assert chat.sees(seen), chat.reply.plain_text
     if command in ("help", "stop"):
         assert (state_of(store, chat.identity) or "new") in (state, "language" if state == "new" else state)
     elif command == "broadcast":
         expected = "broadcast_text" if state in STAFF_STATES else state
         assert (state_of(store, chat.identity) or "new") in (expected, "language" if state == "new" else expected)
+    elif command == "cancel" and state in TYPED_DRAFT_STATES:
+        assert state_of(store, chat.identity) == "submit_discard"
     else:
         assert state_of(store, chat.identity) == EXPECTED[command][0 if onboarded else 1]
     assert chat.reply.buttons, "after every command the resident has buttons to go on with"
@@ -200,9 +229,10 @@ async def test_global_command_from_every_state(engine: Engine, store: Store, sta
 async def test_cancel_drops_the_draft(engine: Engine, store: Store) -> None:
     chat = await reach(engine, store, "submit_preview")
     await chat.says("/cancel")
-    assert chat.sees(de("Cancelled. Your draft was not saved."))
-    await chat.presses(de("My ideas"))
-    assert chat.sees(de("You have not submitted an idea yet."))
+    await chat.presses("Ja, verwerfen")
+    assert chat.sees("Abgebrochen. Ihr Entwurf wurde nicht gespeichert.")
+    await chat.presses("Meine Ideen")
+    assert chat.sees("Sie haben noch keine Idee eingereicht.")
 
 
 async def test_unknown_command_is_answered(engine: Engine, store: Store) -> None:

@@ -33,28 +33,28 @@ async def test_console_journey_with_two_residents(engine: Engine, store: Store) 
     out = await erika.say(number_of(out, city("aalen")))
     out = await erika.say(number_of(out, de("Discover the vision")))
     assert "Unsere gemeinsame Vision" in out
-    out = await erika.say(number_of(out, de("Skip the tour")))
-    out = await erika.say(number_of(out, de("Ideas by topic")))
-    out = await erika.say(number_of(out, "2. Klima"))
-    out = await erika.say(number_of(out, de("Submit an idea on this topic")))
-    out = await erika.say(number_of(out, de("I agree, let's start")))
+    out = await erika.say(number_of(out, "Rundgang überspringen"))
+    out = await erika.say(number_of(out, "Ideen nach Thema"))
+    out = await erika.say(number_of(out, "Klima"))
+    out = await erika.say(number_of(out, "Idee zu diesem Thema"))
+    out = await erika.say(number_of(out, "Einverstanden"))
     out = await erika.say("Luftsensoren an Schulen")
     out = await erika.say("Sensoren messen die Luftqualität und zeigen sie auf einer Karte.")
-    out = await erika.say(number_of(out, de("All cities")))
-    assert "Stadt: alle Städte" in out
-    out = await erika.say(number_of(out, de("✅ Submit")))
-    assert de_start(IDEA_RECEIVED) in out
-    out = await erika.say(number_of(out, de("My ideas")))
-    assert "„Luftsensoren an Schulen“" in out and de("being reviewed") in out
+    out = await erika.say(number_of(out, "Aalen und Heidenheim"))
+    assert "Stadt: Aalen und Heidenheim" in out
+    out = await erika.say(number_of(out, "✅ Absenden"))
+    assert "Ihre Idee ist eingegangen" in out
+    out = await erika.say(number_of(out, "Meine Ideen"))
+    assert "„Luftsensoren an Schulen“" in out and "wird geprüft" in out
 
     approve(store, 1)
     max_ = ConsoleAdapter(context_for(engine), "max", write=lambda _text: None)
     out = await max_.say("/start")
     out = await max_.say(number_of(out, "English"))
-    out = await max_.say(number_of(out, city("heidenheim")))
-    out = await max_.say(number_of(out, en("Ideas by topic")))
-    out = await max_.say(number_of(out, "2. Climate"))
-    out = await max_.say(number_of(out, en("Show ideas")))
+    out = await max_.say(number_of(out, "Heidenheim"))
+    out = await max_.say(number_of(out, "Ideas by topic"))
+    out = await max_.say(number_of(out, "Climate"))
+    out = await max_.say(number_of(out, "Show ideas"))
     out = await max_.say(number_of(out, "Luftsensoren an Schulen"))
     assert "0 people support it." in out
     out = await max_.say(number_of(out, en("👍 Support this idea")))

@@ -44,7 +44,55 @@ def test_shipped_content_is_complete() -> None:
         "Digitale Infrastruktur und Daten",
     ]
     assert all(f.working_title for f in content.handlungsfelder)
-    assert all(z.working_title for z in content.zielbilder)
+
+
+def test_the_cities_public_names_are_used() -> None:
+    """Leitziele by the short names the cities use, in the order of the vision; two named Zielbilder."""
+    content = load_content(CONTENT_FILE)
+    assert [g.title["de"] for g in content.leitziele] == ["Lebenswert", "Nachhaltig", "Stark", "Innovativ", "Vernetzt"]
+    assert not any(g.working_title for g in content.leitziele)
+    assert [z.working_title for z in content.zielbilder] == [False, False, True]
+    assert "resiliente digitale Infrastruktur" in content.zielbilder[0].title["de"]
+    assert "nachhaltige, klimabewusste Stadt" in content.zielbilder[1].title["de"]
+    assert "Bürgerinnen und Bürger haben" not in content.vision.long["de"]
+    assert "Stadtgesellschaft" in content.vision.long["de"]
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_charta_terms_are_explained_in_one_line(language: str) -> None:
+    content = load_content(CONTENT_FILE)
+    explained = {
+        term: explanation
+        for item in [content.vision, *content.leitziele]
+        for term, explanation in content.glosses(item, language)
+    }
+    expected = {
+        "de": {"responsiv und sensitiv", "Kreislaufwirtschaft", "Stadtgesellschaft"},
+        "en": {"responsive and sensitive", "circular economy", "community"},
+    }[language]
+    assert expected <= explained.keys()
+    assert all("\n" not in line and len(line.split()) <= 20 for line in explained.values())
+
+
+def test_a_gloss_must_exist_and_speak_the_first_language(tmp_path: Path) -> None:
+    data = original()
+    data["leitziele"][0]["glosses"] = ["smart-city"]
+    data["glossary"][0]["term"].pop("de")
+    with pytest.raises(ContentError) as caught:
+        load_content(write(tmp_path, data))
+    message = str(caught.value)
+    assert "leitziele.0.glosses: 'smart-city' is not in the glossary" in message
+    assert "glossary.0: no text for language 'de'" in message
+
+
+def test_a_language_without_a_gloss_shows_none(tmp_path: Path) -> None:
+    data = original()
+    for gloss in data["glossary"]:
+        gloss["term"].pop("en")
+        gloss["explanation"].pop("en")
+    content = load_content(write(tmp_path, data))
+    assert content.glosses(content.vision, "en") == []
+    assert content.glosses(content.vision, "de") != []
 
 
 def test_missing_translation_names_file_field_and_fix(tmp_path: Path) -> None:
@@ -148,11 +196,11 @@ async def test_another_town_runs_on_its_own_file(tmp_path: Path, store: Store) -
         await chat.presses("Deutsch")
         await chat.presses("Musterstadt")
         assert chat.sees("Digitale Musterstadt")
-        await chat.presses(de("Ideas by topic"))
-        assert chat.labels() == ["1. Wasser", "2. Licht", de("Back")]
-        await chat.presses("2. Licht")
-        await chat.presses(de("Submit an idea on this topic"))
-        await chat.presses(de("I agree, let's start"))
+        await chat.presses("Ideen nach Thema")
+        assert chat.labels() == ["Wasser", "Licht", "Zurück"]
+        await chat.presses("Licht")
+        await chat.presses("Idee zu diesem Thema")
+        await chat.presses("Einverstanden")
         await chat.says("Laternen mit Bewegungsmelder")
         await chat.says("Straßenlaternen leuchten nur, wenn jemand vorbeikommt.")
         assert chat.labels() == ["Musterstadt", de("Cancel")], "one city: no 'all cities' choice"

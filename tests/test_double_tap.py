@@ -48,7 +48,7 @@ async def tap(fake: FakeTelegram, erika: TelegramResident, label: str, times: in
 async def to_mobility(erika: TelegramResident) -> None:
     """A new resident finds the Handlungsfeld Mobilität."""
     await erika.says("/start")
-    for label in ("Deutsch", "Aalen", de("Ideas by topic"), field_button("mobilitaet")):
+    for label in ("Deutsch", "Aalen", "Ideen nach Thema", "Mobilität"):
         await erika.presses(label)
 
 

@@ -188,12 +188,15 @@ async def test_console_journey_in_each_language(engine: Engine, content: Content
     out = await resident.say(number_of(out, _("Ideas by topic")))
     assert _("Choose a topic to see its ideas or to add your own.") in out
     topic = content.handlungsfelder[1]
-    out = await resident.say(number_of(out, f"2. {content.text(topic.title, code)}"))
+    out = await resident.say(number_of(out, content.text(topic.title, code)))
     out = await resident.say(number_of(out, _("Submit an idea on this topic")))
     out = await resident.say(number_of(out, _("I agree, let's start")))
     out = await resident.say(TITLES.get(code, "Luftsensoren an Schulen"))
     out = await resident.say("Sensoren messen die Luft an jeder Schule und zeigen sie auf einer Karte. 12345")
-    out = await resident.say(number_of(out, _("All cities")))
+    both = _("{names} and {last}").format(
+        names=content.text(content.cities[0].name, code), last=content.text(content.cities[1].name, code)
+    )
+    out = await resident.say(number_of(out, both))
     assert _("Please check your idea:") in out
     out = await resident.say(number_of(out, _("✅ Submit")))
     assert _("Thank you! Your idea has been received (no. {number}).").split("{number}")[0] in out

@@ -29,7 +29,7 @@ from bot.adapters.protocol import context_for
 from dialogs.engine import Engine
 from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
-from tests.helpers import seed_idea, support_count
+from tests.helpers import seed_idea, subscribe_city_news, support_count
 from tests.synapse_server import Synapse, why_not
 from tests.texts import CITY_QUESTION, WELCOME, city, de, en, field, field_button
 
@@ -181,10 +181,10 @@ async def test_journey_support_by_number_and_by_reaction(
         assert anna.notices[-1].source["content"]["format"] == "org.matrix.custom.html"
         await anna.says("1")
         await anna.says("Aalen")
-        assert de("What would you like to do?") in anna.last
-        await anna.says(anna.number_of(de("Ideas by topic")))
-        await anna.says(anna.number_of(field_button("mobilitaet")))
-        await anna.says(anna.number_of(de("Show ideas")))
+        assert "Was möchten Sie tun?" in anna.last
+        await anna.says(anna.number_of("Ideen nach Thema"))
+        await anna.says(anna.number_of("Mobilität"))
+        await anna.says(anna.number_of("Ideen anzeigen"))
         await anna.says(anna.number_of("Sensoren für freie Parkplätze"))
         await anna.says(anna.number_of(de("👍 Support this idea")))
         assert de("Thank you! You now support this idea.") in anna.last
@@ -472,9 +472,8 @@ async def test_broadcast_reaches_matrix_subscribers_and_marks_who_removed_the_bo
             await person.says("/start")
             await person.says("1")
             await person.says("Aalen")
-        await anna.says(anna.number_of(de("Yes, news from {city}", city=city("aalen"))))
-        await carl.says(carl.number_of(de("Yes, news from {city}", city=city("aalen"))))
-        await ben.says(ben.number_of(de("No, thank you")))
+        for person in (anna, carl):
+            await subscribe_city_news(lambda label, p=person: p.says(p.number_of(label)))
         await carl.client.room_kick(carl.room, bot_user)
         store.run(lambda tx: moderation_db.grant(tx, "matrix", dora.user, Role.STAFF, ALL_CITIES, "test", store.now()))
         await dora.says("/broadcast")
@@ -642,7 +641,7 @@ async def test_after_a_restart_broadcasts_and_decisions_reach_matrix_residents(
         await person.invite(bot_user)
         await person.says("1")
         await person.says("Aalen")
-        await person.says(person.number_of(de("Yes, news from {city}", city=city("aalen"))))
+        await subscribe_city_news(lambda label: person.says(person.number_of(label)))
 
     try:
         await asyncio.gather(*(onboard(p) for p in people))

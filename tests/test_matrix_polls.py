@@ -15,7 +15,7 @@ from storage import moderation as moderation_db
 from storage import polls
 from storage.models import ALL_CITIES, Role
 from storage.store import Store
-from tests.helpers import start_broadcasts
+from tests.helpers import start_broadcasts, subscribe_city_news
 from tests.synapse_server import Synapse, why_not
 from tests.test_matrix import MatrixResident, _names, anna, bot_user, start_bot, synapse  # noqa: F401 - fixtures
 
@@ -39,7 +39,7 @@ async def test_a_poll_answered_by_number_and_by_reaction(
             await person.says("/start")
             await person.says("1")
             await person.says("Aalen")
-        await anna.says(anna.number_of("Ja, Neuigkeiten aus Aalen"))
+        await subscribe_city_news(lambda label: anna.says(anna.number_of(label)))
         store.run(lambda tx: moderation_db.grant(tx, "matrix", dora.user, Role.STAFF, ALL_CITIES, "test", store.now()))
         await dora.says("/umfrage")
         await dora.says("Welches Projekt soll Aalen zuerst angehen?")

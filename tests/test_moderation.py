@@ -80,8 +80,8 @@ def audit(store: Store) -> list[dict[str, object]]:
 
 async def test_whoami(admin: Chat, mod_engine: Engine) -> None:
     await admin.says("/whoami")
-    assert admin.sees(de("You are {identity}.", identity="test:admin"))
-    assert admin.sees(de("Role: {role} ({city})", role=de("admin"), city=de("all cities")))
+    assert admin.sees("Sie sind test:admin.")
+    assert admin.sees("Rolle: Administration (Aalen und Heidenheim)")
     anna = Chat(mod_engine, "anna")
     await anna.onboard()
     await anna.says("/whoami")
@@ -140,9 +140,9 @@ async def test_the_whole_loop(admin: Chat, mod_engine: Engine, store: Store) -> 
 
     max_ = Chat(mod_engine, "max")
     await max_.onboard()
-    await max_.presses(de("Ideas by topic"))
-    await max_.presses(field_button("mobilitaet"))
-    await max_.presses(de("Show ideas"))
+    await max_.presses("Ideen nach Thema")
+    await max_.presses("Mobilität")
+    await max_.presses("Ideen anzeigen")
     await max_.presses("Digitale Parkplatzsuche")
     await max_.presses("👍")
     outbounds = await moritz.send(moritz.inbound(InboundKind.COMMAND, f"/hide {idea_id}"))
@@ -184,16 +184,40 @@ async def test_queue_lists_pending_oldest_first(admin: Chat, mod_engine: Engine,
     moritz = await make_moderator(admin, mod_engine, "moritz")
     older = seed_idea(store, "Ältere Idee", status=IdeaStatus.PENDING)
     newer = seed_idea(store, "Neuere Idee", status=IdeaStatus.PENDING)
-    seed_idea(store, "Heidenheimer Idee", city="heidenheim", status=IdeaStatus.PENDING)
+    other = seed_idea(store, "Heidenheimer Idee", city="heidenheim", status=IdeaStatus.PENDING)
     await moritz.says("/queue")
-    text = moritz.reply.plain_text
-    assert text.index("Ältere Idee") < text.index("Neuere Idee")
-    assert "Heidenheimer Idee" not in text
-    await moritz.presses(f"✅ {older} freigeben")
-    assert moritz.sees(decided(older, "approved"))
+    header, *messages = [o.reply for o in to(moritz.last_outbounds, moritz)]
+    assert "2 von 2 Ideen warten auf eine Entscheidung, die ältesten zuerst" in header.plain_text
+    # one message per idea, oldest first, each with its own buttons under it
+    assert [m.plain_text.split("\n")[0] for m in messages] == [f"Nr. {older}: Ältere Idee", f"Nr. {newer}: Neuere Idee"]
+    for idea_id, message in zip((older, newer), messages, strict=True):
+        assert [b.label for b in message.buttons[0]] == [
+            f"✅ {idea_id} freigeben",
+            f"{idea_id} ablehnen",
+            f"{idea_id} ausblenden",
+        ]
+    # another city's idea is not in the queue (it may be named among the similar ideas, by its title)
+    assert not any(b.label == f"✅ {other} freigeben" for m in messages for b in m.all_buttons())
+    first = {b.label: b.payload for b in messages[0].all_buttons()}
+    await moritz.press_payload(first[f"✅ {older} freigeben"])
+    assert moritz.sees(f"Idee Nr. {older} wurde freigegeben.")
     await moritz.says("/queue")
-    assert not moritz.sees("Ältere Idee") and moritz.sees("Neuere Idee")
-    assert newer
+    header, message = [o.reply for o in to(moritz.last_outbounds, moritz)]
+    assert "1 von 1 Ideen" in header.plain_text
+    labels = [b.label for b in message.all_buttons()]
+    assert f"✅ {older} freigeben" not in labels and f"✅ {newer} freigeben" in labels
+    # the published older idea is now offered to take the newer one in
+    assert f"🔗 Nr. {newer} mit Nr. {older} zusammenführen" in labels
+
+
+async def test_queue_shows_ten_of_all_waiting(admin: Chat, mod_engine: Engine, store: Store) -> None:
+    moritz = await make_moderator(admin, mod_engine, "moritz")
+    for n in range(13):
+        seed_idea(store, f"Idee Nummer {n}", status=IdeaStatus.PENDING)
+    await moritz.says("/queue")
+    header, *messages = [o.reply for o in to(moritz.last_outbounds, moritz)]
+    assert "10 von 13 Ideen warten auf eine Entscheidung" in header.plain_text
+    assert len(messages) == 10
 
 
 async def test_two_moderators_at_once_first_wins(busy_mod_engine: Engine) -> None:
@@ -343,11 +367,12 @@ async def test_staff_report_progress_to_author_and_supporters(admin: Chat, mod_e
     ), "not feasible needs a reason"
     await stefan.says(f"/progress {idea_id} nicht_umsetzbar Kein Strom an den Standorten")
     await fans[0].says("/menu")
-    await fans[0].presses(de("Ideas by topic"))
-    await fans[0].presses(field_button("mobilitaet"))
-    await fans[0].presses(de("Show ideas"))
+    await fans[0].presses("Ideen nach Thema")
+    await fans[0].presses("Mobilität")
+    await fans[0].presses("Ideen anzeigen")
     await fans[0].presses("Sensoren für Luftqualität")
-    assert fans[0].sees("Stand: nicht umsetzbar (Kein Strom an den Standorten)")
+    assert fans[0].sees("Status: nicht umsetzbar (Kein Strom an den Standorten)")
+    assert not fans[0].sees("veröffentlicht"), "one status line"
 
 
 async def test_daily_submission_limit(content: Content, languages: Languages, store: Store) -> None:
@@ -447,7 +472,7 @@ async def test_old_notification_buttons_die_once_the_idea_is_decided(
     idea_id = _idea_number(erika)
     buttons = notice_buttons(erika.last_outbounds, moritz)
     await moritz.says("/queue")
-    queue_hide = moritz.button(f"{idea_id} ausblenden")
+    queue_hide = moritz.button(f"{idea_id} ausblenden")  # the last message: this idea's
     await admin.says(f"/approve {idea_id}")
     assert admin.sees(decided(idea_id, "approved"))
     await moritz.press_payload(queue_hide)

@@ -24,7 +24,7 @@ from storage import outbox, personal_data, platform_state
 from storage.models import BroadcastStatus, metadata, resident_table
 from storage.store import Store
 from tests.chat import Chat
-from tests.helpers import start_broadcasts
+from tests.helpers import start_broadcasts, subscribe_city_news
 from tests.test_broadcast_delivery import web_resident
 from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
@@ -108,9 +108,8 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     bob = Chat(engine, "bob")
     await admin.onboard()
     await bob.onboard()
-    await bob.presses(de("No, thank you"))
     await anna.onboard()
-    await anna.presses(de("Yes, news from {city}", city=city("aalen")))
+    await subscribe_city_news(anna.presses)
 
     await submit_idea(anna, "Bänke für den Stadtgarten", "Im Stadtgarten fehlen Sitzplätze im Schatten.")
     own_idea = _idea_number(anna)
@@ -122,9 +121,9 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.says("/grant test:bob moderator aalen")
     await anna.says(f"/approve {bobs_idea}")
     await anna.says("/menu")
-    await anna.presses(de("Ideas by topic"))
-    await anna.presses(field_button("mobilitaet"))
-    await anna.presses(de("Show ideas"))
+    await anna.presses("Ideen nach Thema")
+    await anna.presses("Mobilität")
+    await anna.presses("Ideen anzeigen")
     await anna.presses("Trinkbrunnen")
     await anna.presses(de("👍 Support this idea"))
     await anna.says("/broadcast")
@@ -139,7 +138,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.says("Welcher Abend passt für die Werkstatt?")
     await anna.says("Dienstag\nDonnerstag")
     await anna.presses("Eine Antwort")
-    await anna.presses("Nur im Menü (alle Städte)")
+    await anna.presses("Nur im Menü (Aalen und Heidenheim)")
     await anna.says("23:59")
     await anna.presses("Ja, anzeigen")
     await anna.presses("Umfrage jetzt öffnen")
@@ -225,7 +224,6 @@ async def test_a_broadcast_claimed_before_the_erasure_leaves_no_notice(any_engin
     engine, store = any_engine, any_engine.store
     staff = Chat(engine, "stefanie")
     await staff.onboard()
-    await staff.presses(de("No, thank you"))
     await Chat(engine, "admin").says("/grant test:stefanie staff")
     async with web_client(engine) as client:
         transport = HeldTransport(client.server.app, 50.0)

@@ -27,7 +27,6 @@ async def test_a_poll_in_the_web_chat_and_on_the_dashboard(engine: Engine, store
         try:
             anna = Chat(engine, "anna")
             await anna.onboard()
-            await anna.presses("Nein, danke")
             make_staff(store, anna)
             await anna.says("/umfrage")
             await anna.says(QUESTION)

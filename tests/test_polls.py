@@ -37,7 +37,6 @@ def all_polls(store: Store) -> list[polls_db.PollRecord]:
 async def anna(engine: Engine, store: Store) -> Chat:
     chat = Chat(engine, "anna")
     await chat.onboard()
-    await chat.presses("Nein, danke")
     make_staff(store, chat)
     return chat
 

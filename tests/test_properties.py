@@ -153,7 +153,7 @@ def machine_class(content: Content, languages: Languages, fresh_database: Callab
         @rule(name=st.sampled_from(RESIDENTS), idea=st.sampled_from(["", "Echtzeit", "Mehr Radwege"]))
         def browse_and_support(self, name: str, idea: str) -> None:
             """Typing button labels presses them: the way a resident would browse to an idea and support it."""
-            for label in ("/menu", "Deutsch", "Aalen", "Ideen nach Thema", "1. Mobilität", "Ideen anzeigen"):
+            for label in ("/menu", "Deutsch", "Aalen", "Ideen nach Thema", "Mobilität", "Ideen anzeigen"):
                 self.send(name, InboundKind.COMMAND if label.startswith("/") else InboundKind.TEXT, label)
             if idea:
                 self.press_by_label(name, idea)

@@ -73,9 +73,9 @@ async def test_double_tap_on_support_counts_once(busy_engine: Engine, shared_sto
     idea_id = seed_idea(shared_store)
     chat = Chat(busy_engine, "doppelt")
     await chat.onboard()
-    await chat.presses(de("Ideas by topic"))
-    await chat.presses(field_button("mobilitaet"))
-    await chat.presses(de("Show ideas"))
+    await chat.presses("Ideen nach Thema")
+    await chat.presses("Mobilität")
+    await chat.presses("Ideen anzeigen")
     await chat.presses("Echtzeit")
     payload = chat.button(de("👍 Support this idea"))
     inbounds = [chat.inbound(InboundKind.BUTTON, payload) for _ in range(WORKERS)]

@@ -99,14 +99,14 @@ async def submit_journey(erika: TelegramResident) -> None:
     await erika.says("/start")
     assert erika.sees(de(WELCOME))
     await erika.presses("Deutsch")
-    await erika.presses(city("aalen"))
-    assert erika.sees(de("What would you like to do?"))
-    await erika.presses(de("Discover the vision"))
-    await erika.presses(de("Skip the tour"))
-    await erika.presses(de("Ideas by topic"))
-    await erika.presses(field_button("mobilitaet"))
-    await erika.presses(de("Submit an idea on this topic"))
-    await erika.presses(de("I agree, let's start"))
+    await erika.presses("Aalen")
+    assert erika.sees("Was möchten Sie tun?")
+    await erika.presses("Die Vision entdecken")
+    await erika.presses("Rundgang überspringen")
+    await erika.presses("Ideen nach Thema")
+    await erika.presses("Mobilität")
+    await erika.presses("Idee zu diesem Thema einreichen")
+    await erika.presses("Einverstanden")
     await erika.says('Ampeln mit <Grün> & "Welle"')
     await erika.says("Eine grüne Welle für Radfahrende auf der Hauptstraße, mit <b>Sensoren</b>.")
     await erika.presses(city("aalen"))
@@ -137,17 +137,14 @@ async def test_polling_journey(polling: TelegramAdapter, fake: FakeTelegram, sto
 
 
 async def test_command_menus_per_language_and_scope(polling: TelegramAdapter, fake: FakeTelegram) -> None:
-    for language in ("de", "en", None):
-        assert fake.commands[("all_private_chats", language)] == [
-            "start",
-            "menu",
-            "help",
-            "cancel",
-            "language",
-            "privacy",
-            "stop",
-        ]
-        assert fake.commands[("all_group_chats", language)] == ["start", "help"]
+    english = ["start", "menu", "help", "cancel", "language", "privacy", "stop"]
+    # German menus list the German aliases beside them (the default menu is German); /menü, typed, works too
+    german = ["start", "menu", "menue", "help", "hilfe", "cancel", "abbrechen", "language", "sprache"]
+    german += ["privacy", "datenschutz", "stop", "stopp"]
+    for language, expected in (("de", german), ("en", english), (None, german)):
+        assert fake.commands[("all_private_chats", language)] == expected
+    assert fake.commands[("all_group_chats", "en")] == ["start", "help"]
+    assert fake.commands[("all_group_chats", "de")] == ["start", "help", "hilfe"]
     descriptions = {
         language: [c["description"] for c in params["commands"]]
         for method, params in fake.calls

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 
 from dialogs.flow import Arg, Effect, Flow, as_int, leave_flow, onboarded
+from dialogs.flows import news
 from dialogs.messages import bold, italic
-from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_name, field_title, localized, short
+from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Row, Screen
 from dialogs.turn import Turn
 from storage.models import ALL_CITIES, IdeaStatus, Progress
@@ -92,8 +93,35 @@ def support(turn: Turn, arg: Arg) -> None:
         return
     if turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
         turn.note(_("Thank you! You now support this idea."))
+        news.contributed(turn)
     else:
         turn.note(_("You already support this idea."))
+
+
+def merged_target_visible(turn: Turn, arg: Arg) -> bool:
+    idea_id = turn.conversation.idea
+    record = turn.tx.get_idea(idea_id) if idea_id is not None else None
+    return record is not None and record.merged_into is not None and idea_visible(turn, str(record.merged_into))
+
+
+def open_target(turn: Turn, arg: Arg) -> None:
+    record = turn.tx.get_idea(turn.conversation.idea or 0)
+    turn.conversation.idea = record.merged_into if record is not None else None
+
+
+def vote_from_list(turn: Turn, arg: Arg) -> None:
+    """The 👍 beside an idea in a list: support it, or take the support back, and stay on the list."""
+    _ = turn.lang.gettext
+    idea_id = as_int(arg)
+    idea = turn.tx.lock_idea(idea_id) if idea_id is not None else None
+    if idea is None or idea.status != IdeaStatus.APPROVED:
+        turn.note(_("Only published ideas can be supported."))
+    elif turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
+        turn.note(_("Thank you! You now support “{title}”.").format(title=idea.title))
+        news.contributed(turn)
+    else:
+        turn.tx.remove_vote(turn.resident.id, idea.id)
+        turn.note(_("You no longer support “{title}”.").format(title=idea.title))
 
 
 def withdraw(turn: Turn, arg: Arg) -> None:
@@ -115,8 +143,11 @@ def fields(turn: Turn) -> Screen:
     screen = Screen()
     screen.text.para(bold(_("Topics")))
     screen.text.para(_("Choose a topic to see its ideas or to add your own."))
-    for number, topic in enumerate(turn.content.handlungsfelder, start=1):
-        screen.button(f"{number}. {localized(turn, topic.title)}", f"field:{topic.id}")
+    for topic in turn.content.handlungsfelder:
+        screen.button(localized(turn, topic.title), f"field:{topic.id}")
+    note = working_title_note(turn, turn.content.handlungsfelder)
+    if note:
+        screen.text.para(italic(note))
     screen.button(_("Back"), "back")
     return screen
 
@@ -135,6 +166,9 @@ def field_menu(turn: Turn) -> Screen:
                 "{count} published idea for {city}.", "{count} published ideas for {city}.", total
             ).format(count=turn.lang.number(total), city=city_name(turn, turn.resident.city))
         )
+        note = working_title_note(turn, [topic])
+        if note:
+            screen.text.para(italic(note))
     screen.button(_("Show ideas"), "ideas")
     screen.button(_("Submit an idea on this topic"), "submit:here")
     screen.button(_("Back to the topics"), "back")
@@ -164,7 +198,9 @@ def idea_list(turn: Turn) -> Screen:
             )
         )
         for idea in turn.tx.list_ideas(field_id, city_id, page * PAGE_SIZE, PAGE_SIZE):
-            screen.button(_support_label(turn, idea), f"open:{idea.id}")
+            # its own 👍 beside each idea: support (or take it back) in one tap, without opening it
+            thumb = "👍 ✓" if turn.tx.has_vote(turn.resident.id, idea.id) else "👍"
+            screen.pair((_support_label(turn, idea), f"open:{idea.id}"), (thumb, f"vote:{idea.id}"))
     paging: Row = []
     if page > 0:
         paging.append((_("◀ Previous"), f"page:{page - 1}"))
@@ -174,8 +210,18 @@ def idea_list(turn: Turn) -> Screen:
         screen.pair(*paging)
     if total == 0:
         screen.button(_("Submit an idea on this topic"), "submit:here")
+    news.offer_once(turn, screen)
     screen.button(_("Back"), "back")
     return screen
+
+
+def status_line(turn: Turn, record: IdeaRecord) -> str:
+    """One line: what became of a published idea once the offices said so, else its status."""
+    _ = turn.lang.gettext
+    if record.status == IdeaStatus.APPROVED and record.progress is not None:
+        line = _("Status: {status}").format(status=_(PROGRESS_NAMES[Progress(record.progress)]))
+        return line + (f" ({record.progress_reason})" if record.progress_reason else "")
+    return _("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)]))
 
 
 def idea(turn: Turn) -> Screen:
@@ -190,24 +236,35 @@ def idea(turn: Turn) -> Screen:
     screen.text.para(record.description)
     screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, record.field_id)))
     screen.text.item(_("City: {city}").format(city=city_name(turn, record.city)))
-    screen.text.item(_("Status: {status}").format(status=_(STATUS_NAMES[IdeaStatus(record.status)])))
+    screen.text.item(status_line(turn, record))
     if record.source:
         screen.text.item(_("Source: {source}").format(source=record.source))
-    if record.progress is not None:
-        line = _("Progress: {progress}").format(progress=_(PROGRESS_NAMES[Progress(record.progress)]))
-        screen.text.item(line + (f" ({record.progress_reason})" if record.progress_reason else ""))
     count = record.support_count
     screen.text.item(
         turn.lang.ngettext("{count} person supports it.", "{count} people support it.", count).format(
             count=turn.lang.number(count)
         )
     )
+    note = working_title_note(turn, [turn.content.field(record.field_id)])
+    if note:
+        screen.text.para(italic(note))
+    own = record.author_id is not None and record.author_id == turn.resident.id
+    if own and record.status == IdeaStatus.REJECTED and record.decision_reason:
+        screen.text.item(_("Why it was not published: {reason}").format(reason=record.decision_reason))
+    target = turn.tx.get_idea(record.merged_into) if record.merged_into is not None else None
+    if record.status == IdeaStatus.MERGED and target is not None:
+        screen.text.item(_("Merged into no. {number}: {title}").format(number=target.id, title=target.title))
+        screen.button(_("To the idea it was merged into"), "open_target")
+    if own and record.status == IdeaStatus.PENDING:
+        screen.pair((_("✏️ Change title"), "change_mine:title"), (_("✏️ Change description"), "change_mine:description"))
+        screen.button(_("Withdraw my idea"), "withdraw_mine")
     if record.status == IdeaStatus.APPROVED:
         if turn.tx.has_vote(turn.resident.id, record.id):
             screen.text.para(italic(_("You support this idea.")))
             screen.button(_("Withdraw my support"), "withdraw")
         else:
             screen.button(_("👍 Support this idea"), "support")
+    news.offer_once(turn, screen)
     screen.button(_("Back"), "back")
     return screen
 
@@ -250,7 +307,15 @@ FLOW = Flow(
             "before": [opener("ideas")],
         },
         {"trigger": "back", "source": "ideas", "dest": "field"},
+        {"trigger": "vote", "source": "ideas", "dest": None, "conditions": [idea_visible], "before": [vote_from_list]},
         {"trigger": "support", "source": "idea", "dest": None, "before": [support]},
+        {
+            "trigger": "open_target",
+            "source": "idea",
+            "dest": "idea",
+            "conditions": [merged_target_visible],
+            "before": [open_target],
+        },
         {"trigger": "withdraw", "source": "idea", "dest": None, "before": [withdraw]},
         {"trigger": "back", "source": "idea", "dest": "my_ideas", "conditions": [came_from_my_ideas]},
         {"trigger": "back", "source": "idea", "dest": "ideas", "conditions": [field_chosen]},

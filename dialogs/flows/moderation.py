@@ -14,10 +14,11 @@ from dialogs import roles
 from dialogs.flow import Arg, Command, Flow
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
-from dialogs.names import PROGRESS_NAMES, city_in, city_name
-from dialogs.payloads import Action, TokenChoice, encode
+from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_in, city_name
+from dialogs.payloads import Action, TokenChoice, encode, idea_link
 from dialogs.roles import ADMIN, ANY_ROLE, MODERATING, STAFF, done_screen, grants_of, refuse
 from dialogs.screen import Screen, lines
+from dialogs.similar import SimilarIdea
 from dialogs.turn import Turn
 from storage import moderation as db
 from storage.models import ALL_CITIES, IdeaStatus, Progress, Role
@@ -76,8 +77,11 @@ def idea_command(turn: Turn, name: str, arg: str | None) -> Screen:
 
 
 def decision_button(turn: Turn, arg: Arg) -> None:
-    """A moderation button: ``mod:approve:42``, ``mod:reject:42:duplicate``."""
+    """A moderation button: ``mod:approve:42``, ``mod:reject:42:duplicate``, ``mod:merge:42:17``."""
     parts = (arg or "").split(":")
+    if len(parts) == 3 and parts[0] == "merge" and all(p.isascii() and p.isdigit() for p in parts[1:]):
+        turn.screen_override = merge(turn, int(parts[1]), parts[2])
+        return
     if len(parts) < 2 or parts[0] not in DECISIONS or not parts[1].isascii() or not parts[1].isdigit():
         _ = turn.lang.gettext
         turn.screen_override = done_screen(turn, lines(_("This menu is out of date. Here is the current one.")))
@@ -165,21 +169,88 @@ def queue(turn: Turn, name: str, arg: str | None) -> Screen:
     if not cities:
         return refuse(turn, "queue", "-")
     pending = db.pending_ideas(turn.tx, cities)
-    screen = Screen()
     if not pending:
-        screen.text.para(_("Nothing is waiting for a decision."))
-    for idea in pending:
-        _describe(turn, screen, idea)
-        screen.pair(*(_decision_buttons(turn.lang, idea.id)))
+        return done_screen(turn, lines(_("Nothing is waiting for a decision.")))
+    total = db.count_pending(turn.tx, cities)
+    screen = lines(
+        _("{shown} of {total} ideas waiting for a decision, the oldest first:").format(
+            shown=turn.lang.number(len(pending)), total=turn.lang.number(total)
+        )
+    )
+    me = turn.inbound.identity
+    for idea in pending:  # one message each, its buttons under it
+        if idea.updated_at > idea.created_at:  # its author changed it after it came in
+            heading = _("No. {number} (changed): {title}").format(number=idea.id, title=idea.title)
+        else:
+            heading = _("No. {number}: {title}").format(number=idea.id, title=idea.title)
+        reply = _idea_message(turn, turn.lang, me, idea, heading, similar_to(turn, idea), found)
+        turn.others.append(Outbound(me, turn.inbound.chat_id, reply))
     return done_screen(turn, screen)
 
 
-def _describe(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
-    _ = turn.lang.gettext
-    screen.text.para(Span(_("No. {number}: {title}").format(number=idea.id, title=idea.title), "bold"))
-    screen.text.para(idea.description)
-    screen.text.item(_("City: {city}").format(city=city_name(turn, idea.city)))
-    screen.text.item(_("Submitted on {date}").format(date=turn.lang.date(idea.created_at)))
+def _idea_message(
+    turn: Turn,
+    lang: Language,
+    recipient: Identity,
+    idea: IdeaRecord,
+    heading: str,
+    alike: list[SimilarIdea],
+    held: list[db.Grant],
+) -> Reply:
+    """An idea waiting for a decision, for one moderator: its text, the ideas like it, and the
+    buttons to decide or merge (action tokens for this recipient, valid for `action_token_days`)."""
+    _ = lang.gettext
+
+    def token_button(label: str, action: str) -> Button:
+        token = db.new_action_token(turn.tx, recipient.platform, recipient.user_id, action, turn.now)
+        return Button(label, encode(TokenChoice(token)))
+
+    rows = [tuple(token_button(label, action) for label, action in _decision_buttons(lang, idea.id))]
+    rows.extend((token_button(label, action),) for label, action in _merge_buttons(lang, idea.id, alike, held))
+    blocks = (
+        Block((Span(heading, "bold"),)),
+        Block((Span(idea.description),)),
+        Block((Span(_("City: {city}").format(city=city_in(turn, lang, idea.city))),), item=True),
+        Block((Span(_("Submitted on {date}").format(date=lang.date(idea.created_at))),), item=True),
+        *_similar_blocks(turn, lang, alike),
+    )
+    return Reply(blocks=blocks, buttons=tuple(rows), language=lang.code)
+
+
+def similar_to(turn: Turn, idea: IdeaRecord) -> list[SimilarIdea]:
+    """Published and pending ideas like `idea`, of every city, for the moderator's decision."""
+    if turn.similar is None:
+        return []
+    return turn.similar.find(turn.tx, idea.title, idea.description, exclude={idea.id})
+
+
+def _similar_blocks(turn: Turn, lang: Language, found: list[SimilarIdea]) -> list[Block]:
+    """ "Similar ideas:" and one line each, in `lang` (a moderator's, who may not be the one pressing)."""
+    if not found:
+        return []
+    _ = lang.gettext
+    blocks = [Block((Span(_("Similar ideas:")),))]
+    for similar in found:
+        status = _(STATUS_NAMES[IdeaStatus(similar.status)])
+        line = _("No. {number}: {title} ({status}, {city})").format(
+            number=similar.id, title=similar.title, status=status, city=city_in(turn, lang, similar.city)
+        )
+        blocks.append(Block((Span(line),), item=True))
+    return blocks
+
+
+def _merge_buttons(
+    lang: Language, idea_id: int, found: list[SimilarIdea], held: list[db.Grant]
+) -> list[tuple[str, str]]:
+    """One tap merges the new idea into a published similar one that the moderator's roles cover.
+
+    Pending ideas cannot take a merge; the role is checked again when the button is pressed."""
+    _ = lang.gettext
+    return [
+        (_("🔗 Merge {number} into no. {target}").format(number=idea_id, target=s.id), f"mod:merge:{idea_id}:{s.id}")
+        for s in found
+        if s.status == IdeaStatus.APPROVED and roles.may_act_on(held, s.city)
+    ]
 
 
 def _decision_buttons(lang: Language, idea_id: int) -> list[tuple[str, str]]:
@@ -242,8 +313,14 @@ def _ask_reason(turn: Turn, idea: IdeaRecord) -> Screen:
     return done_screen(turn, screen)
 
 
-def _notice(contact: db.Contact, text: str) -> Outbound:
-    return Outbound(Identity(contact.platform, contact.user_id), contact.chat_id, Reply(blocks=(Block((Span(text),)),)))
+def _notice(contact: db.Contact, text: str, turn: Turn | None = None, idea_id: int | None = None) -> Outbound:
+    """A message to someone else; with `idea_id`, a button under it opens that idea."""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if turn is not None and idea_id is not None:
+        label = turn.languages.get(contact.language).gettext("To the idea")
+        buttons = ((Button(label, idea_link(idea_id)),),)
+    reply = Reply(blocks=(Block((Span(text),)),), buttons=buttons)
+    return Outbound(Identity(contact.platform, contact.user_id), contact.chat_id, reply)
 
 
 def _tell_author(turn: Turn, idea: IdeaRecord, status: IdeaStatus, reason: str | None) -> None:
@@ -257,7 +334,7 @@ def _tell_author(turn: Turn, idea: IdeaRecord, status: IdeaStatus, reason: str |
         text = _("Your idea “{title}” was not published. The reason: {reason}")
     else:
         text = _("Your idea “{title}” has been hidden by the moderation team.")
-    turn.others.append(_notice(author, text.format(title=idea.title, reason=reason or "")))
+    turn.others.append(_notice(author, text.format(title=idea.title, reason=reason or ""), turn, idea.id))
 
 
 def _tell_supporters(turn: Turn, idea: IdeaRecord, status: IdeaStatus) -> None:
@@ -267,7 +344,7 @@ def _tell_supporters(turn: Turn, idea: IdeaRecord, status: IdeaStatus) -> None:
         turn.others.append(_notice(supporter, text.format(title=idea.title)))
 
 
-def notify_moderators(turn: Turn, idea_id: int) -> None:
+def notify_moderators(turn: Turn, idea_id: int, *, changed: bool = False) -> None:
     """A new idea: every moderator of its city and every admin from BOT_ADMINS hears of it once,
     with buttons to decide (valid for `action_token_days`)."""
     idea = turn.tx.get_idea(idea_id)
@@ -279,20 +356,18 @@ def notify_moderators(turn: Turn, idea_id: int) -> None:
         contact = db.contact_of(turn.tx, admin.platform, admin.user_id, reachable_only=True)
         if contact is not None:
             recipients.setdefault((admin.platform, admin.user_id), contact)
+    found = similar_to(turn, idea)
     for moderator in recipients.values():
         lang = turn.languages.get(moderator.language)
-        _ = lang.gettext
-        buttons = []
-        for label, action in _decision_buttons(lang, idea.id):
-            token = db.new_action_token(turn.tx, moderator.platform, moderator.user_id, action, turn.now)
-            buttons.append(Button(label, encode(TokenChoice(token))))
-        blocks = (
-            Block((Span(_("New idea no. {number} is waiting for a decision:").format(number=idea.id)),)),
-            Block((Span(idea.title, "bold"),)),
-            Block((Span(idea.description),)),
-        )
-        reply = Reply(blocks=blocks, buttons=(tuple(buttons),), language=lang.code)
-        turn.others.append(Outbound(Identity(moderator.platform, moderator.user_id), moderator.chat_id, reply))
+        recipient = Identity(moderator.platform, moderator.user_id)
+        if changed:
+            text = lang.gettext("Idea no. {number} was changed by its author and is waiting for a decision: {title}")
+        else:
+            text = lang.gettext("New idea no. {number} is waiting for a decision: {title}")
+        heading = text.format(number=idea.id, title=idea.title)
+        held = roles.grants(turn.tx, turn.admins, recipient)
+        reply = _idea_message(turn, lang, recipient, idea, heading, found, held)
+        turn.others.append(Outbound(recipient, moderator.chat_id, reply))
 
 
 # -- merging, progress, barring ----------------------------------------------------------------
@@ -325,7 +400,7 @@ def merge(turn: Turn, duplicate_id: int, target_word: str) -> Screen:
     for contact in told:
         lang = turn.languages.get(contact.language)
         text = lang.gettext("“{title}” was merged with the similar idea “{target}”. Support counts there now.")
-        turn.others.append(_notice(contact, text.format(title=duplicate.title, target=target.title)))
+        turn.others.append(_notice(contact, text.format(title=duplicate.title, target=target.title), turn, target.id))
     merged = turn.tx.get_idea(target.id)
     count = merged.support_count if merged else 0
     text = _("Idea no. {number} is now part of idea no. {target}, which has {count} supporters.")
@@ -365,16 +440,25 @@ def progress(turn: Turn, idea_id: int, words: list[str]) -> Screen:
     reason = " ".join(words[1:]).strip() or None
     if state is None or (state is Progress.NOT_FEASIBLE and reason is None) or idea.status != IdeaStatus.APPROVED:
         return done_screen(turn, lines(usage))
+    unchanged = idea.progress == state.value and idea.progress_reason == reason
     db.set_progress(turn.tx, idea.id, state, reason, turn.now)
-    db.audit(turn.tx, _actor(turn), "progress", obj, "done", turn.now, f"{state.value}: {reason or ''}")
-    for contact in _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
+    db.audit(
+        turn.tx,
+        _actor(turn),
+        "progress",
+        obj,
+        "unchanged" if unchanged else "done",
+        turn.now,
+        f"{state.value}: {reason or ''}",
+    )
+    for contact in [] if unchanged else _author_list(turn, idea) + db.supporters_of(turn.tx, idea.id):
         lang = turn.languages.get(contact.language)
         text = lang.gettext("News about “{title}”: {progress}.").format(
             title=idea.title, progress=lang.gettext(PROGRESS_NAMES[state])
         )
         if reason:
-            text += " " + lang.gettext("The reason: {reason}").format(reason=reason)
-        turn.others.append(_notice(contact, text))
+            text += " " + lang.gettext("Note: {note}").format(note=reason)
+        turn.others.append(_notice(contact, text, turn, idea.id))
     text = _("Idea no. {number} is now: {progress}.").format(number=idea.id, progress=_(PROGRESS_NAMES[state]))
     return done_screen(turn, lines(text))
 

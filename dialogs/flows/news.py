@@ -60,6 +60,7 @@ def decline_news(turn: Turn, arg: Arg) -> None:
 def stop_news(turn: Turn, arg: Arg) -> None:
     removed = db.unsubscribe_all(turn.tx, turn.resident.id)
     turn.conversation.news_offered = True
+    turn.conversation.news_due = False
     _ = turn.lang.gettext
     if removed:
         turn.note(_("Done: you will receive no more news. You can subscribe again in the settings."))
@@ -84,14 +85,23 @@ def _label(turn: Turn, topic: str) -> str:
     return field_title(turn, topic[6:])
 
 
+def contributed(turn: Turn) -> None:
+    """A support or a submission: the next screen asks about news, unless that was asked before."""
+    if not turn.conversation.news_offered:
+        turn.conversation.news_due = True
+
+
 def offer_once(turn: Turn, screen: Screen) -> None:
-    """On the first main menu: offer news, nothing ticked, and never ask again."""
-    if turn.conversation.news_offered:
+    """After the first support or submission: offer news, nothing ticked, and never ask again."""
+    if turn.conversation.news_offered or not turn.conversation.news_due:
         return
     turn.conversation.news_offered = True
+    turn.conversation.news_due = False
     _ = turn.lang.gettext
     screen.text.para(
-        _("Would you like news, for example when an idea becomes a project? Nothing is subscribed unless you choose.")
+        bold(_("Would you like to hear how it goes on?")),
+        " ",
+        _("Nothing is subscribed unless you choose."),
     )
     city = city_name(turn, turn.resident.city)
     screen.button(_("Yes, news from {city}").format(city=city), "news_city")
@@ -146,12 +156,17 @@ FLOW = Flow(
     },
     transitions=[
         {"trigger": "stop", "source": "*", "dest": None, "before": [stop_news]},
-        {"trigger": "news_city", "source": "menu", "dest": "menu", "before": [subscribe_city]},
-        {"trigger": "news_no", "source": "menu", "dest": "menu", "before": [decline_news]},
-        {"trigger": "news", "source": ["menu", "settings"], "dest": "news", "before": [remember_origin]},
+        {"trigger": "news_city", "source": ["menu", "idea", "ideas"], "dest": None, "before": [subscribe_city]},
+        {"trigger": "news_no", "source": ["menu", "idea", "ideas"], "dest": None, "before": [decline_news]},
+        {
+            "trigger": "news",
+            "source": ["menu", "settings", "idea", "ideas"],
+            "dest": "news",
+            "before": [remember_origin],
+        },
         {"trigger": "toggle", "source": "news", "dest": "news", "conditions": [is_topic], "before": [toggle_topic]},
         {"trigger": "back", "source": "news", "dest": "settings", "conditions": [came_from_settings]},
         {"trigger": "back", "source": "news", "dest": "menu"},
     ],
-    commands=(Command("stop", N_("Receive no more news")),),
+    commands=(Command("stop", N_("Receive no more news"), aliases=("stopp",)),),
 )

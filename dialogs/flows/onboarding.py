@@ -6,7 +6,7 @@ a language and a city, then opened.
 
 from __future__ import annotations
 
-from dialogs.flow import Arg, Command, Flow, leave_flow, onboarded
+from dialogs.flow import Arg, Command, Flow, leave_flow, onboarded, say_cancelled
 from dialogs.flows import ideas, news, polls
 from dialogs.i18n import N_
 from dialogs.messages import bold
@@ -33,6 +33,12 @@ def is_city(turn: Turn, arg: Arg) -> bool:
 def link_is_idea(turn: Turn, arg: Arg) -> bool:
     link = DeepLink.parse(turn.conversation.deep_link)
     return link is not None and link.kind == "idea" and ideas.idea_visible(turn, str(link.number))
+
+
+def link_is_unavailable_idea(turn: Turn, arg: Arg) -> bool:
+    """A link to an idea that does not exist, or that this resident may not see (pending, hidden, merged)."""
+    link = DeepLink.parse(turn.conversation.deep_link)
+    return link is not None and link.kind == "idea" and not ideas.idea_visible(turn, str(link.number))
 
 
 def link_is_field(turn: Turn, arg: Arg) -> bool:
@@ -62,6 +68,12 @@ def open_link(turn: Turn, arg: Arg) -> None:
         conversation.topic = turn.content.handlungsfelder[link.number - 1].id
 
 
+def say_idea_unavailable(turn: Turn, arg: Arg) -> None:
+    turn.conversation.deep_link = None
+    _ = turn.lang.gettext
+    turn.note(_("This idea is not available: it does not exist, or it is not published (any more)."))
+
+
 def set_language(turn: Turn, arg: Arg) -> None:
     changed = turn.resident.language is not None
     turn.resident.language = arg
@@ -82,14 +94,15 @@ def set_city(turn: Turn, arg: Arg) -> None:
         turn.note(_("Done: you will now see the ideas for {city}.").format(city=name))
 
 
-def say_cancelled(turn: Turn, arg: Arg) -> None:
-    had_draft = turn.conversation.idea_draft is not None
-    turn.conversation.leave_flow()
-    _ = turn.lang.gettext
-    if had_draft:
-        turn.note(_("Cancelled. Your draft was not saved."))
-    else:
-        turn.note(_("Cancelled."))
+def has_typed_draft(turn: Turn, arg: Arg) -> bool:
+    """An idea being written that already holds words the resident typed."""
+    draft = turn.conversation.idea_draft
+    asking = turn.state.startswith("submit_") and turn.state != "submit_discard"
+    return asking and draft is not None and bool(draft.title or draft.description)
+
+
+def ask_to_discard(turn: Turn, arg: Arg) -> None:
+    turn.conversation.resume_step = turn.state
 
 
 # -- screens ----------------------------------------------------------------------------------
@@ -164,10 +177,24 @@ FLOW = Flow(
             "conditions": [onboarded, link_is_field],
             "before": [leave_flow, open_link],
         },
+        {
+            "trigger": "start",
+            "source": "*",
+            "dest": "menu",
+            "conditions": [onboarded, link_is_unavailable_idea],
+            "before": [leave_flow, say_idea_unavailable],
+        },
         {"trigger": "start", "source": "*", "dest": "menu", "conditions": [onboarded], "before": [leave_flow]},
         {"trigger": "start", "source": "*", "dest": "language"},
         {"trigger": "menu", "source": "*", "dest": "menu", "conditions": [onboarded], "before": [leave_flow]},
         {"trigger": "menu", "source": "*", "dest": "language"},
+        {
+            "trigger": "cancel",
+            "source": "*",
+            "dest": "submit_discard",
+            "conditions": [onboarded, has_typed_draft],
+            "before": [ask_to_discard],
+        },
         {"trigger": "cancel", "source": "*", "dest": "menu", "conditions": [onboarded], "before": [say_cancelled]},
         {"trigger": "cancel", "source": "*", "dest": "language", "before": [say_cancelled]},
         {"trigger": "language", "source": "*", "dest": "language", "before": [leave_flow]},
@@ -200,12 +227,19 @@ FLOW = Flow(
             "conditions": [has_city, link_is_field],
             "before": [open_link],
         },
+        {
+            "trigger": "pick_city",
+            "source": "city",
+            "dest": "menu",
+            "conditions": [has_city, link_is_unavailable_idea],
+            "before": [say_idea_unavailable],
+        },
         {"trigger": "pick_city", "source": "city", "dest": "menu", "conditions": [has_city]},
     ],
     commands=(
         Command("start", N_("Start from the beginning"), in_groups=True),
-        Command("menu", N_("Main menu")),
-        Command("cancel", N_("Cancel what you are doing")),
+        Command("menu", N_("Main menu"), aliases=("menue", "menü")),
+        Command("cancel", N_("Cancel what you are doing"), aliases=("abbrechen",)),
         Command("language", N_("Change the language"), aliases=("sprache",)),
     ),
 )

@@ -93,5 +93,5 @@ FLOW = Flow(
         {"trigger": "confirm_delete", "source": "privacy_delete", "dest": "new", "before": [delete_data]},
         {"trigger": "back", "source": "privacy_delete", "dest": "privacy"},
     ],
-    commands=(Command("privacy", N_("Your data: see, export, delete")),),
+    commands=(Command("privacy", N_("Your data: see, export, delete"), aliases=("datenschutz",)),),
 )

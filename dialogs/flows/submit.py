@@ -1,7 +1,9 @@
-"""Submitting an idea: consent, title, description, topic, city, preview, confirm.
+"""Submitting an idea: consent, title, description, similar ideas, topic, city, preview, confirm.
 
-The draft lives in the conversation (`IdeaDraft`). From the preview, each part can be
-changed; the answer leads back to the preview. "Cancel" (a global command) drops the draft.
+The draft lives in the conversation (`IdeaDraft`). After the description, published and
+pending ideas like it (dialogs/similar.py) are offered to support instead; "My idea is
+different" goes on. From the preview, each part can be changed; the answer leads back to
+the preview. "Cancel" (a global command) drops the draft.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ from datetime import timedelta
 
 from dialogs import inputs
 from dialogs.conversation import IdeaDraft
-from dialogs.flow import Arg, Flow, arg_is, clear_flow
+from dialogs.flow import Arg, Condition, Flow, arg_is, as_int, clear_flow, say_cancelled
+from dialogs.flows import news
 from dialogs.flows.ideas import is_field
-from dialogs.messages import bold
-from dialogs.names import city_name, field_title, localized
+from dialogs.messages import bold, italic
+from dialogs.names import all_cities, city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Screen
+from dialogs.similar import SimilarIdea
 from dialogs.turn import Turn
 from storage import moderation as moderation_db
-from storage.models import ALL_CITIES
+from storage.models import ALL_CITIES, IdeaStatus
+from storage.similarity import SUGGESTED
+from storage.store import IdeaRecord
 
 # -- conditions --------------------------------------------------------------------------------
 
@@ -57,6 +63,79 @@ def may_not_submit(turn: Turn, arg: Arg) -> bool:
     return moderation_db.submissions_since(turn.tx, turn.resident.id, since) >= turn.submission_limit
 
 
+def similar_ideas_found(turn: Turn, arg: Arg) -> bool:
+    """Published or pending ideas of others like the draft exist (looked up once per event, kept on the turn).
+
+    The draft is read with what was just typed as the part this step asks for."""
+    if turn.similar is None:
+        return False
+    if turn.similar_found is None:
+        draft = turn.conversation.idea_draft or IdeaDraft()
+        typed = inputs.clean(turn.inbound.text, single_line=False)
+        title = typed if turn.state == "submit_title" else draft.title or ""
+        description = typed if turn.state == "submit_description" else draft.description or ""
+        turn.similar_found = _similar(turn, title, description)
+    return bool(turn.similar_found)
+
+
+def _similar(turn: Turn, title: str, description: str) -> list[SimilarIdea]:
+    """Ideas like these words, without the resident's own."""
+    if turn.similar is None:
+        return []
+    own = {idea.id for idea in turn.tx.ideas_of_author(turn.resident.id)}
+    return turn.similar.find(turn.tx, title, description, exclude=own)
+
+
+def description_preset(turn: Turn, arg: Arg) -> bool:
+    draft = turn.conversation.idea_draft
+    return draft is not None and bool(draft.description)
+
+
+def title_preset(turn: Turn, arg: Arg) -> bool:
+    draft = turn.conversation.idea_draft
+    return draft is not None and bool(draft.title)
+
+
+def offer_fits(turn: Turn, arg: Arg) -> bool:
+    """Typed text that could be an idea: two words or more, no question (those get the help hint),
+    and a title or a description by length."""
+    text = inputs.clean(turn.inbound.text, single_line=False)
+    if len(text.split()) < OFFER_MIN_WORDS or text.endswith("?"):
+        return False
+    return inputs.check_title(text).problem is None or inputs.check_description(text).problem is None
+
+
+def title_preset_in_offer(turn: Turn, arg: Arg) -> bool:
+    """The offered text will be the draft's title (it fits one)."""
+    return inputs.check_title(turn.conversation.offered_text or "").problem is None
+
+
+def description_in_offer(turn: Turn, arg: Arg) -> bool:
+    return not title_preset_in_offer(turn, arg)
+
+
+def offered_in_field(turn: Turn, arg: Arg) -> bool:
+    return turn.conversation.back_to == "field" and is_field(turn, turn.conversation.topic)
+
+
+def _offered(turn: Turn, arg: Arg) -> IdeaRecord | None:
+    """The idea `arg` if it was offered on the similar-ideas screen and can still be supported, row locked."""
+    idea_id = as_int(arg)
+    if idea_id is None or idea_id not in turn.conversation.similar_ideas:
+        return None
+    idea = turn.tx.lock_idea(idea_id)
+    return idea if idea is not None and idea.status in SUGGESTED else None
+
+
+def offered_and_open(turn: Turn, arg: Arg) -> bool:
+    return _offered(turn, arg) is not None
+
+
+def agreed_before(turn: Turn, arg: Arg) -> bool:
+    """The resident agreed to this version of the privacy note at an earlier submission."""
+    return turn.conversation.privacy_note_seen >= PRIVACY_NOTE
+
+
 def draft_complete(turn: Turn, arg: Arg) -> bool:
     draft = turn.conversation.idea_draft
     return draft is not None and draft.complete
@@ -71,6 +150,39 @@ def start_draft(turn: Turn, arg: Arg) -> None:
     turn.conversation.idea_draft = IdeaDraft(field=topic)
 
 
+def remember_agreement(turn: Turn, arg: Arg) -> None:
+    turn.conversation.privacy_note_seen = PRIVACY_NOTE
+
+
+def remember_offer(turn: Turn, arg: Arg) -> None:
+    """Keep what was typed, where (menu or Handlungsfeld), and the ideas like it."""
+    text = inputs.clean(turn.inbound.text, single_line=False)
+    back_to = "field" if turn.state == "field" else "menu"
+    clear_flow(turn, arg)
+    turn.conversation.offered_text = text
+    turn.conversation.back_to = back_to
+    turn.conversation.similar_ideas = [idea.id for idea in _similar(turn, text, "")]
+
+
+def start_offered_draft(turn: Turn, arg: Arg) -> None:
+    """The offered text becomes the title (when it is short enough) or the description."""
+    text = turn.conversation.offered_text or ""
+    topic = turn.conversation.topic if offered_in_field(turn, arg) else None
+    clear_flow(turn, arg)
+    draft = IdeaDraft(field=topic)
+    as_title = inputs.check_title(text)
+    if as_title.problem is None:
+        draft.title = as_title.value
+    else:
+        draft.description = inputs.check_description(text).value
+    turn.conversation.idea_draft = draft
+
+
+def drop_offer(turn: Turn, arg: Arg) -> None:
+    turn.conversation.offered_text = None
+    turn.conversation.similar_ideas = []
+
+
 def start_editing(turn: Turn, arg: Arg) -> None:
     turn.conversation.editing_draft = True
 
@@ -83,6 +195,37 @@ def set_title(turn: Turn, arg: Arg) -> None:
 def set_description(turn: Turn, arg: Arg) -> None:
     _draft(turn).description = inputs.check_description(turn.inbound.text).value
     turn.conversation.editing_draft = False
+
+
+def remember_similar(turn: Turn, arg: Arg) -> None:
+    turn.conversation.similar_ideas = [idea.id for idea in turn.similar_found or ()]
+
+
+def forget_similar(turn: Turn, arg: Arg) -> None:
+    turn.conversation.similar_ideas = []
+
+
+def support_instead(turn: Turn, arg: Arg) -> None:
+    """Support an offered idea instead of submitting the draft (or the typed text), which is dropped."""
+    _ = turn.lang.gettext
+    idea = _offered(turn, arg)
+    assert idea is not None  # offered_and_open
+    had_draft = turn.conversation.idea_draft is not None
+    clear_flow(turn, arg)
+    if not turn.tx.add_vote(turn.resident.id, idea.id, turn.now):
+        turn.note(_("You already support “{title}”.").format(title=idea.title))
+    else:
+        turn.note(_("Thank you! You now support “{title}”.").format(title=idea.title))
+        news.contributed(turn)
+        if idea.status == IdeaStatus.PENDING:
+            turn.note(_("It is still being reviewed."))
+    if had_draft:
+        turn.note(_("Your draft was not submitted."))
+
+
+def say_no_longer_open(turn: Turn, arg: Arg) -> None:
+    _ = turn.lang.gettext
+    turn.note(_("This idea can no longer be supported. Choose another one, or go on with your own idea."))
 
 
 def set_draft_field(turn: Turn, arg: Arg) -> None:
@@ -140,6 +283,7 @@ def save_idea(turn: Turn, arg: Arg) -> None:
     )
     clear_flow(turn, arg)
     turn.submitted_idea = idea_id
+    news.contributed(turn)
     _ = turn.lang.gettext
     turn.note(bold(_("Thank you! Your idea has been received (no. {number}).").format(number=idea_id)))
     turn.note(
@@ -240,6 +384,9 @@ def topic(turn: Turn) -> Screen:
     screen.text.para(_("Which topic does your idea belong to?"))
     for item in turn.content.handlungsfelder:
         screen.button(localized(turn, item.title), f"field:{item.id}")
+    note = working_title_note(turn, turn.content.handlungsfelder)
+    if note:
+        screen.text.para(italic(note))
     return _with_cancel(turn, screen)
 
 
@@ -250,8 +397,78 @@ def city(turn: Turn) -> Screen:
     for item in turn.content.cities:
         screen.button(localized(turn, item.name), f"city:{item.id}")
     if len(turn.content.cities) > 1:
-        screen.button(_("All cities"), f"city:{ALL_CITIES}")
+        screen.button(all_cities(turn, turn.lang), f"city:{ALL_CITIES}")
     return _with_cancel(turn, screen)
+
+
+def similar(turn: Turn) -> Screen:
+    """Ideas like the draft, read as they are now: a pending one by its title only, never its author."""
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(bold(_("Similar ideas already exist:")))
+    for idea_id in turn.conversation.similar_ideas:
+        idea = turn.tx.get_idea(idea_id)
+        if idea is not None and idea.status in SUGGESTED:
+            _similar_item(turn, screen, idea)
+    screen.text.para(_("You can support one of them instead, or go on with your own idea."))
+    screen.button(_("My idea is different"), "different")
+    return _with_cancel(turn, screen)
+
+
+def offer(turn: Turn) -> Screen:
+    """Typed text at the menu: submit it as an idea? And ideas like it, to support at once."""
+    _ = turn.lang.gettext
+    screen = Screen()
+    screen.text.para(bold(_("Would you like to submit this as an idea?")))
+    screen.text.para(italic(turn.conversation.offered_text or ""))
+    shown = [turn.tx.get_idea(idea_id) for idea_id in turn.conversation.similar_ideas]
+    ideas = [idea for idea in shown if idea is not None and idea.status in SUGGESTED]
+    if ideas:
+        screen.text.para(_("These ideas are alike. You can support one of them right away:"))
+    for idea in ideas:
+        _similar_item(turn, screen, idea)
+    screen.button(_("Yes, submit it as an idea"), "offer_yes")
+    screen.button(_("No, thank you"), "offer_no")
+    return screen
+
+
+def _similar_item(turn: Turn, screen: Screen, idea: IdeaRecord) -> None:
+    """One similar idea: its title, city and state, never its text or author; and its 👍 button."""
+    _ = turn.lang.gettext
+    if idea.status == IdeaStatus.PENDING:
+        state = _("being reviewed")
+    else:
+        count = idea.support_count
+        state = turn.lang.ngettext("{count} supporter", "{count} supporters", count).format(
+            count=turn.lang.number(count)
+        )
+    screen.text.item(bold(idea.title), f" · {city_name(turn, idea.city)} · {state}")
+    label = _("👍 Support this one: {title}").format(title=short(idea.title, 32))
+    screen.button(label, f"support_instead:{idea.id}")
+
+
+def discard(turn: Turn) -> Screen:
+    """ "Cancel" with words typed: drop them, or keep writing where the resident was."""
+    _ = turn.lang.gettext
+    draft = turn.conversation.idea_draft or IdeaDraft()
+    screen = Screen()
+    screen.text.para(bold(_("Discard your draft?")))
+    screen.text.para(italic(draft.title or draft.description or ""))
+    screen.button(_("Yes, discard it"), "discard")
+    screen.button(_("No, keep writing"), "resume")
+    return screen
+
+
+def resumes_at(step: str) -> Condition:
+    def matches(turn: Turn, arg: Arg) -> bool:
+        return turn.conversation.resume_step == step
+
+    matches.__name__ = f"resumes_at_{step}"
+    return matches
+
+
+def forget_resume(turn: Turn, arg: Arg) -> None:
+    turn.conversation.resume_step = None
 
 
 def preview(turn: Turn) -> Screen:
@@ -263,11 +480,20 @@ def preview(turn: Turn) -> Screen:
     screen.text.para(draft.description or "")
     screen.text.item(_("Topic: {topic}").format(topic=field_title(turn, draft.field)))
     screen.text.item(_("City: {city}").format(city=city_name(turn, draft.city)))
+    note = working_title_note(turn, [turn.content.field(draft.field or "")])
+    if note:
+        screen.text.para(italic(note))
     screen.button(_("✅ Submit"), "confirm")
     screen.pair((_("Edit title"), "edit:title"), (_("Edit description"), "edit:description"))
     screen.pair((_("Change topic"), "edit:field"), (_("Change city"), "edit:city"))
     return _with_cancel(turn, screen)
 
+
+PRIVACY_NOTE = 1
+"""The version of the privacy note on the consent screen. Residents agree once; raise it when the
+note changes, and everyone sees the new one at their next submission."""
+OFFER_MIN_WORDS = 2
+"""Typed text of fewer words ("Hallo") is not offered as an idea."""
 
 STEPS = {
     "title": "submit_title",
@@ -276,6 +502,8 @@ STEPS = {
     "city": "submit_city",
 }
 """The parts of a draft and the step that asks for each: the preview's "edit:<part>" leads there."""
+RESUMABLE = ("submit_consent", "submit_title", "submit_description", "submit_similar", *STEPS.values())
+"""The steps "No, keep writing" leads back to (anything else: the preview)."""
 
 FLOW = Flow(
     name="submit",
@@ -283,9 +511,12 @@ FLOW = Flow(
         "submit_consent": consent,  # limits and privacy notice; agree to start
         "submit_title": title,  # type the title
         "submit_description": description,  # type the description
+        "submit_similar": similar,  # ideas like the draft: support one instead, or go on
+        "submit_offer": offer,  # text typed at the menu or in a Handlungsfeld: submit it? ideas like it
         "submit_field": topic,  # choose the Handlungsfeld
         "submit_city": city,  # choose the city (or all)
         "submit_preview": preview,  # check, edit or confirm
+        "submit_discard": discard,  # "Cancel" after typing: discard the draft, or keep writing
     },
     transitions=[
         {
@@ -298,16 +529,84 @@ FLOW = Flow(
         {
             "trigger": "submit",
             "source": ["menu", "my_ideas", "field", "ideas"],
+            "dest": "submit_title",
+            "conditions": [agreed_before],
+            "before": [start_draft],
+        },
+        {
+            "trigger": "submit",
+            "source": ["menu", "my_ideas", "field", "ideas"],
             "dest": "submit_consent",
             "before": [start_draft],
         },
-        {"trigger": "agree", "source": "submit_consent", "dest": "submit_title"},
+        {
+            "trigger": "free_text",
+            "source": ["menu", "field"],
+            "dest": "submit_offer",
+            "conditions": [offer_fits],
+            "before": [remember_offer],
+        },
+        {
+            "trigger": "offer_yes",
+            "source": "submit_offer",
+            "dest": None,
+            "conditions": [may_not_submit],
+            "before": [explain_no_submit],
+        },
+        *(
+            {
+                "trigger": "offer_yes",
+                "source": "submit_offer",
+                "dest": dest,
+                "conditions": [agreed_before, preset],
+                "before": [start_offered_draft],
+            }
+            for preset, dest in ((title_preset_in_offer, "submit_description"), (description_in_offer, "submit_title"))
+        ),
+        {"trigger": "offer_yes", "source": "submit_offer", "dest": "submit_consent", "before": [start_offered_draft]},
+        {
+            "trigger": "offer_no",
+            "source": "submit_offer",
+            "dest": "field",
+            "conditions": [offered_in_field],
+            "before": [drop_offer],
+        },
+        {"trigger": "offer_no", "source": "submit_offer", "dest": "menu", "before": [drop_offer]},
+        {
+            "trigger": "agree",
+            "source": "submit_consent",
+            "dest": "submit_description",
+            "conditions": [title_preset],
+            "before": [remember_agreement],
+        },
+        {"trigger": "agree", "source": "submit_consent", "dest": "submit_title", "before": [remember_agreement]},
         # each step: back to the preview when editing, else on to the next step; or why not
         {
             "trigger": "text",
             "source": "submit_title",
             "dest": "submit_preview",
             "conditions": [valid_title, editing],
+            "before": [set_title],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_similar",
+            "conditions": [valid_title, description_preset, similar_ideas_found],
+            "before": [set_title, remember_similar],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_city",
+            "conditions": [valid_title, description_preset, field_preset],
+            "before": [set_title],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_title",
+            "dest": "submit_field",
+            "conditions": [valid_title, description_preset],
             "before": [set_title],
         },
         {
@@ -328,6 +627,13 @@ FLOW = Flow(
         {
             "trigger": "text",
             "source": "submit_description",
+            "dest": "submit_similar",
+            "conditions": [valid_description, similar_ideas_found],
+            "before": [set_description, remember_similar],
+        },
+        {
+            "trigger": "text",
+            "source": "submit_description",
             "dest": "submit_city",
             "conditions": [valid_description, field_preset],
             "before": [set_description],
@@ -340,6 +646,27 @@ FLOW = Flow(
             "before": [set_description],
         },
         {"trigger": "text", "source": "submit_description", "dest": None, "before": [explain_description]},
+        {
+            "trigger": "support_instead",
+            "source": ["submit_similar", "submit_offer"],
+            "dest": "menu",
+            "conditions": [offered_and_open],
+            "before": [support_instead],
+        },
+        {
+            "trigger": "support_instead",
+            "source": ["submit_similar", "submit_offer"],
+            "dest": None,
+            "before": [say_no_longer_open],
+        },
+        {
+            "trigger": "different",
+            "source": "submit_similar",
+            "dest": "submit_city",
+            "conditions": [field_preset],
+            "before": [forget_similar],
+        },
+        {"trigger": "different", "source": "submit_similar", "dest": "submit_field", "before": [forget_similar]},
         {
             "trigger": "field",
             "source": "submit_field",
@@ -368,6 +695,18 @@ FLOW = Flow(
             "conditions": [draft_complete],
             "before": [save_idea],
         },
+        {"trigger": "discard", "source": "submit_discard", "dest": "menu", "before": [say_cancelled]},
+        *(
+            {
+                "trigger": "resume",
+                "source": "submit_discard",
+                "dest": step,
+                "conditions": [resumes_at(step)],
+                "before": [forget_resume],
+            }
+            for step in RESUMABLE
+        ),
+        {"trigger": "resume", "source": "submit_discard", "dest": "submit_preview", "before": [forget_resume]},
         *(
             {
                 "trigger": "edit",

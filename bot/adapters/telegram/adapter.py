@@ -268,7 +268,7 @@ class TelegramAdapter:
         if message is None or message.from_user is None:
             return None
         chat_id = str(message.chat.id)
-        text = message.text or ""
+        text = message.text or message.caption or ""  # a photo's caption is what its sender wrote
         if message.chat.type != "private":
             if self._addressed_command(text):
                 lang = self.languages.get(message.from_user.language_code)
