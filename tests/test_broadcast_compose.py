@@ -14,6 +14,7 @@ from storage.models import ALL_CITIES, BroadcastStatus, Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea, subscribe_city_news
+from tests.texts import NOT_ALLOWED, city, de, de_plural, de_start, field
 
 
 def recipients(count: int, audience: str) -> str:

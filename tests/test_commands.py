@@ -17,7 +17,7 @@ from storage.store import Store
 from storage.subscriptions import Audience
 from tests.chat import Chat
 from tests.helpers import seed_idea, state_of
-from tests.texts import NOT_ALLOWED, WELCOME, de, field_button
+from tests.texts import NOT_ALLOWED, WELCOME, de
 
 Step = Callable[[Chat], Awaitable[object]]
 GLOBAL_COMMANDS = [*(command.name for command in for_everyone()), "broadcast"]

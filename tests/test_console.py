@@ -15,7 +15,7 @@ from storage.models import ALL_CITIES, Role
 from storage.store import Store
 from tests.conftest import ROOT
 from tests.helpers import approve, seed_idea, support_count
-from tests.texts import CITY_QUESTION, IDEA_RECEIVED, city, de, de_start, en
+from tests.texts import CITY_QUESTION, city, de, en
 
 
 def number_of(output: str, label: str) -> str:

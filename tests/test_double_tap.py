@@ -17,7 +17,7 @@ from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import resident, seed_idea, support_count
 from tests.test_telegram import TelegramResident, plain
-from tests.texts import DATA_DELETED, IDEA_RECEIVED, MENU_OUT_OF_DATE, city, de, de_start, field_button
+from tests.texts import DATA_DELETED, IDEA_RECEIVED, MENU_OUT_OF_DATE, city, de, de_start
 from tests.web_helpers import WebResident, payload, text_of, web_client
 
 

@@ -31,7 +31,7 @@ from dialogs.messages import Block, Button, InboundKind, Reply, Span
 from storage.store import Store
 from tests.helpers import seed_idea, subscribe_city_news, support_count
 from tests.synapse_server import Synapse, why_not
-from tests.texts import CITY_QUESTION, WELCOME, city, de, en, field, field_button
+from tests.texts import CITY_QUESTION, WELCOME, city, de, en, field
 
 ENCRYPTED = (
     "This room is end-to-end encrypted, and I cannot read encrypted messages. "

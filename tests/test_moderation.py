@@ -20,7 +20,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea
 from tests.test_journey import _idea_number, submit_idea
-from tests.texts import MENU_OUT_OF_DATE, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start, field_button
+from tests.texts import MENU_OUT_OF_DATE, NEW_IDEA, NOT_ALLOWED, PUBLISHED, city, de, de_start
 
 ALREADY = "Idea no. {number} was already {status} by {who}."
 MERGED = "Idea no. {number} is now part of idea no. {target}, which has {count} supporters."
@@ -168,7 +168,11 @@ async def test_reject_needs_a_reason(admin: Chat, mod_engine: Engine, store: Sto
     )
     assert moritz.sees(decided(first, "rejected"))
     assert (
-        de("The reason: {reason}", reason=de("it is not the cities' responsibility"))
+        de(
+            "Your idea “{title}” was not published. The reason: {reason}",
+            title="Seilbahn zum Schloss",
+            reason=de("it is not the cities' responsibility"),
+        )
         in to(outbounds, erika)[0].reply.plain_text
     )
 

@@ -20,6 +20,7 @@ from tests.helpers import resident, seed_idea, subscribe_city_news
 from tests.test_console import number_of
 from tests.test_journey import submit_idea
 from tests.test_telegram import TelegramResident
+from tests.texts import city, de, field
 
 
 def topics(store: Store, chat: Chat) -> list[str]:

@@ -28,7 +28,7 @@ from tests.helpers import start_broadcasts, subscribe_city_news
 from tests.test_broadcast_delivery import web_resident
 from tests.test_dashboard import link_from, sign_in
 from tests.test_journey import _idea_number, submit_idea
-from tests.texts import DATA_DELETED, city, de, de_plural, field_button
+from tests.texts import DATA_DELETED, de, de_plural
 from tests.web_helpers import web_client
 
 ADMIN = Identity("test", "admin")

@@ -11,7 +11,7 @@ from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import resident, seed_idea, support_count
 from tests.test_journey import submit_idea
-from tests.texts import DATA_DELETED, WELCOME, city, de, field_button
+from tests.texts import DATA_DELETED, WELCOME, city, de
 
 
 def every_value_in_store(store: Store) -> list[str]:

@@ -24,7 +24,7 @@ from storage.models import Role
 from storage.store import Store
 from tests.chat import Chat
 from tests.helpers import seed_idea
-from tests.texts import city, de, field_button
+from tests.texts import city, de
 
 GROWING = (
     "resident",

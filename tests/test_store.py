@@ -21,7 +21,7 @@ from storage.models import processed_event_table
 from storage.store import Store, Tx
 from tests.chat import Chat
 from tests.helpers import assert_supports_consistent, resident, seed_idea, support_count
-from tests.texts import WELCOME, de, field_button
+from tests.texts import WELCOME, de
 
 WORKERS = 8
 

@@ -22,7 +22,7 @@ from storage.store import Store
 from tests.conftest import start_telegram, telegram_adapter
 from tests.fake_telegram import FakeTelegram, visible_length
 from tests.helpers import resident, seed_idea, support_count
-from tests.texts import IDEA_RECEIVED, MENU_OUT_OF_DATE, WELCOME, city, de, de_plural, de_start, en, field_button
+from tests.texts import IDEA_RECEIVED, MENU_OUT_OF_DATE, WELCOME, city, de, de_plural, de_start, en
 
 SECRET = "webhook-secret-0123456789"
 

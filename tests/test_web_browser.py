@@ -39,7 +39,6 @@ from tests.texts import (
     de,
     de_start,
     en,
-    field_button,
 )
 
 SIGNED_OUT = "You are signed out. To sign in again, ask the bot for a new login link with /dashboard."

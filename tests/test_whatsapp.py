@@ -69,7 +69,7 @@ async def test_a_whole_journey(
     await erika.presses(de("Skip the tour"))
     await erika.presses(de("Ideas by topic"))
     assert fake.last_with_options(ERIKA).kind == "list", "eight topics and Back: a list message"
-    await erika.presses("1. Mobilität")
+    await erika.presses("Mobilität")
     await erika.presses(de("Show ideas"))
     await erika.presses("Echtzeit-Anzeigen")
     await erika.presses(de("👍 Support this idea"))

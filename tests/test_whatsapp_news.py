@@ -23,7 +23,7 @@ from storage.moderation import grant
 from storage.store import Store
 from storage.subscriptions import Audience
 from tests.fake_whatsapp import FakeWhatsApp
-from tests.helpers import resident, start_broadcasts, wait_until_finished
+from tests.helpers import resident, start_broadcasts, subscribe_city_news, wait_until_finished
 from tests.whatsapp_helpers import WhatsAppResident, whatsapp_bot
 
 ADMIN = "4917000000001"
@@ -56,7 +56,8 @@ async def joined(fake: FakeWhatsApp, wa_id: str, de: Callable[[str], str], *, ne
     await person.says("Hallo")
     await person.presses("Deutsch")
     await person.presses("Aalen")
-    await person.presses(de("Yes, news from {city}").format(city="Aalen") if news else de("No, thank you"))
+    if news:
+        await subscribe_city_news(person.presses)
     return person
 
 
@@ -115,7 +116,7 @@ async def test_a_whatsapp_moderator_approves_and_the_author_is_told(
         await author.presses("Mobilität")
         await author.presses("Aalen")
         await author.presses(de("✅ Submit"))
-        notice = de("New idea no. {number} is waiting for a decision:").format(number=1)
+        notice = de("New idea no. {number} is waiting for a decision: {title}").split("{title}")[0].format(number=1)
         await wait_for(lambda: any(notice in m.text for m in fake.chats["4917000000002"]), "no notice")
         assert "Trinkbrunnen am Marktplatz" in fake.last("4917000000002").text
         await moderator.presses(de("✅ Approve {number}").format(number=1))
