@@ -76,8 +76,13 @@ class Driver:
 
     async def send(self, name: str, kind: InboundKind, text: str) -> None:
         if kind is InboundKind.BUTTON:
+            optional = text.startswith("?")  # a screen that comes only sometimes (consent once, similar ideas)
+            text = text.removeprefix("?")
             prefixes = ("👍", "Unterstützung zurückziehen") if text == "toggle" else (text,)
-            text = next(b.payload for b in self.last[name].all_buttons() if b.label.startswith(prefixes))
+            found = [b.payload for b in self.last[name].all_buttons() if b.label.startswith(prefixes)]
+            if not found and optional:
+                return
+            text = found[0]
         inbound = Inbound(Identity("bench", name), name, f"e{next(self.ids)}", kind, text)
         out = await self.engine.handle(inbound)
         self.last[name] = out[0].reply
@@ -96,26 +101,26 @@ class Driver:
 
     def cycle(self, number: int, resident: int) -> list[Step]:
         field = CONTENT.handlungsfelder[(number + resident) % len(CONTENT.handlungsfelder)]
-        position = CONTENT.field_number(field.id)
         steps: list[Step] = [
             (InboundKind.COMMAND, "/menu"),
             (InboundKind.BUTTON, "Ideen nach Thema"),
-            (InboundKind.BUTTON, f"{position}. "),
+            (InboundKind.BUTTON, field.title["de"]),
             (InboundKind.BUTTON, "Ideen anzeigen"),
             (InboundKind.BUTTON, field.title["de"]),
             (InboundKind.BUTTON, "toggle"),  # support, or withdraw where already supported
-            (InboundKind.BUTTON, "Zurück"),
+            (InboundKind.BUTTON, "?Zurück"),  # after a first support, the bot offers news instead
         ]
         if (number + resident) % 5 == 0:
             steps += [
                 (InboundKind.COMMAND, "/menu"),
                 (InboundKind.BUTTON, "Idee einreichen"),
-                (InboundKind.BUTTON, "Einverstanden"),
+                (InboundKind.BUTTON, "?Einverstanden"),
                 (InboundKind.TEXT, f"Neue Idee {number}-{resident}"),
                 (InboundKind.TEXT, "Eine Beschreibung, die lang genug ist, um zu passen."),
-                (InboundKind.BUTTON, "Mobilität"),
-                (InboundKind.BUTTON, "Aalen"),
-                (InboundKind.BUTTON, "✅"),
+                (InboundKind.BUTTON, "?Meine Idee ist anders"),
+                (InboundKind.BUTTON, "?Mobilität"),
+                (InboundKind.BUTTON, "?Aalen"),
+                (InboundKind.BUTTON, "?✅"),
             ]
         return steps
 
