@@ -130,7 +130,7 @@ async def test_footer_logo_favicon_print_and_a_saved_transcript(browser: Any, to
     await choose(page, de("Settings"))
     await choose(page, "Sprache")
     await choose(page, "English")
-    await wait_for(page, en("What would you like to do?"))
+    await wait_for(page, en("Language: {language}", language="English"))
     assert await footer.get_by_role("link", name=en("Imprint")).is_visible(), "the footer follows the language"
     assert await page.get_by_role("button", name=en("Save the conversation")).is_visible()
     await page.close()

@@ -100,5 +100,5 @@ def field(field_id: str, code: str = "de") -> str:
 
 
 def field_button(field_id: str, code: str = "de") -> str:
-    """The button that opens a Handlungsfeld: its number and title, e.g. "1. Mobilität"."""
-    return f"{content().field_number(field_id)}. {field(field_id, code)}"
+    """The button that opens a Handlungsfeld: its title (the platform numbers the options itself)."""
+    return field(field_id, code)
