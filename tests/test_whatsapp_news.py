@@ -156,6 +156,12 @@ async def test_a_broadcast_inside_and_outside_the_window(
 
             await wait_for(settled, "the late report on the misjudged window was not acted on")
             await wait_until_finished(store, number)
+            if template is None:
+                final = figures_line(engine.languages.get("de"), store.run(lambda tx: outbox.figures(tx, number)))
+                await wait_for(
+                    lambda: final in fake.last(author.wa_id).text,
+                    "the author's last progress message has the final figures",
+                )
         finally:
             await service.stop()
         figures = store.run(lambda tx: outbox.figures(tx, number))
