@@ -329,12 +329,15 @@ M = platform_message_table.c
 
 
 def _messages_from(tx: Tx, person: Person) -> list[dict[str, Any]]:
-    """What an adapter remembers as sent by the person (a Matrix reaction, with its sender)."""
+    """What an adapter remembers as sent by or to the person (a Matrix reaction with its sender, a
+    WhatsApp notification with its recipient, kept until WhatsApp reports it delivered or failed)."""
     query = select(platform_message_table).where(
         M.platform == person.platform, M.data.contains(json.dumps(person.user_id), autoescape=True)
     )
     return [
-        row for row in _rows(tx, query) if isinstance(row["data"], dict) and row["data"].get("sender") == person.user_id
+        row
+        for row in _rows(tx, query)
+        if isinstance(row["data"], dict) and person.user_id in (row["data"].get("sender"), row["data"].get("recipient"))
     ]
 
 

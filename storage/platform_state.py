@@ -93,6 +93,21 @@ def recall_message(store: Store, platform: str, message_id: str) -> dict[str, An
     return dict(json.loads(row[0])) if row else None
 
 
+def take_message(store: Store, platform: str, message_id: str) -> dict[str, Any] | None:
+    """What was remembered about a message, removed at once: of two takers (a status webhook delivered
+    twice), only one gets it."""
+
+    def work(tx: Tx) -> dict[str, Any] | None:
+        row = tx.first(_GET_MESSAGE, {"platform": platform, "message_id": message_id})
+        if row is None:
+            return None
+        where = (M.platform == platform, M.message_id == message_id)
+        taken = tx.execute(delete(platform_message_table).where(*where))
+        return dict(json.loads(row[0])) if taken == 1 else None
+
+    return store.run(work)
+
+
 def keep_notice(
     store: Store, platform: str, user_id: str, reply: dict[str, Any], now: datetime, wake: str | None = None
 ) -> bool:

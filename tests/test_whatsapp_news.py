@@ -18,7 +18,15 @@ from dialogs.flows.broadcast import ZONE, figures_line
 from dialogs.i18n import Languages
 from dialogs.messages import Button, Identity, Outbound, Reply
 from storage import outbox, personal_data, polls
-from storage.models import ALL_CITIES, Role, conversation_table, platform_state_table, resident_table
+from storage.models import (
+    ALL_CITIES,
+    Role,
+    conversation_table,
+    pending_notice_table,
+    platform_message_table,
+    platform_state_table,
+    resident_table,
+)
 from storage.moderation import grant
 from storage.store import Store
 from storage.subscriptions import Audience
@@ -226,6 +234,48 @@ async def test_a_notification_outside_the_window_waits_until_the_resident_writes
         await author.says("Hallo")
         await wait_for(lambda: told in fake.last(author.wa_id).text, "the kept notification came with the answer")
     assert fake.undelivered == [] and fake.refusals == []
+
+
+@pytest.mark.parametrize("template", [None, TEMPLATE])
+async def test_a_notification_in_a_misjudged_window_is_not_lost(
+    engine_with_admin: Engine, fake: FakeWhatsApp, store: Store, de: Any, template: str | None
+) -> None:
+    """The bot thinks the author wrote recently, WhatsApp knows better and reports 131047 only
+    after accepting the message: the notification goes again as the template, or waits."""
+    async with whatsapp_bot(engine_with_admin, fake, template=template):
+        admin = await joined(fake, ADMIN, de, news=False)
+        author = await joined(fake, "4917300000002", de, news=False)
+        await author.says("/menu")
+        await author.presses(de("Submit an idea"))
+        await author.presses(de("I agree, let's start"))
+        await author.says("Schattenbäume am Spielplatz")
+        await author.says("Im Sommer wird der Spielplatz am Kocher zu heiß.")
+        await author.presses("Mobilität")
+        await author.presses("Aalen")
+        await author.presses(de("✅ Submit"))
+        wrote_long_ago(store, fake, author.wa_id, bot_knows=False)
+        await admin.says("/approve 1")
+        told = de("Good news: your idea “{title}” has been published. Others can now support it.").format(
+            title="Schattenbäume am Spielplatz"
+        )
+        await wait_for(lambda: any(code == 131047 for _to, _m, code in fake.undelivered), "no free-form try")
+        failed = next(report for report in fake.reports if report["status"] == "failed")
+        if template is not None:
+            await wait_for(lambda: fake.last(author.wa_id).template is not None, "the template did not follow")
+            name, _language, parameters = fake.last(author.wa_id).template or ("", "", [])
+            assert name == TEMPLATE and told in parameters[0]
+        else:
+            await wait_for(lambda: bool(store.run(lambda tx: tx.rows(select(pending_notice_table)))), "not kept")
+            assert all(told not in m.text for m in fake.chats[author.wa_id]), "nothing free-form after 24 hours"
+            await author.says("Hallo")
+            await wait_for(lambda: told in fake.last(author.wa_id).text, "the kept notification came with the answer")
+        sent = len(fake.send_times)
+        assert await fake.deliver(fake.payload(statuses=[failed])) == 200, "WhatsApp delivers the report again"
+        await asyncio.sleep(0.5)
+        assert len(fake.send_times) == sent, "a report delivered twice sends nothing twice"
+    kept = store.run(lambda tx: tx.rows(select(platform_message_table.c.data)))
+    assert all(author.wa_id not in str(data) for (data,) in kept), "nothing kept once it is settled"
+    assert fake.refusals == []
 
 
 async def test_data_export_arrives_as_a_document(engine: Engine, fake: FakeWhatsApp, de: Any) -> None:

@@ -53,6 +53,9 @@ class StorePort:
     async def recall_message(self, platform: str, message_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(platform_state.recall_message, self._store, platform, message_id)
 
+    async def take_message(self, platform: str, message_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(platform_state.take_message, self._store, platform, message_id)
+
     async def keep_notice(self, identity: Identity, reply: dict[str, Any]) -> bool:
         """Keep a notice for someone's next visit (a page that is not open now)."""
         store = self._store

@@ -86,8 +86,11 @@ MENU_KEY = "whatsapp.menu:"
 """+ the person's WhatsApp id: the last reply with more than ten options, for its next pages."""
 TEMPLATE_TEXT = 900
 """Characters of a message that fit the news template's parameter (WhatsApp allows 1,024 for the body)."""
-LOOK_AGAIN = 5
-"""Times a failure report is matched again to a broadcast message, a second apart (a reply is none)."""
+LOOK_AGAIN = (0.2, 0.5, 1.0, 1.5, 2.0)
+"""Pauses (seconds) before a failure report is matched again to a notification or broadcast message
+that the bot had not recorded yet (a reply is none): WhatsApp may report before the bot records."""
+UNSETTLED = 10_000
+"""Notifications whose delivery report this process still awaits; older ones wait for the retention."""
 NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Please choose one of the options below, or send /help.")
 T = TypeVar("T")
 
@@ -121,6 +124,8 @@ class WhatsAppAdapter:
         self._spawn = self._background.spawn
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._turned: deque[str] = deque(maxlen=1000)
+        self._unsettled: dict[str, None] = {}
+        """Ids of notifications this process sent and WhatsApp has not reported on (oldest first)."""
         if context.http is not None:
             context.http.router.add_get(WEBHOOK_PATH, self._verify)
             context.http.router.add_post(WEBHOOK_PATH, self._webhook)
@@ -261,6 +266,10 @@ class WhatsAppAdapter:
 
     async def _follow(self, status: Status) -> None:
         """A status of a message sent: only failures change anything (the figures, the window, reachability)."""
+        if status.message_id in self._unsettled and status.status in ("delivered", "read", "failed"):
+            del self._unsettled[status.message_id]
+            if 131047 not in status.codes:  # settled: the kept notification is no longer needed
+                await self.port.take_message(PLATFORM, status.message_id)
         if status.status != "failed" or not status.wa_id.isdigit():
             return
         identity = Identity(PLATFORM, status.wa_id)
@@ -272,9 +281,28 @@ class WhatsAppAdapter:
             log.info("WhatsApp cannot deliver to %s; marked unreachable", who(status.wa_id))
         else:
             log.warning("WhatsApp reported a message to %s as failed (codes %s)", who(status.wa_id), status.codes)
-        if not await self._count_in_broadcast(status):
+        if not await self._settle(status):
             # WhatsApp may report before the sender recorded the send: look again shortly
-            self._spawn(self._count_later(status))
+            self._spawn(self._settle_later(status))
+
+    async def _settle(self, status: Status) -> bool:
+        """A failed notification or broadcast message: what follows from it. False where the bot has not
+        recorded a message with this id (yet)."""
+        if 131047 in status.codes:
+            notification = await self.port.take_message(PLATFORM, status.message_id)
+            if notification is not None:
+                await self._misjudged(str(notification["recipient"]), reply_from_data(notification["reply"]))
+                return True
+        return await self._count_in_broadcast(status)
+
+    async def _misjudged(self, wa_id: str, reply: Reply) -> None:
+        """A notification sent in a window that had closed: as the template, or kept for their next message."""
+        identity = Identity(PLATFORM, wa_id)
+        try:
+            await self._outside_window(Outbound(identity, wa_id, reply))
+        except ApiError as err:
+            log.info("the template for %s could not go (%s); the notification waits", who(wa_id), type(err).__name__)
+            await self.port.keep_notice(identity, reply_to_data(reply))
 
     async def _count_in_broadcast(self, status: Status) -> bool:
         """The failure in its broadcast's figures; with a template, a closed window's message goes again as one.
@@ -288,10 +316,10 @@ class WhatsAppAdapter:
             counted = OutboxStatus.UNREACHABLE
         return await self.port.broadcast_not_delivered(PLATFORM, status.message_id, counted)
 
-    async def _count_later(self, status: Status) -> None:
-        for _attempt in range(LOOK_AGAIN):
-            await asyncio.sleep(1.0)
-            if await self._count_in_broadcast(status):
+    async def _settle_later(self, status: Status) -> None:
+        for pause in LOOK_AGAIN:
+            await asyncio.sleep(pause)
+            if await self._settle(status):
                 return
 
     # -- sending ---------------------------------------------------------------------------------------
@@ -321,8 +349,16 @@ class WhatsAppAdapter:
         lock = self._chat_locks.setdefault(outbound.chat_id, asyncio.Lock())
         async with lock:
             try:
-                if answering or await self.window_open(outbound.recipient):
+                if answering:
                     await self._render(outbound)
+                elif await self.window_open(outbound.recipient):
+                    sent = await self._render(outbound)
+                    # kept until WhatsApp reports on it: a late 131047 means the window was misjudged
+                    notification = {"recipient": outbound.recipient.user_id, "reply": reply_to_data(outbound.reply)}
+                    await self.port.remember_message(PLATFORM, sent[0], notification)
+                    self._unsettled[sent[0]] = None
+                    if len(self._unsettled) > UNSETTLED:
+                        del self._unsettled[next(iter(self._unsettled))]
                 else:
                     await self._outside_window(outbound)
             except WindowClosed:
@@ -344,7 +380,8 @@ class WhatsAppAdapter:
         if await self.port.keep_notice(outbound.recipient, reply_to_data(outbound.reply)):
             log.info("a notification for %s waits until they write again (24-hour window)", who(to))
 
-    async def _render(self, outbound: Outbound) -> None:
+    async def _render(self, outbound: Outbound) -> list[str]:
+        """Sends the reply as WhatsApp messages; their ids, in order."""
         reply = outbound.reply
         to = outbound.recipient.user_id
         messages = to_messages(reply, self.languages.get(reply.language).gettext)
@@ -359,8 +396,7 @@ class WhatsAppAdapter:
         if len(reply.all_buttons()) > MAX_ROWS:
             data = json.dumps(reply_to_data(reply), ensure_ascii=False)
             await self.port.keep_value(MENU_KEY + to, data)
-        for message in messages:
-            await self._send_one(to, message)
+        return [await self._send_one(to, message) for message in messages]
 
     async def _send_one(self, to: str, message: Message) -> str:
         return await self._retrying(partial(self.api.send, to, message), before=self.limiter.wait)
