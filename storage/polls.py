@@ -15,7 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, and_, delete, exists, false, insert, literal, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from storage import outbox
 from storage.models import (
@@ -173,24 +187,25 @@ def recent(tx: Tx, limit: int = 10) -> list[PollRecord]:
     return [_record(row) for row in tx.rows(select(*_COLUMNS).order_by(open_first, P.id.desc()).limit(limit))]
 
 
-def _received(resident_id: int) -> Any:
-    return exists().where(O.broadcast_id == P.broadcast_id, O.resident_id == resident_id)
-
-
-def _visible(resident_id: int, city: str | None) -> Any:
-    """In the menu for the resident's city, or pushed to them."""
-    in_menu = and_(P.in_menu.is_(True), or_(P.audience_city.is_(None), P.audience_city == city))
-    return or_(in_menu, _received(resident_id))
+_OPEN_FOR = (
+    select(*_COLUMNS)
+    .where(
+        P.status == PollStatus.OPEN.value,
+        P.opens_at <= bindparam("now"),
+        or_(
+            and_(P.in_menu.is_(True), or_(P.audience_city.is_(None), P.audience_city == bindparam("city"))),
+            exists().where(O.broadcast_id == P.broadcast_id, O.resident_id == bindparam("resident_id")),
+        ),
+    )
+    .order_by(P.closes_at, P.id)
+)
+"""Compiled once: the main menu asks it on every visit."""
 
 
 def open_for(tx: Tx, resident_id: int, city: str | None, now: datetime) -> list[PollRecord]:
     """The open polls a resident may answer: those in the menu for their city, and those sent to them."""
-    query = (
-        select(*_COLUMNS)
-        .where(P.status == PollStatus.OPEN.value, P.opens_at <= now, _visible(resident_id, city))
-        .order_by(P.closes_at, P.id)
-    )
-    return [_record(row) for row in tx.rows(query)]
+    params = {"now": now, "city": city, "resident_id": resident_id}
+    return [_record(row) for row in tx.all(_OPEN_FOR, params)]
 
 
 def may_answer(tx: Tx, poll: PollRecord, resident_id: int, city: str | None, now: datetime) -> bool:
