@@ -69,6 +69,8 @@ class Block:
 
     spans: tuple[Span, ...]
     item: bool = False
+    language: str | None = None
+    """The block's language where it is not the reply's (the first screen greets in every language)."""
 
     @property
     def text(self) -> str:
@@ -153,8 +155,8 @@ class ReplyBuilder:
 
     blocks: list[Block] = field(default_factory=list)
 
-    def para(self, *spans: Span | str) -> ReplyBuilder:
-        self.blocks.append(Block(tuple(_span(s) for s in spans)))
+    def para(self, *spans: Span | str, language: str | None = None) -> ReplyBuilder:
+        self.blocks.append(Block(tuple(_span(s) for s in spans), language=language))
         return self
 
     def item(self, *spans: Span | str) -> ReplyBuilder:
@@ -177,7 +179,7 @@ def italic(text: str) -> Span:
 def reply_to_data(reply: Reply) -> dict[str, object]:
     """A reply as JSON-ready data, to keep it until it can be delivered."""
     data: dict[str, object] = {
-        "blocks": [{"item": b.item, "spans": [[s.text, s.style, s.url] for s in b.spans]} for b in reply.blocks],
+        "blocks": [_block_to_data(b) for b in reply.blocks],
         "buttons": [[[b.label, b.payload] for b in row] for row in reply.buttons],
         "language": reply.language,
     }
@@ -196,10 +198,21 @@ def reply_to_data(reply: Reply) -> dict[str, object]:
     return data
 
 
+def _block_to_data(block: Block) -> dict[str, object]:
+    data: dict[str, object] = {"item": block.item, "spans": [[s.text, s.style, s.url] for s in block.spans]}
+    if block.language is not None:
+        data["lang"] = block.language
+    return data
+
+
 def reply_from_data(data: dict[str, Any]) -> Reply:
     return Reply(
         blocks=tuple(
-            Block(tuple(Span(text, style, url) for text, style, url in block["spans"]), item=block["item"])
+            Block(
+                tuple(Span(text, style, url) for text, style, url in block["spans"]),
+                item=block["item"],
+                language=block.get("lang"),
+            )
             for block in data["blocks"]
         ),
         buttons=tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),

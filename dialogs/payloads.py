@@ -140,6 +140,11 @@ def _parse(text: str) -> Payload | None:
     return None
 
 
+def is_menu_choice(text: str) -> bool:
+    """Whether a button's payload chooses from the resident's current menu (not a notification's own button)."""
+    return _MENU.fullmatch(text) is not None
+
+
 def is_link(text: str) -> bool:
     """Whether a button's payload is on a broadcast's message (a link or a poll's option): its
     answer comes as a new message, so the broadcast stays readable and its buttons keep working."""

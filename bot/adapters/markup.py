@@ -14,7 +14,7 @@ from html import escape
 
 from babel import Locale
 
-from dialogs.messages import Block, Button, Reply, Span
+from dialogs.messages import Button, Reply, Span
 
 FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
@@ -92,7 +92,7 @@ def isolate_reply(reply: Reply) -> Reply:
     ):
         return reply
     blocks = tuple(
-        Block(tuple(replace(span, text=isolate_runs(span.text, rtl)) for span in block.spans), item=block.item)
+        replace(block, spans=tuple(replace(span, text=isolate_runs(span.text, rtl)) for span in block.spans))
         for block in reply.blocks
     )
     buttons = tuple(tuple(Button(isolate_runs(b.label, rtl), b.payload) for b in row) for row in reply.buttons)

@@ -50,11 +50,6 @@ def town_static(template_dir: Path | None) -> Path | None:
     return folder if folder is not None and folder.is_dir() else None
 
 
-def welcome_line(lang: Language) -> str:
-    """The greeting of the first screen in `lang` (the same msgid as the screen's)."""
-    return lang.gettext("Welcome to the Mitmach-Bot! Please choose your language.")
-
-
 def _intro(lang: Language) -> str:
     return lang.gettext(
         "Chat with the Mitmach-Bot: discover the smart-city strategy, browse and support ideas, submit your own."

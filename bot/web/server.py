@@ -40,7 +40,6 @@ from bot.web.page import (
     setup_templates,
     town_static,
     ui_strings,
-    welcome_line,
 )
 from bot.web.ratelimit import RateLimiter
 from bot.web.site import SiteLinks
@@ -55,6 +54,7 @@ from dialogs.messages import (
     reply_from_data,
     reply_to_data,
 )
+from dialogs.payloads import is_menu_choice
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,6 @@ _FINISHING: set[asyncio.Future[None]] = set()
 MAX_UNCONFIRMED = 50
 CONFIRMATION = "received"
 _PAGE_EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
-_MENU_TOKEN = re.compile(r"\d+\.\d+")
 """A button of the menu on the resident's screen (the engine's payload for it); others stand alone."""
 MAX_ECHO = 200
 """The frame a page sends once it showed a reply that carried a receipt."""
@@ -376,7 +375,7 @@ class _Chat:
         self.unconfirmed: dict[str, None] = {}
         """Replies sent to this page that it has not confirmed yet, oldest first."""
         self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
-        self.welcomes = {welcome_line(lang): lang.tag for lang in self.languages.all()}
+        self.tags = {lang.code: lang.tag for lang in self.languages.all()}
         """The first screen greets in every language: each line is marked with its own."""
 
     async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
@@ -504,7 +503,7 @@ class _Chat:
         """`resume`: the screen shown again to a page that (re)connects; `erased`: the reply after erasure."""
         if reply.language and self.languages.supports(reply.language):
             self.lang = self.languages.get(reply.language)
-        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang, self.content), self.welcomes)
+        frame = reply_frame(reply, self.lang.tag, ui_strings(self.lang, self.content), self.tags)
         frame["dir"] = self.lang.direction
         frame["notification"] = notification
         frame["resume"] = resume
@@ -512,7 +511,7 @@ class _Chat:
         # A notification shows its own buttons (Approve, Read the idea) in its message; only the
         # resident's own replies (also those kept over a restart) replace the menu.
         frame["menu"] = not notification or (
-            bool(reply.buttons) and all(_MENU_TOKEN.fullmatch(b.payload) for b in reply.all_buttons())
+            bool(reply.buttons) and all(is_menu_choice(b.payload) for b in reply.all_buttons())
         )
         if receipt is not None:
             frame["receipt"] = receipt.token

@@ -17,6 +17,9 @@ from dialogs.screen import Screen
 from dialogs.turn import Turn
 from storage import subscriptions as db
 
+SUBSCRIBED, NOT_SUBSCRIBED = "☑", "☐"
+TOGGLE_MARKS = {SUBSCRIBED: True, NOT_SUBSCRIBED: False}
+"""A subscription's button starts with its mark: the web chat shows it as a switch, pressed or not."""
 BUTTON_LABELS = {"open": N_("To the idea"), "vote": N_("Vote now")}
 """The labels staff may put on a broadcast's button to an idea."""
 
@@ -117,7 +120,7 @@ def news(turn: Turn) -> Screen:
     subscribed = set(db.topics_of(turn.tx, turn.resident.id))
     topics = [db.CITY] + [db.field_topic(topic.id) for topic in turn.content.handlungsfelder]
     for topic in topics:
-        mark = "☑" if topic in subscribed else "☐"
+        mark = SUBSCRIBED if topic in subscribed else NOT_SUBSCRIBED
         screen.button(f"{mark} {_label(turn, topic)}", f"toggle:{topic}")
     screen.text.para(_("Send /stop to end all subscriptions at once."))
     screen.button(_("Done"), "back")

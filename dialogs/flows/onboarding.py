@@ -122,7 +122,7 @@ def language(turn: Turn) -> Screen:
         greeting = lang.gettext("Welcome to the Mitmach-Bot! Please choose your language.")
         if greeting not in greetings:  # Leichte Sprache greets as German does: say it once
             greetings.append(greeting)
-            screen.text.para(greeting)
+            screen.text.para(greeting, language=lang.code)
     for lang in offered:
         screen.button(lang.name, f"pick_language:{lang.code}")
     return screen

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from bot.adapters.markup import isolate_reply
+from dialogs.flows.news import TOGGLE_MARKS
 from dialogs.messages import Button, Reply
-
-TOGGLE_MARKS = {"☑": True, "☐": False}
-"""A button whose label starts with one of these switches something on or off (a news subscription)."""
 
 
 def _button(button: Button) -> dict[str, Any]:
@@ -21,11 +20,12 @@ def _button(button: Button) -> dict[str, Any]:
 
 
 def reply_frame(
-    reply: Reply, language: str, ui: dict[str, str], block_languages: dict[str, str] | None = None
+    reply: Reply, language: str, ui: dict[str, str], tags: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """The frame for a reply; `block_languages` names the language of blocks not in the page's (by their text)."""
+    """The frame for a reply; `tags`: the HTML language tag of each language code, for blocks in
+    a language of their own."""
     reply = isolate_reply(reply)
-    others = block_languages or {}
+    tags = tags or {}
     frame: dict[str, Any] = {
         "type": "reply",
         "language": language,
@@ -34,7 +34,7 @@ def reply_frame(
             {
                 "item": block.item,
                 "spans": [{"text": s.text, "style": s.style, "url": s.url} for s in block.spans],
-                "lang": others.get(block.text),
+                "lang": tags.get(block.language) if block.language else None,
             }
             for block in reply.blocks
         ],
