@@ -26,9 +26,8 @@ import threading
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -295,7 +294,7 @@ class SimilarIdeas:
         """Events may be handled on worker threads; the index is changed under this lock."""
         self._index = SimilarityIndex()
         self._fingerprint: similarity.Fingerprint | None = None
-        self._versions: dict[int, datetime] = {}
+        self._versions: dict[int, Any] = {}
 
     @property
     def index(self) -> SimilarityIndex:
