@@ -95,6 +95,12 @@ class PollDraft:
     tell_answerers: bool = False
     send_at: str | None = None
     """ISO time, UTC, for a planned poll; None to start now."""
+    translations: dict[str, list[str]] = default_of(default_factory=dict)
+    """The poll in other languages, as staff wrote them: language code → [question, option 1, option 2, …]."""
+    translating: str | None = None
+    """The language staff are writing the poll in now."""
+    typed: list[str] = default_of(default_factory=list)
+    """What staff typed so far in that language: the question, then the options in their order."""
 
 
 @dataclass(slots=True)
@@ -248,7 +254,7 @@ def _poll_fields(draft: PollDraft) -> dict[str, Any]:
 
 
 def _fields(draft: IdeaDraft | BroadcastDraft | PollDraft) -> dict[str, Any]:
-    return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False, {})}
+    return {name: getattr(draft, name) for name in draft.__slots__ if getattr(draft, name) not in (None, False, {}, [])}
 
 
 def _ints(value: object) -> list[int]:
@@ -320,4 +326,19 @@ def _poll_draft(data: dict[str, Any]) -> PollDraft:
         show_interim=_bool(data.get("show_interim")),
         tell_answerers=data.get("tell_answerers") is True,
         send_at=_str(data.get("send_at")),
+        translations=_poll_texts(data.get("translations")),
+        translating=_str(data.get("translating")),
+        typed=_strs(data.get("typed")) or [],
     )
+
+
+def _strs(value: object) -> list[str] | None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return None
+    return list(value)
+
+
+def _poll_texts(data: object) -> dict[str, list[str]]:
+    if not isinstance(data, dict):
+        return {}
+    return {str(code): texts for code, value in data.items() if (texts := _strs(value))}

@@ -392,6 +392,22 @@ class Poll(SQLModel, table=True):
     result_broadcast_id: int | None = Field(default=None)
 
 
+class PollTranslation(SQLModel, table=True):
+    """The same poll in another language, written by staff (never translated by machine).
+
+    Its options stand in the order of the poll's own, so an answer (an option's index) means the
+    same option in every language.
+    """
+
+    __tablename__ = "poll_translation"
+
+    poll_id: int = Field(sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True))
+    language: str = Field(sa_column=Column(String(8), primary_key=True))
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    options: str = Field(sa_column=Column(Text, nullable=False))
+    """The answer options in this language, a JSON list as long as the poll's."""
+
+
 class PollAnswer(SQLModel, table=True):
     """One resident's answer to one poll: the primary key makes a second one impossible.
 
@@ -456,4 +472,5 @@ broadcast_translation_table = BroadcastTranslation.__table__  # type: ignore[att
 leitziel_choice_table = LeitzielChoice.__table__  # type: ignore[attr-defined]
 poll_table = Poll.__table__  # type: ignore[attr-defined]
 poll_answer_table = PollAnswer.__table__  # type: ignore[attr-defined]
+poll_translation_table = PollTranslation.__table__  # type: ignore[attr-defined]
 poll_tally_table = PollTally.__table__  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ from storage.models import (
     platform_state_table,
     poll_answer_table,
     poll_table,
+    poll_translation_table,
     resident_table,
     role_grant_table,
     subscription_table,
@@ -291,6 +292,14 @@ def _export_polls(tx: Tx, person: Person) -> list[dict[str, Any]]:
     return _rows(tx, query.order_by(PL.id))
 
 
+def _export_poll_translations(tx: Tx, person: Person) -> list[dict[str, Any]]:
+    """The other-language texts of the polls they wrote."""
+    T = poll_translation_table.c
+    authored = select(PL.id).where(PL.author_platform == person.platform, PL.author_user_id == person.user_id)
+    query = select(poll_translation_table).where(T.poll_id.in_(authored.scalar_subquery()))
+    return _rows(tx, query.order_by(T.poll_id, T.language))
+
+
 def _erase_polls(tx: Tx, person: Person) -> None:
     """A poll stays (residents answered it), without its author."""
     tx.execute(
@@ -375,6 +384,13 @@ RULES: tuple[Rule, ...] = (
     Rule(vote_table, ("resident_id",), _export_votes, _erase_votes),
     Rule(poll_answer_table, ("resident_id",), _export_poll_answers, _erase_poll_answers),
     Rule(poll_table, ("author_user_id", "author_chat_id", "question", "options"), _export_polls, _erase_polls),
+    Rule(
+        poll_translation_table,
+        ("question", "options"),
+        _export_poll_translations,
+        _keep,
+        kept="a poll's text in another language stays with the poll, which no longer names its author",
+    ),
     Rule(subscription_table, ("resident_id",), _export_subscriptions, _erase_subscriptions),
     Rule(outbox_table, ("resident_id",), _export_received, _erase_received),
     Rule(conversation_table, ("resident_id", "context"), _export_conversation, _erase_conversation),

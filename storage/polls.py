@@ -6,6 +6,9 @@ one row per resident and poll (the primary key), changed under the poll's row lo
 counts per option, city and platform (`poll_tally`) change in the same transaction: so the
 counts equal the stored answers, and closing cannot slip in between the check and the answer.
 Erasing a resident removes their answers; the counts stay, as they name no one.
+
+Staff may write a poll in further languages (`poll_translation`): the question and the options
+in the poll's order. An answer is an option's index, so answers in every language count together.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from storage.models import (
     poll_answer_table,
     poll_table,
     poll_tally_table,
+    poll_translation_table,
     resident_table,
 )
 from storage.store import Tx
@@ -52,6 +56,7 @@ T = poll_tally_table.c
 O = outbox_table.c  # noqa: E741 - reads like the table it stands for
 R = resident_table.c
 B = broadcast_table.c
+W = poll_translation_table.c
 RESPONDENTS = -1
 """The tally's option that counts residents who answered at all (the base of every share)."""
 NO_CITY = "-"
@@ -94,13 +99,22 @@ _COLUMNS = tuple(getattr(P, name) for name in PollRecord.__dataclass_fields__)
 
 def _record(row: tuple[Any, ...]) -> PollRecord:
     values = [_aware(value) for value in row]
-    values[6] = [str(option) for option in json.loads(values[6])]
+    values[6] = _options(values[6])
     return PollRecord(*values)
 
 
 def _aware(value: Any) -> Any:
     """SQLite gives times back without their zone; the store keeps UTC."""
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """A poll's question and options in one language, as staff wrote them."""
+
+    language: str
+    question: str
+    options: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +146,17 @@ def create_poll(
     opens_at: datetime,
     closes_at: datetime,
     now: datetime,
+    translations: dict[str, tuple[str, list[str]]] | None = None,
 ) -> int:
-    """A poll; unless it is `in_menu`, its question is a broadcast sent at `opens_at`."""
+    """A poll; unless it is `in_menu`, its question is a broadcast sent at `opens_at`.
+
+    `translations` are the same poll in other languages (language code → question and options,
+    as many options as `options`, in the same order), as staff wrote them.
+    """
     platform, user_id, chat_id, language = author
+    for code, (_question, translated) in (translations or {}).items():
+        if code == language or len(translated) != len(options):
+            raise ValueError(f"the poll's text in {code!r} does not match the poll")
     values = {
         "author_platform": platform,
         "author_user_id": user_id,
@@ -154,6 +176,14 @@ def create_poll(
         "created_at": now,
     }
     poll_id = int(tx.rows(insert(poll_table).values(values).returning(P.id))[0][0])
+    for code, (translated_question, translated_options) in (translations or {}).items():
+        row = {
+            "poll_id": poll_id,
+            "language": code,
+            "question": translated_question,
+            "options": json.dumps(translated_options, ensure_ascii=False),
+        }
+        tx.execute(insert(poll_translation_table).values(row))
     if not in_menu:
         broadcast_id = outbox.create_broadcast(
             tx,
@@ -173,6 +203,26 @@ def create_poll(
 def get(tx: Tx, poll_id: int) -> PollRecord | None:
     rows = tx.rows(select(*_COLUMNS).where(P.id == poll_id))
     return _record(rows[0]) if rows else None
+
+
+def translations(tx: Tx, poll_id: int) -> dict[str, Wording]:
+    """The poll in the other languages staff wrote it in, by language code."""
+    rows = tx.rows(select(W.language, W.question, W.options).where(W.poll_id == poll_id))
+    return {str(code): Wording(str(code), str(question), _options(options)) for code, question, options in rows}
+
+
+def wording(tx: Tx, poll: PollRecord, language: str) -> Wording:
+    """The poll in `language` where staff wrote it so, else as written (its `language` then differs)."""
+    if language != poll.author_language:
+        query = select(W.question, W.options).where(W.poll_id == poll.id, W.language == language)
+        rows = tx.rows(query)
+        if rows and len(options := _options(rows[0][1])) == len(poll.options):
+            return Wording(language, str(rows[0][0]), options)
+    return Wording(poll.author_language, poll.question, poll.options)
+
+
+def _options(stored: str) -> list[str]:
+    return [str(option) for option in json.loads(stored)]
 
 
 def lock(tx: Tx, poll_id: int) -> PollRecord | None:

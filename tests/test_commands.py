@@ -81,6 +81,7 @@ POLL = [*ONBOARD, _become_staff, say("/umfrage"), say("Welcher Abend passt für 
 POLL_AUDIENCE = [*POLL, say("Dienstag\nDonnerstag"), press("Eine Antwort")]
 POLL_INTERIM = [*POLL_AUDIENCE, press(de("All subscribers")), say("23:59")]
 POLL_PREVIEW = [*POLL_INTERIM, press("Ja, anzeigen")]
+POLL_TRANSLATION = [*POLL_PREVIEW, press(de("Add a text in another language")), press("English")]
 POLLS = [*ONBOARD, _open_poll_in_menu, say("/menu"), press("Aktuelle Umfragen")]
 PREVIEW = [*BROADCAST, press(de("All subscribers"))]
 
@@ -158,6 +159,9 @@ PATHS: dict[str, list[Step]] = {
     "poll_interim": POLL_INTERIM,
     "poll_preview": POLL_PREVIEW,
     "poll_when": [*POLL_PREVIEW, press(de("Choose a time"))],
+    "poll_language": POLL_TRANSLATION[:-1],
+    "poll_translation": POLL_TRANSLATION,
+    "poll_translation_option": [*POLL_TRANSLATION, say("Which evening suits the workshop?")],
 }
 STAFF_STATES = {state for state in PATHS if state.startswith(("broadcast_", "poll_"))}
 """States only staff reach: /broadcast starts composing there."""

@@ -37,6 +37,7 @@ BAR_REASON = "Beleidigungen im Ideentext"
 REJECT_REASON = "Gibt es schon im Stadtgarten"
 NEWS = "Der Stadtgarten bekommt neue Bänke."
 NEWS_IN_ENGLISH = "The town garden gets new benches."
+POLL_IN_ENGLISH = "Which evening suits the workshop?"
 
 IDENTITY_NAMES = {"user_id", "chat_id", "actor", "object", "decided_by", "granted_by"}
 
@@ -141,6 +142,10 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     await anna.presses("Nur im Menü (Aalen und Heidenheim)")
     await anna.says("23:59")
     await anna.presses("Ja, anzeigen")
+    await anna.presses(de("Add a text in another language"))  # and in English
+    await anna.presses("English")
+    for text in (POLL_IN_ENGLISH, "Tuesday", "Thursday"):
+        await anna.says(text)
     await anna.presses("Umfrage jetzt öffnen")
     await anna.presses("Aktuelle Umfragen")
     await anna.presses("Welcher Abend")
@@ -179,6 +184,7 @@ async def test_erasure_leaves_nothing_and_the_export_held_all_of_it(any_engine: 
     assert {(g["role"], g["user_id"]) for g in exported["role_grant"]} >= {("staff", ANNA), ("moderator", "bob")}
     assert {t["kind"] for t in exported["dashboard_token"]} == {"login", "session"}
     assert [a["chosen"] for a in exported["poll_answer"]] == [["Donnerstag"]], "her answer, in words"
+    assert [(t["language"], t["question"]) for t in exported["poll_translation"]] == [("en", POLL_IN_ENGLISH)]
 
     # Everything erasure removed or changed was in the export.
     rules = {rule.table.name: rule for rule in personal_data.RULES}

@@ -560,8 +560,13 @@ def button_screen(turn: Turn) -> Screen:
 
 
 def language_screen(turn: Turn) -> Screen:
-    _ = turn.lang.gettext
     draft = turn.conversation.broadcast_draft or BroadcastDraft()
+    return language_choice(turn, set(draft.translations))
+
+
+def language_choice(turn: Turn, written: set[str]) -> Screen:
+    """Which other language to write in (a broadcast, a poll): each language of the bot, ✓ where `written`."""
+    _ = turn.lang.gettext
     screen = Screen()
     screen.text.para(
         _(
@@ -571,7 +576,7 @@ def language_screen(turn: Turn) -> Screen:
     )
     for lang in turn.languages.all():
         if lang.code != turn.lang.code:
-            mark = "✓ " if lang.code in draft.translations else ""
+            mark = "✓ " if lang.code in written else ""
             screen.button(f"{mark}{lang.name}", f"translate_to:{lang.code}")
     return screen.button(_("Back"), "back")
 

@@ -130,6 +130,16 @@ def news(turn: Turn) -> Screen:
 # -- what a subscriber receives -----------------------------------------------------------------
 
 
+def untranslated_note(lang: Language, written_in: str | None) -> list[Block]:
+    """For a reader of `lang`, a text that staff wrote in another language only: say so in their language."""
+    if written_in is None or written_in == lang.code:
+        return []
+    _ = lang.gettext
+    name = Locale.parse(written_in).get_display_name(lang.locale) or written_in
+    note = _("This message is only available in {language}; there is no translation of it.")
+    return [Block((Span(note.format(language=name), "italic"),))]
+
+
 def broadcast_reply(
     text: str, idea_id: int | None, button: str | None, lang: Language, written_in: str | None = None
 ) -> Reply:
@@ -139,11 +149,7 @@ def broadcast_reply(
     language: the bot never translates a message by machine.
     """
     _ = lang.gettext
-    blocks = []
-    if written_in is not None and written_in != lang.code:
-        name = Locale.parse(written_in).get_display_name(lang.locale) or written_in
-        note = _("This message is only available in {language}; there is no translation of it.")
-        blocks.append(Block((Span(note.format(language=name), "italic"),)))
+    blocks = untranslated_note(lang, written_in)
     blocks.extend(Block((Span(paragraph),)) for paragraph in text.split("\n\n") if paragraph.strip())
     blocks.append(Block((Span(_("You receive this because you subscribed to news. To stop: /stop"), "italic"),)))
     buttons: tuple[tuple[Button, ...], ...] = ()

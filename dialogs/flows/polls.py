@@ -2,14 +2,18 @@
 
 Composing (/umfrage): question, options, single or multiple choice, audience (the same
 audiences and city limits as broadcasts, or only in the menu under „Aktuelle Umfragen"),
-closing time, interim results yes or no, preview with the exact count, send or plan. The
-staff role is checked when composing starts and again when sending; both are audited.
+closing time, interim results yes or no, preview with the exact count, send or plan. From the
+preview staff may add the poll in further languages, as for broadcasts: choose a language, type
+the question, then each option in the original's order. The staff role is checked when composing
+starts and again when sending; both are audited.
 
 A pushed poll is a broadcast with answer buttons (storage/polls.py): its options are
 ``p.<poll>.<option>`` payloads (dialogs/payloads.py), which stay valid on the message until
 the poll closes; on Matrix the reactions 1️⃣–6️⃣ answer too. Every answer, from a message
 or from the menu, fires the ``answer`` trigger and shows the poll: "Danke!", the shares
 where the author allowed them, or after closing "Diese Umfrage ist beendet" with the result.
+Each resident reads the poll in their language where staff wrote it so, else as written with a
+short note that there is no translation; an answer is an option's index, the same in every language.
 /umfragen lists open and recent polls with their figures and closes one early (``poll_close``).
 """
 
@@ -26,6 +30,8 @@ from dialogs.flows.broadcast import (
     audience_buttons,
     audience_label,
     field_screen,
+    is_other_language,
+    language_choice,
     parse_time,
     reachable,
     staff_cities,
@@ -33,6 +39,7 @@ from dialogs.flows.broadcast import (
     when_screen,
 )
 from dialogs.flows.ideas import is_field
+from dialogs.flows.news import untranslated_note
 from dialogs.flows.submit import explain_problem
 from dialogs.i18n import N_, Language
 from dialogs.messages import Block, Button, Reaction, Reply, Span, bold
@@ -62,6 +69,9 @@ STEPS = [
     "poll_interim",
     "poll_preview",
     "poll_when",
+    "poll_language",
+    "poll_translation",
+    "poll_translation_option",
 ]
 """The steps of composing, named as nested states of ``poll``; "Discard" leaves from each."""
 
@@ -140,6 +150,20 @@ def in_time(turn: Turn, arg: Arg) -> bool:
     return closes_after_start(turn)
 
 
+def valid_translated_option(turn: Turn, arg: Arg) -> bool:
+    return _translated_option(turn)[1] is None
+
+
+def last_option(turn: Turn, arg: Arg) -> bool:
+    """The option being typed is the poll's last one."""
+    draft = _draft(turn)
+    return len(draft.typed) >= len(draft.options or [])
+
+
+def typed_an_option(turn: Turn, arg: Arg) -> bool:
+    return len(_draft(turn).typed) > 1
+
+
 # -- effects: composing --------------------------------------------------------------------------
 
 
@@ -176,7 +200,13 @@ def _options(turn: Turn) -> list[str] | None:
 
 
 def set_options(turn: Turn, arg: Arg) -> None:
-    _draft(turn).options = _options(turn)
+    draft = _draft(turn)
+    options = _options(turn)
+    if draft.translations and options != draft.options:
+        draft.translations = {}
+        _ = turn.lang.gettext
+        turn.note(_("The options have changed, so the texts in other languages were removed. Please add them again."))
+    draft.options = options
 
 
 def explain_options(turn: Turn, arg: Arg) -> None:
@@ -258,6 +288,68 @@ def clear_start(turn: Turn, arg: Arg) -> None:
     _draft(turn).send_at = None
 
 
+def set_translating(turn: Turn, arg: Arg) -> None:
+    draft = _draft(turn)
+    draft.translating, draft.typed = arg, []
+
+
+def set_translated_question(turn: Turn, arg: Arg) -> None:
+    _draft(turn).typed = [_question(turn).value]
+
+
+def _translated_option(turn: Turn) -> tuple[str, str | None]:
+    """The option typed in the language being written, and why it cannot be taken (None: it can)."""
+    _ = turn.lang.gettext
+    draft = _draft(turn)
+    if draft.translating is None or not draft.typed:
+        return "", _("This menu is out of date. Here is the current one.")
+    if len([line for line in turn.inbound.text.splitlines() if line.strip()]) > 1:
+        return "", _("Please type only this one option, in one line.")
+    checked = inputs.check(turn.inbound.text, minimum=0, maximum=OPTION_MAX, single_line=True)
+    if checked.problem is inputs.Problem.EMPTY:
+        return "", _("I did not receive any text. Please type your answer.")
+    if checked.problem is inputs.Problem.TOO_LONG:
+        too_long = _("Your text has {length} characters. Please shorten it to at most {maximum}.")
+        return "", too_long.format(length=turn.lang.number(checked.length), maximum=turn.lang.number(OPTION_MAX))
+    if checked.value.casefold() in {option.casefold() for option in draft.typed[1:]}:
+        return "", _("You have typed this option already. Please type a different one.")
+    return checked.value, None
+
+
+def add_translated_option(turn: Turn, arg: Arg) -> None:
+    """The next option in the language being written; after the last one the language is complete."""
+    draft = _draft(turn)
+    draft.typed.append(_translated_option(turn)[0])
+    count = 1 + len(draft.options or [])
+    if draft.translating is not None and len(draft.typed) >= count:
+        draft.translations[draft.translating] = draft.typed[:count]
+        draft.translating, draft.typed = None, []
+
+
+def explain_translated_option(turn: Turn, arg: Arg) -> None:
+    problem = _translated_option(turn)[1]
+    if problem is not None:
+        turn.note(problem)
+
+
+def step_back(turn: Turn, arg: Arg) -> None:
+    """Back from an option: to the one before it (or the question), to type it again."""
+    draft = _draft(turn)
+    draft.typed = draft.typed[:-1]
+
+
+def remove_translation(turn: Turn, arg: Arg) -> None:
+    draft = _draft(turn)
+    if draft.translating is not None:
+        draft.translations.pop(draft.translating, None)
+    draft.translating, draft.typed = None, []
+
+
+def stop_translating(turn: Turn, arg: Arg) -> None:
+    draft = _draft(turn)
+    draft.translating, draft.typed = None, []
+
+
 def discard(turn: Turn, arg: Arg) -> None:
     turn.conversation.poll_draft = None
     _ = turn.lang.gettext
@@ -288,6 +380,7 @@ def queue(turn: Turn, arg: Arg) -> None:
         opens_at=starts,
         closes_at=datetime.fromisoformat(draft.closes_at),
         now=turn.now,
+        translations=_written_translations(turn),
     )
     moderation_db.audit(turn.tx, str(identity), "poll", f"poll:{poll_id}", "done", turn.now)
     turn.conversation.poll_draft = None
@@ -301,6 +394,17 @@ def queue(turn: Turn, arg: Arg) -> None:
         turn.note(
             _("Poll no. {number} is being sent. I will keep you informed in a message here.").format(number=poll_id)
         )
+
+
+def _written_translations(turn: Turn) -> dict[str, tuple[str, list[str]]]:
+    """The complete texts in languages other than the poll's own: question and every option."""
+    draft = _draft(turn)
+    count = len(draft.options or [])
+    return {
+        code: (texts[0], texts[1:])
+        for code, texts in draft.translations.items()
+        if code != turn.lang.code and turn.languages.supports(code) and len(texts) == 1 + count
+    }
 
 
 # -- answering -----------------------------------------------------------------------------------
@@ -380,12 +484,12 @@ def bar(share: int) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-def result_blocks(lang: Language, poll: db.PollRecord, totals: db.Totals) -> list[Block]:
+def result_blocks(lang: Language, options: list[str], totals: db.Totals) -> list[Block]:
     """Each option with its share, e.g. "Stadtpark: ██████░░░░ 58 %", and how many answered."""
     _ = lang.gettext
     blocks = [
         Block((Span(f"{label}: {bar(totals.share(index))} {lang.number(totals.share(index))} %"),), item=True)
-        for index, label in enumerate(poll.options)
+        for index, label in enumerate(options)
     ]
     answered = lang.ngettext("{count} person answered.", "{count} people answered.", totals.respondents)
     blocks.append(Block((Span(answered.format(count=lang.number(totals.respondents))),)))
@@ -397,39 +501,47 @@ def _kind_hint(lang: Language, multiple: bool) -> str:
     return _("You may choose several options.") if multiple else _("Please choose one option.")
 
 
-def poll_reply(poll: db.PollRecord, lang: Language) -> Reply:
+def poll_reply(poll: db.PollRecord, wording: db.Wording, lang: Language) -> Reply:
     """A pushed poll as one subscriber reads it: the question, one button per option, how to stop."""
     _ = lang.gettext
     closes = _("Open until {time}.").format(time=lang.datetime(poll.closes_at, ZONE))
     blocks = (
         Block((Span(_("Quick poll"), "bold"),)),
-        Block((Span(poll.question),)),
+        *untranslated_note(lang, wording.language),
+        Block((Span(wording.question),)),
         Block((Span(f"{_kind_hint(lang, poll.multiple)} {closes}"),)),
         Block((Span(_("You receive this because you subscribed to news. To stop: /stop"), "italic"),)),
     )
-    buttons = tuple((Button(label, poll_option(poll.id, index)),) for index, label in enumerate(poll.options))
+    buttons = tuple((Button(label, poll_option(poll.id, index)),) for index, label in enumerate(wording.options))
     reactions = tuple(
         Reaction(POLL_REACTIONS[index], *poll_reaction(poll.id, index)) for index in range(len(poll.options))
     )
     return Reply(blocks=blocks, buttons=buttons, language=lang.code, reactions=reactions)
 
 
-def result_reply(poll: db.PollRecord, totals: db.Totals, lang: Language) -> Reply:
+def result_reply(poll: db.PollRecord, wording: db.Wording, totals: db.Totals, lang: Language) -> Reply:
     """A closed poll's result, for its author and (if chosen) everyone who answered."""
     _ = lang.gettext
     head = _("Result of poll no. {number}").format(number=poll.id)
-    blocks = [Block((Span(head, "bold"),)), Block((Span(poll.question),)), *result_blocks(lang, poll, totals)]
+    blocks = [
+        Block((Span(head, "bold"),)),
+        *untranslated_note(lang, wording.language),
+        Block((Span(wording.question),)),
+        *result_blocks(lang, wording.options, totals),
+    ]
     return Reply(blocks=tuple(blocks), language=lang.code)
 
 
 def broadcast_message(tx: Tx, broadcast: outbox.BroadcastRecord, lang: Language) -> Reply | None:
-    """What a broadcast that carries a poll says: its question with buttons, or its result."""
+    """What a broadcast that carries a poll says, in `lang` where staff wrote it so: its question
+    with buttons, or its result."""
     poll = db.get(tx, broadcast.poll_id) if broadcast.poll_id is not None else None
     if poll is None:
         return None
+    wording = db.wording(tx, poll, lang.code)
     if broadcast.id == poll.result_broadcast_id:
-        return result_reply(poll, db.totals(tx, poll), lang)
-    return poll_reply(poll, lang)
+        return result_reply(poll, wording, db.totals(tx, poll), lang)
+    return poll_reply(poll, wording, lang)
 
 
 # -- screens: residents ----------------------------------------------------------------------------
@@ -450,9 +562,13 @@ def polls_screen(turn: Turn) -> Screen:
     found = db.open_for(turn.tx, turn.resident.id, turn.resident.city, turn.now)
     if not found:
         screen.text.para(_("There are no open polls right now."))
-    for poll in found:
+    wordings = [db.wording(turn.tx, poll, turn.lang.code) for poll in found]
+    for written_in in sorted({wording.language for wording in wordings}):
+        screen.text.blocks.extend(untranslated_note(turn.lang, written_in))
+    for poll, wording in zip(found, wordings, strict=True):
         answered = db.choices_of(turn.tx, poll.id, turn.resident.id)
-        label = poll.question if len(poll.question) <= 60 else poll.question[:59] + "…"
+        question = wording.question
+        label = question if len(question) <= 60 else question[:59] + "…"
         screen.button(("✓ " if answered else "") + label, f"open_poll:{poll.id}")
     return screen.button(_("Back"), "back")
 
@@ -465,19 +581,21 @@ def poll_screen(turn: Turn) -> Screen:
         screen.text.para(_("There are no open polls right now."))
         return screen.button(_("Main menu"), "menu")
     chosen = db.choices_of(turn.tx, poll.id, turn.resident.id)
-    screen.text.para(bold(poll.question))
+    wording = db.wording(turn.tx, poll, turn.lang.code)
+    screen.text.blocks.extend(untranslated_note(turn.lang, wording.language))
+    screen.text.para(bold(wording.question))
     if not poll.is_open:
         screen.text.para(bold(_("This poll has ended.")))
-        screen.text.blocks.extend(result_blocks(turn.lang, poll, db.totals(turn.tx, poll)))
+        screen.text.blocks.extend(result_blocks(turn.lang, wording.options, db.totals(turn.tx, poll)))
         return screen.pair((_("Back"), "back"), (_("Main menu"), "menu"))
     if chosen and poll.show_interim:
-        screen.text.blocks.extend(result_blocks(turn.lang, poll, db.totals(turn.tx, poll)))
+        screen.text.blocks.extend(result_blocks(turn.lang, wording.options, db.totals(turn.tx, poll)))
     closes = turn.lang.datetime(poll.closes_at, ZONE)
     if chosen:
         screen.text.para(_("You can change your answer until {time}.").format(time=closes))
     else:
         screen.text.para(_kind_hint(turn.lang, poll.multiple), " ", _("Open until {time}.").format(time=closes))
-    for index, label in enumerate(poll.options):
+    for index, label in enumerate(wording.options):
         mark = "✓ " if chosen >> index & 1 else ""
         screen.button(f"{mark}{label}", f"answer:{poll.id}:{index}:tap")
     return screen.pair((_("Back"), "back"), (_("Main menu"), "menu"))
@@ -589,6 +707,11 @@ def preview_screen(turn: Turn) -> Screen:
     screen.text.item(_("Closes: {time}").format(time=turn.lang.datetime(closes, ZONE) if closes else "-"))
     screen.text.item(_("Current results after answering: {answer}").format(answer=_yes_no(turn, draft.show_interim)))
     screen.text.item(_("Result to everyone who answered: {answer}").format(answer=_yes_no(turn, draft.tell_answerers)))
+    if draft.translations:
+        names = ", ".join(turn.languages.get(code).name for code in sorted(draft.translations))
+        screen.text.item(_("Also written in: {languages}").format(languages=names))
+    else:
+        screen.text.item(_("Residents of other languages get it as written, with a note in their language."))
     if not closes_after_start(turn):
         screen.text.para(_("The poll would close before it starts. Please choose another closing time."))
     elif planned is not None and planned > turn.now:
@@ -605,6 +728,68 @@ def preview_screen(turn: Turn) -> Screen:
     screen.pair((_("Other recipients"), "edit_audience"), (_("Closing time"), "edit_closing"))
     screen.pair((_("Choose a time"), "when"), (_("One or several options"), "toggle_kind"))
     screen.pair((_("Current results yes/no"), "toggle_interim"), (_("Result to those who answered"), "toggle_tell"))
+    screen.button(_("Add a text in another language"), "translate")
+    return _with_discard(turn, screen)
+
+
+def language_screen(turn: Turn) -> Screen:
+    return language_choice(turn, set(_draft(turn).translations))
+
+
+def _progress(turn: Turn, step: int) -> Span:
+    """``English: step 2 of 4``: the question is step 1, each option one step more."""
+    _ = turn.lang.gettext
+    draft = _draft(turn)
+    name = turn.languages.get(draft.translating).name
+    count = 1 + len(draft.options or [])
+    text = _("{language}: step {number} of {count}").format(
+        language=name, number=turn.lang.number(step), count=turn.lang.number(count)
+    )
+    return bold(text)
+
+
+def translation_screen(turn: Turn) -> Screen:
+    """The question in the chosen language; what was written in it before can be removed here."""
+    _ = turn.lang.gettext
+    draft = _draft(turn)
+    code = draft.translating or turn.lang.code
+    screen = Screen()
+    screen.text.para(_progress(turn, 1))
+    screen.text.para(
+        _("Please type this question in {language}, {minimum} to {maximum} characters:").format(
+            language=turn.languages.get(code).name,
+            minimum=turn.lang.number(QUESTION_MIN),
+            maximum=turn.lang.number(QUESTION_MAX),
+        )
+    )
+    screen.text.para(Span(draft.question or "", "italic"))
+    written = draft.translations.get(code)
+    if written:
+        screen.text.para(_("So far:"))
+        screen.text.para(written[0])
+        for option in written[1:]:
+            screen.text.item(option)
+        screen.button(_("Remove this language"), "remove_translation")
+    screen.button(_("Back"), "back")
+    return _with_discard(turn, screen)
+
+
+def translation_option_screen(turn: Turn) -> Screen:
+    """The next option in the chosen language, the original shown above."""
+    _ = turn.lang.gettext
+    draft = _draft(turn)
+    options = draft.options or []
+    index = min(max(len(draft.typed) - 1, 0), max(len(options) - 1, 0))
+    screen = Screen()
+    screen.text.para(_progress(turn, index + 2))
+    screen.text.para(
+        _("Please type this option in {language}, at most {maximum} characters:").format(
+            language=turn.languages.get(draft.translating).name, maximum=turn.lang.number(OPTION_MAX)
+        )
+    )
+    if options:
+        screen.text.para(Span(options[index], "italic"))
+    screen.button(_("Back"), "back")
     return _with_discard(turn, screen)
 
 
@@ -697,6 +882,9 @@ FLOW = Flow(
         "poll_interim": interim_screen,  # staff: current results after answering, yes or no
         "poll_preview": preview_screen,  # staff: the poll, the exact count, send or plan
         "poll_when": when_screen,  # staff: type when to send it
+        "poll_language": language_screen,  # staff: which other language to write the poll in
+        "poll_translation": translation_screen,  # staff: type the question in that language
+        "poll_translation_option": translation_option_screen,  # staff: type the next option in that language
     },
     transitions=[
         # answering, from a poll's message or from the menu; a late tap shows the result
@@ -782,6 +970,54 @@ FLOW = Flow(
         },
         {"trigger": "send", "source": "poll_preview", "dest": "poll_preview", "conditions": [may_send]},
         {"trigger": "send", "source": "poll_preview", "dest": "menu", "before": [refuse_send]},
+        # the poll in further languages: the question, then each option in the original's order
+        {"trigger": "translate", "source": "poll_preview", "dest": "poll_language"},
+        {"trigger": "back", "source": "poll_language", "dest": "poll_preview"},
+        {
+            "trigger": "translate_to",
+            "source": "poll_language",
+            "dest": "poll_translation",
+            "conditions": [is_other_language],
+            "before": [set_translating],
+        },
+        {
+            "trigger": "text",
+            "source": "poll_translation",
+            "dest": "poll_translation_option",
+            "conditions": [valid_question],
+            "before": [set_translated_question],
+        },
+        {"trigger": "text", "source": "poll_translation", "dest": None, "before": [explain_question]},
+        {
+            "trigger": "remove_translation",
+            "source": "poll_translation",
+            "dest": "poll_preview",
+            "before": [remove_translation],
+        },
+        {"trigger": "back", "source": "poll_translation", "dest": "poll_language", "before": [stop_translating]},
+        {
+            "trigger": "text",
+            "source": "poll_translation_option",
+            "dest": "poll_preview",
+            "conditions": [valid_translated_option, last_option],
+            "before": [add_translated_option],
+        },
+        {
+            "trigger": "text",
+            "source": "poll_translation_option",
+            "dest": "poll_translation_option",
+            "conditions": [valid_translated_option],
+            "before": [add_translated_option],
+        },
+        {"trigger": "text", "source": "poll_translation_option", "dest": None, "before": [explain_translated_option]},
+        {
+            "trigger": "back",
+            "source": "poll_translation_option",
+            "dest": "poll_translation_option",
+            "conditions": [typed_an_option],
+            "before": [step_back],
+        },
+        {"trigger": "back", "source": "poll_translation_option", "dest": "poll_translation", "before": [step_back]},
         {"trigger": "discard", "source": STEPS, "dest": "menu", "before": [discard]},
     ],
     commands=(
