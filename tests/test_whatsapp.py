@@ -197,6 +197,25 @@ async def test_more_than_ten_options_come_in_pages(bot: WhatsAppAdapter, fake: F
     assert_clean(fake)
 
 
+async def test_a_page_turn_delivered_twice_sends_the_page_once(
+    bot: WhatsAppAdapter, fake: FakeWhatsApp, de: Any
+) -> None:
+    person = WhatsAppResident(fake, ERIKA)
+    await onboard(person, de)
+    options = tuple((Button(f"Möglichkeit {n}", f"9.{n}"),) for n in range(14))
+    reply = Reply(blocks=(Block((Span("Viele Möglichkeiten"),)),), buttons=options, language="de")
+    await bot.send(Outbound(Identity("whatsapp", ERIKA), ERIKA, reply))
+    shown = fake.last_with_options(ERIKA)
+    more = shown.option_id(de("More ▶"))
+    pressed = fake.payload(fake.list_reply(ERIKA, more, de("More ▶"), shown.id))
+    before = len(fake.chats[ERIKA])
+    for _delivery in range(3):  # WhatsApp delivers at least once: the same call again
+        assert await fake.deliver(pressed) == 200
+    await asyncio.sleep(0.5)
+    pages = [m for m in fake.chats[ERIKA][before:] if m.titles and m.titles[0] == de("◀ Back")]
+    assert len(pages) == 1 and len(fake.chats[ERIKA]) == before + 1
+
+
 async def test_limits_and_outages_are_waited_out_and_nothing_is_lost(engine: Engine, store: Store, de: Any) -> None:
     fake = FakeWhatsApp(pair_limit=2, pair_period=1.0)
     await fake.start()

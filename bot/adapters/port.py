@@ -53,6 +53,11 @@ class StorePort:
     async def recall_message(self, platform: str, message_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(platform_state.recall_message, self._store, platform, message_id)
 
+    async def claim_event(self, platform: str, event_id: str) -> bool:
+        """Whether this is the first time any worker process sees the event (delivery is at least once)."""
+        store = self._store
+        return bool(await asyncio.to_thread(store.run, lambda tx: tx.claim_event(platform, event_id, store.now())))
+
     async def take_message(self, platform: str, message_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(platform_state.take_message, self._store, platform, message_id)
 

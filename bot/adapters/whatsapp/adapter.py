@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -123,7 +122,6 @@ class WhatsAppAdapter:
         self._background = Background()
         self._spawn = self._background.spawn
         self._chat_locks: dict[str, asyncio.Lock] = {}
-        self._turned: deque[str] = deque(maxlen=1000)
         self._unsettled: dict[str, None] = {}
         """Ids of notifications this process sent and WhatsApp has not reported on (oldest first)."""
         if context.http is not None:
@@ -245,8 +243,7 @@ class WhatsAppAdapter:
         options = reply.all_buttons()
         if len(options) <= MAX_ROWS or page >= len(pages(options)):
             return False
-        if message_id not in self._turned:  # a redelivered call turns no page twice
-            self._turned.append(message_id)
+        if await self.port.claim_event(PLATFORM, event_id(message_id)):  # redelivered: no page twice
             _ = self.languages.get(reply.language).gettext
             message = options_message("", options, _, page=page)
             self._spawn(self._paged(identity, message))
