@@ -147,7 +147,7 @@ async def run(settings: Settings, platforms: PlatformSettings) -> int:
         await outbox.stop()
         engine.close()
         engine.store.dispose()
-    print("Mitmach-Bot stopped.")
+    print("Mitmach-Bot stopped.", flush=True)
     return 0
 
 
