@@ -60,6 +60,20 @@ def set_value(store: Store, key: str, value: str) -> None:
     store.run(work)
 
 
+def set_value_for(store: Store, platform: str, user_id: str, key: str, value: str) -> bool:
+    """`set_value`, only while the person is known: a platform's late report on someone erased
+    meanwhile leaves nothing about them. False when nothing was stored."""
+    known = exists().where(_R.platform == platform, _R.user_id == user_id)
+
+    def work(tx: Tx) -> bool:
+        if tx.execute(update(platform_state_table).where(S.key == key, known).values(value=value)):
+            return True
+        row = select(literal(key, String), literal(value, Text)).where(known)
+        return bool(tx.execute(insert(platform_state_table).from_select(["key", "value"], row)))
+
+    return store.run(work)
+
+
 def keep_first_value(store: Store, key: str, value: str) -> str:
     """Store `value` under `key` unless a value is there already; returns the value that stays.
 
@@ -86,6 +100,21 @@ def remember_message(store: Store, platform: str, message_id: str, data: dict[st
         )
 
     store.run(work)
+
+
+def remember_message_for(
+    store: Store, platform: str, user_id: str, message_id: str, data: dict[str, Any], now: datetime
+) -> bool:
+    """`remember_message` about a message to a person, only while they are known (the check and the
+    insert are one statement, as in `keep_notice`). False when nothing was stored."""
+    row = select(
+        literal(platform, String),
+        literal(message_id, String),
+        literal(json.dumps(data), Text),
+        literal(now, DateTime(timezone=True)),
+    ).where(exists().where(_R.platform == platform, _R.user_id == user_id))
+    columns = ["platform", "message_id", "data", "created_at"]
+    return bool(store.run(lambda tx: tx.execute(insert(platform_message_table).from_select(columns, row))))
 
 
 def recall_message(store: Store, platform: str, message_id: str) -> dict[str, Any] | None:

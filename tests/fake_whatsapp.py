@@ -9,8 +9,9 @@ business number (130429) and messages to one person in a few seconds (131056).
 
 As WhatsApp does, it accepts a free-form message to someone whose 24-hour window is closed,
 or to a number it cannot deliver to, and reports the failure afterwards in a status webhook
-(131047 re-engagement, 131026 undeliverable). Webhooks to the bot are signed with the app
-secret (X-Hub-Signature-256), and can be batched, redelivered or signed wrongly on purpose.
+(131047 re-engagement, 131026 undeliverable). A message's ``biz_opaque_callback_data`` comes
+back with each of its statuses, as WhatsApp returns it. Webhooks to the bot are signed with the
+app secret (X-Hub-Signature-256), and can be batched, redelivered or signed wrongly on purpose.
 
 Run as a program (``python -m tests.fake_whatsapp --rate 1000``) it serves the broadcast
 benchmark: every number counts as a WhatsApp user whose window is open.
@@ -29,6 +30,7 @@ import signal
 import time
 import unicodedata
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,8 @@ WABA_ID = "102290129340398"
 DISPLAY_NUMBER = "4973610000"
 WINDOW = 24 * 3600.0
 MARKERS = "*_~"
+CALLBACK_DATA = 512
+"""Characters of ``biz_opaque_callback_data`` WhatsApp takes."""
 LIMITS = {
     "text": 4096,
     "interactive_body": 1024,
@@ -227,6 +231,8 @@ class FakeWhatsApp:
         self.hold_bodies_with: str | None = None
         """Sends whose text contains this are received but never answered (the bot dies meanwhile)."""
         self.held: list[dict[str, Any]] = []
+        self.meanwhile: Callable[[str], Awaitable[None]] | None = None
+        """Awaited with the recipient before a message is taken: what happens while it is on its way."""
         self.fail_next = 0
         """How many sends to answer with a 500 (code 2, service unavailable) as an overloaded API would."""
         self.send_times: list[float] = []
@@ -365,13 +371,17 @@ class FakeWhatsApp:
 
     # -- statuses ------------------------------------------------------------------------------
 
-    def status(self, message_id: str, wa_id: str, status: str, code: int | None = None) -> dict[str, Any]:
+    def status(
+        self, message_id: str, wa_id: str, status: str, code: int | None = None, callback: str | None = None
+    ) -> dict[str, Any]:
         report: dict[str, Any] = {
             "id": message_id,
             "status": status,
             "timestamp": str(int(time.time())),
             "recipient_id": wa_id,
         }
+        if callback is not None:
+            report["biz_opaque_callback_data"] = callback
         if code is not None:
             titles = {131047: "Re-engagement message", 131026: "Message undeliverable"}
             title = titles.get(code, "Message failed")
@@ -397,13 +407,16 @@ class FakeWhatsApp:
                     pass
                 await asyncio.sleep(0.2)
 
-    def _report(self, message_id: str, wa_id: str, code: int | None) -> None:
+    def _report(self, message_id: str, wa_id: str, code: int | None, callback: str | None) -> None:
         if not self.send_statuses:
             return
         if code is None:
-            reports = [self.status(message_id, wa_id, "sent"), self.status(message_id, wa_id, "delivered")]
+            reports = [
+                self.status(message_id, wa_id, "sent", callback=callback),
+                self.status(message_id, wa_id, "delivered", callback=callback),
+            ]
         else:
-            reports = [self.status(message_id, wa_id, "failed", code)]
+            reports = [self.status(message_id, wa_id, "failed", code, callback)]
         for report in reports:
             self.reports.append(report)
             self._statuses.put_nowait(report)
@@ -440,6 +453,8 @@ class FakeWhatsApp:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 raise GraphError(2, "Service temporarily unavailable", status=500)
+            if self.meanwhile is not None:
+                await self.meanwhile(str(params.get("to")))
             return web.json_response(self._send(params))
         except GraphError as err:
             self.refusals.append((err.code, err.details or err.message))
@@ -465,6 +480,9 @@ class FakeWhatsApp:
         }
         if kind not in builders:
             raise _param(f"Param type must be one of {{{', '.join(builders)}}}")
+        callback = params.get("biz_opaque_callback_data")
+        if callback is not None:
+            self._string(callback, "Param biz_opaque_callback_data", CALLBACK_DATA, code=100)
         message = builders[kind](params.get(kind))
         self._check_rate(to)
         message.id = self._wamid()
@@ -484,7 +502,7 @@ class FakeWhatsApp:
             self.activity[to] = self.activity.get(to, 0) + 1
         else:
             self.undelivered.append((to, message, code))
-        self._report(message.id, to, code)
+        self._report(message.id, to, code, callback)
         answer: dict[str, Any] = {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}]}
         answer["messages"] = [
             {"id": message.id, "message_status": "accepted"} if kind == "template" else {"id": message.id}

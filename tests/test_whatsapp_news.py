@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.adapters.whatsapp.adapter import WEBHOOK_PATH
 from dialogs.content import Content
 from dialogs.engine import Engine
 from dialogs.flows.broadcast import ZONE, figures_line
 from dialogs.i18n import Languages
-from dialogs.messages import Button, Identity, Outbound, Reply
+from dialogs.messages import Block, Button, Identity, Outbound, Reply, Span
 from storage import outbox, personal_data, polls
 from storage.models import (
     ALL_CITIES,
@@ -282,6 +283,72 @@ async def test_a_notification_in_a_misjudged_window_is_not_lost(
     assert fake.refusals == []
 
 
+def kept_about(store: Store, wa_id: str) -> list[str]:
+    """What the store still holds that names this number: notifications, values, waiting notices."""
+    found = [
+        str(data) for (data,) in store.run(lambda tx: tx.rows(select(platform_message_table.c.data))) if wa_id in data
+    ]
+    found += [key for (key,) in store.run(lambda tx: tx.rows(select(platform_state_table.c.key))) if wa_id in key]
+    notices = store.run(lambda tx: tx.rows(select(pending_notice_table.c.user_id)))
+    return found + [user for (user,) in notices if user == wa_id]
+
+
+def notification(wa_id: str, text: str) -> Outbound:
+    return Outbound(Identity("whatsapp", wa_id), wa_id, Reply(blocks=(Block((Span(text),)),), language="de"))
+
+
+async def test_a_notification_reported_to_another_worker_process(
+    engine: Engine, fake: FakeWhatsApp, store: Store, de: Any
+) -> None:
+    """With --workers, WhatsApp's report on a notification reaches any of the processes: the one that
+    gets it settles it, so a delivered notification is not kept, and a misjudged window's goes once."""
+    # the second process started last: WhatsApp's reports go to its web server
+    first_bot, second_bot = whatsapp_bot(engine, fake, template=TEMPLATE), whatsapp_bot(engine, fake, template=TEMPLATE)
+    async with first_bot as (first, first_url), second_bot:
+        reached = await joined(fake, "4917300000011", de, news=False)
+        missed = await joined(fake, "4917300000012", de, news=False)
+        wrote_long_ago(store, fake, missed.wa_id, bot_knows=False)
+        await first.send(notification(reached.wa_id, "Ihre Idee wurde veröffentlicht."))
+        await first.send(notification(missed.wa_id, "Ihre Idee wurde beantwortet."))
+        await wait_for(lambda: fake.last(missed.wa_id).template is not None, "the template did not follow")
+        await wait_for(lambda: kept_about(store, reached.wa_id) == [], "a delivered notification is still kept")
+        failed = next(r for r in fake.reports if r["status"] == "failed")
+        fake.webhook_url = first_url + WEBHOOK_PATH  # the same report again, to the other process
+        assert await fake.deliver(fake.payload(statuses=[failed])) == 200
+        await asyncio.sleep(0.5)
+        templates = [m for m in fake.chats[missed.wa_id] if m.template is not None]
+        assert len(templates) == 1, "a report delivered to two processes sends the template once"
+        who = person_of(store, missed.wa_id)
+        exported = store.run(lambda tx: personal_data.export(tx, who))
+        assert exported["platform_message"] == [], "nothing kept once it is settled"
+    assert fake.refusals == []
+
+
+async def test_a_resident_erased_while_a_notification_is_on_its_way_gets_nothing_more(
+    engine: Engine, fake: FakeWhatsApp, store: Store, de: Any
+) -> None:
+    """WhatsApp reports the misjudged window after the resident deleted their data: no template
+    follows, and nothing about their number stays in the store."""
+    async with whatsapp_bot(engine, fake, template=TEMPLATE) as (adapter, _base):
+        gone = await joined(fake, "4917300000021", de, news=False)
+        wrote_long_ago(store, fake, gone.wa_id, bot_knows=False)
+        rid = resident_id(store, gone.wa_id)
+
+        async def erase(to: str) -> None:
+            if to == gone.wa_id:
+                fake.meanwhile = None
+                await asyncio.to_thread(store.run, lambda tx: personal_data.erase_resident(tx, rid))
+
+        fake.meanwhile = erase
+        await adapter.send(notification(gone.wa_id, "Ihre Idee wurde veröffentlicht."))
+        await wait_for(lambda: any(r["status"] == "failed" for r in fake.reports), "no report")
+        await asyncio.sleep(1.0)
+        assert resident(store, Identity("whatsapp", gone.wa_id)) is None
+        assert [m for m in fake.chats.get(gone.wa_id, []) if m.template is not None] == [], "nothing after erasure"
+        assert kept_about(store, gone.wa_id) == [], "nothing about them stays"
+    assert fake.refusals == []
+
+
 async def test_data_export_arrives_as_a_document(engine: Engine, fake: FakeWhatsApp, de: Any) -> None:
     async with whatsapp_bot(engine, fake):
         person = await joined(fake, "4917400000001", de, news=False)
@@ -325,6 +392,13 @@ def resident_id(store: Store, wa_id: str) -> int:
     found = resident(store, Identity("whatsapp", wa_id))
     assert found is not None
     return found.id
+
+
+def person_of(store: Store, wa_id: str) -> personal_data.Person:
+    rid = resident_id(store, wa_id)
+    found = store.run(lambda tx: personal_data.person(tx, rid))
+    assert found is not None
+    return found
 
 
 async def test_a_quick_poll_answered_on_whatsapp(engine: Engine, fake: FakeWhatsApp, store: Store, de: Any) -> None:

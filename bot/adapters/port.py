@@ -42,6 +42,12 @@ class StorePort:
     async def keep_value(self, key: str, value: str) -> None:
         await asyncio.to_thread(platform_state.set_value, self._store, key, value)
 
+    async def keep_value_for(self, identity: Identity, key: str, value: str) -> bool:
+        """`keep_value` about a person, only while the store knows them (not after their erasure)."""
+        return await asyncio.to_thread(
+            platform_state.set_value_for, self._store, identity.platform, identity.user_id, key, value
+        )
+
     def first_value(self, key: str, value: str) -> str:
         """The value under `key`, keeping `value` there if there was none (at start-up, before the loop runs)."""
         return platform_state.get_value(self._store, key) or platform_state.keep_first_value(self._store, key, value)
@@ -49,6 +55,13 @@ class StorePort:
     async def remember_message(self, platform: str, message_id: str, data: dict[str, Any]) -> None:
         store = self._store
         await asyncio.to_thread(platform_state.remember_message, store, platform, message_id, data, store.now())
+
+    async def remember_message_to(self, identity: Identity, message_id: str, data: dict[str, Any]) -> bool:
+        """`remember_message` about a message to a person, only while the store knows them."""
+        store, platform, user_id = self._store, identity.platform, identity.user_id
+        return await asyncio.to_thread(
+            platform_state.remember_message_for, store, platform, user_id, message_id, data, store.now()
+        )
 
     async def recall_message(self, platform: str, message_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(platform_state.recall_message, self._store, platform, message_id)

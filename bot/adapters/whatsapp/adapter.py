@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -86,10 +87,13 @@ MENU_KEY = "whatsapp.menu:"
 TEMPLATE_TEXT = 900
 """Characters of a message that fit the news template's parameter (WhatsApp allows 1,024 for the body)."""
 LOOK_AGAIN = (0.2, 0.5, 1.0, 1.5, 2.0)
-"""Pauses (seconds) before a failure report is matched again to a notification or broadcast message
-that the bot had not recorded yet (a reply is none): WhatsApp may report before the bot records."""
-UNSETTLED = 10_000
-"""Notifications whose delivery report this process still awaits; older ones wait for the retention."""
+"""Pauses (seconds) before a failure report is matched again to a broadcast message that the sender
+had not recorded yet (a reply is none): WhatsApp may report before the sender records."""
+NOTIFICATION = "notification:"
+"""+ a random token: a notification sent within the window is kept under this key (table
+platform_message) from before it goes until WhatsApp reports on it. The key goes with its first
+message as ``biz_opaque_callback_data``, which WhatsApp returns with each status of that message:
+so any worker process that gets the report finds the notification, however early the report comes."""
 NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Please choose one of the options below, or send /help.")
 T = TypeVar("T")
 
@@ -122,8 +126,6 @@ class WhatsAppAdapter:
         self._background = Background()
         self._spawn = self._background.spawn
         self._chat_locks: dict[str, asyncio.Lock] = {}
-        self._unsettled: dict[str, None] = {}
-        """Ids of notifications this process sent and WhatsApp has not reported on (oldest first)."""
         if context.http is not None:
             context.http.router.add_get(WEBHOOK_PATH, self._verify)
             context.http.router.add_post(WEBHOOK_PATH, self._webhook)
@@ -262,38 +264,39 @@ class WhatsAppAdapter:
             log.debug("a message could not be marked as read (%s)", type(err).__name__)
 
     async def _follow(self, status: Status) -> None:
-        """A status of a message sent: only failures change anything (the figures, the window, reachability)."""
-        if status.message_id in self._unsettled and status.status in ("delivered", "read", "failed"):
-            del self._unsettled[status.message_id]
-            if 131047 not in status.codes:  # settled: the kept notification is no longer needed
-                await self.port.take_message(PLATFORM, status.message_id)
+        """A status of a message sent: a notification's settles it; only failures change anything else
+        (the figures, the window, reachability)."""
+        notification = status.callback.startswith(NOTIFICATION)
+        if notification and status.status in ("delivered", "read", "failed") and 131047 not in status.codes:
+            await self.port.take_message(PLATFORM, status.callback)  # it reached them, or never will
         if status.status != "failed" or not status.wa_id.isdigit():
             return
         identity = Identity(PLATFORM, status.wa_id)
         if 131047 in status.codes:
-            await self.port.keep_value(CLOSED_KEY + status.wa_id, self.port.now().isoformat())
-            log.info("a message to %s came after the 24-hour window", who(status.wa_id))
+            # not for someone erased meanwhile: nothing about them stays
+            if await self.port.keep_value_for(identity, CLOSED_KEY + status.wa_id, self.port.now().isoformat()):
+                log.info("a message to %s came after the 24-hour window", who(status.wa_id))
         elif 131026 in status.codes:
             await self.port.mark_unreachable(identity)
             log.info("WhatsApp cannot deliver to %s; marked unreachable", who(status.wa_id))
         else:
             log.warning("WhatsApp reported a message to %s as failed (codes %s)", who(status.wa_id), status.codes)
-        if not await self._settle(status):
+        if notification:
+            if 131047 in status.codes:
+                await self._misjudged(status.callback)
+        elif not await self._count_in_broadcast(status):
             # WhatsApp may report before the sender recorded the send: look again shortly
-            self._spawn(self._settle_later(status))
+            self._spawn(self._count_later(status))
 
-    async def _settle(self, status: Status) -> bool:
-        """A failed notification or broadcast message: what follows from it. False where the bot has not
-        recorded a message with this id (yet)."""
-        if 131047 in status.codes:
-            notification = await self.port.take_message(PLATFORM, status.message_id)
-            if notification is not None:
-                await self._misjudged(str(notification["recipient"]), reply_from_data(notification["reply"]))
-                return True
-        return await self._count_in_broadcast(status)
-
-    async def _misjudged(self, wa_id: str, reply: Reply) -> None:
-        """A notification sent in a window that had closed: as the template, or kept for their next message."""
+    async def _misjudged(self, key: str) -> None:
+        """A notification sent in a window that had closed: as the template, or kept for their next message.
+        Taken from the store first, so that of a report delivered twice (or to two processes) one acts;
+        gone where it was acted on already or its recipient was erased meanwhile."""
+        notification = await self.port.take_message(PLATFORM, key)
+        if notification is None:
+            return
+        wa_id = str(notification["recipient"])
+        reply = reply_from_data(notification["reply"])
         identity = Identity(PLATFORM, wa_id)
         try:
             await self._outside_window(Outbound(identity, wa_id, reply))
@@ -313,10 +316,10 @@ class WhatsAppAdapter:
             counted = OutboxStatus.UNREACHABLE
         return await self.port.broadcast_not_delivered(PLATFORM, status.message_id, counted)
 
-    async def _settle_later(self, status: Status) -> None:
+    async def _count_later(self, status: Status) -> None:
         for pause in LOOK_AGAIN:
             await asyncio.sleep(pause)
-            if await self._settle(status):
+            if await self._count_in_broadcast(status):
                 return
 
     # -- sending ---------------------------------------------------------------------------------------
@@ -349,13 +352,7 @@ class WhatsAppAdapter:
                 if answering:
                     await self._render(outbound)
                 elif await self.window_open(outbound.recipient):
-                    sent = await self._render(outbound)
-                    # kept until WhatsApp reports on it: a late 131047 means the window was misjudged
-                    notification = {"recipient": outbound.recipient.user_id, "reply": reply_to_data(outbound.reply)}
-                    await self.port.remember_message(PLATFORM, sent[0], notification)
-                    self._unsettled[sent[0]] = None
-                    if len(self._unsettled) > UNSETTLED:
-                        del self._unsettled[next(iter(self._unsettled))]
+                    await self._notify(outbound)
                 else:
                     await self._outside_window(outbound)
             except WindowClosed:
@@ -368,6 +365,22 @@ class WhatsAppAdapter:
             except (Throttled, Unavailable, BadToken) as err:
                 raise DeliverLater(type(err).__name__) from err
 
+    async def _notify(self, outbound: Outbound) -> None:
+        """A notification within the window, kept until WhatsApp reports on it (a late 131047 means the
+        window was misjudged). Kept before it goes, and only while the store knows the recipient: someone
+        erased meanwhile gets nothing, and nothing about them is stored."""
+        recipient = outbound.recipient
+        key = NOTIFICATION + secrets.token_urlsafe(16)
+        kept = {"recipient": recipient.user_id, "reply": reply_to_data(outbound.reply)}
+        if not await self.port.remember_message_to(recipient, key, kept):
+            log.info("a notification for %s was not sent: they are no longer known", who(recipient.user_id))
+            return
+        try:
+            await self._render(outbound, callback=key)
+        except ApiError:
+            await self.port.take_message(PLATFORM, key)  # WhatsApp did not take it: no report will come
+            raise
+
     async def _outside_window(self, outbound: Outbound) -> None:
         """More than 24 hours since they wrote: the news template, else the notice waits for their next message."""
         to = outbound.recipient.user_id
@@ -377,8 +390,8 @@ class WhatsAppAdapter:
         if await self.port.keep_notice(outbound.recipient, reply_to_data(outbound.reply)):
             log.info("a notification for %s waits until they write again (24-hour window)", who(to))
 
-    async def _render(self, outbound: Outbound) -> list[str]:
-        """Sends the reply as WhatsApp messages; their ids, in order."""
+    async def _render(self, outbound: Outbound, *, callback: str | None = None) -> None:
+        """Sends the reply as WhatsApp messages; `callback` goes with the first, and comes back with its statuses."""
         reply = outbound.reply
         to = outbound.recipient.user_id
         messages = to_messages(reply, self.languages.get(reply.language).gettext)
@@ -390,10 +403,13 @@ class WhatsAppAdapter:
             document: Message = {"type": "document", "document": {"id": media, "filename": attachment.filename}}
             at = len(messages) - 1 if messages[-1].get("type") == "interactive" else len(messages)
             messages.insert(at, document)
+        if callback is not None:
+            messages[0] = {**messages[0], "biz_opaque_callback_data": callback}
         if len(reply.all_buttons()) > MAX_ROWS:
             data = json.dumps(reply_to_data(reply), ensure_ascii=False)
             await self.port.keep_value(MENU_KEY + to, data)
-        return [await self._send_one(to, message) for message in messages]
+        for message in messages:
+            await self._send_one(to, message)
 
     async def _send_one(self, to: str, message: Message) -> str:
         return await self._retrying(partial(self.api.send, to, message), before=self.limiter.wait)

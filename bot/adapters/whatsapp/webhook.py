@@ -24,6 +24,8 @@ MAX_TEXT = 4096
 MAX_PAYLOAD = 256
 MAX_EVENT_ID = 128
 MAX_CHALLENGE = 256
+MAX_CALLBACK = 512
+"""Characters of a sent message's ``biz_opaque_callback_data``, which WhatsApp returns with its statuses."""
 _WA_ID = re.compile(r"[0-9]{5,20}")
 _DEEP_LINK = re.compile(r"(idea|field)_([0-9]{1,9})")
 
@@ -67,6 +69,8 @@ class Status:
     wa_id: str
     status: str
     codes: tuple[int, ...] = ()
+    callback: str = ""
+    """What the bot sent with the message as ``biz_opaque_callback_data`` (empty: nothing)."""
 
 
 @dataclass
@@ -160,7 +164,7 @@ def _status(item: dict[str, Any]) -> Status | None:
     if not isinstance(wa_id, str) or not isinstance(status, str):
         return None
     codes = tuple(e["code"] for e in _list(item.get("errors")) if isinstance(e.get("code"), int))
-    return Status(message_id, wa_id, status, codes)
+    return Status(message_id, wa_id, status, codes, _text(item.get("biz_opaque_callback_data"), MAX_CALLBACK))
 
 
 def deep_link(text: str) -> str | None:
