@@ -9,20 +9,23 @@ result in their language when it closes.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from babel import Locale
+from sqlalchemy import event, insert
 
 from bot.adapters.web.transport import WebTransport
 from dialogs.engine import Engine
 from dialogs.flows.broadcast import ZONE
 from dialogs.flows.polls import bar
-from storage import polls
+from storage import outbox, polls
+from storage.models import conversation_table, resident_table, subscription_table
 from storage.store import Store
-from storage.subscriptions import Audience
+from storage.subscriptions import CITY, Audience
 from tests.chat import Chat
-from tests.helpers import start_broadcasts
+from tests.helpers import start_broadcasts, wait_until_finished
 from tests.test_broadcast_compose import make_staff
 from tests.texts import city, de, de_plural, de_start, in_language, languages, plural_in_language
 from tests.web_helpers import WebResident, payload, text_of, web_client
@@ -288,3 +291,70 @@ def test_the_store_keeps_each_language_and_falls_back_to_the_original(store_url:
         assert [p.id for p in store.run(lambda tx: polls.recent(tx))] == [poll_id], "nothing half-written stays"
     finally:
         store.dispose()
+
+
+async def test_the_sender_reads_a_poll_once_per_language(engine: Engine, store: Store) -> None:
+    """A poll to many goes out at a message's rate: the sender reads its texts once per language,
+    also while several sends of the first recipients are on their way at once."""
+    now = store.now()
+    languages_of = ["en", "tr", "de"]
+    people = [
+        {"id": 1000 + n, "platform": "web", "user_id": f"reader-{n}", "chat_id": f"reader-{n}",
+         "language": languages_of[n % 3], "city": "aalen", "created_at": now}
+        for n in range(48)
+    ]  # fmt: skip
+    with store.engine.begin() as connection:
+        connection.execute(insert(resident_table), people)
+        connection.execute(
+            insert(conversation_table),
+            [
+                {"resident_id": p["id"], "state": "menu", "context": "{}", "version": 0, "updated_at": now}
+                for p in people
+            ],
+        )
+        connection.execute(
+            insert(subscription_table), [{"resident_id": p["id"], "topic": CITY, "created_at": now} for p in people]
+        )
+    read: list[str] = []
+
+    def watch(connection: Any, _record: object, _proxy: object) -> None:  # the store's SQLite connections
+        connection.set_trace_callback(
+            lambda statement: read.append(statement) if "poll_translation" in statement else None
+        )
+
+    def unwatch(connection: Any, _record: object) -> None:
+        connection.set_trace_callback(None)
+
+    poll_id = store.run(
+        lambda tx: polls.create_poll(
+            tx,
+            author=("web", "staff", "staff", "de"),
+            question=QUESTION,
+            options=OPTIONS,
+            multiple=False,
+            audience=Audience(city="aalen"),
+            in_menu=False,
+            show_interim=True,
+            tell_answerers=False,
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+            now=now,
+            translations={"en": (ENGLISH, ENGLISH_OPTIONS)},
+        )
+    )
+    poll = store.run(lambda tx: polls.get(tx, poll_id))
+    assert poll is not None and poll.broadcast_id is not None
+    event.listen(store.engine, "checkout", watch)
+    event.listen(store.engine, "checkin", unwatch)
+    try:
+        async with web_client(engine) as client:
+            service = await start_broadcasts(engine, [WebTransport(client.server.app, 1000.0)], concurrency=16)
+            try:
+                await wait_until_finished(store, poll.broadcast_id)
+            finally:
+                await service.stop()
+    finally:
+        event.remove(store.engine, "checkout", watch)
+        event.remove(store.engine, "checkin", unwatch)
+    assert store.run(lambda tx: outbox.figures(tx, poll.broadcast_id or 0)).sent == 48
+    assert len(read) == 2, "English and Turkish readers: each version read once (German is the poll's own)"

@@ -160,7 +160,7 @@ class PlatformSender:
         self._slots = asyncio.Semaphore(concurrency)
         self._statuses: dict[int, str] = {}
         self._broadcasts: dict[int, tuple[outbox.BroadcastRecord, dict[str, str]]] = {}
-        self._replies: dict[tuple[int, str], Reply] = {}
+        self._replies: dict[tuple[int, str], asyncio.Future[Reply]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._check = ClaimCheck(store)
 
@@ -278,27 +278,37 @@ class PlatformSender:
         return outbox.Result(row.id, row.resident_id, OutboxStatus.PENDING, attempts, now + timedelta(seconds=delay))
 
     async def _reply(self, row: outbox.Claimed) -> Reply:
-        """The broadcast in the recipient's language where staff wrote one, else as written, with a note."""
+        """The broadcast in the recipient's language where staff wrote one, else as written, with a note.
+
+        Made once per broadcast and language: the first sends in a language, on their way at once,
+        wait for the same one (a poll is read from the store to make it)."""
         lang = self.languages.get(row.language)
         key = (row.broadcast_id, lang.code)
-        reply = self._replies.get(key)
-        if reply is None:
-            broadcast, translated = self._broadcasts.get(row.broadcast_id, (None, {}))
+        made = self._replies.get(key)
+        if made is None:
+            made = self._replies[key] = asyncio.ensure_future(self._make_reply(row.broadcast_id, lang))
+            made.add_done_callback(partial(self._forget_failed, key))
+        return await asyncio.shield(made)
+
+    def _forget_failed(self, key: tuple[int, str], made: asyncio.Future[Reply]) -> None:
+        """A reply that could not be made is made again for the next recipient (the store was away)."""
+        if (made.cancelled() or made.exception() is not None) and self._replies.get(key) is made:
+            del self._replies[key]
+
+    async def _make_reply(self, broadcast_id: int, lang: Language) -> Reply:
+        broadcast, translated = self._broadcasts.get(broadcast_id, (None, {}))
+        if broadcast is None:
+            broadcast, translated = await asyncio.to_thread(self.store.run, partial(_with_texts, broadcast_id))
             if broadcast is None:
-                broadcast, translated = await asyncio.to_thread(self.store.run, partial(_with_texts, row.broadcast_id))
-                if broadcast is None:
-                    raise PermanentFailure(f"broadcast {row.broadcast_id} is gone")
-                self._broadcasts[row.broadcast_id] = (broadcast, translated)
-            if broadcast.poll_id is not None:
-                reply = await self._poll_reply(broadcast, lang)
-            elif lang.code in translated:
-                reply = broadcast_reply(translated[lang.code], broadcast.idea_id, broadcast.button, lang)
-            else:
-                reply = broadcast_reply(
-                    broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
-                )
-            self._replies[key] = reply
-        return reply
+                raise PermanentFailure(f"broadcast {broadcast_id} is gone")
+            self._broadcasts[broadcast_id] = (broadcast, translated)
+        if broadcast.poll_id is not None:
+            return await self._poll_reply(broadcast, lang)
+        if lang.code in translated:
+            return broadcast_reply(translated[lang.code], broadcast.idea_id, broadcast.button, lang)
+        return broadcast_reply(
+            broadcast.text, broadcast.idea_id, broadcast.button, lang, written_in=broadcast.author_language
+        )
 
     async def _poll_reply(self, broadcast: outbox.BroadcastRecord, lang: Language) -> Reply:
         """A poll's question with its answer buttons, or its result (dialogs/flows/polls.py)."""
