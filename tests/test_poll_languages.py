@@ -238,6 +238,9 @@ async def test_changed_options_drop_the_other_languages(engine: Engine, store: S
     await anna.presses(de("Edit the question"))
     await anna.says("Welcher Abend passt Ihnen für die Werkstatt?")
     assert anna.sees(de("Also written in: {languages}", languages="English")), "a new question keeps them"
+    assert anna.sees(
+        de("The question has changed. Please check it in the other languages too: {languages}", languages="English")
+    ), "but staff are asked to check them: an English reader would otherwise answer the old question"
     await anna.presses(de("Edit the options"))
     await anna.says("Dienstag\nMittwoch")
     assert anna.sees(

@@ -181,7 +181,16 @@ def _question(turn: Turn) -> inputs.Checked:
 
 
 def set_question(turn: Turn, arg: Arg) -> None:
-    _draft(turn).question = _question(turn).value
+    """A changed question keeps the texts in other languages (often a typo fixed), but staff are asked
+    to check them: a reader of another language would otherwise answer the old question."""
+    draft = _draft(turn)
+    question = _question(turn).value
+    if draft.translations and draft.question is not None and question != draft.question:
+        _ = turn.lang.gettext
+        names = ", ".join(turn.languages.get(code).name for code in sorted(draft.translations))
+        text = _("The question has changed. Please check it in the other languages too: {languages}")
+        turn.note(text.format(languages=names))
+    draft.question = question
 
 
 def explain_question(turn: Turn, arg: Arg) -> None:
