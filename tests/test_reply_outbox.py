@@ -128,6 +128,21 @@ def test_a_kept_reply_comes_back_with_everything_a_platform_needs() -> None:
     assert again == replace(reply, replaces_menu=False), "only where to edit is left out: it is sent anew"
 
 
+def test_a_reply_kept_before_blocks_had_a_language_still_loads() -> None:
+    """Replies kept before a block could name its language (the first screen's greetings) have no
+    "lang": they load, every block in the reply's language; a greeting's language is kept from now on."""
+    kept_earlier = {
+        "blocks": [{"item": False, "spans": [["Willkommen beim Mitmach-Bot!", "plain", None]]}],
+        "buttons": [[["Deutsch", "1.0"]]],
+        "language": "de",
+    }
+    reply = reply_from_data(json.loads(json.dumps(kept_earlier)))
+    assert [block.language for block in reply.blocks] == [None] and reply.blocks[0].text.startswith("Willkommen")
+    greeting = Block((Span("Welcome to the Mitmach-Bot!"),), language="en")
+    again = reply_from_data(json.loads(json.dumps(reply_to_data(replace(reply, blocks=(greeting,))))))
+    assert again.blocks == (greeting,)
+
+
 async def test_a_process_that_lost_its_lock_keeps_its_replies(
     postgres_url: str, content: Content, languages: Languages
 ) -> None:
