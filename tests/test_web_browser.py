@@ -505,10 +505,10 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
         # SIGTERM while the resident types: the page says so at once and keeps the text
         await page.locator("#message").fill("/hel")
         process.send_signal(signal.SIGTERM)
-        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
+        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=10_000)
         assert await page.locator("#menu button:enabled").count() == 0, "no button can be pressed offline"
         assert await page.locator("#message").input_value() == "/hel"
-        await asyncio.wait_for(process.communicate(), 10)
+        await asyncio.wait_for(process.communicate(), 30)
         await page.locator("#message").press("End")
         await page.keyboard.type("p")
         await page.keyboard.press("Enter")  # sent while the bot is down: queued in the page
@@ -522,7 +522,7 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
         await page.locator("#menu button", has_text=de("Ideas by topic")).click()
         process.kill()
         await process.communicate()
-        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
+        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=10_000)
         process, _line = await start_run(env)
         await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
         await wait_for(page, de("Topics"))
