@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
 from aiohttp import ClientError
@@ -64,7 +65,9 @@ from bot.receive import KeptOptions, typed
 from bot.retry import FOREVER, retrying
 from bot.supervisor import Background, Supervised
 from bot.web.ratelimit import RateLimiter
+from dialogs.invitations import Invitation
 from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Reply, Span
+from dialogs.payloads import DeepLink
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ class MatrixAdapter:
         self.receive = context.receive
         self.port = context.port
         self.languages = context.languages
+        self.invitations = context.invitations
         self.homeserver = homeserver = settings.homeserver
         self.user = user = settings.user
         # secrets are unwrapped only here
@@ -163,7 +167,13 @@ class MatrixAdapter:
             if self.client.should_upload_keys:
                 await self.client.keys_upload()
         self._loop.start()
+        self.invitations.offer(PLATFORM, self.invitation)
         log.info("Matrix: %s on %s", self.user, self.homeserver)
+
+    def invitation(self, link: DeepLink) -> Invitation:
+        """A matrix.to link opens a direct chat with the bot; a link cannot carry a first message,
+        so the invitation says what to send there."""
+        return Invitation(url=f"https://matrix.to/#/{quote(self.user, safe='@:')}", send=f"/start {link}")
 
     async def stop(self) -> None:
         await self._loop.stop()
