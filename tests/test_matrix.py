@@ -243,6 +243,31 @@ async def test_an_invitation_is_a_matrix_to_link_and_what_to_send_there(
         await bot.stop()
 
 
+async def test_a_picture_with_a_caption_is_read_as_its_caption(
+    engine: Engine, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Matrix 1.10: a media message with a `filename` carries a caption in `body`; without one,
+    `body` is the file's name and the picture is not read."""
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        await anna.says("1")
+        await anna.says(city("aalen"))
+        before = len(anna.notices)
+        await anna.send(
+            {
+                "msgtype": "m.image",
+                "body": "Kaputte Bank am Kocher",
+                "filename": "bank.jpg",
+                "url": "mxc://localhost/abc",
+            }
+        )
+        answer = await anna.wait_for_notices(before + 1)
+        assert de("Would you like to submit this as an idea?") in answer.body and "Kaputte Bank" in answer.body
+    finally:
+        await bot.stop()
+
+
 async def test_restart_loses_and_repeats_nothing(
     engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
 ) -> None:
