@@ -24,7 +24,7 @@ from dialogs.messages import InboundKind
 from storage.store import Store
 from tests.chat import Chat
 from tests.conftest import ROOT
-from tests.helpers import approve
+from tests.helpers import approve, seed_idea
 from tests.texts import (
     ASK_DESCRIPTION,
     ASK_TITLE,
@@ -423,6 +423,24 @@ async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, ser
     await page.keyboard.press("Enter")
     await page.wait_for_timeout(300)
     assert await page.locator("#log .message.bot").filter(has_text=de(DATA_DELETED)).count() == 0
+    await page.close()
+
+
+async def test_a_link_with_an_idea_opens_it_once(browser: Any, server_url: str, store: Store) -> None:
+    """„Freunde einladen" on the web gives …/?idea=N: the page opens that idea, then forgets the link."""
+    idea = seed_idea(store, "Trinkbrunnen am Marktplatz")
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(f"{server_url}?idea={idea}")
+    await wait_for(page, de(WELCOME))
+    assert "idea=" not in page.url, "a reload does not open the link again"
+    await choose(page, "Deutsch")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("heidenheim"))
+    await wait_for(page, "Trinkbrunnen am Marktplatz")
+    await choose(page, de("Invite friends"))
+    await wait_for(page, f"/?idea={idea}")
+    link = page.locator("#log .message.bot a").last
+    assert (await link.get_attribute("href") or "").endswith(f"/?idea={idea}")
     await page.close()
 
 
