@@ -227,6 +227,14 @@ def test_the_web_link_uses_the_public_address(engine: Engine) -> None:
     assert engine.invitations.for_idea("web", 42).url == "https://mitmachen.example.de/?idea=42"
 
 
+def test_a_web_chat_on_every_address_without_a_public_one_shares_the_command(engine: Engine) -> None:
+    """WEB_HOST=0.0.0.0 and no PUBLIC_URL: http://0.0.0.0:8080/ would lead a friend nowhere."""
+    engine.web_base_url = "http://0.0.0.0:8080"
+    create_app(engine)
+    invitation = engine.invitations.for_idea("web", 42)
+    assert invitation.url is None and invitation.send == "/start idea_42"
+
+
 @pytest.fixture
 async def whatsapp() -> AsyncIterator[FakeWhatsApp]:
     server = FakeWhatsApp()

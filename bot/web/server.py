@@ -192,7 +192,7 @@ def create_app(
     app[CONTEXT_KEY] = context
     app[OPEN_CHATS_KEY] = {}
     context.delivery.register(PLATFORM, partial(send_to_open_pages, app))
-    context.invitations.offer(PLATFORM, partial(invitation, (public_url or engine.web_base_url).rstrip("/")))
+    context.invitations.offer(PLATFORM, partial(invitation, shareable(public_url or engine.web_base_url)))
     app[CONFIG_KEY] = {
         "public_url": public_url.rstrip("/") if public_url else None,
         "trusted_proxies": tuple(trusted_proxies),
@@ -217,9 +217,17 @@ def create_app(
     return app
 
 
-def invitation(base: str, link: DeepLink) -> Invitation:
+def shareable(address: str | None) -> str | None:
+    """The web chat's address as others can open it; None where it names no host (WEB_HOST=0.0.0.0
+    without PUBLIC_URL): such a link would lead nowhere, so the invitation gives the command instead."""
+    if not address or urlsplit(address).hostname in (None, "0.0.0.0", "::"):
+        return None
+    return address.rstrip("/")
+
+
+def invitation(base: str | None, link: DeepLink) -> Invitation:
     """The chat page at ``?idea=42``: the page hands it to its socket (`chat_socket`), which opens the idea."""
-    return Invitation(url=f"{base}/?{link.kind}={link.number}")
+    return Invitation(url=f"{base}/?{link.kind}={link.number}" if base else None)
 
 
 def _secure(request: web.Request) -> bool:
