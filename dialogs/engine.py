@@ -28,6 +28,7 @@ from dialogs.conversation import Conversation, LastPress
 from dialogs.flows import ACTIONS, SCREENS, STATES, TRANSITIONS, broadcast, moderation, polls, privacy, staff
 from dialogs.i18n import Languages
 from dialogs.inputs import DESCRIPTION_MAX, TITLE_MAX
+from dialogs.invitations import Invitations
 from dialogs.messages import (
     Block,
     Button,
@@ -129,6 +130,8 @@ class Engine:
         self.store = store
         self.similar = SimilarIdeas()
         """Ideas like a draft, for residents who submit and moderators who decide (one index per process)."""
+        self.invitations = Invitations()
+        """Each platform's invite links, as its adapter offers them when it starts (dialogs/invitations.py)."""
         self.machine = build_machine()
         self._triggers = {state: set(self.machine.get_triggers(state)) for state in STATES}
         # An embedded SQLite event takes a fraction of a millisecond and SQLite admits one
@@ -201,6 +204,7 @@ class Engine:
             action_token_days=self.action_token_days,
             figures=figures,
             similar=self.similar,
+            invitations=self.invitations,
         )
         self._dispatch(turn)
         if turn.quiet:

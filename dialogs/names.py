@@ -27,7 +27,13 @@ STATUS_NAMES = {
     IdeaStatus.WITHDRAWN: N_("withdrawn"),
 }
 
-PLATFORM_NAMES = {"telegram": N_("Telegram"), "matrix": N_("Matrix"), "web": N_("Web chat"), "console": N_("Console")}
+PLATFORM_NAMES = {
+    "telegram": N_("Telegram"),
+    "matrix": N_("Matrix"),
+    "whatsapp": N_("WhatsApp"),
+    "web": N_("Web chat"),
+    "console": N_("Console"),
+}
 
 
 def short(text: str, limit: int = LABEL_MAX) -> str:

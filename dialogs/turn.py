@@ -8,6 +8,7 @@ from datetime import datetime
 from dialogs.content import Content
 from dialogs.conversation import Conversation
 from dialogs.i18n import Language, Languages
+from dialogs.invitations import Invitations
 from dialogs.messages import Attachment, Block, Identity, Inbound, Outbound, Span
 from dialogs.screen import Screen
 from dialogs.similar import SimilarIdea, SimilarIdeas
@@ -54,6 +55,8 @@ class Turn:
     """How long the buttons in a moderator's notification work (unless the idea is decided first)."""
     figures: Overview | None = None
     """The staff figures, read before the event's transaction (dialogs/flows/staff.py, `read_figures`)."""
+    invitations: Invitations = field(default_factory=Invitations)
+    """How each platform opens an idea from a link (dialogs/invitations.py)."""
 
     @property
     def state(self) -> str:

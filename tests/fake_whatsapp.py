@@ -308,7 +308,7 @@ class FakeWhatsApp:
     def other(self, wa_id: str, kind: str) -> dict[str, Any]:
         """A message of a kind the bot does not take: image, audio, sticker, location, reaction, unsupported."""
         contents: dict[str, dict[str, Any]] = {
-            "image": {"image": {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "x", "caption": "*"}},
+            "image": {"image": {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "x"}},
             "audio": {"audio": {"id": "1479537139650974", "mime_type": "audio/ogg; codecs=opus", "voice": True}},
             "sticker": {"sticker": {"id": "1479537139650975", "mime_type": "image/webp", "animated": False}},
             "location": {"location": {"latitude": 48.8378, "longitude": 10.0933, "name": "Aalen"}},
@@ -325,6 +325,14 @@ class FakeWhatsApp:
             },
         }
         return self._incoming(wa_id, kind, contents[kind])
+
+    def captioned(self, wa_id: str, kind: str, caption: str) -> dict[str, Any]:
+        """A picture, video or document with a caption, as WhatsApp sends it (the file stays on Meta's servers)."""
+        media = {
+            "id": "1479537139650976",
+            "mime_type": {"image": "image/jpeg", "video": "video/mp4"}.get(kind, "application/pdf"),
+        }
+        return self._incoming(wa_id, kind, {kind: {**media, "sha256": "x", "caption": caption}})
 
     def payload(self, *messages: dict[str, Any], statuses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """A webhook body: one entry with one change holding these messages (and statuses)."""

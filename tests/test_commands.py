@@ -98,6 +98,7 @@ PATHS: dict[str, list[Step]] = {
     "field": FIELD,
     "ideas": [*FIELD, press(de("Show ideas"))],
     "idea": [*FIELD, press(de("Show ideas")), press("Echtzeit")],
+    "invite": [*FIELD, press(de("Show ideas")), press("Echtzeit"), press(de("Invite friends"))],
     "my_ideas": [*ONBOARD, press(de("My ideas"))],
     "submit_consent": SUBMIT,
     "submit_title": [*SUBMIT, press("Einverstanden")],

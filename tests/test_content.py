@@ -58,7 +58,17 @@ def test_the_cities_public_names_are_used() -> None:
     assert "Stadtgesellschaft" in content.vision.long["de"]
 
 
-@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("language", ["en", "tr", "uk", "ar", "de@ls"])
+def test_every_language_names_the_leitziele_by_short_names(language: str) -> None:
+    """Each language names the Leitziele as the cities do: a short name each (one word in German),
+    not the longer working titles of before."""
+    content = load_content(CONTENT_FILE)
+    titles = [goal.title[language] for goal in content.leitziele]
+    assert len(set(titles)) == 5
+    assert all(len(title.split()) <= 3 for title in titles), titles
+
+
+@pytest.mark.parametrize("language", ["de", "en", "tr", "uk", "ar", "de@ls"])
 def test_charta_terms_are_explained_in_one_line(language: str) -> None:
     content = load_content(CONTENT_FILE)
     explained = {
@@ -69,6 +79,10 @@ def test_charta_terms_are_explained_in_one_line(language: str) -> None:
     expected = {
         "de": {"responsiv und sensitiv", "Kreislaufwirtschaft", "Stadtgesellschaft"},
         "en": {"responsive and sensitive", "circular economy", "community"},
+        "tr": {"duyarlı ve özenli", "döngüsel ekonomi", "kent toplumu"},
+        "uk": {"чуйні та уважні", "циркулярна економіка", "міська громада"},
+        "ar": {"مستجيبة وحساسة", "الاقتصاد الدائري", "مجتمع المدينة"},
+        "de@ls": {"hört gut zu und achtet auf alle", "Kreislauf·wirtschaft", "Stadt·gesellschaft"},
     }[language]
     assert expected <= explained.keys()
     assert all("\n" not in line and len(line.split()) <= 20 for line in explained.values())

@@ -213,6 +213,61 @@ async def test_journey_support_by_number_and_by_reaction(
         await bot.stop()
 
 
+async def test_an_invitation_is_a_matrix_to_link_and_what_to_send_there(
+    engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """„Freunde einladen": matrix.to opens a direct chat with the bot; a link cannot carry a first
+    message, so the invitation says what to send, and that opens the idea for the friend."""
+    idea_id = seed_idea(store, "Trinkbrunnen am Marktplatz")
+    bot = await start_bot(engine, synapse, bot_user)
+    ben = MatrixResident(synapse, f"ben{next(_names)}")
+    await ben.login()
+    try:
+        await anna.invite(bot_user)
+        await anna.says(f"/start idea_{idea_id}")
+        await anna.says("1")
+        await anna.says("Aalen")
+        assert "Trinkbrunnen am Marktplatz" in anna.last
+        await anna.says(anna.number_of(de("Invite friends")))
+        link = f"https://matrix.to/#/{bot_user}"
+        assert link in anna.last and f"/start idea_{idea_id}" in anna.last
+        assert f'href="{link}"' in anna.notices[-1].source["content"]["formatted_body"]
+
+        await ben.invite(bot_user)
+        await ben.says(f"/start idea_{idea_id}")
+        await ben.says("1")
+        await ben.says(city("heidenheim"))
+        assert "Trinkbrunnen am Marktplatz" in ben.last
+    finally:
+        await ben.close()
+        await bot.stop()
+
+
+async def test_a_picture_with_a_caption_is_read_as_its_caption(
+    engine: Engine, synapse: Synapse, bot_user: str, anna: MatrixResident
+) -> None:
+    """Matrix 1.10: a media message with a `filename` carries a caption in `body`; without one,
+    `body` is the file's name and the picture is not read."""
+    bot = await start_bot(engine, synapse, bot_user)
+    try:
+        await anna.invite(bot_user)
+        await anna.says("1")
+        await anna.says(city("aalen"))
+        before = len(anna.notices)
+        await anna.send(
+            {
+                "msgtype": "m.image",
+                "body": "Kaputte Bank am Kocher",
+                "filename": "bank.jpg",
+                "url": "mxc://localhost/abc",
+            }
+        )
+        answer = await anna.wait_for_notices(before + 1)
+        assert de("Would you like to submit this as an idea?") in answer.body and "Kaputte Bank" in answer.body
+    finally:
+        await bot.stop()
+
+
 async def test_restart_loses_and_repeats_nothing(
     engine: Engine, store: Store, synapse: Synapse, bot_user: str, anna: MatrixResident
 ) -> None:

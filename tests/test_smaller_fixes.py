@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.matrix.adapter import media_caption
 from bot.adapters.protocol import context_for
 from bot.adapters.telegram.adapter import TelegramAdapter
 from dialogs.engine import Engine
@@ -13,9 +14,11 @@ from storage.models import IdeaStatus
 from storage.store import Store
 from tests.chat import Chat
 from tests.fake_telegram import FakeTelegram
+from tests.fake_whatsapp import FakeWhatsApp
 from tests.helpers import resident, seed_idea, state_of
 from tests.test_console import number_of
 from tests.test_telegram import TelegramResident
+from tests.whatsapp_helpers import WhatsAppResident, whatsapp_bot
 
 
 async def start_writing(chat: Chat) -> None:
@@ -125,3 +128,32 @@ async def test_telegram_photo_caption_is_read_as_text(polling: TelegramAdapter, 
         await asyncio.sleep(0.02)
     assert erika.sees("Bitte beschreiben Sie Ihre Idee"), "the caption became the title"
     assert fake.refusals == []
+
+
+async def test_whatsapp_photo_caption_is_read_as_text(engine: Engine) -> None:
+    fake = FakeWhatsApp()
+    await fake.start()
+    try:
+        async with whatsapp_bot(engine, fake):
+            erika = WhatsAppResident(fake, "4917612345678")
+            await erika.says("Hallo")
+            await erika.presses("Deutsch")
+            await erika.presses("Aalen")
+            await erika.sends_captioned("image", "Kaputte Bank am Kocher")
+            assert erika.sees("Möchten Sie das als Idee einreichen?") and erika.sees("Kaputte Bank am Kocher")
+            await erika.presses("Ja, als Idee")
+            await erika.presses("Einverstanden")
+            assert erika.sees("Bitte beschreiben Sie Ihre Idee"), "the caption became the title"
+            await erika.sends_captioned("video", "")
+            assert erika.sees("Das habe ich leider nicht verstanden"), "a video without a caption says nothing"
+            assert fake.refusals == []
+    finally:
+        await fake.stop()
+
+
+def test_a_matrix_caption_is_told_from_a_file_name() -> None:
+    assert media_caption({"body": "Kaputte Bank am Kocher", "filename": "bank.jpg"}) == "Kaputte Bank am Kocher"
+    assert media_caption({"body": "bank.jpg", "filename": "bank.jpg"}) is None
+    assert media_caption({"body": "bank.jpg"}) is None, "before Matrix 1.10, body is the file's name"
+    assert media_caption({"body": "  ", "filename": "bank.jpg"}) is None
+    assert media_caption({"body": ["not", "text"], "filename": "bank.jpg"}) is None

@@ -24,7 +24,7 @@ from dialogs.messages import InboundKind
 from storage.store import Store
 from tests.chat import Chat
 from tests.conftest import ROOT
-from tests.helpers import approve
+from tests.helpers import approve, seed_idea
 from tests.texts import (
     ASK_DESCRIPTION,
     ASK_TITLE,
@@ -426,6 +426,24 @@ async def test_a_new_menu_never_focuses_a_consequential_button(browser: Any, ser
     await page.close()
 
 
+async def test_a_link_with_an_idea_opens_it_once(browser: Any, server_url: str, store: Store) -> None:
+    """„Freunde einladen" on the web gives …/?idea=N: the page opens that idea, then forgets the link."""
+    idea = seed_idea(store, "Trinkbrunnen am Marktplatz")
+    page = await browser.new_page(locale="de-DE")
+    await page.goto(f"{server_url}?idea={idea}")
+    await wait_for(page, de(WELCOME))
+    assert "idea=" not in page.url, "a reload does not open the link again"
+    await choose(page, "Deutsch")
+    await wait_for(page, de(CITY_QUESTION))
+    await choose(page, city("heidenheim"))
+    await wait_for(page, "Trinkbrunnen am Marktplatz")
+    await choose(page, de("Invite friends"))
+    await wait_for(page, f"/?idea={idea}")
+    link = page.locator("#log .message.bot a").last
+    assert (await link.get_attribute("href") or "").endswith(f"/?idea={idea}")
+    await page.close()
+
+
 async def test_two_tabs_show_the_same_conversation(browser: Any, server_url: str) -> None:
     context = await browser.new_context(locale="de-DE")
     first = await context.new_page()
@@ -505,10 +523,10 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
         # SIGTERM while the resident types: the page says so at once and keeps the text
         await page.locator("#message").fill("/hel")
         process.send_signal(signal.SIGTERM)
-        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
+        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=10_000)
         assert await page.locator("#menu button:enabled").count() == 0, "no button can be pressed offline"
         assert await page.locator("#message").input_value() == "/hel"
-        await asyncio.wait_for(process.communicate(), 10)
+        await asyncio.wait_for(process.communicate(), 30)
         await page.locator("#message").press("End")
         await page.keyboard.type("p")
         await page.keyboard.press("Enter")  # sent while the bot is down: queued in the page
@@ -522,7 +540,7 @@ async def test_a_restart_loses_and_doubles_nothing(browser: Any, tmp_path: Any) 
         await page.locator("#menu button", has_text=de("Ideas by topic")).click()
         process.kill()
         await process.communicate()
-        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=3_000)
+        await page.locator("#status", has_text="Verbindung unterbrochen").wait_for(timeout=10_000)
         process, _line = await start_run(env)
         await page.locator("#status", has_text="Verbunden").wait_for(timeout=15_000)
         await wait_for(page, de("Topics"))

@@ -164,6 +164,8 @@ def test_a_batched_call_is_read_into_messages_and_statuses(whatsapp: FakeWhatsAp
     second = whatsapp.payload(
         whatsapp.template_button(ben, "l.42", "Zur Idee"),
         *(whatsapp.other(ben, kind) for kind in ("image", "audio", "sticker", "location", "reaction", "unsupported")),
+        whatsapp.captioned(ben, "image", "Kaputte Bank am Kocher"),
+        whatsapp.captioned(ben, "document", " "),
         statuses=[whatsapp.status("wamid.X1", ANNA, "failed", 131047), whatsapp.status("wamid.X2", ben, "read")],
     )
     other_number = whatsapp.payload(whatsapp.text(ANNA, "an eine andere Nummer"))
@@ -176,6 +178,8 @@ def test_a_batched_call_is_read_into_messages_and_statuses(whatsapp: FakeWhatsAp
         (ben, "choice", "4.7"),
         (ben, "choice", "l.42"),
         *[(ben, "other", "")] * 6,
+        (ben, "text", "Kaputte Bank am Kocher"),
+        (ben, "other", ""),
     ]
     assert [(s.message_id, s.status, s.codes) for s in call.statuses] == [
         ("wamid.X1", "failed", (131047,)),

@@ -100,6 +100,10 @@ class WhatsAppResident:
         """A picture, a voice message, a sticker, a location, a reaction or a type WhatsApp calls unsupported."""
         await self._after(self.fake.other(self.wa_id, kind))
 
+    async def sends_captioned(self, kind: str, caption: str) -> None:
+        """A picture, video or document with a caption."""
+        await self._after(self.fake.captioned(self.wa_id, kind, caption))
+
     async def presses(self, title: str) -> None:
         """The option whose title starts with `title` (or shortened, with which `title` starts), in the
         last message that had options."""

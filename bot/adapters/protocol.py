@@ -17,6 +17,7 @@ from bot.delivery import Delivery
 from bot.receive import Receive
 from dialogs.engine import Engine
 from dialogs.i18n import Languages
+from dialogs.invitations import Invitations
 from dialogs.messages import Outbound
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class Context:
     port: StorePort
     delivery: Delivery
     languages: Languages
+    invitations: Invitations
+    """Where an adapter offers its rule for invite links once it knows it (dialogs/invitations.py)."""
     public_url: str | None = None
     http: web.Application | None = None
     """The bot's HTTP server, where an adapter may add routes (a webhook) before it starts."""
@@ -76,6 +79,7 @@ def context_for(
         port=StorePort(engine.store, engine.admins),
         delivery=delivery,
         languages=engine.languages,
+        invitations=engine.invitations,
         public_url=public_url,
         http=http,
     )

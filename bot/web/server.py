@@ -44,6 +44,7 @@ from bot.web.page import (
 from bot.web.ratelimit import RateLimiter
 from bot.web.site import SiteLinks
 from dialogs.engine import Engine
+from dialogs.invitations import Invitation
 from dialogs.messages import (
     Identity,
     Inbound,
@@ -54,7 +55,7 @@ from dialogs.messages import (
     reply_from_data,
     reply_to_data,
 )
-from dialogs.payloads import is_menu_choice
+from dialogs.payloads import DeepLink, is_menu_choice
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,7 @@ def create_app(
     app[CONTEXT_KEY] = context
     app[OPEN_CHATS_KEY] = {}
     context.delivery.register(PLATFORM, partial(send_to_open_pages, app))
+    context.invitations.offer(PLATFORM, partial(invitation, shareable(public_url or engine.web_base_url)))
     app[CONFIG_KEY] = {
         "public_url": public_url.rstrip("/") if public_url else None,
         "trusted_proxies": tuple(trusted_proxies),
@@ -213,6 +215,19 @@ def create_app(
         app.router.add_static("/static/town/", own_static, show_index=False, append_version=False)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app
+
+
+def shareable(address: str | None) -> str | None:
+    """The web chat's address as others can open it; None where it names no host (WEB_HOST=0.0.0.0
+    without PUBLIC_URL): such a link would lead nowhere, so the invitation gives the command instead."""
+    if not address or urlsplit(address).hostname in (None, "0.0.0.0", "::"):
+        return None
+    return address.rstrip("/")
+
+
+def invitation(base: str | None, link: DeepLink) -> Invitation:
+    """The chat page at ``?idea=42``: the page hands it to its socket (`chat_socket`), which opens the idea."""
+    return Invitation(url=f"{base}/?{link.kind}={link.number}" if base else None)
 
 
 def _secure(request: web.Request) -> bool:
@@ -322,13 +337,18 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if token is None or not await _known_session(request, token):
         raise web.HTTPForbidden(text="no valid session: load the chat page first")
     identity = session.identity_for(token)
+    # a link the page was opened with (``/?idea=42``): shown instead of where the resident was
+    opening = DeepLink.parse(request.query.get("start"))
     socket = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)
     await socket.prepare(request)
     chat = _Chat(request.app, socket, identity, request.headers.get("Accept-Language", ""))
     open_chats: dict[Identity, set[_Chat]] = request.app[OPEN_CHATS_KEY]
     open_chats.setdefault(identity, set()).add(chat)
     try:
-        if not await chat.hand_out_kept_replies():
+        kept = await chat.hand_out_kept_replies()
+        if opening is not None:
+            await chat.receive(InboundKind.COMMAND, f"/start {opening}")
+        elif not kept:
             await chat.receive(InboundKind.RESUME, "")
         await chat.hand_out_kept_notices()
         async for frame in socket:

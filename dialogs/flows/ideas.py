@@ -10,11 +10,11 @@ import math
 
 from dialogs.flow import Arg, Effect, Flow, as_int, leave_flow, onboarded
 from dialogs.flows import news
-from dialogs.messages import bold, italic
+from dialogs.messages import Span, bold, italic
 from dialogs.names import PROGRESS_NAMES, STATUS_NAMES, city_name, field_title, localized, short, working_title_note
 from dialogs.screen import Row, Screen
 from dialogs.turn import Turn
-from storage.models import ALL_CITIES, IdeaStatus, Progress
+from storage.models import IdeaStatus, Progress
 from storage.store import IdeaRecord, IdeaSummary
 
 PAGE_SIZE = 5
@@ -27,18 +27,30 @@ def is_field(turn: Turn, arg: Arg) -> bool:
 
 
 def idea_visible(turn: Turn, arg: Arg) -> bool:
-    """Approved ideas of the resident's city, and the resident's own ideas in any status."""
+    """Published ideas of either city (a link from a friend in the other one opens too), and the
+    resident's own ideas in any status. The lists show the resident's city only."""
     idea_id = as_int(arg)
     idea = turn.tx.get_idea(idea_id) if idea_id is not None else None
     if idea is None:
         return False
     if idea.author_id is not None and idea.author_id == turn.resident.id:
         return True
-    return idea.status == IdeaStatus.APPROVED and idea.city in (turn.resident.city, ALL_CITIES)
+    return idea.status == IdeaStatus.APPROVED
 
 
 def is_page(turn: Turn, arg: Arg) -> bool:
     return as_int(arg) is not None
+
+
+def idea_published(turn: Turn, arg: Arg) -> bool:
+    """The idea on screen is published: only then is there something to invite others to."""
+    return _published(turn) is not None
+
+
+def _published(turn: Turn) -> IdeaRecord | None:
+    idea_id = turn.conversation.idea
+    record = turn.tx.get_idea(idea_id) if idea_id is not None else None
+    return record if record is not None and record.status == IdeaStatus.APPROVED else None
 
 
 def came_from_my_ideas(turn: Turn, arg: Arg) -> bool:
@@ -229,7 +241,9 @@ def idea(turn: Turn) -> Screen:
     idea_id = turn.conversation.idea
     record = turn.tx.get_idea(idea_id) if idea_id is not None else None
     screen = Screen()
-    if record is None:
+    own = record is not None and record.author_id is not None and record.author_id == turn.resident.id
+    # an idea hidden, rejected or withdrawn while someone else had it open is not shown to them again
+    if record is None or not (own or record.status in (IdeaStatus.APPROVED, IdeaStatus.MERGED)):
         screen.text.para(_("This idea is no longer available."))
         return screen.button(_("Back"), "back")
     screen.text.para(bold(record.title))
@@ -248,7 +262,6 @@ def idea(turn: Turn) -> Screen:
     note = working_title_note(turn, [turn.content.field(record.field_id)])
     if note:
         screen.text.para(italic(note))
-    own = record.author_id is not None and record.author_id == turn.resident.id
     if own and record.status == IdeaStatus.REJECTED and record.decision_reason:
         screen.text.item(_("Why it was not published: {reason}").format(reason=record.decision_reason))
     target = turn.tx.get_idea(record.merged_into) if record.merged_into is not None else None
@@ -264,7 +277,33 @@ def idea(turn: Turn) -> Screen:
             screen.button(_("Withdraw my support"), "withdraw")
         else:
             screen.button(_("👍 Support this idea"), "support")
+        screen.button(_("Invite friends"), "invite")
     news.offer_once(turn, screen)
+    screen.button(_("Back"), "back")
+    return screen
+
+
+def invite(turn: Turn) -> Screen:
+    """A link that opens the idea on the resident's own platform; it names the idea and nobody else."""
+    _ = turn.lang.gettext
+    record = _published(turn)
+    screen = Screen()
+    if record is None:
+        screen.text.para(_("This idea is no longer available."))
+        return screen.button(_("Back"), "back")
+    invitation = turn.invitations.for_idea(turn.inbound.identity.platform, record.id)
+    screen.text.para(bold(record.title))
+    if invitation.url is not None:
+        screen.text.para(
+            _("Share this link with friends and neighbours. It opens this idea, so that they can support it too.")
+        )
+        screen.text.para(Span(invitation.url, "link", url=invitation.url))
+        if invitation.send is not None:
+            screen.text.para(_("In the chat that opens, they send this message:"))
+            screen.text.para(bold(invitation.send))
+    elif invitation.send is not None:
+        screen.text.para(_("Others open this idea by sending this message to the bot:"))
+        screen.text.para(bold(invitation.send))
     screen.button(_("Back"), "back")
     return screen
 
@@ -276,6 +315,7 @@ FLOW = Flow(
         "field": field_menu,  # one Handlungsfeld: its text, show ideas, submit here
         "ideas": idea_list,  # approved ideas of the field for the resident's city, paged by support
         "idea": idea,  # one idea: support or withdraw
+        "invite": invite,  # a link that opens the idea for others, on the resident's platform
     },
     transitions=[
         # a reaction on an idea's message: support or withdraw, then show the idea
@@ -317,6 +357,8 @@ FLOW = Flow(
             "before": [open_target],
         },
         {"trigger": "withdraw", "source": "idea", "dest": None, "before": [withdraw]},
+        {"trigger": "invite", "source": "idea", "dest": "invite", "conditions": [idea_published]},
+        {"trigger": "back", "source": "invite", "dest": "idea"},
         {"trigger": "back", "source": "idea", "dest": "my_ideas", "conditions": [came_from_my_ideas]},
         {"trigger": "back", "source": "idea", "dest": "ideas", "conditions": [field_chosen]},
         {"trigger": "back", "source": "idea", "dest": "menu"},

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
 from aiohttp import ClientError
@@ -64,7 +65,9 @@ from bot.receive import KeptOptions, typed
 from bot.retry import FOREVER, retrying
 from bot.supervisor import Background, Supervised
 from bot.web.ratelimit import RateLimiter
+from dialogs.invitations import Invitation
 from dialogs.messages import Attachment, Block, Identity, Inbound, InboundKind, Outbound, Reply, Span
+from dialogs.payloads import DeepLink
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ class MatrixAdapter:
         self.receive = context.receive
         self.port = context.port
         self.languages = context.languages
+        self.invitations = context.invitations
         self.homeserver = homeserver = settings.homeserver
         self.user = user = settings.user
         # secrets are unwrapped only here
@@ -163,7 +167,13 @@ class MatrixAdapter:
             if self.client.should_upload_keys:
                 await self.client.keys_upload()
         self._loop.start()
+        self.invitations.offer(PLATFORM, self.invitation)
         log.info("Matrix: %s on %s", self.user, self.homeserver)
+
+    def invitation(self, link: DeepLink) -> Invitation:
+        """A matrix.to link opens a direct chat with the bot; a link cannot carry a first message,
+        so the invitation says what to send there."""
+        return Invitation(url=f"https://matrix.to/#/{quote(self.user, safe='@:')}", send=f"/start {link}")
 
     async def stop(self) -> None:
         await self._loop.stop()
@@ -293,13 +303,15 @@ class MatrixAdapter:
                 self._spawn(self._point_to_direct_chat(room_id))
             return
         identity = Identity(PLATFORM, event.sender)
-        if isinstance(event, RoomMessageText):
-            relation = event.source.get("content", {}).get("m.relates_to") or {}
+        content = event.source.get("content", {}) if isinstance(event.source, dict) else {}
+        caption = media_caption(content) if isinstance(event, (RoomMessageMedia, RoomEncryptedMedia)) else None
+        if isinstance(event, RoomMessageText) or caption is not None:
+            relation = content.get("m.relates_to") or {}
             if relation.get("rel_type") == "m.replace":
                 return  # an edit of an earlier message: that one was answered already
             if not catching_up and not await self._keeps_pace(room_id, event.sender):
                 return
-            text = strip_reply_fallback(event.body) if "m.in_reply_to" in relation else event.body
+            text = caption or (strip_reply_fallback(event.body) if "m.in_reply_to" in relation else event.body)
             await self._receive(await typed(identity, room_id, event.event_id, text, self.options), room_id)
         elif isinstance(
             event, (RoomMessageEmote, RoomMessageMedia, RoomEncryptedMedia, RoomMessageUnknown, StickerEvent)
@@ -631,6 +643,15 @@ def strip_reply_fallback(body: str) -> str:
 
 
 SKIN_TONES = {chr(code) for code in range(0x1F3FB, 0x1F400)}
+
+
+def media_caption(content: dict[str, Any]) -> str | None:
+    """What a person wrote beneath a picture or file. Since Matrix 1.10 a media message's `body` is
+    a caption where a `filename` is given and differs from it; else `body` is the file's name."""
+    body, filename = content.get("body"), content.get("filename")
+    if isinstance(body, str) and isinstance(filename, str) and body.strip() and body != filename:
+        return body
+    return None
 
 
 def reaction_key(key: str) -> str:

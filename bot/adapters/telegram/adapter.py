@@ -54,7 +54,9 @@ from bot.supervisor import Background, Supervised
 from dialogs import commands
 from dialogs.engine import EngineUnavailable
 from dialogs.i18n import Language
+from dialogs.invitations import Invitation
 from dialogs.messages import Identity, Inbound, InboundKind, Outbound
+from dialogs.payloads import DeepLink
 from storage.models import Role
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,10 @@ class TelegramAdapter:
         if context.http is not None:
             context.http.router.add_post(WEBHOOK_PATH, self._webhook)
 
+    def invitation(self, link: DeepLink) -> Invitation:
+        """A deep link to the bot: Telegram opens the chat, and its Start button sends ``/start idea_42``."""
+        return Invitation(url=f"https://t.me/{self.username}?start={link}" if self.username else None)
+
     def transport(self) -> TelegramTransport:
         """For broadcasts: at the overall rate, sharing the limit with the dialogue's replies."""
         return TelegramTransport(self.bot, self.pacer)
@@ -133,6 +139,7 @@ class TelegramAdapter:
     async def start(self) -> None:
         me = await self._retrying(self.bot.get_me)
         self.username = me.username or ""
+        self.context.invitations.offer(PLATFORM, self.invitation)
         await self._set_commands()
         self._refresher = asyncio.create_task(self._refresh_role_commands_regularly())
         if self.webhook_mode:

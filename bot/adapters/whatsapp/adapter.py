@@ -62,6 +62,7 @@ from bot.retry import retrying
 from bot.supervisor import Background
 from dialogs.engine import EngineUnavailable
 from dialogs.i18n import N_
+from dialogs.invitations import Invitation
 from dialogs.messages import (
     Block,
     Identity,
@@ -73,6 +74,7 @@ from dialogs.messages import (
     reply_from_data,
     reply_to_data,
 )
+from dialogs.payloads import DeepLink
 from storage.models import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ class WhatsAppAdapter:
         self.receive = context.receive
         self.port = context.port
         self.languages = context.languages
+        self.invitations = context.invitations
         context.delivery.register(PLATFORM, self.send)
         # secrets are unwrapped only here
         self.api = CloudApi(settings.api_url, settings.phone_number_id, settings.token.get_secret_value())
@@ -135,7 +138,13 @@ class WhatsAppAdapter:
     async def start(self) -> None:
         """Check the token and the number's id: a wrong one stops the bot at once, naming the setting."""
         self.number = await retrying(self.api.display_number, on=(Unavailable,), attempts=4, first=1.0, longest=8.0)
+        self.invitations.offer(PLATFORM, self.invitation)
         log.info("WhatsApp %s: webhook %s", self.number, WEBHOOK_PATH)
+
+    def invitation(self, link: DeepLink) -> Invitation:
+        """A chat with the bot's number, its first message ``idea_42`` typed in (webhook.py `deep_link`)."""
+        digits = "".join(char for char in self.number if char.isascii() and char.isdigit())
+        return Invitation(url=f"https://wa.me/{digits}?text={link}" if digits else None)
 
     async def stop(self) -> None:
         await self._background.finish()

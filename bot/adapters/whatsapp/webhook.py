@@ -28,6 +28,8 @@ MAX_CALLBACK = 512
 """Characters of a sent message's ``biz_opaque_callback_data``, which WhatsApp returns with its statuses."""
 _WA_ID = re.compile(r"[0-9]{5,20}")
 _DEEP_LINK = re.compile(r"(idea|field)_([0-9]{1,9})")
+CAPTIONED = ("image", "video", "document")
+"""Messages that may carry a caption: the caption is what the person wrote (the file is not fetched)."""
 
 
 def signed(body: bytes, header: str | None, app_secret: str) -> bool:
@@ -137,6 +139,9 @@ def _message(item: dict[str, Any]) -> Message | None:
     if kind == "text":
         text = _text(_dict(item.get("text")).get("body"), MAX_TEXT)
         return Message(wa_id, message_id, "text", text) if text.strip() else Message(wa_id, message_id, "other")
+    if kind in CAPTIONED:
+        caption = _text(_dict(item.get(kind)).get("caption"), MAX_TEXT)
+        return Message(wa_id, message_id, "text", caption) if caption.strip() else Message(wa_id, message_id, "other")
     if kind == "interactive":
         interactive = _dict(item.get("interactive"))
         reply = _dict(interactive.get(str(interactive.get("type"))))

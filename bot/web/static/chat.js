@@ -41,6 +41,34 @@
   const browserStorage = storage("localStorage");
   let pending = load(tabStorage, PENDING);
   let history = load(browserStorage, HISTORY);
+  let opening = linkInAddress();
+
+  // A link to an idea („Freunde einladen": …/?idea=42) or a topic (?field=3): the first socket
+  // asks the bot to open it, and the address forgets it, so that a reload shows the conversation
+  // where it is, not the link again.
+  function linkInAddress() {
+    const query = new URLSearchParams(location.search);
+    let found = null;
+    for (const kind of ["idea", "field"]) {
+      const number = query.get(kind);
+      if (!found && number && /^[0-9]{1,9}$/.test(number)) found = kind + "_" + number;
+    }
+    if (query.has("idea") || query.has("field")) {
+      query.delete("idea");
+      query.delete("field");
+      const rest = query.toString();
+      replaceAddress(location.pathname + (rest ? "?" + rest : "") + location.hash);
+    }
+    return found;
+  }
+
+  function replaceAddress(address) {
+    try {
+      window.history.replaceState(null, "", address);
+    } catch (error) {
+      // a sandboxed frame may refuse it: the link is then opened again on a reload
+    }
+  }
 
   function storage(name) {
     try {
@@ -351,11 +379,13 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const current = new WebSocket(scheme + "//" + location.host + "/ws");
+    const link = opening ? "?start=" + opening : "";
+    const current = new WebSocket(scheme + "//" + location.host + "/ws" + link);
     let opened = false;
     socket = current;
     current.addEventListener("open", () => {
       opened = everOpened = true;
+      opening = null;
       if (retry > 0) status.textContent = ui.online;
       retry = 0;
       setOnline(true);
