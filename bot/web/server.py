@@ -72,7 +72,6 @@ _FINISHING: set[asyncio.Future[None]] = set()
 MAX_UNCONFIRMED = 50
 CONFIRMATION = "received"
 _PAGE_EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
-"""A button of the menu on the resident's screen (the engine's payload for it); others stand alone."""
 MAX_ECHO = 200
 """The frame a page sends once it showed a reply that carried a receipt."""
 SESSIONS_KEY = web.AppKey("sessions", session.Sessions)
@@ -396,7 +395,8 @@ class _Chat:
         """Replies sent to this page that it has not confirmed yet, oldest first."""
         self.open_chats: dict[Identity, set[_Chat]] = app[OPEN_CHATS_KEY]
         self.tags = {lang.code: lang.tag for lang in self.languages.all()}
-        """The first screen greets in every language: each line is marked with its own."""
+        """Each language's HTML tag: a block in a language of its own (the first screen greets in every
+        language) is marked with it."""
 
     async def _to_other_tabs(self, send: Callable[[_Chat], Awaitable[None]]) -> None:
         """The resident's other open pages of this session show the same conversation."""

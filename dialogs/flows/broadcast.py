@@ -9,6 +9,7 @@ delivery figures, with buttons to pause, resume or cancel (the ``bc`` action).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -520,11 +521,7 @@ def preview_screen(turn: Turn) -> Screen:
         size,
     )
     screen.text.item(recipients.format(audience=audience_label(turn, audience), count=number(size)))
-    if draft.translations:
-        names = ", ".join(turn.languages.get(code).name for code in sorted(draft.translations))
-        screen.text.item(_("Also written in: {languages}").format(languages=names))
-    else:
-        screen.text.item(_("Residents of other languages get it as written, with a note in their language."))
+    written_in_item(turn, screen, draft.translations)
     time_text = turn.lang.datetime(when, ZONE) if when else _("now")
     screen.text.item(_("Time: {time}").format(time=time_text))
     if when is not None:
@@ -562,6 +559,20 @@ def button_screen(turn: Turn) -> Screen:
 def language_screen(turn: Turn) -> Screen:
     draft = turn.conversation.broadcast_draft or BroadcastDraft()
     return language_choice(turn, set(draft.translations))
+
+
+def language_names(turn: Turn, codes: Iterable[str]) -> str:
+    """The languages' names, in a fixed order, for a preview or a note."""
+    return ", ".join(turn.languages.get(code).name for code in sorted(codes))
+
+
+def written_in_item(turn: Turn, screen: Screen, written: Collection[str]) -> None:
+    """The preview's line on the other languages a text (a broadcast, a poll) was written in."""
+    _ = turn.lang.gettext
+    if written:
+        screen.text.item(_("Also written in: {languages}").format(languages=language_names(turn, written)))
+    else:
+        screen.text.item(_("Residents of other languages get it as written, with a note in their language."))
 
 
 def language_choice(turn: Turn, written: set[str]) -> Screen:

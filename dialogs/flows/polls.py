@@ -32,11 +32,13 @@ from dialogs.flows.broadcast import (
     field_screen,
     is_other_language,
     language_choice,
+    language_names,
     parse_time,
     reachable,
     staff_cities,
     topic_city,
     when_screen,
+    written_in_item,
 )
 from dialogs.flows.ideas import is_field
 from dialogs.flows.news import untranslated_note
@@ -187,9 +189,8 @@ def set_question(turn: Turn, arg: Arg) -> None:
     question = _question(turn).value
     if draft.translations and draft.question is not None and question != draft.question:
         _ = turn.lang.gettext
-        names = ", ".join(turn.languages.get(code).name for code in sorted(draft.translations))
         text = _("The question has changed. Please check it in the other languages too: {languages}")
-        turn.note(text.format(languages=names))
+        turn.note(text.format(languages=language_names(turn, draft.translations)))
     draft.question = question
 
 
@@ -716,11 +717,7 @@ def preview_screen(turn: Turn) -> Screen:
     screen.text.item(_("Closes: {time}").format(time=turn.lang.datetime(closes, ZONE) if closes else "-"))
     screen.text.item(_("Current results after answering: {answer}").format(answer=_yes_no(turn, draft.show_interim)))
     screen.text.item(_("Result to everyone who answered: {answer}").format(answer=_yes_no(turn, draft.tell_answerers)))
-    if draft.translations:
-        names = ", ".join(turn.languages.get(code).name for code in sorted(draft.translations))
-        screen.text.item(_("Also written in: {languages}").format(languages=names))
-    else:
-        screen.text.item(_("Residents of other languages get it as written, with a note in their language."))
+    written_in_item(turn, screen, draft.translations)
     if not closes_after_start(turn):
         screen.text.para(_("The poll would close before it starts. Please choose another closing time."))
     elif planned is not None and planned > turn.now:
